@@ -1,0 +1,1270 @@
+//! Reading schedule files (TOML text) into a [`Schedule`], reporting every problem found.
+//!
+//! This module takes the files' *texts*; reading them from disk is the caller's job (rota-core
+//! does no I/O). All files are merged into one schedule and ids are unique across files.
+//!
+//! Every problem is a [`Diagnostic`] with the file, line and column, the TOML key path and what
+//! would be valid. The loader keeps going after a problem so that one run reports them all; a file
+//! with a TOML syntax error is still scanned as far as the parser could recover, but references to
+//! ids are only cross-checked when every file parsed, so one typo does not cascade into a page of
+//! "unknown person" errors. No input makes it panic (it is fuzzed: see `tests/` and `fuzz/`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono_tz::Tz;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::cadence::{self, Handoffs, Recurrence};
+use crate::error::{Diagnostic, Error, ErrorKind};
+use crate::model::{Displaced, Link, Override, Person, Rotation, Team};
+use crate::schedule::{Parts, Schedule};
+use crate::tz;
+
+type Span = Range<usize>;
+
+/// Largest schedule file accepted, so a stray huge file is refused rather than parsed.
+const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
+
+impl Schedule {
+    /// Loads a schedule from the texts of its files, given as `(name, text)`; the name is used in
+    /// diagnostics. Files are merged in the order given (which decides which of two overlapping file
+    /// overrides is newer: the later one).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Schedule`] with every problem found, each located by file, line, column and
+    /// key path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rota_core::Schedule;
+    /// let bad = "[rotations.hero]\nmembers = []\ntimezone = \"Europe/Londn\"\n";
+    /// let err = Schedule::load(&[("hero.toml", bad)]).unwrap_err();
+    /// let lines: Vec<String> = err.diagnostics().iter().map(|d| d.to_string()).collect();
+    /// assert!(lines.iter().any(|l| l.starts_with("hero.toml:1:12: rotations.hero: missing `start`")));
+    /// assert!(lines.iter().any(|l| l.starts_with("hero.toml:2:11: rotations.hero.members: empty member list")));
+    /// let tz = lines.iter().find(|l| l.starts_with("hero.toml:3:12: rotations.hero.timezone")).unwrap();
+    /// assert!(tz.contains("unknown time zone \"Europe/Londn\" (did you mean \"Europe/London\"?)"));
+    /// ```
+    pub fn load(files: &[(&str, &str)]) -> Result<Schedule, Error> {
+        let mut loader = Loader::default();
+        for (i, (name, text)) in files.iter().enumerate() {
+            loader.files.push(FileInfo::new(name, text));
+            loader.file(i, text);
+        }
+        loader.finish()
+    }
+}
+
+struct FileInfo {
+    name: String,
+    line_starts: Vec<usize>,
+    text: String,
+}
+
+impl FileInfo {
+    fn new(name: &str, text: &str) -> FileInfo {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        FileInfo {
+            name: name.to_string(),
+            line_starts,
+            text: text.to_string(),
+        }
+    }
+
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1) - 1;
+        let start = self.line_starts[line];
+        let mut col_end = offset;
+        while !self.text.is_char_boundary(col_end) {
+            col_end -= 1;
+        }
+        let col = self
+            .text
+            .get(start..col_end)
+            .map_or(0, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+}
+
+/// Where something is: file index and byte span.
+#[derive(Clone, Debug)]
+struct Loc {
+    file: usize,
+    span: Span,
+}
+
+#[derive(Clone, Debug)]
+enum TimeVal {
+    Civil(NaiveDateTime),
+    Instant(DateTime<Utc>),
+}
+
+struct RawPerson {
+    person: Person,
+    key: String,
+    team: Option<(String, Loc)>,
+}
+
+struct RawRotation {
+    id: String,
+    key: String,
+    loc: Loc,
+    name: String,
+    team: Option<(String, Loc)>,
+    members: Vec<(String, Loc)>,
+    timezone: Option<Tz>,
+    start: Option<NaiveDateTime>,
+    recurrence: Option<(Recurrence, Loc)>,
+}
+
+struct RawLink {
+    key: String,
+    from: (String, Loc),
+    to: Vec<(String, Loc)>,
+    displaced: Displaced,
+}
+
+struct RawOverride {
+    key: String,
+    id: String,
+    rotation: (String, Loc),
+    person: (String, Loc),
+    start: Option<(TimeVal, Loc)>,
+    end: Option<(TimeVal, Loc)>,
+    reason: Option<String>,
+}
+
+#[derive(Default)]
+struct Loader {
+    files: Vec<FileInfo>,
+    /// (file, offset, key, message)
+    problems: Vec<(usize, usize, String, String)>,
+    syntax_errors: bool,
+    hero_rotation: Option<(String, Loc)>,
+    admins: Vec<(String, Loc)>,
+    teams: BTreeMap<String, (Team, Loc)>,
+    people: BTreeMap<String, (RawPerson, Loc)>,
+    rotations: BTreeMap<String, RawRotation>,
+    links: Vec<RawLink>,
+    overrides: Vec<RawOverride>,
+}
+
+fn kind_name(v: &DeValue<'_>) -> &'static str {
+    match v {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date-time",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+/// A key that is valid as a bare TOML key prints as is; anything else is quoted.
+fn key_part(k: &str) -> String {
+    if !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        k.to_string()
+    } else {
+        format!("{k:?}")
+    }
+}
+
+fn join(path: &str, k: &str) -> String {
+    if path.is_empty() {
+        key_part(k)
+    } else {
+        format!("{path}.{}", key_part(k))
+    }
+}
+
+/// Levenshtein distance, for "did you mean".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca.to_ascii_lowercase() != cb.to_ascii_lowercase());
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn suggest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    let best = candidates
+        .into_iter()
+        .map(|c| (distance(given, c), c))
+        .filter(|&(d, c)| d <= 2.max(c.chars().count() / 4) && d < given.chars().count().max(1))
+        .min();
+    match best {
+        Some((_, c)) => format!(" (did you mean {c:?}?)"),
+        None => String::new(),
+    }
+}
+
+fn list(known: &[&str]) -> String {
+    if known.is_empty() {
+        return "none are defined".to_string();
+    }
+    let mut s = known
+        .iter()
+        .take(12)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if known.len() > 12 {
+        s.push_str(&format!(", ... ({} in all)", known.len()));
+    }
+    s
+}
+
+impl Loader {
+    fn problem(&mut self, loc: &Loc, key: &str, message: String) {
+        self.problems
+            .push((loc.file, loc.span.start, key.to_string(), message));
+    }
+
+    fn file(&mut self, fi: usize, text: &str) {
+        if text.len() > MAX_FILE_BYTES {
+            let loc = Loc {
+                file: fi,
+                span: 0..0,
+            };
+            self.problem(
+                &loc,
+                "",
+                format!("file is larger than {} MiB", MAX_FILE_BYTES >> 20),
+            );
+            self.syntax_errors = true;
+            return;
+        }
+        let (doc, errors) = DeTable::parse_recoverable(text);
+        if !errors.is_empty() {
+            self.syntax_errors = true;
+            for e in errors {
+                let span = e.span().unwrap_or(0..0);
+                let msg = e.message().trim().replace('\n', " ");
+                self.problem(&Loc { file: fi, span }, "", format!("TOML syntax: {msg}"));
+            }
+        }
+        let doc = doc.into_inner();
+        for (k, v) in doc.iter() {
+            let key = k.get_ref().as_ref();
+            let loc = Loc {
+                file: fi,
+                span: v.span(),
+            };
+            let kloc = Loc {
+                file: fi,
+                span: k.span(),
+            };
+            match key {
+                "hero_rotation" => {
+                    if let Some(s) = self.string(fi, v, "hero_rotation") {
+                        if let Some((_, prev)) = &self.hero_rotation {
+                            let at = self.at(prev);
+                            self.problem(&loc, "hero_rotation", format!("hero_rotation is already set at {at}; set it in one file only"));
+                        } else {
+                            self.hero_rotation = Some((s, loc));
+                        }
+                    }
+                }
+                "admins" => {
+                    for (s, l) in self.string_list(fi, v, "admins") {
+                        self.admins.push((s, l));
+                    }
+                }
+                "teams" => self.tables(fi, v, "teams", |me, id, t, l| me.team(fi, id, t, l)),
+                "people" => self.tables(fi, v, "people", |me, id, t, l| me.person(fi, id, t, l)),
+                "rotations" => self.tables(fi, v, "rotations", |me, id, t, l| me.rotation(fi, id, t, l)),
+                "links" => self.array_of_tables(fi, v, "links", |me, key, t, l| me.link(fi, key, t, l)),
+                "overrides" => self.array_of_tables(fi, v, "overrides", |me, key, t, l| me.override_(fi, key, t, l)),
+                other => self.problem(
+                    &kloc,
+                    &key_part(other),
+                    format!(
+                        "unknown key{}; expected one of: hero_rotation, admins, teams, people, rotations, links, overrides",
+                        suggest(other, ["hero_rotation", "admins", "teams", "people", "rotations", "links", "overrides"])
+                    ),
+                ),
+            }
+        }
+    }
+
+    fn at(&self, loc: &Loc) -> String {
+        let f = &self.files[loc.file];
+        let (l, c) = f.line_col(loc.span.start);
+        format!("{}:{l}:{c}", f.name)
+    }
+
+    fn string(&mut self, fi: usize, v: &Spanned<DeValue<'_>>, key: &str) -> Option<String> {
+        match v.get_ref() {
+            DeValue::String(s) => Some(s.to_string()),
+            other => {
+                let msg = format!("expected a string, found {}", kind_name(other));
+                self.problem(
+                    &Loc {
+                        file: fi,
+                        span: v.span(),
+                    },
+                    key,
+                    msg,
+                );
+                None
+            }
+        }
+    }
+
+    /// A string or an array of strings.
+    fn string_list(
+        &mut self,
+        fi: usize,
+        v: &Spanned<DeValue<'_>>,
+        key: &str,
+    ) -> Vec<(String, Loc)> {
+        match v.get_ref() {
+            DeValue::String(s) => vec![(
+                s.to_string(),
+                Loc {
+                    file: fi,
+                    span: v.span(),
+                },
+            )],
+            DeValue::Array(items) => {
+                let mut out = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let k = format!("{key}[{i}]");
+                    if let Some(s) = self.string(fi, item, &k) {
+                        out.push((
+                            s,
+                            Loc {
+                                file: fi,
+                                span: item.span(),
+                            },
+                        ));
+                    }
+                }
+                out
+            }
+            other => {
+                let msg = format!("expected an array of strings, found {}", kind_name(other));
+                self.problem(
+                    &Loc {
+                        file: fi,
+                        span: v.span(),
+                    },
+                    key,
+                    msg,
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn tables(
+        &mut self,
+        fi: usize,
+        v: &Spanned<DeValue<'_>>,
+        key: &str,
+        mut each: impl FnMut(&mut Self, &str, &DeTable<'_>, Loc),
+    ) {
+        let DeValue::Table(t) = v.get_ref() else {
+            let msg = format!(
+                "expected a table of {key} by id ([{key}.ID]), found {}",
+                kind_name(v.get_ref())
+            );
+            self.problem(
+                &Loc {
+                    file: fi,
+                    span: v.span(),
+                },
+                key,
+                msg,
+            );
+            return;
+        };
+        for (id, body) in t.iter() {
+            let id_s = id.get_ref().as_ref();
+            let path = join(key, id_s);
+            let loc = Loc {
+                file: fi,
+                span: id.span(),
+            };
+            if id_s.is_empty()
+                || id_s
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == '/' || c.is_control())
+            {
+                self.problem(
+                    &loc,
+                    &path,
+                    "an id must be non-empty, with no spaces, slashes or control characters".into(),
+                );
+                continue;
+            }
+            match body.get_ref() {
+                DeValue::Table(bt) => each(self, id_s, bt, loc),
+                other => {
+                    let msg = format!("expected a table, found {}", kind_name(other));
+                    self.problem(
+                        &Loc {
+                            file: fi,
+                            span: body.span(),
+                        },
+                        &path,
+                        msg,
+                    );
+                }
+            }
+        }
+    }
+
+    fn array_of_tables(
+        &mut self,
+        fi: usize,
+        v: &Spanned<DeValue<'_>>,
+        key: &str,
+        mut each: impl FnMut(&mut Self, String, &DeTable<'_>, Loc),
+    ) {
+        let DeValue::Array(items) = v.get_ref() else {
+            let msg = format!(
+                "expected an array of tables ([[{key}]]), found {}",
+                kind_name(v.get_ref())
+            );
+            self.problem(
+                &Loc {
+                    file: fi,
+                    span: v.span(),
+                },
+                key,
+                msg,
+            );
+            return;
+        };
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("{key}[{i}]");
+            match item.get_ref() {
+                DeValue::Table(t) => each(
+                    self,
+                    path,
+                    t,
+                    Loc {
+                        file: fi,
+                        span: item.span(),
+                    },
+                ),
+                other => {
+                    let msg = format!("expected a table, found {}", kind_name(other));
+                    self.problem(
+                        &Loc {
+                            file: fi,
+                            span: item.span(),
+                        },
+                        &path,
+                        msg,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Checks the keys of a table against the known ones; returns the values by key.
+    fn fields<'t, 'i>(
+        &mut self,
+        fi: usize,
+        path: &str,
+        t: &'t DeTable<'i>,
+        known: &[&str],
+    ) -> HashMap<&'t str, &'t Spanned<DeValue<'i>>> {
+        let mut out = HashMap::new();
+        for (k, v) in t.iter() {
+            let ks = k.get_ref().as_ref();
+            if known.contains(&ks) {
+                out.insert(ks, v);
+            } else {
+                let msg = format!(
+                    "unknown key{}; expected one of: {}",
+                    suggest(ks, known.iter().copied()),
+                    known.join(", ")
+                );
+                self.problem(
+                    &Loc {
+                        file: fi,
+                        span: k.span(),
+                    },
+                    &join(path, ks),
+                    msg,
+                );
+            }
+        }
+        out
+    }
+
+    fn check_duplicate<T>(
+        &mut self,
+        map: &BTreeMap<String, (T, Loc)>,
+        id: &str,
+        what: &str,
+        path: &str,
+        loc: &Loc,
+    ) -> bool {
+        if let Some((_, prev)) = map.get(id) {
+            let at = self.at(prev);
+            self.problem(loc, path, format!("duplicate {what} id {id:?}: already defined at {at}; ids must be unique across all files"));
+            return true;
+        }
+        false
+    }
+
+    fn team(&mut self, fi: usize, id: &str, t: &DeTable<'_>, loc: Loc) {
+        let path = join("teams", id);
+        let f = self.fields(fi, &path, t, &["name"]);
+        let name = f
+            .get("name")
+            .and_then(|v| self.string(fi, v, &join(&path, "name")))
+            .unwrap_or_else(|| id.to_string());
+        let teams = std::mem::take(&mut self.teams);
+        let dup = self.check_duplicate(&teams, id, "team", &path, &loc);
+        self.teams = teams;
+        if !dup {
+            self.teams.insert(
+                id.to_string(),
+                (
+                    Team {
+                        id: id.to_string(),
+                        name,
+                    },
+                    loc,
+                ),
+            );
+        }
+    }
+
+    fn timezone(&mut self, fi: usize, v: &Spanned<DeValue<'_>>, key: &str) -> Option<Tz> {
+        let s = self.string(fi, v, key)?;
+        match s.parse::<Tz>() {
+            Ok(tz) => Some(tz),
+            Err(_) => {
+                let hint = suggest(&s, chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()));
+                let msg = format!(
+                    "unknown time zone {s:?}{hint}; expected an IANA zone name such as \"Europe/London\" or \"America/Chicago\""
+                );
+                self.problem(
+                    &Loc {
+                        file: fi,
+                        span: v.span(),
+                    },
+                    key,
+                    msg,
+                );
+                None
+            }
+        }
+    }
+
+    fn person(&mut self, fi: usize, id: &str, t: &DeTable<'_>, loc: Loc) {
+        let path = join("people", id);
+        let f = self.fields(fi, &path, t, &["name", "email", "team", "timezone"]);
+        let name = f
+            .get("name")
+            .and_then(|v| self.string(fi, v, &join(&path, "name")))
+            .unwrap_or_else(|| id.to_string());
+        let mut email = None;
+        if let Some(v) = f.get("email") {
+            let key = join(&path, "email");
+            if let Some(e) = self.string(fi, v, &key) {
+                let ok = e.split_once('@').is_some_and(|(l, d)| {
+                    !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+                }) && !e.chars().any(|c| {
+                    c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ','
+                });
+                if ok {
+                    email = Some(e);
+                } else {
+                    self.problem(&Loc { file: fi, span: v.span() }, &key, format!("invalid email address {e:?}; expected a plain address such as \"alice@example.com\""));
+                }
+            }
+        }
+        let team = f.get("team").and_then(|v| {
+            self.string(fi, v, &join(&path, "team")).map(|s| {
+                (
+                    s,
+                    Loc {
+                        file: fi,
+                        span: v.span(),
+                    },
+                )
+            })
+        });
+        let timezone = f
+            .get("timezone")
+            .and_then(|v| self.timezone(fi, v, &join(&path, "timezone")));
+        let people = std::mem::take(&mut self.people);
+        let dup = self.check_duplicate(&people, id, "person", &path, &loc);
+        self.people = people;
+        if !dup {
+            let person = Person {
+                id: id.to_string(),
+                name,
+                email,
+                team: team.as_ref().map(|t| t.0.clone()),
+                timezone,
+            };
+            self.people.insert(
+                id.to_string(),
+                (
+                    RawPerson {
+                        person,
+                        key: path,
+                        team,
+                    },
+                    loc,
+                ),
+            );
+        }
+    }
+
+    fn civil_value(
+        &mut self,
+        fi: usize,
+        v: &Spanned<DeValue<'_>>,
+        key: &str,
+        allow_instant: bool,
+    ) -> Option<TimeVal> {
+        let text = match v.get_ref() {
+            DeValue::String(s) => s.to_string(),
+            DeValue::Datetime(d) => d.to_string(),
+            other => {
+                let msg = format!(
+                    "expected a date-time string such as \"2026-11-02T09:00\", found {}",
+                    kind_name(other)
+                );
+                self.problem(
+                    &Loc {
+                        file: fi,
+                        span: v.span(),
+                    },
+                    key,
+                    msg,
+                );
+                return None;
+            }
+        };
+        if let Some(c) = tz::parse_civil(&text) {
+            return Some(TimeVal::Civil(c));
+        }
+        if allow_instant {
+            if let Ok(t) = DateTime::parse_from_rfc3339(text.trim()) {
+                if (tz::MIN_SECS..=tz::MAX_SECS).contains(&t.timestamp()) {
+                    return Some(TimeVal::Instant(t.with_timezone(&Utc)));
+                }
+            }
+        }
+        let expected = if allow_instant {
+            "a civil date-time in the rotation's zone (\"2026-12-21T09:00\") or RFC 3339 with an offset (\"2026-12-21T09:00:00Z\")"
+        } else {
+            "a civil date-time in the rotation's zone, such as \"2026-11-02T09:00\" (no offset: the zone is `timezone`)"
+        };
+        self.problem(
+            &Loc {
+                file: fi,
+                span: v.span(),
+            },
+            key,
+            format!("invalid date-time {text:?}; expected {expected}"),
+        );
+        None
+    }
+
+    fn rotation(&mut self, fi: usize, id: &str, t: &DeTable<'_>, loc: Loc) {
+        let path = join("rotations", id);
+        let f = self.fields(
+            fi,
+            &path,
+            t,
+            &[
+                "name", "team", "members", "timezone", "start", "every", "rrule",
+            ],
+        );
+        let name = f
+            .get("name")
+            .and_then(|v| self.string(fi, v, &join(&path, "name")))
+            .unwrap_or_else(|| id.to_string());
+        let team = f.get("team").and_then(|v| {
+            self.string(fi, v, &join(&path, "team")).map(|s| {
+                (
+                    s,
+                    Loc {
+                        file: fi,
+                        span: v.span(),
+                    },
+                )
+            })
+        });
+        let members = match f.get("members") {
+            Some(v) => {
+                let key = join(&path, "members");
+                let m = self.string_list(fi, v, &key);
+                if m.is_empty() && matches!(v.get_ref(), DeValue::Array(a) if a.is_empty()) {
+                    self.problem(&Loc { file: fi, span: v.span() }, &key, "empty member list; a rotation needs at least one member, e.g. members = [\"alice\", \"bob\"]".into());
+                }
+                m
+            }
+            None => {
+                self.problem(&loc, &path, "missing `members`: the fixed order of people, e.g. members = [\"alice\", \"bob\"]".into());
+                Vec::new()
+            }
+        };
+        let timezone = match f.get("timezone") {
+            Some(v) => self.timezone(fi, v, &join(&path, "timezone")),
+            None => {
+                self.problem(&loc, &path, "missing `timezone`: the IANA zone whose wall clock handoffs follow, e.g. timezone = \"Europe/London\"".into());
+                None
+            }
+        };
+        let start = match f.get("start") {
+            Some(v) => match self.civil_value(fi, v, &join(&path, "start"), false) {
+                Some(TimeVal::Civil(c)) => Some((
+                    c,
+                    Loc {
+                        file: fi,
+                        span: v.span(),
+                    },
+                )),
+                _ => None,
+            },
+            None => {
+                self.problem(&loc, &path, "missing `start`: the civil date-time of the first handoff, e.g. start = \"2026-11-02T09:00\"".into());
+                None
+            }
+        };
+        let recurrence = match (f.get("every"), f.get("rrule")) {
+            (Some(_), Some(r)) => {
+                self.problem(
+                    &Loc {
+                        file: fi,
+                        span: r.span(),
+                    },
+                    &join(&path, "rrule"),
+                    "give either `every` or `rrule`, not both".into(),
+                );
+                None
+            }
+            (Some(v), None) => {
+                let key = join(&path, "every");
+                match self.string(fi, v, &key).map(|s| cadence::parse_every(&s)) {
+                    Some(Ok(r)) => Some((
+                        r,
+                        Loc {
+                            file: fi,
+                            span: v.span(),
+                        },
+                    )),
+                    Some(Err(msg)) => {
+                        self.problem(
+                            &Loc {
+                                file: fi,
+                                span: v.span(),
+                            },
+                            &key,
+                            msg,
+                        );
+                        None
+                    }
+                    None => None,
+                }
+            }
+            (None, Some(v)) => self.string(fi, v, &join(&path, "rrule")).map(|s| {
+                (
+                    Recurrence::RRule(s),
+                    Loc {
+                        file: fi,
+                        span: v.span(),
+                    },
+                )
+            }),
+            (None, None) => {
+                self.problem(&loc, &path, "missing `every` or `rrule`: how often handoffs happen, e.g. every = \"1 week\" or rrule = \"FREQ=WEEKLY;BYDAY=MO,TH\"".into());
+                None
+            }
+        };
+        // Compile the handoffs now, so rrule problems are reported at the rule.
+        if let (Some(tz), Some((start, sloc)), Some((rec, rloc))) = (timezone, &start, &recurrence)
+        {
+            if let Err(msg) = Handoffs::new(tz, *start, rec) {
+                let (l, key) = if msg.starts_with("start") {
+                    (sloc.clone(), join(&path, "start"))
+                } else {
+                    (
+                        rloc.clone(),
+                        join(
+                            &path,
+                            if matches!(rec, Recurrence::RRule(_)) {
+                                "rrule"
+                            } else {
+                                "every"
+                            },
+                        ),
+                    )
+                };
+                self.problem(&l, &key, msg);
+            }
+        }
+        if self.rotations.contains_key(id) {
+            let at = self.at(&self.rotations[id].loc);
+            self.problem(&loc, &path, format!("duplicate rotation id {id:?}: already defined at {at}; ids must be unique across all files"));
+            return;
+        }
+        self.rotations.insert(
+            id.to_string(),
+            RawRotation {
+                id: id.to_string(),
+                key: path,
+                loc,
+                name,
+                team,
+                members,
+                timezone,
+                start: start.map(|s| s.0),
+                recurrence: recurrence.map(|(r, l)| (r, l)),
+            },
+        );
+    }
+
+    fn link(&mut self, fi: usize, key: String, t: &DeTable<'_>, loc: Loc) {
+        let f = self.fields(fi, &key, t, &["from", "to", "displaced"]);
+        let from = match f.get("from") {
+            Some(v) => self.string(fi, v, &format!("{key}.from")).map(|s| {
+                (
+                    s,
+                    Loc {
+                        file: fi,
+                        span: v.span(),
+                    },
+                )
+            }),
+            None => {
+                self.problem(&loc, &key, "missing `from`: the rotation whose on-call person is linked, e.g. from = \"support-hero\"".into());
+                None
+            }
+        };
+        let to = match f.get("to") {
+            Some(v) => {
+                let k = format!("{key}.to");
+                let to = self.string_list(fi, v, &k);
+                if to.is_empty() {
+                    self.problem(&Loc { file: fi, span: v.span() }, &k, "empty `to`: list the team rotations the linked person covers, e.g. to = [\"platform-secondary\"]".into());
+                }
+                to
+            }
+            None => {
+                self.problem(&loc, &key, "missing `to`: the team rotations the linked person covers, e.g. to = [\"platform-secondary\"]".into());
+                Vec::new()
+            }
+        };
+        let mut displaced = Displaced::Skip;
+        if let Some(v) = f.get("displaced") {
+            let k = format!("{key}.displaced");
+            match self.string(fi, v, &k).as_deref() {
+                Some("skip") | None => {}
+                Some("swap") => displaced = Displaced::Swap,
+                Some(other) => self.problem(
+                    &Loc {
+                        file: fi,
+                        span: v.span(),
+                    },
+                    &k,
+                    format!("invalid displaced {other:?}; expected \"skip\" or \"swap\""),
+                ),
+            }
+        }
+        if let Some(from) = from {
+            self.links.push(RawLink {
+                key,
+                from,
+                to,
+                displaced,
+            });
+        }
+    }
+
+    fn override_(&mut self, fi: usize, key: String, t: &DeTable<'_>, loc: Loc) {
+        let f = self.fields(
+            fi,
+            &key,
+            t,
+            &["id", "rotation", "person", "start", "end", "reason"],
+        );
+        let req = |me: &mut Self, name: &str, example: &str| -> Option<(String, Loc)> {
+            match f.get(name) {
+                Some(v) => me.string(fi, v, &format!("{key}.{name}")).map(|s| {
+                    (
+                        s,
+                        Loc {
+                            file: fi,
+                            span: v.span(),
+                        },
+                    )
+                }),
+                None => {
+                    me.problem(
+                        &loc,
+                        &key,
+                        format!("missing `{name}`, e.g. {name} = {example}"),
+                    );
+                    None
+                }
+            }
+        };
+        let rotation = req(self, "rotation", "\"support-hero\"");
+        let person = req(self, "person", "\"bob\"");
+        let time = |me: &mut Self, name: &str| -> Option<(TimeVal, Loc)> {
+            match f.get(name) {
+                Some(v) => me
+                    .civil_value(fi, v, &format!("{key}.{name}"), true)
+                    .map(|t| {
+                        (
+                            t,
+                            Loc {
+                                file: fi,
+                                span: v.span(),
+                            },
+                        )
+                    }),
+                None => {
+                    me.problem(&loc, &key, format!("missing `{name}`, e.g. {name} = \"2026-12-21T09:00\" (civil time in the rotation's zone) or \"2026-12-21T09:00:00Z\""));
+                    None
+                }
+            }
+        };
+        let start = time(self, "start");
+        let end = time(self, "end");
+        let reason = f
+            .get("reason")
+            .and_then(|v| self.string(fi, v, &format!("{key}.reason")));
+        let id = match f.get("id") {
+            Some(v) => self.string(fi, v, &format!("{key}.id")).unwrap_or_default(),
+            None => format!(
+                "{}#{}",
+                self.files[fi].name,
+                key.trim_start_matches("overrides")
+            ),
+        };
+        if let (Some(rotation), Some(person)) = (rotation, person) {
+            self.overrides.push(RawOverride {
+                key,
+                id,
+                rotation,
+                person,
+                start,
+                end,
+                reason,
+            });
+        }
+    }
+
+    fn finish(mut self) -> Result<Schedule, Error> {
+        if !self.syntax_errors {
+            self.cross_check();
+        }
+        if !self.problems.is_empty() {
+            let mut problems = std::mem::take(&mut self.problems);
+            problems.sort_by_key(|p| (p.0, p.1));
+            let diags = problems
+                .into_iter()
+                .map(|(fi, off, key, message)| {
+                    let f = &self.files[fi];
+                    let (line, column) = f.line_col(off);
+                    Diagnostic {
+                        file: f.name.clone(),
+                        line,
+                        column,
+                        key,
+                        message,
+                    }
+                })
+                .collect();
+            return Err(Error::new(ErrorKind::Schedule(diags)));
+        }
+        self.build()
+    }
+
+    fn cross_check(&mut self) {
+        let people: Vec<String> = self.people.keys().cloned().collect();
+        let people_ref: Vec<&str> = people.iter().map(String::as_str).collect();
+        let teams: Vec<String> = self.teams.keys().cloned().collect();
+        let teams_ref: Vec<&str> = teams.iter().map(String::as_str).collect();
+        let rotations: Vec<String> = self.rotations.keys().cloned().collect();
+        let rot_ref: Vec<&str> = rotations.iter().map(String::as_str).collect();
+        let mut problems = Vec::new();
+        fn unknown(
+            problems: &mut Vec<(Loc, String, String)>,
+            loc: &Loc,
+            key: String,
+            what: &str,
+            id: &str,
+            known: &[&str],
+        ) {
+            problems.push((
+                loc.clone(),
+                key,
+                format!(
+                    "unknown {what} {id:?}{}; known {what}s: {}",
+                    suggest(id, known.iter().copied()),
+                    list(known)
+                ),
+            ));
+        }
+        if let Some((h, loc)) = &self.hero_rotation {
+            if !self.rotations.contains_key(h) {
+                unknown(
+                    &mut problems,
+                    loc,
+                    "hero_rotation".into(),
+                    "rotation",
+                    h,
+                    &rot_ref,
+                );
+            }
+        }
+        for (i, (a, loc)) in self.admins.iter().enumerate() {
+            if !self.people.contains_key(a) {
+                unknown(
+                    &mut problems,
+                    loc,
+                    format!("admins[{i}]"),
+                    "person",
+                    a,
+                    &people_ref,
+                );
+            }
+        }
+        for (rp, _) in self.people.values() {
+            if let Some((t, loc)) = &rp.team {
+                if !self.teams.contains_key(t) {
+                    unknown(
+                        &mut problems,
+                        loc,
+                        join(&rp.key, "team"),
+                        "team",
+                        t,
+                        &teams_ref,
+                    );
+                }
+            }
+        }
+        for r in self.rotations.values() {
+            if let Some((t, loc)) = &r.team {
+                if !self.teams.contains_key(t) {
+                    unknown(
+                        &mut problems,
+                        loc,
+                        join(&r.key, "team"),
+                        "team",
+                        t,
+                        &teams_ref,
+                    );
+                }
+            }
+            for (i, (m, loc)) in r.members.iter().enumerate() {
+                if !self.people.contains_key(m) {
+                    unknown(
+                        &mut problems,
+                        loc,
+                        format!("{}.members[{i}]", r.key),
+                        "person",
+                        m,
+                        &people_ref,
+                    );
+                }
+            }
+        }
+        let link_targets: HashMap<&str, &str> = self
+            .links
+            .iter()
+            .flat_map(|l| l.to.iter().map(move |(t, _)| (t.as_str(), l.key.as_str())))
+            .collect();
+        for l in &self.links {
+            let (from, floc) = &l.from;
+            if !self.rotations.contains_key(from) {
+                unknown(
+                    &mut problems,
+                    floc,
+                    format!("{}.from", l.key),
+                    "rotation",
+                    from,
+                    &rot_ref,
+                );
+            } else if let Some(other) = link_targets.get(from.as_str()) {
+                problems.push((floc.clone(), format!("{}.from", l.key), format!("rotation {from:?} is itself the target of {other}; links cannot chain (link from the original rotation instead)")));
+            }
+            let mut seen_teams: HashMap<&str, &str> = HashMap::new();
+            for (i, (to, loc)) in l.to.iter().enumerate() {
+                let key = format!("{}.to[{i}]", l.key);
+                match self.rotations.get(to) {
+                    None => unknown(&mut problems, loc, key, "rotation", to, &rot_ref),
+                    Some(r) if to == from => {
+                        let _ = r;
+                        problems.push((loc.clone(), key, "a rotation cannot link to itself".into()));
+                    }
+                    Some(r) => match &r.team {
+                        None => problems.push((loc.clone(), key, format!("link target {to:?} has no team; add `team = \"...\"` to [{}] so the link knows whose secondary it is", r.key))),
+                        Some((team, _)) => {
+                            if let Some(prev) = seen_teams.insert(team.as_str(), to.as_str()) {
+                                problems.push((loc.clone(), key, format!("link targets {prev:?} and {to:?} belong to the same team {team:?}; list one rotation per team")));
+                            }
+                        }
+                    },
+                }
+            }
+        }
+        for o in &self.overrides {
+            let (rot, rloc) = &o.rotation;
+            let (person, ploc) = &o.person;
+            let r = self.rotations.get(rot);
+            if r.is_none() {
+                unknown(
+                    &mut problems,
+                    rloc,
+                    format!("{}.rotation", o.key),
+                    "rotation",
+                    rot,
+                    &rot_ref,
+                );
+            }
+            if !self.people.contains_key(person) {
+                unknown(
+                    &mut problems,
+                    ploc,
+                    format!("{}.person", o.key),
+                    "person",
+                    person,
+                    &people_ref,
+                );
+            }
+            let tz = r.and_then(|r| r.timezone);
+            let instant = |t: &TimeVal| match (t, tz) {
+                (TimeVal::Instant(i), _) => Some(*i),
+                (TimeVal::Civil(c), Some(tz)) => tz::resolve(tz, *c).map(|r| r.instant),
+                (TimeVal::Civil(_), None) => None,
+            };
+            if let (Some((s, _)), Some((e, eloc))) = (&o.start, &o.end) {
+                if let (Some(si), Some(ei)) = (instant(s), instant(e)) {
+                    if ei <= si {
+                        problems.push((
+                            eloc.clone(),
+                            format!("{}.end", o.key),
+                            format!(
+                                "end {} is not after start {}; an override covers [start, end)",
+                                ei.to_rfc3339(),
+                                si.to_rfc3339()
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        let mut ids: HashMap<&str, &str> = HashMap::new();
+        for o in &self.overrides {
+            if let Some(prev) = ids.insert(o.id.as_str(), o.key.as_str()) {
+                problems.push((
+                    o.rotation.1.clone(),
+                    format!("{}.id", o.key),
+                    format!("duplicate override id {:?} (also {prev})", o.id),
+                ));
+            }
+        }
+        for (loc, key, msg) in problems {
+            self.problem(&loc, &key, msg);
+        }
+    }
+
+    fn build(self) -> Result<Schedule, Error> {
+        let internal = |m: String| {
+            Error::new(ErrorKind::Schedule(vec![Diagnostic {
+                file: String::new(),
+                line: 0,
+                column: 0,
+                key: String::new(),
+                message: m,
+            }]))
+        };
+        let mut rotations = Vec::new();
+        let tz_of: HashMap<String, Tz> = self
+            .rotations
+            .iter()
+            .filter_map(|(id, r)| r.timezone.map(|t| (id.clone(), t)))
+            .collect();
+        for r in self.rotations.into_values() {
+            let (Some(tz), Some(start), Some((rec, _))) = (r.timezone, r.start, r.recurrence)
+            else {
+                return Err(internal(format!("rotation {} is incomplete", r.id)));
+            };
+            let handoffs = Handoffs::new(tz, start, &rec).map_err(internal)?;
+            rotations.push(Rotation {
+                id: r.id,
+                name: r.name,
+                team: r.team.map(|t| t.0),
+                members: r.members.into_iter().map(|m| m.0).collect(),
+                timezone: tz,
+                start,
+                recurrence: rec,
+                handoffs,
+                member_idx: Vec::new(),
+            });
+        }
+        let mut overrides = Vec::new();
+        for o in self.overrides {
+            let tz = tz_of.get(&o.rotation.0).copied();
+            let instant = |t: Option<(TimeVal, Loc)>| match (t, tz) {
+                (Some((TimeVal::Instant(i), _)), _) => Some(i),
+                (Some((TimeVal::Civil(c), _)), Some(tz)) => tz::resolve(tz, c).map(|r| r.instant),
+                _ => None,
+            };
+            let (Some(start), Some(end)) = (instant(o.start), instant(o.end)) else {
+                return Err(internal(format!("override {} has no valid times", o.key)));
+            };
+            overrides.push(Override {
+                id: o.id,
+                rotation: o.rotation.0,
+                person: o.person.0,
+                start,
+                end,
+                reason: o.reason,
+            });
+        }
+        let mut admins: Vec<String> = self.admins.into_iter().map(|a| a.0).collect();
+        admins.sort();
+        admins.dedup();
+        Schedule::assemble(Parts {
+            hero_rotation: self.hero_rotation.map(|h| h.0),
+            admins,
+            teams: self.teams.into_values().map(|t| t.0).collect(),
+            people: self.people.into_values().map(|p| p.0.person).collect(),
+            rotations,
+            links: self
+                .links
+                .into_iter()
+                .map(|l| Link {
+                    from: l.from.0,
+                    to: l.to.into_iter().map(|t| t.0).collect(),
+                    displaced: l.displaced,
+                })
+                .collect(),
+            overrides,
+        })
+    }
+}

@@ -1,0 +1,173 @@
+//! The things a schedule is made of: people, teams, rotations, links, overrides, and the resolved
+//! shifts that come out of them. Plain data; resolution lives in `schedule`.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::cadence::{Handoffs, Recurrence};
+use crate::tz::Secs;
+
+/// A person who can be on call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    /// The id used in schedule files (`[people.alice]` has id `alice`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Where reminders go, if anywhere.
+    pub email: Option<String>,
+    /// The id of the person's team, if any.
+    pub team: Option<String>,
+    /// The person's own zone, used to show times and to time reminders.
+    pub timezone: Option<Tz>,
+}
+
+/// A team, which owns at most one secondary rotation that links point into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Team {
+    /// The id used in schedule files.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// A rotation: a fixed order of members handing off at wall-clock times in one zone.
+#[derive(Clone, Debug)]
+pub struct Rotation {
+    /// The id used in schedule files and URLs.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The team this rotation belongs to, if any (link targets must have one).
+    pub team: Option<String>,
+    /// Member ids in their fixed order; shift `n` belongs to `members[n % members.len()]`.
+    pub members: Vec<String>,
+    /// Handoffs happen at this zone's wall-clock times.
+    pub timezone: Tz,
+    /// Civil date-time of the first handoff, in `timezone`.
+    pub start: NaiveDateTime,
+    /// How handoffs recur.
+    pub recurrence: Recurrence,
+    pub(crate) handoffs: Handoffs,
+    /// Indexes into `Schedule::people`, parallel to `members`.
+    pub(crate) member_idx: Vec<u32>,
+}
+
+impl PartialEq for Rotation {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.name == other.name
+            && self.team == other.team
+            && self.members == other.members
+            && self.timezone == other.timezone
+            && self.start == other.start
+            && self.recurrence == other.recurrence
+    }
+}
+
+/// What happens to the person a link displaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Displaced {
+    /// The displaced person's turn is simply covered by the linked person.
+    Skip,
+    /// The displaced person takes the linked person's next turn in that rotation.
+    Swap,
+}
+
+/// "Whoever is on call in `from` is also on call in the rotation of their own team among `to`."
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// The rotation whose on-call person is linked (the Support Hero rotation).
+    pub from: String,
+    /// Candidate rotations; the one whose team is the person's team is covered.
+    pub to: Vec<String>,
+    /// What happens to the person who would have been on call there.
+    pub displaced: Displaced,
+}
+
+/// Replaces whoever is on call in one rotation for `[start, end)`. Never changes who is next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Override {
+    /// A stable id: given in the file, or `FILE#N` for the N-th override of a file, or the state
+    /// store's id for overrides made at run time.
+    pub id: String,
+    /// The rotation it applies to.
+    pub rotation: String,
+    /// Who is on call instead.
+    pub person: String,
+    /// First instant covered.
+    pub start: DateTime<Utc>,
+    /// First instant no longer covered; after `start`.
+    pub end: DateTime<Utc>,
+    /// Why, for people reading the schedule.
+    pub reason: Option<String>,
+}
+
+/// Where a resolved shift comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source<'s> {
+    /// The rotation's own order.
+    Rotation,
+    /// A link (the hero also covering their team's secondary rotation, or, with
+    /// `displaced = "swap"`, the displaced person taking the hero's next turn).
+    Link(&'s Link),
+    /// An override.
+    Override(&'s Override),
+}
+
+impl Source<'_> {
+    /// `"rotation"`, `"link"` or `"override"`, as in the JSON output.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Source::Rotation => "rotation",
+            Source::Link(_) => "link",
+            Source::Override(_) => "override",
+        }
+    }
+}
+
+/// One piece of the resolved schedule: a person on call in a rotation for `[start, end)`.
+///
+/// A shift never crosses a handoff of its rotation: `slot` is the index `n` of the rotation's
+/// shift it lies in (its *slot*), so the same slot of the same rotation can be recognised across
+/// changes (calendar UIDs use it). An override or link that covers only part of a slot splits it
+/// into several shifts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Shift<'s> {
+    /// The rotation.
+    pub rotation: &'s Rotation,
+    /// Who is on call.
+    pub person: &'s Person,
+    /// First instant on call.
+    pub start: DateTime<Utc>,
+    /// First instant no longer on call.
+    pub end: DateTime<Utc>,
+    /// The index of the rotation's shift (handoff `slot` to handoff `slot + 1`) this lies in.
+    pub slot: u64,
+    /// Why this person is on call.
+    pub source: Source<'s>,
+}
+
+impl Shift<'_> {
+    /// Whether `t` is within `[start, end)`.
+    pub fn contains(&self, t: DateTime<Utc>) -> bool {
+        self.start <= t && t < self.end
+    }
+}
+
+/// Internal resolved piece: indexes instead of references.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Piece {
+    pub(crate) start: Secs,
+    pub(crate) end: Secs,
+    pub(crate) slot: i64,
+    pub(crate) person: u32,
+    pub(crate) src: Src,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Src {
+    Rotation,
+    Link(u32),
+    Override(u32),
+}

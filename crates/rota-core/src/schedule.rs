@@ -1,0 +1,731 @@
+//! The schedule and its resolution: who is on call, when, and why.
+//!
+//! # Resolution
+//!
+//! Each rotation is resolved one *slot* (shift `n`, from handoff `n` to handoff `n + 1`) at a time,
+//! by painting layers over the slot, later layers winning:
+//!
+//! 1. **Rotation**: `members[n % len]` for the whole slot.
+//! 2. **Swap-back** (links with `displaced = "swap"` only): if this slot is member X's turn, and in
+//!    an earlier slot since X's previous turn X was linked in over member D (X was on call in the
+//!    link's `from` rotation during that slot, and X's team is this rotation's team), then D takes
+//!    this slot: "the displaced person takes the hero's next turn". If several were displaced, the
+//!    earliest does. The order itself never changes.
+//! 3. **Links**: for each link into this rotation, wherever the person on call in the link's `from`
+//!    rotation (its own rotation and overrides, resolved the same way) belongs to this rotation's
+//!    team, that person is on call here.
+//! 4. **Overrides** of this rotation, oldest first, so the newest wins where two overlap.
+//!
+//! Adjacent pieces with the same person and source are merged; a slot is never merged with the
+//! next, so a shift never crosses a handoff. Links may not chain (a link's `from` may not be the
+//! target of another link), so resolution never recurses more than one level.
+//!
+//! Every query takes the instant or range it is about: nothing here reads the clock.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{Error, ErrorKind};
+use crate::model::{Displaced, Link, Override, Person, Piece, Rotation, Shift, Source, Src, Team};
+use crate::tz::{self, Secs};
+
+/// A validated, merged schedule: everything needed to answer "who is on call".
+///
+/// Build one with [`Schedule::load`] from schedule file texts; add run-time overrides with
+/// [`Schedule::with_overrides`]. Cheap to share behind an `Arc`; queries take `&self`.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    pub(crate) hero_rotation: Option<String>,
+    pub(crate) admins: Vec<String>,
+    pub(crate) teams: Vec<Team>,
+    pub(crate) people: Vec<Person>,
+    pub(crate) rotations: Vec<Rotation>,
+    pub(crate) links: Vec<Link>,
+    pub(crate) overrides: Vec<Override>,
+    person_idx: HashMap<String, u32>,
+    rotation_idx: HashMap<String, u32>,
+    plans: Vec<Plan>,
+}
+
+/// Per-rotation indexes for resolution.
+#[derive(Clone, Debug, Default)]
+struct Plan {
+    /// This rotation's overrides, sorted by start: (start, end, index into `overrides`).
+    overrides: Vec<(Secs, Secs, u32)>,
+    /// `max_end[i]` = the latest end among `overrides[..=i]`, to stop backward scans early.
+    max_end: Vec<Secs>,
+    /// Links into this rotation: (link index, from-rotation index).
+    links_in: Vec<(u32, u32)>,
+    /// Whether any link into this rotation has `displaced = "swap"`.
+    swap_back: bool,
+}
+
+/// The raw parts of a schedule, already checked by the loader.
+pub(crate) struct Parts {
+    pub(crate) hero_rotation: Option<String>,
+    pub(crate) admins: Vec<String>,
+    pub(crate) teams: Vec<Team>,
+    pub(crate) people: Vec<Person>,
+    pub(crate) rotations: Vec<Rotation>,
+    pub(crate) links: Vec<Link>,
+    pub(crate) overrides: Vec<Override>,
+}
+
+impl Schedule {
+    pub(crate) fn assemble(parts: Parts) -> Result<Schedule, Error> {
+        let Parts {
+            hero_rotation,
+            admins,
+            mut teams,
+            mut people,
+            mut rotations,
+            links,
+            overrides,
+        } = parts;
+        teams.sort_by(|a, b| a.id.cmp(&b.id));
+        people.sort_by(|a, b| a.id.cmp(&b.id));
+        rotations.sort_by(|a, b| a.id.cmp(&b.id));
+        let person_idx: HashMap<String, u32> = people
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), i as u32))
+            .collect();
+        let rotation_idx: HashMap<String, u32> = rotations
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i as u32))
+            .collect();
+        for r in &mut rotations {
+            r.member_idx = r
+                .members
+                .iter()
+                .map(|m| {
+                    person_idx
+                        .get(m)
+                        .copied()
+                        .ok_or_else(|| Error::new(ErrorKind::UnknownPerson(m.clone())))
+                })
+                .collect::<Result<_, _>>()?;
+            if r.member_idx.is_empty() {
+                return Err(Error::new(ErrorKind::InvalidOverride {
+                    id: r.id.clone(),
+                    message: "a rotation needs at least one member".into(),
+                }));
+            }
+        }
+        let mut schedule = Schedule {
+            hero_rotation,
+            admins,
+            teams,
+            people,
+            rotations,
+            links,
+            overrides: Vec::new(),
+            person_idx,
+            rotation_idx,
+            plans: Vec::new(),
+        };
+        schedule.plans = vec![Plan::default(); schedule.rotations.len()];
+        for (li, link) in schedule.links.iter().enumerate() {
+            let from = schedule.rot_idx(&link.from)?;
+            for to in &link.to {
+                let t = schedule.rot_idx(to)? as usize;
+                schedule.plans[t].links_in.push((li as u32, from));
+                schedule.plans[t].swap_back |= link.displaced == Displaced::Swap;
+            }
+        }
+        schedule.add_overrides(overrides)?;
+        Ok(schedule)
+    }
+
+    fn add_overrides(&mut self, extra: Vec<Override>) -> Result<(), Error> {
+        for o in extra {
+            let invalid = |message: String| {
+                Error::new(ErrorKind::InvalidOverride {
+                    id: o.id.clone(),
+                    message,
+                })
+            };
+            let Some(&r) = self.rotation_idx.get(&o.rotation) else {
+                return Err(invalid(format!("unknown rotation {:?}", o.rotation)));
+            };
+            if !self.person_idx.contains_key(&o.person) {
+                return Err(invalid(format!("unknown person {:?}", o.person)));
+            }
+            let (s, e) = (tz::to_secs(o.start), tz::to_secs(o.end));
+            if e <= s {
+                return Err(invalid("end must be after start".into()));
+            }
+            let i = self.overrides.len() as u32;
+            self.plans[r as usize].overrides.push((s, e, i));
+            self.overrides.push(o);
+        }
+        for plan in &mut self.plans {
+            // Stable: equal starts keep their age order.
+            plan.overrides.sort_by_key(|&(s, _, _)| s);
+            let mut m = i64::MIN;
+            plan.max_end = plan
+                .overrides
+                .iter()
+                .map(|&(_, e, _)| {
+                    m = m.max(e);
+                    m
+                })
+                .collect();
+        }
+        Ok(())
+    }
+
+    /// A copy of this schedule with `extra` overrides added after (so newer than) the ones it has.
+    /// Used for overrides made at run time. Each must name a known rotation and person, and end
+    /// after it starts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let text = include_str!("../../../schedules/rotations.toml");
+    /// # let people = include_str!("../../../schedules/people.toml");
+    /// use rota_core::{Override, Schedule};
+    /// let schedule = Schedule::load(&[("people.toml", people), ("rotations.toml", text)]).unwrap();
+    /// let at = "2027-01-06T12:00:00Z".parse().unwrap();
+    /// let o = Override {
+    ///     id: "o1".into(),
+    ///     rotation: "support-hero".into(),
+    ///     person: "grace".into(),
+    ///     start: "2027-01-06T00:00:00Z".parse().unwrap(),
+    ///     end: "2027-01-07T00:00:00Z".parse().unwrap(),
+    ///     reason: Some("dentist".into()),
+    /// };
+    /// let changed = schedule.with_overrides([o]).unwrap();
+    /// assert_eq!(changed.whoishero(at).unwrap().unwrap().person.id, "grace");
+    /// ```
+    pub fn with_overrides(
+        &self,
+        extra: impl IntoIterator<Item = Override>,
+    ) -> Result<Schedule, Error> {
+        let mut s = self.clone();
+        s.add_overrides(extra.into_iter().collect())?;
+        Ok(s)
+    }
+
+    /// A copy of this schedule with no overrides at all: the rotations and links only.
+    pub fn without_overrides(&self) -> Schedule {
+        let mut s = self.clone();
+        s.overrides.clear();
+        for p in &mut s.plans {
+            p.overrides.clear();
+            p.max_end.clear();
+        }
+        s
+    }
+
+    fn rot_idx(&self, id: &str) -> Result<u32, Error> {
+        self.rotation_idx
+            .get(id)
+            .copied()
+            .ok_or_else(|| Error::new(ErrorKind::UnknownRotation(id.to_string())))
+    }
+
+    /// The rotation `whoishero` answers for, if the schedule names one.
+    pub fn hero_rotation(&self) -> Option<&Rotation> {
+        self.hero_rotation
+            .as_deref()
+            .and_then(|id| self.rotation(id))
+    }
+
+    /// People who may write overrides and swaps for anyone.
+    pub fn admins(&self) -> &[String] {
+        &self.admins
+    }
+
+    /// Whether `person` is an admin.
+    pub fn is_admin(&self, person: &str) -> bool {
+        self.admins.iter().any(|a| a == person)
+    }
+
+    /// All teams, by id.
+    pub fn teams(&self) -> &[Team] {
+        &self.teams
+    }
+
+    /// All people, by id.
+    pub fn people(&self) -> &[Person] {
+        &self.people
+    }
+
+    /// All rotations, by id.
+    pub fn rotations(&self) -> &[Rotation] {
+        &self.rotations
+    }
+
+    /// All links, in file order.
+    pub fn links(&self) -> &[Link] {
+        &self.links
+    }
+
+    /// All overrides, oldest first (file overrides in file order, then run-time ones).
+    pub fn overrides(&self) -> &[Override] {
+        &self.overrides
+    }
+
+    /// The team with this id.
+    pub fn team(&self, id: &str) -> Option<&Team> {
+        self.teams.iter().find(|t| t.id == id)
+    }
+
+    /// The person with this id.
+    pub fn person(&self, id: &str) -> Option<&Person> {
+        self.person_idx.get(id).map(|&i| &self.people[i as usize])
+    }
+
+    /// The rotation with this id.
+    pub fn rotation(&self, id: &str) -> Option<&Rotation> {
+        self.rotation_idx
+            .get(id)
+            .map(|&i| &self.rotations[i as usize])
+    }
+
+    /// Who is on call in `rotation` at `at`, or `None` before its first handoff.
+    ///
+    /// # Examples
+    ///
+    /// A weekly rotation handing off Mondays 09:00 in London keeps 09:00 local across the change
+    /// to summer time, so the handoff instant moves from 09:00Z to 08:00Z:
+    ///
+    /// ```
+    /// use rota_core::Schedule;
+    /// let text = r#"
+    /// [people.alice]
+    /// name = "Alice"
+    /// [people.bob]
+    /// name = "Bob"
+    /// [rotations.hero]
+    /// members = ["alice", "bob"]
+    /// timezone = "Europe/London"
+    /// start = "2027-03-22T09:00"
+    /// every = "1 week"
+    /// "#;
+    /// let s = Schedule::load(&[("hero.toml", text)]).unwrap();
+    /// let shift = s.on_call("hero", "2027-03-29T08:30:00Z".parse().unwrap()).unwrap().unwrap();
+    /// assert_eq!(shift.person.id, "bob"); // 09:30 BST on Monday: Bob's week began at 08:00Z
+    /// assert_eq!(shift.start.to_rfc3339(), "2027-03-29T08:00:00+00:00");
+    /// assert_eq!(shift.end.to_rfc3339(), "2027-04-05T08:00:00+00:00");
+    /// let before = s.on_call("hero", "2027-03-29T07:59:59Z".parse().unwrap()).unwrap().unwrap();
+    /// assert_eq!(before.person.id, "alice");
+    /// assert_eq!(before.end.to_rfc3339(), "2027-03-29T08:00:00+00:00"); // 6 days 23 hours
+    /// ```
+    pub fn on_call(&self, rotation: &str, at: DateTime<Utc>) -> Result<Option<Shift<'_>>, Error> {
+        let r = self.rot_idx(rotation)?;
+        Ok(self.on_call_idx(r, tz::to_secs(at)))
+    }
+
+    fn on_call_idx(&self, r: u32, t: Secs) -> Option<Shift<'_>> {
+        let h = &self.rotations[r as usize].handoffs;
+        let n = h.index_at(t)?;
+        let (a, b) = (h.instant(n), h.instant(n + 1));
+        let mut buf = Vec::with_capacity(4);
+        self.resolve_slot(r, n, a, b, &mut buf);
+        buf.iter()
+            .find(|p| p.start <= t && t < p.end)
+            .map(|p| self.shift(r, p))
+    }
+
+    /// Who is on call in every rotation at `at`, ordered by rotation id. Rotations that have not
+    /// started yet are left out.
+    pub fn on_call_all(&self, at: DateTime<Utc>) -> Vec<Shift<'_>> {
+        let t = tz::to_secs(at);
+        (0..self.rotations.len() as u32)
+            .filter_map(|r| self.on_call_idx(r, t))
+            .collect()
+    }
+
+    /// Who is the Support Hero at `at`: the person on call in the `hero_rotation`.
+    pub fn whoishero(&self, at: DateTime<Utc>) -> Result<Option<Shift<'_>>, Error> {
+        let id = self
+            .hero_rotation
+            .as_deref()
+            .ok_or_else(|| Error::new(ErrorKind::NoHeroRotation))?;
+        self.on_call(id, at)
+    }
+
+    /// The resolved shifts of `rotation` that overlap `[from, to)`, in order. Shifts are whole (the
+    /// first may start before `from`, the last end after `to`), contiguous from the rotation's
+    /// first handoff on, and never overlap.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rota_core::Schedule;
+    /// let text = r#"
+    /// [people.ann]
+    /// name = "Ann"
+    /// [people.raj]
+    /// name = "Raj"
+    /// [rotations.ops]
+    /// members = ["ann", "raj"]
+    /// timezone = "America/Chicago"
+    /// start = "2026-10-26T09:00"
+    /// rrule = "FREQ=WEEKLY;BYDAY=MO,TH"
+    /// "#;
+    /// let s = Schedule::load(&[("ops.toml", text)]).unwrap();
+    /// let from = "2026-10-29T00:00:00Z".parse().unwrap();
+    /// let to = "2026-11-02T15:00:00Z".parse().unwrap(); // Monday 09:00 CST: the end is exclusive
+    /// let shifts = s.shifts("ops", from, to).unwrap();
+    /// let got: Vec<String> = shifts
+    ///     .iter()
+    ///     .map(|s| format!("{} {} {}", s.person.id, s.start.to_rfc3339(), s.end.to_rfc3339()))
+    ///     .collect();
+    /// assert_eq!(got, [
+    ///     "ann 2026-10-26T14:00:00+00:00 2026-10-29T14:00:00+00:00",
+    ///     // Thursday 09:00 CDT to Monday 09:00 CST: 4 days and 1 hour (clocks fell back Sunday)
+    ///     "raj 2026-10-29T14:00:00+00:00 2026-11-02T15:00:00+00:00",
+    /// ]);
+    /// ```
+    pub fn shifts(
+        &self,
+        rotation: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Shift<'_>>, Error> {
+        let r = self.rot_idx(rotation)?;
+        let (f, t) = range(from, to)?;
+        let mut pieces = Vec::new();
+        self.resolve_range(r, f, t, &mut pieces);
+        Ok(pieces.iter().map(|p| self.shift(r, p)).collect())
+    }
+
+    /// The resolved shifts of every rotation that overlap `[from, to)`, ordered by start, then
+    /// rotation id.
+    pub fn all_shifts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Shift<'_>>, Error> {
+        let (f, t) = range(from, to)?;
+        let mut out = Vec::new();
+        let mut pieces = Vec::new();
+        for r in 0..self.rotations.len() as u32 {
+            pieces.clear();
+            self.resolve_range(r, f, t, &mut pieces);
+            out.extend(pieces.iter().map(|p| self.shift(r, p)));
+        }
+        sort_shifts(&mut out);
+        Ok(out)
+    }
+
+    /// The resolved shifts of `person` in every rotation that overlap `[from, to)`, ordered by
+    /// start, then rotation id.
+    pub fn shifts_for_person(
+        &self,
+        person: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Shift<'_>>, Error> {
+        let p = *self
+            .person_idx
+            .get(person)
+            .ok_or_else(|| Error::new(ErrorKind::UnknownPerson(person.to_string())))?;
+        let (f, t) = range(from, to)?;
+        let mut out = Vec::new();
+        let mut pieces = Vec::new();
+        for r in 0..self.rotations.len() as u32 {
+            pieces.clear();
+            self.resolve_range(r, f, t, &mut pieces);
+            out.extend(
+                pieces
+                    .iter()
+                    .filter(|x| x.person == p)
+                    .map(|x| self.shift(r, x)),
+            );
+        }
+        sort_shifts(&mut out);
+        Ok(out)
+    }
+
+    /// Slot `slot` of `rotation` as the rotation alone has it (no links, no overrides), or `None` if
+    /// that slot is squeezed to zero length by a DST change.
+    pub fn base_shift(&self, rotation: &str, slot: u64) -> Result<Option<Shift<'_>>, Error> {
+        let r = self.rot_idx(rotation)?;
+        let rot = &self.rotations[r as usize];
+        let n = slot.min(i64::MAX as u64 - 1) as i64;
+        let (a, b) = (rot.handoffs.instant(n), rot.handoffs.instant(n + 1));
+        if b <= a || b == crate::cadence::NEVER {
+            return Ok(None);
+        }
+        let person = rot.member_idx[(n % rot.member_idx.len() as i64) as usize];
+        Ok(Some(self.shift(
+            r,
+            &Piece {
+                start: a,
+                end: b,
+                slot: n,
+                person,
+                src: Src::Rotation,
+            },
+        )))
+    }
+
+    fn shift(&self, r: u32, p: &Piece) -> Shift<'_> {
+        let far = || DateTime::<Utc>::MAX_UTC;
+        Shift {
+            rotation: &self.rotations[r as usize],
+            person: &self.people[p.person as usize],
+            start: tz::from_secs(p.start).unwrap_or_else(far),
+            end: tz::from_secs(p.end).unwrap_or_else(far),
+            slot: p.slot as u64,
+            source: match p.src {
+                Src::Rotation => Source::Rotation,
+                Src::Link(l) => Source::Link(&self.links[l as usize]),
+                Src::Override(o) => Source::Override(&self.overrides[o as usize]),
+            },
+        }
+    }
+
+    /// Resolves every slot of rotation `r` overlapping `[from, to)` into `out`, keeping only the
+    /// pieces that overlap the range.
+    fn resolve_range(&self, r: u32, from: Secs, to: Secs, out: &mut Vec<Piece>) {
+        let h = &self.rotations[r as usize].handoffs;
+        for (n, a, b) in h.shifts(from, to) {
+            let mark = out.len();
+            self.resolve_slot(r, n, a, b, out);
+            if a < from || b > to {
+                // Only the first and last slot can have pieces outside the range.
+                let mut i = mark;
+                while i < out.len() {
+                    if out[i].end <= from || out[i].start >= to {
+                        out.remove(i);
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Resolves slot `n` (`[a, b)`, non-empty) of rotation `r`, appending its pieces to `out`.
+    fn resolve_slot(&self, r: u32, n: i64, a: Secs, b: Secs, out: &mut Vec<Piece>) {
+        let rot = &self.rotations[r as usize];
+        let plan = &self.plans[r as usize];
+        let len = rot.member_idx.len() as i64;
+        let mut base = Piece {
+            start: a,
+            end: b,
+            slot: n,
+            person: rot.member_idx[(n % len) as usize],
+            src: Src::Rotation,
+        };
+        if plan.swap_back {
+            if let Some((person, link)) = self.swap_back(r, n) {
+                base.person = person;
+                base.src = Src::Link(link);
+            }
+        }
+        let first = out.len();
+        out.push(base);
+        if !plan.links_in.is_empty() {
+            let team = rot.team.as_deref();
+            let mut from_pieces = Vec::new();
+            for &(li, f) in &plan.links_in {
+                from_pieces.clear();
+                self.resolve_range(f, a, b, &mut from_pieces);
+                for fp in &from_pieces {
+                    if team.is_some() && self.people[fp.person as usize].team.as_deref() == team {
+                        paint(
+                            out,
+                            first,
+                            fp.start.max(a),
+                            fp.end.min(b),
+                            fp.person,
+                            Src::Link(li),
+                        );
+                    }
+                }
+            }
+        }
+        if !plan.overrides.is_empty() {
+            let hits = overlapping(plan, a, b);
+            for &(s, e, oi) in &hits {
+                let person = self.person_idx[&self.overrides[oi as usize].person];
+                paint(out, first, s.max(a), e.min(b), person, Src::Override(oi));
+            }
+        }
+        // Merge neighbours with the same person and source (painting can split a piece that a
+        // later layer restores).
+        let mut w = first;
+        for i in first + 1..out.len() {
+            if out[i].person == out[w].person
+                && out[i].src == out[w].src
+                && out[i].start == out[w].end
+            {
+                out[w].end = out[i].end;
+            } else {
+                w += 1;
+                out[w] = out[i];
+            }
+        }
+        out.truncate(w + 1);
+    }
+
+    /// With `displaced = "swap"`: whether slot `n` of rotation `r` (member X's turn) goes to a
+    /// member D whom X displaced through a link in an earlier slot since X's previous turn.
+    fn swap_back(&self, r: u32, n: i64) -> Option<(u32, u32)> {
+        let rot = &self.rotations[r as usize];
+        let team = rot.team.as_deref()?;
+        let m = &rot.member_idx;
+        let len = m.len() as i64;
+        let x = m[(n % len) as usize];
+        if self.people[x as usize].team.as_deref() != Some(team) {
+            return None;
+        }
+        // The slots since X's previous turn.
+        let mut k = n - 1;
+        while k >= 0 && k > n - len && m[(k % len) as usize] != x {
+            k -= 1;
+        }
+        let h = &rot.handoffs;
+        let mut pieces = Vec::new();
+        for n0 in k + 1..n {
+            let (a0, b0) = (h.instant(n0), h.instant(n0 + 1));
+            if b0 <= a0 {
+                continue;
+            }
+            for &(li, f) in &self.plans[r as usize].links_in {
+                if self.links[li as usize].displaced != Displaced::Swap {
+                    continue;
+                }
+                pieces.clear();
+                self.resolve_range(f, a0, b0, &mut pieces);
+                if pieces.iter().any(|p| p.person == x) {
+                    return Some((m[(n0 % len) as usize], li));
+                }
+            }
+        }
+        None
+    }
+
+    /// The person index for an id, for other modules of this crate.
+    #[allow(dead_code)]
+    pub(crate) fn person_index(&self, id: &str) -> Option<u32> {
+        self.person_idx.get(id).copied()
+    }
+}
+
+/// The overrides of a plan that overlap `[a, b)`, oldest first.
+fn overlapping(plan: &Plan, a: Secs, b: Secs) -> Vec<(Secs, Secs, u32)> {
+    let mut hits = Vec::new();
+    let mut i = plan.overrides.partition_point(|&(s, _, _)| s < b);
+    while i > 0 {
+        i -= 1;
+        if plan.max_end[i] <= a {
+            break;
+        }
+        let o = plan.overrides[i];
+        if o.1 > a {
+            hits.push(o);
+        }
+    }
+    hits.sort_unstable_by_key(|&(_, _, oi)| oi);
+    hits
+}
+
+/// Paints `[s, e)` (inside the pieces from `first` on, which cover a contiguous range) with
+/// `person` from `src`.
+fn paint(out: &mut Vec<Piece>, first: usize, s: Secs, e: Secs, person: u32, src: Src) {
+    if e <= s {
+        return;
+    }
+    let slot = out[first].slot;
+    let new = Piece {
+        start: s,
+        end: e,
+        slot,
+        person,
+        src,
+    };
+    let old: Vec<Piece> = out.drain(first..).collect();
+    let mut inserted = false;
+    for p in old {
+        if p.end <= s {
+            out.push(p);
+        } else if p.start >= e {
+            if !inserted {
+                out.push(new);
+                inserted = true;
+            }
+            out.push(p);
+        } else {
+            if p.start < s {
+                out.push(Piece { end: s, ..p });
+            }
+            if !inserted {
+                out.push(new);
+                inserted = true;
+            }
+            if p.end > e {
+                out.push(Piece { start: e, ..p });
+            }
+        }
+    }
+    if !inserted {
+        out.push(new);
+    }
+}
+
+fn range(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(Secs, Secs), Error> {
+    let (f, t) = (tz::to_secs(from), tz::to_secs(to));
+    if t <= f {
+        return Err(Error::new(ErrorKind::EmptyRange));
+    }
+    Ok((f, t))
+}
+
+fn sort_shifts(v: &mut [Shift<'_>]) {
+    v.sort_by(|a, b| {
+        a.start
+            .cmp(&b.start)
+            .then_with(|| a.rotation.id.cmp(&b.rotation.id))
+    });
+}
+
+/// The two overrides that make a swap: `b`'s person takes shift `a`, and `a`'s person takes shift
+/// `b`. The rotation order is untouched; the overrides get ids `ids.0` and `ids.1`.
+///
+/// # Examples
+///
+/// ```
+/// # let people = include_str!("../../../schedules/people.toml");
+/// # let text = include_str!("../../../schedules/rotations.toml");
+/// use rota_core::{swap_overrides, Schedule};
+/// let s = Schedule::load(&[("people.toml", people), ("rotations.toml", text)]).unwrap();
+/// let a = s.base_shift("support-hero", 10).unwrap().unwrap();
+/// let b = s.base_shift("support-hero", 11).unwrap().unwrap();
+/// let [oa, ob] = swap_overrides(&a, &b, ("s1a".into(), "s1b".into()), Some("holiday".into()));
+/// assert_eq!((oa.person.as_str(), ob.person.as_str()), (b.person.id.as_str(), a.person.id.as_str()));
+/// assert_eq!((oa.start, oa.end), (a.start, a.end));
+/// ```
+pub fn swap_overrides(
+    a: &Shift<'_>,
+    b: &Shift<'_>,
+    ids: (String, String),
+    reason: Option<String>,
+) -> [Override; 2] {
+    [
+        Override {
+            id: ids.0,
+            rotation: a.rotation.id.clone(),
+            person: b.person.id.clone(),
+            start: a.start,
+            end: a.end,
+            reason: reason.clone(),
+        },
+        Override {
+            id: ids.1,
+            rotation: b.rotation.id.clone(),
+            person: a.person.id.clone(),
+            start: b.start,
+            end: b.end,
+            reason,
+        },
+    ]
+}
