@@ -207,12 +207,11 @@ impl Handoffs {
                 return secs;
             };
             let m = self.last_civil_at_or_before(gap_end_civil - 1) + 1;
-            if m > n {
-                if let Some(cm) = self.civil(m) {
-                    if let Some((sm, _)) = tz::resolve_secs(self.tz, cm) {
-                        return secs.min(sm);
-                    }
-                }
+            if m > n
+                && let Some(cm) = self.civil(m)
+                && let Some((sm, _)) = tz::resolve_secs(self.tz, cm)
+            {
+                return secs.min(sm);
             }
         }
         secs

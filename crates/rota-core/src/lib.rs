@@ -51,6 +51,7 @@ mod load;
 mod model;
 mod schedule;
 pub mod tz;
+pub mod view;
 
 pub use cadence::{MAX_EVERY, Recurrence, Unit};
 pub use error::{Diagnostic, Error, ErrorKind};

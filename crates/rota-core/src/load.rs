@@ -195,7 +195,7 @@ fn distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca.to_ascii_lowercase() != cb.to_ascii_lowercase());
+            let sub = prev[j] + usize::from(!ca.eq_ignore_ascii_case(cb));
             cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
         }
         prev = cur;
@@ -666,12 +666,11 @@ impl Loader {
         if let Some(c) = tz::parse_civil(&text) {
             return Some(TimeVal::Civil(c));
         }
-        if allow_instant {
-            if let Ok(t) = DateTime::parse_from_rfc3339(text.trim()) {
-                if (tz::MIN_SECS..=tz::MAX_SECS).contains(&t.timestamp()) {
-                    return Some(TimeVal::Instant(t.with_timezone(&Utc)));
-                }
-            }
+        if allow_instant
+            && let Ok(t) = DateTime::parse_from_rfc3339(text.trim())
+            && (tz::MIN_SECS..=tz::MAX_SECS).contains(&t.timestamp())
+        {
+            return Some(TimeVal::Instant(t.with_timezone(&Utc)));
         }
         let expected = if allow_instant {
             "a civil date-time in the rotation's zone (\"2026-12-21T09:00\") or RFC 3339 with an offset (\"2026-12-21T09:00:00Z\")"
@@ -803,25 +802,24 @@ impl Loader {
         };
         // Compile the handoffs now, so rrule problems are reported at the rule.
         if let (Some(tz), Some((start, sloc)), Some((rec, rloc))) = (timezone, &start, &recurrence)
+            && let Err(msg) = Handoffs::new(tz, *start, rec)
         {
-            if let Err(msg) = Handoffs::new(tz, *start, rec) {
-                let (l, key) = if msg.starts_with("start") {
-                    (sloc.clone(), join(&path, "start"))
-                } else {
-                    (
-                        rloc.clone(),
-                        join(
-                            &path,
-                            if matches!(rec, Recurrence::RRule(_)) {
-                                "rrule"
-                            } else {
-                                "every"
-                            },
-                        ),
-                    )
-                };
-                self.problem(&l, &key, msg);
-            }
+            let (l, key) = if msg.starts_with("start") {
+                (sloc.clone(), join(&path, "start"))
+            } else {
+                (
+                    rloc.clone(),
+                    join(
+                        &path,
+                        if matches!(rec, Recurrence::RRule(_)) {
+                            "rrule"
+                        } else {
+                            "every"
+                        },
+                    ),
+                )
+            };
+            self.problem(&l, &key, msg);
         }
         if self.rotations.contains_key(id) {
             let at = self.at(&self.rotations[id].loc);
@@ -839,7 +837,7 @@ impl Loader {
                 members,
                 timezone,
                 start: start.map(|s| s.0),
-                recurrence: recurrence.map(|(r, l)| (r, l)),
+                recurrence,
             },
         );
     }
@@ -1018,27 +1016,32 @@ impl Loader {
             id: &str,
             known: &[&str],
         ) {
+            let plural = if what == "person" {
+                "people".to_string()
+            } else {
+                format!("{what}s")
+            };
             problems.push((
                 loc.clone(),
                 key,
                 format!(
-                    "unknown {what} {id:?}{}; known {what}s: {}",
+                    "unknown {what} {id:?}{}; known {plural}: {}",
                     suggest(id, known.iter().copied()),
                     list(known)
                 ),
             ));
         }
-        if let Some((h, loc)) = &self.hero_rotation {
-            if !self.rotations.contains_key(h) {
-                unknown(
-                    &mut problems,
-                    loc,
-                    "hero_rotation".into(),
-                    "rotation",
-                    h,
-                    &rot_ref,
-                );
-            }
+        if let Some((h, loc)) = &self.hero_rotation
+            && !self.rotations.contains_key(h)
+        {
+            unknown(
+                &mut problems,
+                loc,
+                "hero_rotation".into(),
+                "rotation",
+                h,
+                &rot_ref,
+            );
         }
         for (i, (a, loc)) in self.admins.iter().enumerate() {
             if !self.people.contains_key(a) {
@@ -1053,31 +1056,31 @@ impl Loader {
             }
         }
         for (rp, _) in self.people.values() {
-            if let Some((t, loc)) = &rp.team {
-                if !self.teams.contains_key(t) {
-                    unknown(
-                        &mut problems,
-                        loc,
-                        join(&rp.key, "team"),
-                        "team",
-                        t,
-                        &teams_ref,
-                    );
-                }
+            if let Some((t, loc)) = &rp.team
+                && !self.teams.contains_key(t)
+            {
+                unknown(
+                    &mut problems,
+                    loc,
+                    join(&rp.key, "team"),
+                    "team",
+                    t,
+                    &teams_ref,
+                );
             }
         }
         for r in self.rotations.values() {
-            if let Some((t, loc)) = &r.team {
-                if !self.teams.contains_key(t) {
-                    unknown(
-                        &mut problems,
-                        loc,
-                        join(&r.key, "team"),
-                        "team",
-                        t,
-                        &teams_ref,
-                    );
-                }
+            if let Some((t, loc)) = &r.team
+                && !self.teams.contains_key(t)
+            {
+                unknown(
+                    &mut problems,
+                    loc,
+                    join(&r.key, "team"),
+                    "team",
+                    t,
+                    &teams_ref,
+                );
             }
             for (i, (m, loc)) in r.members.iter().enumerate() {
                 if !self.people.contains_key(m) {
@@ -1161,20 +1164,19 @@ impl Loader {
                 (TimeVal::Civil(c), Some(tz)) => tz::resolve(tz, *c).map(|r| r.instant),
                 (TimeVal::Civil(_), None) => None,
             };
-            if let (Some((s, _)), Some((e, eloc))) = (&o.start, &o.end) {
-                if let (Some(si), Some(ei)) = (instant(s), instant(e)) {
-                    if ei <= si {
-                        problems.push((
-                            eloc.clone(),
-                            format!("{}.end", o.key),
-                            format!(
-                                "end {} is not after start {}; an override covers [start, end)",
-                                ei.to_rfc3339(),
-                                si.to_rfc3339()
-                            ),
-                        ));
-                    }
-                }
+            if let (Some((s, _)), Some((e, eloc))) = (&o.start, &o.end)
+                && let (Some(si), Some(ei)) = (instant(s), instant(e))
+                && ei <= si
+            {
+                problems.push((
+                    eloc.clone(),
+                    format!("{}.end", o.key),
+                    format!(
+                        "end {} is not after start {}; an override covers [start, end)",
+                        ei.to_rfc3339(),
+                        si.to_rfc3339()
+                    ),
+                ));
             }
         }
         let mut ids: HashMap<&str, &str> = HashMap::new();

@@ -515,11 +515,11 @@ impl Schedule {
             person: rot.member_idx[(n % len) as usize],
             src: Src::Rotation,
         };
-        if plan.swap_back {
-            if let Some((person, link)) = self.swap_back(r, n) {
-                base.person = person;
-                base.src = Src::Link(link);
-            }
+        if plan.swap_back
+            && let Some((person, link)) = self.swap_back(r, n)
+        {
+            base.person = person;
+            base.src = Src::Link(link);
         }
         let first = out.len();
         out.push(base);

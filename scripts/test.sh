@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The project's one test command (README: "Run the tests"). Installs what the tests need on a fresh
+# machine, then runs every test: unit, property, integration (real binary), doc tests, and the
+# embedding example.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo test --workspace --all-targets
+cargo test --workspace --doc
+# The embedding example must keep working: run it on the example schedules.
+cargo run --quiet --example whos_on_call -- schedules alice >/dev/null
+echo "scripts/test.sh: all tests passed"

@@ -1,0 +1,258 @@
+//! The command line: one subcommand per use in DESIGN.md, and what each one does.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Duration, Utc};
+use clap::{Args, Parser, Subcommand};
+use rota_core::{Schedule, Tz, tz::parse_instant};
+
+use crate::{output, schedules};
+
+/// rota: on-call rotations (Support Hero and team secondaries) with swaps that never alter the order.
+#[derive(Parser, Debug)]
+#[command(name = "rota", version, about, long_about = None)]
+pub struct Cli {
+    /// The schedules directory: every *.toml file in it is merged into one schedule.
+    #[arg(
+        long,
+        global = true,
+        env = "ROTA_SCHEDULES",
+        default_value = "schedules",
+        value_name = "DIR"
+    )]
+    schedules: PathBuf,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Validate the schedule files; print every problem as file:line:col and exit 1 if any.
+    Check,
+    /// Who is the Support Hero (the person on call in `hero_rotation`).
+    Whoishero(At),
+    /// Who is on call in every rotation.
+    Oncall(At),
+    /// The resolved shifts of one rotation, or of one person in all rotations.
+    Shifts(ShiftsArgs),
+}
+
+#[derive(Args, Debug)]
+struct At {
+    /// The instant to ask about: RFC 3339 (2026-12-07T10:00:00Z) or a date (2026-12-07: midnight
+    /// in the display zone). Default: now.
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Show times in this IANA zone (default: each rotation's own zone).
+    #[arg(long, value_name = "ZONE", value_parser = parse_tz)]
+    tz: Option<Tz>,
+}
+
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("who").required(true).args(["rotation", "person"]))]
+struct ShiftsArgs {
+    /// The rotation id.
+    rotation: Option<String>,
+    /// A person id instead of a rotation: their shifts in every rotation.
+    #[arg(long, value_name = "ID")]
+    person: Option<String>,
+    /// Start of the range: RFC 3339 or a date (midnight in the display zone). Default: now.
+    #[arg(long, value_name = "TIME")]
+    from: Option<String>,
+    /// End of the range (exclusive). Default: 28 days after --from.
+    #[arg(long, value_name = "TIME")]
+    to: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Show times in this IANA zone (default: each rotation's own zone; for --person, the
+    /// person's zone if the schedule gives one).
+    #[arg(long, value_name = "ZONE", value_parser = parse_tz)]
+    tz: Option<Tz>,
+}
+
+fn parse_tz(s: &str) -> Result<Tz, String> {
+    s.parse::<Tz>().map_err(|_| {
+        format!("unknown time zone {s:?}; expected an IANA name such as Europe/London")
+    })
+}
+
+/// The longest range `shifts` accepts, so a typo in a year cannot ask for millennia of output.
+const MAX_RANGE_DAYS: i64 = 366 * 20;
+
+fn time_arg(
+    arg: &Option<String>,
+    name: &str,
+    zone: Tz,
+    default: DateTime<Utc>,
+) -> anyhow::Result<DateTime<Utc>> {
+    match arg {
+        None => Ok(default),
+        Some(s) => parse_instant(s, zone).with_context(|| format!("--{name}")),
+    }
+}
+
+/// Runs one command, writing its output to `out`.
+pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let now = Utc::now();
+    match cli.command {
+        Command::Check => check(&cli.schedules, out),
+        Command::Whoishero(a) => {
+            let schedule = schedules::load(&cli.schedules)?;
+            let Some(hero) = schedule.hero_rotation() else {
+                // whoishero names the problem (no hero_rotation) and how to fix it.
+                schedule.whoishero(now)?;
+                bail!("the schedule has no hero rotation");
+            };
+            let zone = a.tz.unwrap_or(hero.timezone);
+            let at = time_arg(&a.at, "at", zone, now)?;
+            let shift = schedule.whoishero(at)?;
+            if a.json {
+                output::json_one(out, shift.as_ref())?;
+            } else {
+                match &shift {
+                    Some(s) => output::paragraph(out, &hero.name, s, zone)?,
+                    None => writeln!(
+                        out,
+                        "Nobody is {} at {}: the rotation starts {}.",
+                        hero.name,
+                        output::local(at, zone),
+                        hero.start.format("%Y-%m-%d %H:%M")
+                    )?,
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Oncall(a) => {
+            let schedule = schedules::load(&cli.schedules)?;
+            let at = time_arg(&a.at, "at", a.tz.unwrap_or(Tz::UTC), now)?;
+            let shifts = schedule.on_call_all(at);
+            if a.json {
+                output::json_array(out, &shifts)?;
+            } else if shifts.is_empty() {
+                writeln!(
+                    out,
+                    "Nobody is on call at {}: no rotation has started yet.",
+                    output::local(at, a.tz.unwrap_or(Tz::UTC))
+                )?;
+            } else {
+                output::table(out, &shifts, a.tz)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Shifts(a) => shifts(&cli.schedules, a, now, out),
+    }
+}
+
+fn check(dir: &std::path::Path, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let files = schedules::read_dir(dir)?;
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    match Schedule::load(&refs) {
+        Ok(s) => {
+            writeln!(
+                out,
+                "ok: {} file{}, {} people, {} teams, {} rotations, {} links, {} overrides",
+                files.len(),
+                if files.len() == 1 { "" } else { "s" },
+                s.people().len(),
+                s.teams().len(),
+                s.rotations().len(),
+                s.links().len(),
+                s.overrides().len()
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            for d in e.diagnostics() {
+                eprintln!("{d}");
+            }
+            let n = e.diagnostics().len();
+            eprintln!(
+                "error: {n} problem{} in {}",
+                if n == 1 { "" } else { "s" },
+                dir.display()
+            );
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn shifts(
+    dir: &std::path::Path,
+    a: ShiftsArgs,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let schedule = schedules::load(dir)?;
+    let zone = match (&a.rotation, &a.person) {
+        (Some(r), _) => {
+            let rot = schedule.rotation(r).ok_or_else(|| {
+                unknown(
+                    "rotation",
+                    r,
+                    schedule.rotations().iter().map(|r| r.id.as_str()),
+                )
+            })?;
+            a.tz.unwrap_or(rot.timezone)
+        }
+        (None, Some(p)) => {
+            let person = schedule.person(p).ok_or_else(|| {
+                unknown("person", p, schedule.people().iter().map(|p| p.id.as_str()))
+            })?;
+            a.tz.or(person.timezone).unwrap_or(Tz::UTC)
+        }
+        (None, None) => bail!("give a ROTATION or --person ID"),
+    };
+    let from = time_arg(&a.from, "from", zone, now)?;
+    let to = time_arg(&a.to, "to", zone, from + Duration::days(28))?;
+    if to <= from {
+        bail!(
+            "--to ({}) must be after --from ({})",
+            rota_core::view::utc(to),
+            rota_core::view::utc(from)
+        );
+    }
+    if to - from > Duration::days(MAX_RANGE_DAYS) {
+        bail!(
+            "the range from --from to --to is longer than {MAX_RANGE_DAYS} days; ask for a shorter one"
+        );
+    }
+    let list = match (&a.rotation, &a.person) {
+        (Some(r), _) => schedule.shifts(r, from, to)?,
+        (None, Some(p)) => schedule.shifts_for_person(p, from, to)?,
+        (None, None) => bail!("give a ROTATION or --person ID"),
+    };
+    if a.json {
+        output::json_array(out, &list)?;
+    } else if list.is_empty() {
+        writeln!(
+            out,
+            "No shifts between {} and {}.",
+            output::local(from, zone),
+            output::local(to, zone)
+        )?;
+    } else {
+        let display = if a.tz.is_some() || a.person.is_some() {
+            Some(zone)
+        } else {
+            None
+        };
+        output::table(out, &list, display)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn unknown<'a>(what: &str, id: &str, known: impl Iterator<Item = &'a str>) -> anyhow::Error {
+    let known: Vec<&str> = known.collect();
+    anyhow::anyhow!("unknown {what} {id:?}; known {what}s: {}", known.join(", "))
+}

@@ -1,0 +1,342 @@
+//! The CLI as a user runs it: the real binary on schedule files in a directory.
+
+use crate::util::{example_schedules, rota, schedules_dir, stderr, stdout};
+
+const PEOPLE: &str = r#"
+hero_rotation = "hero"
+[teams.platform]
+name = "Platform"
+[people.alice]
+name = "Alice Smith"
+email = "alice@example.com"
+team = "platform"
+[people.bob]
+name = "Bob Jones"
+team = "platform"
+timezone = "America/Chicago"
+"#;
+
+const HERO: &str = r#"
+[rotations.hero]
+name = "Support Hero"
+members = ["alice", "bob"]
+timezone = "Europe/London"
+start = "2027-03-15T09:00"
+every = "1 week"
+"#;
+
+#[test]
+fn check_passes_on_the_example_schedules() {
+    let o = rota(&example_schedules(), &["check"]);
+    assert!(o.status.success(), "stderr: {}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "ok: 3 files, 9 people, 3 teams, 4 rotations, 1 links, 3 overrides\n"
+    );
+}
+
+#[test]
+fn check_reports_every_problem_with_location_and_exits_1() {
+    let bad_people =
+        "[people.alice]\nname = \"Alice\"\nteam = \"platfrom\"\ntimezone = \"Mars/Olympus\"\n";
+    let bad_rot = "[rotations.hero]\nmembers = [\"alice\", \"bobb\"]\ntimezone = \"Europe/London\"\nstart = \"2027-03-15T09:00\"\nevery = \"1 fortnight\"\n\n[[overrides]]\nrotation = \"heroo\"\nperson = \"alice\"\nstart = \"2027-03-16T09:00\"\nend = \"2027-03-15T09:00\"\n";
+    let dir = schedules_dir(&[
+        ("a.toml", bad_people),
+        ("b.toml", bad_rot),
+        (
+            "c.toml",
+            "[teams.platform]\nname = \"Platform\"\n[teams.platform2\n",
+        ),
+    ]);
+    let o = rota(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    let a = dir.path().join("a.toml").display().to_string();
+    let b = dir.path().join("b.toml").display().to_string();
+    let c = dir.path().join("c.toml").display().to_string();
+    // A syntax error stops the cross-file checks (so "platfrom" is not reported as unknown) but the
+    // per-file problems are all there, in file order.
+    let expected = [
+        format!("{a}:4:12: people.alice.timezone: unknown time zone \"Mars/Olympus\""),
+        format!("{b}:5:9: rotations.hero.every: invalid every \"1 fortnight\""),
+        format!("{c}:3:"),
+    ];
+    for e in &expected {
+        assert!(err.contains(e.as_str()), "missing {e:?} in:\n{err}");
+    }
+    assert!(err.contains("TOML syntax"), "{err}");
+    assert!(err.contains("error: 3 problems"), "{err}");
+
+    // Without the syntax error, references are checked across files.
+    std::fs::remove_file(dir.path().join("c.toml")).unwrap();
+    let o = rota(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    for e in [
+        format!(
+            "{a}:3:8: people.alice.team: unknown team \"platfrom\"; known teams: none are defined"
+        ),
+        format!(
+            "{b}:2:21: rotations.hero.members[1]: unknown person \"bobb\"; known people: alice"
+        ),
+        format!(
+            "{b}:8:12: overrides[0].rotation: unknown rotation \"heroo\" (did you mean \"hero\"?); known rotations: hero"
+        ),
+        "error: 5 problems".to_string(),
+    ] {
+        assert!(err.contains(e.as_str()), "missing {e:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn whoishero_json_is_the_documented_shape() {
+    let dir = schedules_dir(&[("people.toml", PEOPLE), ("hero.toml", HERO)]);
+    // 2027-03-29 is after London's spring forward: Bob's week began Monday 22nd 09:00 GMT and
+    // ends Monday 29th 09:00 BST, which is 08:00Z.
+    let o = rota(
+        dir.path(),
+        &["whoishero", "--json", "--at", "2027-03-29T07:30:00Z"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "{\"rotation\":\"hero\",\"person\":{\"id\":\"bob\",\"name\":\"Bob Jones\",\"email\":null},\
+         \"start\":\"2027-03-22T09:00:00Z\",\"end\":\"2027-03-29T08:00:00Z\",\"source\":\"rotation\"}\n"
+    );
+}
+
+#[test]
+fn whoishero_before_the_rotation_starts_says_so() {
+    let dir = schedules_dir(&[("people.toml", PEOPLE), ("hero.toml", HERO)]);
+    let o = rota(
+        dir.path(),
+        &["whoishero", "--json", "--at", "2027-01-01T00:00:00Z"],
+    );
+    assert!(o.status.success());
+    assert_eq!(stdout(&o), "null\n");
+    let o = rota(dir.path(), &["whoishero", "--at", "2027-01-01T00:00:00Z"]);
+    assert!(
+        stdout(&o).starts_with("Nobody is Support Hero at"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn whoishero_human_output_uses_the_rotation_zone_or_tz() {
+    let dir = schedules_dir(&[("people.toml", PEOPLE), ("hero.toml", HERO)]);
+    let o = rota(dir.path(), &["whoishero", "--at", "2027-03-29T10:00:00Z"]);
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("Support Hero: Alice Smith (alice)\n"),
+        "{out}"
+    );
+    assert!(out.contains("from:  Mon 2027-03-29 09:00 BST"), "{out}");
+    assert!(out.contains("until: Mon 2027-04-05 09:00 BST"), "{out}");
+    let o = rota(
+        dir.path(),
+        &[
+            "whoishero",
+            "--at",
+            "2027-03-29T10:00:00Z",
+            "--tz",
+            "America/Chicago",
+        ],
+    );
+    assert!(
+        stdout(&o).contains("from:  Mon 2027-03-29 03:00 CDT"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn at_accepts_a_date_as_midnight_in_the_rotation_zone() {
+    let dir = schedules_dir(&[("people.toml", PEOPLE), ("hero.toml", HERO)]);
+    // Midnight 2027-03-22 in London is 00:00Z, still Alice's week (Bob's starts 09:00).
+    let o = rota(dir.path(), &["whoishero", "--json", "--at", "2027-03-22"]);
+    assert!(stdout(&o).contains("\"id\":\"alice\""), "{}", stdout(&o));
+}
+
+#[test]
+fn oncall_lists_every_rotation_with_links_and_overrides() {
+    let o = rota(
+        &example_schedules(),
+        &["oncall", "--json", "--at", "2027-01-06T12:00:00Z"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rows: Vec<(String, String, String)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["rotation"].as_str().unwrap().into(),
+                s["person"]["id"].as_str().unwrap().into(),
+                s["source"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let want = [
+        ("core-analytics-secondary", "grace", "rotation"),
+        // Bob is hero this week by the Christmas swap, so he is also his team's secondary.
+        ("core-experience-secondary", "bob", "link"),
+        ("platform-secondary", "alice", "rotation"),
+        ("support-hero", "bob", "override"),
+    ];
+    let got: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn shifts_of_a_rotation_and_of_a_person() {
+    let dir = schedules_dir(&[("people.toml", PEOPLE), ("hero.toml", HERO)]);
+    let o = rota(
+        dir.path(),
+        &[
+            "shifts",
+            "hero",
+            "--from",
+            "2027-03-15",
+            "--to",
+            "2027-04-05",
+            "--json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let starts: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["start"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "2027-03-15T09:00:00Z",
+            "2027-03-22T09:00:00Z",
+            "2027-03-29T08:00:00Z"
+        ]
+    );
+
+    let o = rota(
+        dir.path(),
+        &[
+            "shifts",
+            "--person",
+            "bob",
+            "--from",
+            "2027-03-01T00:00:00Z",
+            "--to",
+            "2027-04-30T00:00:00Z",
+        ],
+    );
+    let out = stdout(&o);
+    // Bob's own zone is Chicago: the table shows his shifts there.
+    assert!(out.starts_with("ROTATION  PERSON           FROM                      UNTIL                     SOURCE\n"), "{out}");
+    assert!(out.contains("hero      Bob Jones (bob)  Mon 2027-03-22 04:00 CDT  Mon 2027-03-29 03:00 CDT  rotation"), "{out}");
+    assert_eq!(out.lines().count(), 4, "{out}");
+}
+
+#[test]
+fn usage_and_input_errors_have_distinct_exit_codes() {
+    let dir = schedules_dir(&[("people.toml", PEOPLE), ("hero.toml", HERO)]);
+    let o = rota(dir.path(), &["shifts"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "missing ROTATION or --person is a usage error"
+    );
+    let o = rota(dir.path(), &["whoishero", "--tz", "Nowhere/City"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = rota(dir.path(), &["whoishero", "--at", "next tuesday"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("invalid time \"next tuesday\""),
+        "{}",
+        stderr(&o)
+    );
+    let o = rota(dir.path(), &["shifts", "villains"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("unknown rotation \"villains\"; known rotations: hero"),
+        "{}",
+        stderr(&o)
+    );
+    let o = rota(
+        dir.path(),
+        &[
+            "shifts",
+            "hero",
+            "--from",
+            "2027-03-15",
+            "--to",
+            "2027-03-01",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("must be after --from"));
+    let o = rota(
+        dir.path(),
+        &[
+            "shifts",
+            "hero",
+            "--from",
+            "2027-03-15",
+            "--to",
+            "2127-03-01",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("longer than"));
+}
+
+#[test]
+fn a_missing_or_empty_schedules_directory_is_named() {
+    let o = rota(
+        std::path::Path::new("/nonexistent/schedules"),
+        &["whoishero"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("cannot read the schedules directory /nonexistent/schedules"),
+        "{}",
+        stderr(&o)
+    );
+    let dir = schedules_dir(&[]);
+    let o = rota(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no *.toml schedule files"));
+}
+
+#[test]
+fn whoishero_without_hero_rotation_explains_the_fix() {
+    let dir = schedules_dir(&[
+        (
+            "people.toml",
+            &PEOPLE.replace("hero_rotation = \"hero\"", ""),
+        ),
+        ("hero.toml", HERO),
+    ]);
+    let o = rota(dir.path(), &["whoishero"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("add `hero_rotation = \"ROTATION-ID\"`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn schedules_directory_from_the_environment() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_rota"))
+        .arg("check")
+        .env("ROTA_SCHEDULES", example_schedules())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+}

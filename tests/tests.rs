@@ -1,0 +1,5 @@
+//! End-to-end tests of the `rota` binary and (later) the service: one test binary, one module per
+//! area, each running the real thing.
+
+mod cli;
+mod util;
