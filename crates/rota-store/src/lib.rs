@@ -1,0 +1,764 @@
+//! rota-store: the state file that the server and the notifier share.
+//!
+//! Schedule files say what the rotations are; this store keeps what people change at run time:
+//! overrides made through the API, API tokens (stored hashed), the secret behind calendar feed
+//! tokens, and the audit log of every change. Later schema versions add swap requests and the
+//! reminder ledger.
+//!
+//! # Storage
+//!
+//! One SQLite file (embedded, bundled with the binary), opened in WAL mode with `synchronous=FULL`:
+//! a write that returned is on disk, and survives `kill -9` and power loss. Every change and its
+//! audit entry are written in one transaction, so a change is either fully there or not at all.
+//! The schema is versioned with `PRAGMA user_version` and upgraded by the migrations in
+//! [`MIGRATIONS`], each in its own transaction, when the file is opened; a file written by a newer
+//! rota is refused rather than misread.
+//!
+//! # Interface
+//!
+//! [`Store`] is the whole interface: plain methods on plain types, no SQL outside this crate, so a
+//! PostgreSQL backend (for several replicas behind a load balancer) can implement the same methods.
+//! Methods are synchronous and short; async callers run them on a blocking thread.
+//!
+//! # Tokens
+//!
+//! - API tokens (`rota_` + 64 hex digits, 256 random bits) are shown once when issued; the store
+//!   keeps only their SHA-256. A token's public id is the first 12 hex digits of that hash.
+//! - Feed tokens are not stored at all: a person's feed token is HMAC-SHA256(feed secret, person id
+//!   and generation). The secret is made at first open; rotating a person's token bumps their
+//!   generation, which invalidates the old URL. So the person page can always show the current URL.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The error type of rota-store.
+#[derive(Debug, thiserror::Error)]
+#[error("{kind}")]
+pub struct Error {
+    kind: ErrorKind,
+}
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// SQLite failed (disk full, file not writable, corrupt file...).
+    #[error("state file {path}: {source}")]
+    Sqlite {
+        /// The state file.
+        path: String,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// The file was written by a newer rota with a schema this one does not know.
+    #[error(
+        "state file {path} has schema version {found}, newer than this rota knows ({known}); upgrade rota"
+    )]
+    TooNew {
+        /// The state file.
+        path: String,
+        /// Its schema version.
+        found: u32,
+        /// The newest this build knows.
+        known: u32,
+    },
+    /// The operating system's random source failed.
+    #[error("no randomness available: {0}")]
+    Random(String),
+    /// A row that should exist does not (e.g. revoking an unknown token).
+    #[error("{0}")]
+    NotFound(String),
+}
+
+impl Error {
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+}
+
+/// A result with this crate's error.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Schema migrations, applied in order; `MIGRATIONS[i]` takes the schema from version `i` to `i+1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: overrides, API tokens, feed token generations, settings, audit log.
+    "CREATE TABLE overrides (
+        id          TEXT PRIMARY KEY,
+        rotation    TEXT NOT NULL,
+        person      TEXT NOT NULL,
+        start_s     INTEGER NOT NULL,
+        end_s       INTEGER NOT NULL CHECK (end_s > start_s),
+        reason      TEXT,
+        created_by  TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+     );
+     CREATE INDEX overrides_rotation ON overrides (rotation, start_s);
+     CREATE TABLE api_tokens (
+        id          TEXT PRIMARY KEY,
+        hash        BLOB NOT NULL UNIQUE,
+        person      TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        revoked_at  INTEGER
+     );
+     CREATE TABLE feed_generations (
+        person      TEXT PRIMARY KEY,
+        generation  INTEGER NOT NULL
+     );
+     CREATE TABLE settings (
+        key         TEXT PRIMARY KEY,
+        value       BLOB NOT NULL
+     );
+     CREATE TABLE audit (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          INTEGER NOT NULL,
+        actor       TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        subject     TEXT NOT NULL,
+        detail      TEXT NOT NULL
+     );",
+];
+
+/// The state file.
+pub struct Store {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+    feed_secret: [u8; 32],
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An override made at run time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoredOverride {
+    /// `ovr_` + 16 hex digits.
+    pub id: String,
+    /// Rotation id.
+    pub rotation: String,
+    /// Who is on call instead.
+    pub person: String,
+    /// First instant covered.
+    pub start: DateTime<Utc>,
+    /// First instant no longer covered.
+    pub end: DateTime<Utc>,
+    /// Why.
+    pub reason: Option<String>,
+    /// The person (or `admin:cli`) who made it.
+    pub created_by: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What is needed to record a new override.
+#[derive(Clone, Debug)]
+pub struct NewOverride {
+    /// Rotation id.
+    pub rotation: String,
+    /// Who is on call instead.
+    pub person: String,
+    /// First instant covered.
+    pub start: DateTime<Utc>,
+    /// First instant no longer covered; after `start`.
+    pub end: DateTime<Utc>,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// A newly issued API token: the secret is shown once and never stored.
+#[derive(Clone, Debug)]
+pub struct IssuedToken {
+    /// Public id, for listing and revoking.
+    pub id: String,
+    /// The secret token, `rota_` + 64 hex digits.
+    pub token: String,
+}
+
+/// An API token as listed (never the secret).
+#[derive(Clone, Debug, Serialize)]
+pub struct TokenInfo {
+    /// Public id.
+    pub id: String,
+    /// Whose token it is.
+    pub person: String,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// One entry of the audit log.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditEntry {
+    /// Increasing sequence number.
+    pub seq: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who (a person id, or `cli` for the command line).
+    pub actor: String,
+    /// What: `override.create`, `override.delete`, `token.issue`, `token.revoke`,
+    /// `feed_token.rotate`, ...
+    pub action: String,
+    /// What it was done to (an override id, a token id, a person id).
+    pub subject: String,
+    /// Details, as JSON.
+    pub detail: serde_json::Value,
+}
+
+fn secs(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+fn instant(s: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(s, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn random<const N: usize>() -> Result<[u8; N]> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).map_err(|e| Error {
+        kind: ErrorKind::Random(e.to_string()),
+    })?;
+    Ok(buf)
+}
+
+/// Constant-time comparison, so a token check does not leak how much of a guess was right.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Store {
+    /// Opens (creating if needed) the state file at `path` and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        let p = path.display().to_string();
+        let sql = |source| Error {
+            kind: ErrorKind::Sqlite {
+                path: p.clone(),
+                source,
+            },
+        };
+        let mut conn = Connection::open(&path).map_err(sql)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(sql)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(sql)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(sql)?;
+        let version: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(sql)?;
+        let known = MIGRATIONS.len() as u32;
+        if version > known {
+            return Err(Error {
+                kind: ErrorKind::TooNew {
+                    path: p,
+                    found: version,
+                    known,
+                },
+            });
+        }
+        for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = conn.transaction().map_err(sql)?;
+            tx.execute_batch(m).map_err(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as u32)
+                .map_err(sql)?;
+            tx.commit().map_err(sql)?;
+        }
+        // The feed secret: made once, in a transaction, so two processes opening a new file at once
+        // agree on it.
+        let tx = conn.transaction().map_err(sql)?;
+        let existing: Option<Vec<u8>> = tx
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'feed_secret'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql)?;
+        let secret = match existing {
+            Some(v) if v.len() == 32 => v,
+            _ => {
+                let v = random::<32>()?.to_vec();
+                tx.execute(
+                    "INSERT OR REPLACE INTO settings (key, value) VALUES ('feed_secret', ?1)",
+                    params![v],
+                )
+                .map_err(sql)?;
+                v
+            }
+        };
+        tx.commit().map_err(sql)?;
+        let mut feed_secret = [0u8; 32];
+        feed_secret.copy_from_slice(&secret);
+        Ok(Store {
+            conn: Mutex::new(conn),
+            path,
+            feed_secret,
+        })
+    }
+
+    /// The state file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, source: rusqlite::Error) -> Error {
+        Error {
+            kind: ErrorKind::Sqlite {
+                path: self.path.display().to_string(),
+                source,
+            },
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
+        // A panic while holding the lock cannot leave SQLite half-written (transactions roll back
+        // on drop), so a poisoned lock is safe to take over.
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut conn).map_err(|e| self.err(e))
+    }
+
+    /// The schema version of the file (the number of migrations applied).
+    pub fn schema_version(&self) -> Result<u32> {
+        self.with(|c| c.pragma_query_value(None, "user_version", |r| r.get(0)))
+    }
+
+    /// All run-time overrides, oldest first (the order that decides which wins).
+    pub fn overrides(&self) -> Result<Vec<StoredOverride>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id, rotation, person, start_s, end_s, reason, created_by, created_at
+                 FROM overrides ORDER BY created_at, rowid",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(StoredOverride {
+                    id: r.get(0)?,
+                    rotation: r.get(1)?,
+                    person: r.get(2)?,
+                    start: instant(r.get(3)?),
+                    end: instant(r.get(4)?),
+                    reason: r.get(5)?,
+                    created_by: r.get(6)?,
+                    created_at: instant(r.get(7)?),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Records a new override made by `actor`, with its audit entry, in one transaction.
+    pub fn add_override(
+        &self,
+        new: NewOverride,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<StoredOverride> {
+        let id = format!("ovr_{}", hex(&random::<8>()?));
+        let o = StoredOverride {
+            id,
+            rotation: new.rotation,
+            person: new.person,
+            start: new.start,
+            end: new.end,
+            reason: new.reason,
+            created_by: actor.to_string(),
+            created_at: now,
+        };
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO overrides (id, rotation, person, start_s, end_s, reason, created_by, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![o.id, o.rotation, o.person, secs(o.start), secs(o.end), o.reason, o.created_by, secs(now)],
+            )?;
+            audit(&tx, now, actor, "override.create", &o.id, &serde_json::to_value(&o).unwrap_or_default())?;
+            tx.commit()
+        })?;
+        Ok(o)
+    }
+
+    /// Deletes a run-time override; returns it, or `None` if there is no such override.
+    pub fn delete_override(
+        &self,
+        id: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredOverride>> {
+        let Some(o) = self.overrides()?.into_iter().find(|o| o.id == id) else {
+            return Ok(None);
+        };
+        let deleted = self.with(|c| {
+            let tx = c.transaction()?;
+            let n = tx.execute("DELETE FROM overrides WHERE id = ?1", params![id])?;
+            if n == 1 {
+                audit(
+                    &tx,
+                    now,
+                    actor,
+                    "override.delete",
+                    id,
+                    &serde_json::to_value(&o).unwrap_or_default(),
+                )?;
+            }
+            tx.commit()?;
+            Ok(n == 1)
+        })?;
+        Ok(deleted.then_some(o))
+    }
+
+    /// Issues a new API token for `person`. The secret is returned once; only its hash is kept.
+    pub fn issue_token(
+        &self,
+        person: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedToken> {
+        let token = format!("rota_{}", hex(&random::<32>()?));
+        let hash = Sha256::digest(token.as_bytes()).to_vec();
+        let id = hex(&hash[..6]);
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO api_tokens (id, hash, person, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![id, hash, person, secs(now)],
+            )?;
+            audit(
+                &tx,
+                now,
+                actor,
+                "token.issue",
+                &id,
+                &serde_json::json!({ "person": person }),
+            )?;
+            tx.commit()
+        })?;
+        Ok(IssuedToken { id, token })
+    }
+
+    /// Revokes an API token, given its public id or the token itself. Errors if there is no such
+    /// token; revoking a revoked token is a no-op that returns `Ok(false)`.
+    pub fn revoke_token(&self, id_or_token: &str, actor: &str, now: DateTime<Utc>) -> Result<bool> {
+        let id = if id_or_token.starts_with("rota_") {
+            hex(&Sha256::digest(id_or_token.as_bytes())[..6])
+        } else {
+            id_or_token.to_string()
+        };
+        let found = self.with(|c| {
+            let tx = c.transaction()?;
+            let row: Option<(String, Option<i64>)> = tx
+                .query_row(
+                    "SELECT person, revoked_at FROM api_tokens WHERE id = ?1",
+                    params![id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let out = match row {
+                None => None,
+                Some((_, Some(_))) => Some(false),
+                Some((person, None)) => {
+                    tx.execute(
+                        "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1",
+                        params![id, secs(now)],
+                    )?;
+                    audit(
+                        &tx,
+                        now,
+                        actor,
+                        "token.revoke",
+                        &id,
+                        &serde_json::json!({ "person": person }),
+                    )?;
+                    Some(true)
+                }
+            };
+            tx.commit()?;
+            Ok(out)
+        })?;
+        found.ok_or_else(|| Error {
+            kind: ErrorKind::NotFound(format!("no API token with id {id:?}")),
+        })
+    }
+
+    /// All API tokens (ids and owners, never secrets), newest first.
+    pub fn tokens(&self) -> Result<Vec<TokenInfo>> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare("SELECT id, person, created_at, revoked_at FROM api_tokens ORDER BY created_at DESC, rowid DESC")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(TokenInfo {
+                    id: r.get(0)?,
+                    person: r.get(1)?,
+                    created_at: instant(r.get(2)?),
+                    revoked_at: r.get::<_, Option<i64>>(3)?.map(instant),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// The person an API token belongs to, if it is a valid, unrevoked token.
+    pub fn authenticate(&self, token: &str) -> Result<Option<String>> {
+        if !token.starts_with("rota_") || token.len() != 69 {
+            return Ok(None);
+        }
+        let hash = Sha256::digest(token.as_bytes()).to_vec();
+        self.with(|c| {
+            c.query_row(
+                "SELECT person FROM api_tokens WHERE hash = ?1 AND revoked_at IS NULL",
+                params![hash],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+
+    fn feed_generation(&self, person: &str) -> Result<i64> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT generation FROM feed_generations WHERE person = ?1",
+                params![person],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(|g| g.unwrap_or(0))
+        })
+    }
+
+    fn feed_token_for(&self, person: &str, generation: i64) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.feed_secret)
+            .expect("HMAC takes any key length");
+        mac.update(b"rota feed token\0");
+        mac.update(person.as_bytes());
+        mac.update(b"\0");
+        mac.update(&generation.to_be_bytes());
+        hex(&mac.finalize().into_bytes()[..20])
+    }
+
+    /// The current secret token of `person`'s calendar feed.
+    pub fn feed_token(&self, person: &str) -> Result<String> {
+        Ok(self.feed_token_for(person, self.feed_generation(person)?))
+    }
+
+    /// Whether `token` is `person`'s current feed token (constant-time).
+    pub fn verify_feed_token(&self, person: &str, token: &str) -> Result<bool> {
+        Ok(same(self.feed_token(person)?.as_bytes(), token.as_bytes()))
+    }
+
+    /// Invalidates `person`'s feed URL and returns the new token.
+    pub fn rotate_feed_token(
+        &self,
+        person: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
+        let generation = self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO feed_generations (person, generation) VALUES (?1, 1)
+                 ON CONFLICT (person) DO UPDATE SET generation = generation + 1",
+                params![person],
+            )?;
+            let g: i64 = tx.query_row(
+                "SELECT generation FROM feed_generations WHERE person = ?1",
+                params![person],
+                |r| r.get(0),
+            )?;
+            audit(
+                &tx,
+                now,
+                actor,
+                "feed_token.rotate",
+                person,
+                &serde_json::json!({ "generation": g }),
+            )?;
+            tx.commit()?;
+            Ok(g)
+        })?;
+        Ok(self.feed_token_for(person, generation))
+    }
+
+    /// The newest `limit` audit entries with `seq < before` (all if `before` is `None`), newest
+    /// first.
+    pub fn audit(&self, limit: u32, before: Option<i64>) -> Result<Vec<AuditEntry>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT seq, at, actor, action, subject, detail FROM audit
+                 WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), limit], |r| {
+                let detail: String = r.get(5)?;
+                Ok(AuditEntry {
+                    seq: r.get(0)?,
+                    at: instant(r.get(1)?),
+                    actor: r.get(2)?,
+                    action: r.get(3)?,
+                    subject: r.get(4)?,
+                    detail: serde_json::from_str(&detail)
+                        .unwrap_or(serde_json::Value::String(detail)),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+}
+
+fn audit(
+    tx: &Transaction<'_>,
+    now: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &serde_json::Value,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![secs(now), actor, action, subject, detail.to_string()],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn new_override() -> NewOverride {
+        NewOverride {
+            rotation: "support-hero".into(),
+            person: "bob".into(),
+            start: t("2026-12-21T09:00:00Z"),
+            end: t("2026-12-28T09:00:00Z"),
+            reason: Some("holiday".into()),
+        }
+    }
+
+    #[test]
+    fn overrides_survive_reopening_and_are_audited() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rota.db");
+        let now = t("2026-11-23T10:00:00Z");
+        let id = {
+            let store = Store::open(&path).unwrap();
+            assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as u32);
+            store.add_override(new_override(), "alice", now).unwrap().id
+        };
+        let store = Store::open(&path).unwrap();
+        let all = store.overrides().unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].id, id);
+        assert_eq!(all[0].start, t("2026-12-21T09:00:00Z"));
+        assert_eq!(all[0].created_by, "alice");
+        let deleted = store.delete_override(&id, "alice", now).unwrap().unwrap();
+        assert_eq!(deleted.person, "bob");
+        assert!(store.delete_override(&id, "alice", now).unwrap().is_none());
+        let log = store.audit(10, None).unwrap();
+        let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["override.delete", "override.create"]);
+        assert_eq!(log[1].detail["person"], "bob");
+    }
+
+    #[test]
+    fn tokens_are_hashed_verified_and_revocable() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("rota.db")).unwrap();
+        let now = t("2026-11-23T10:00:00Z");
+        let issued = store.issue_token("alice", "cli", now).unwrap();
+        assert!(issued.token.starts_with("rota_") && issued.token.len() == 69);
+        assert_eq!(
+            store.authenticate(&issued.token).unwrap().as_deref(),
+            Some("alice")
+        );
+        assert_eq!(store.authenticate("rota_nope").unwrap(), None);
+        let mut wrong = issued.token.clone();
+        wrong.pop();
+        wrong.push('x');
+        assert_eq!(store.authenticate(&wrong).unwrap(), None);
+        // The secret is not in the file.
+        let bytes = std::fs::read(dir.path().join("rota.db")).unwrap();
+        let wal = std::fs::read(dir.path().join("rota.db-wal")).unwrap_or_default();
+        let needle = issued.token.as_bytes();
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle));
+        assert!(!wal.windows(needle.len()).any(|w| w == needle));
+        assert!(store.revoke_token(&issued.id, "cli", now).unwrap());
+        assert!(
+            !store.revoke_token(&issued.token, "cli", now).unwrap(),
+            "already revoked"
+        );
+        assert_eq!(store.authenticate(&issued.token).unwrap(), None);
+        assert!(store.revoke_token("nonexistent", "cli", now).is_err());
+        assert_eq!(store.tokens().unwrap()[0].revoked_at, Some(now));
+    }
+
+    #[test]
+    fn feed_tokens_are_stable_until_rotated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rota.db");
+        let now = t("2026-11-23T10:00:00Z");
+        let first = Store::open(&path).unwrap().feed_token("alice").unwrap();
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            store.feed_token("alice").unwrap(),
+            first,
+            "same secret after reopening"
+        );
+        assert_ne!(store.feed_token("bob").unwrap(), first);
+        assert!(store.verify_feed_token("alice", &first).unwrap());
+        assert!(!store.verify_feed_token("bob", &first).unwrap());
+        let second = store.rotate_feed_token("alice", "alice", now).unwrap();
+        assert_ne!(second, first);
+        assert!(!store.verify_feed_token("alice", &first).unwrap());
+        assert!(store.verify_feed_token("alice", &second).unwrap());
+        // Another state file has another secret.
+        let other = Store::open(dir.path().join("other.db")).unwrap();
+        assert_ne!(other.feed_token("alice").unwrap(), first);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rota.db");
+        drop(Store::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let err = Store::open(&path).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("schema version 99, newer than this rota knows"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_sqlite_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rota.db");
+        std::fs::write(
+            &path,
+            b"this is not a database, it is a text file that is long enough",
+        )
+        .unwrap();
+        let err = Store::open(&path).unwrap_err();
+        assert!(err.to_string().contains("rota.db"), "{err}");
+    }
+}
