@@ -306,6 +306,13 @@ fn expand_rrule(start: NaiveDateTime, text: &str) -> Result<(i64, Vec<i64>), Str
             "empty rrule: expected an RFC 5545 rule such as \"FREQ=WEEKLY;BYDAY=MO,TH\"".into(),
         );
     }
+    // rrule 0.14 slices weekday names by bytes and panics on text that is not ASCII (a BYDAY of
+    // "T\u{fffd}H"); an RFC 5545 rule is plain ASCII anyway.
+    if !body.is_ascii() {
+        return Err(format!(
+            "invalid rrule {text:?}: a rule is plain ASCII, such as \"FREQ=WEEKLY;BYDAY=MO,TH\""
+        ));
+    }
     let upper = body.to_ascii_uppercase();
     for part in upper.split(';') {
         let key = part.split('=').next().unwrap_or("");

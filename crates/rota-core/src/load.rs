@@ -134,6 +134,8 @@ struct RawLink {
 struct RawOverride {
     key: String,
     id: String,
+    /// The `id` value, or the override's table when it has none.
+    id_loc: Loc,
     rotation: (String, Loc),
     person: (String, Loc),
     start: Option<(TimeVal, Loc)>,
@@ -233,6 +235,12 @@ fn list(known: &[&str]) -> String {
 
 impl Loader {
     fn problem(&mut self, loc: &Loc, key: &str, message: String) {
+        // Where toml's recovering parser could not read a value, it stands in an integer with the
+        // empty span 0..0. A complaint about that value would point at 1:1 and speak of an
+        // integer nobody wrote; the syntax error already reports the spot.
+        if self.syntax_errors && !key.is_empty() && loc.span == (0..0) {
+            return;
+        }
         self.problems
             .push((loc.file, loc.span.start, key.to_string(), message));
     }
@@ -953,6 +961,13 @@ impl Loader {
         let reason = f
             .get("reason")
             .and_then(|v| self.string(fi, v, &format!("{key}.reason")));
+        let id_loc = match f.get("id") {
+            Some(v) => Loc {
+                file: fi,
+                span: v.span(),
+            },
+            None => loc.clone(),
+        };
         let id = match f.get("id") {
             Some(v) => self.string(fi, v, &format!("{key}.id")).unwrap_or_default(),
             None => format!(
@@ -965,6 +980,7 @@ impl Loader {
             self.overrides.push(RawOverride {
                 key,
                 id,
+                id_loc,
                 rotation,
                 person,
                 start,
@@ -1164,6 +1180,19 @@ impl Loader {
                 (TimeVal::Civil(c), Some(tz)) => tz::resolve(tz, *c).map(|r| r.instant),
                 (TimeVal::Civil(_), None) => None,
             };
+            // A civil time that parses but lies outside the years rota works with (chrono reads
+            // "+10001-01-01T00:00") has no instant; say so here, or `build` fails unlocated.
+            for (name, t) in [("start", &o.start), ("end", &o.end)] {
+                if let (Some((t, loc)), Some(_)) = (t, tz)
+                    && instant(t).is_none()
+                {
+                    problems.push((
+                        loc.clone(),
+                        format!("{}.{name}", o.key),
+                        "date-time out of range: rota works with the years 1 to 9999".into(),
+                    ));
+                }
+            }
             if let (Some((s, _)), Some((e, eloc))) = (&o.start, &o.end)
                 && let (Some(si), Some(ei)) = (instant(s), instant(e))
                 && ei <= si
@@ -1179,13 +1208,18 @@ impl Loader {
                 ));
             }
         }
-        let mut ids: HashMap<&str, &str> = HashMap::new();
+        let mut ids: HashMap<&str, &RawOverride> = HashMap::new();
         for o in &self.overrides {
-            if let Some(prev) = ids.insert(o.id.as_str(), o.key.as_str()) {
+            if let Some(prev) = ids.insert(o.id.as_str(), o) {
                 problems.push((
-                    o.rotation.1.clone(),
+                    o.id_loc.clone(),
                     format!("{}.id", o.key),
-                    format!("duplicate override id {:?} (also {prev})", o.id),
+                    format!(
+                        "duplicate override id {:?} (also {} at {})",
+                        o.id,
+                        prev.key,
+                        self.at(&prev.id_loc)
+                    ),
                 ));
             }
         }
