@@ -39,6 +39,118 @@ enum Command {
     Oncall(At),
     /// The resolved shifts of one rotation, or of one person in all rotations.
     Shifts(ShiftsArgs),
+    /// Write a calendar (.ics) of one rotation or one person to stdout: the same text the service's
+    /// feed serves.
+    Ics(IcsArgs),
+    /// Run the service: JSON API, calendar feeds, overrides.
+    Serve(ServeArgs),
+    /// API tokens for writes (`Authorization: Bearer TOKEN`).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Calendar feed URLs, which carry a secret per-person token.
+    #[command(subcommand)]
+    Feed(FeedCommand),
+}
+
+#[derive(Args, Debug)]
+struct StateArg {
+    /// The state file (SQLite; created on first use).
+    #[arg(
+        long = "state",
+        env = "ROTA_STATE",
+        default_value = "rota.db",
+        value_name = "PATH"
+    )]
+    path: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+    #[arg(
+        long,
+        env = "ROTA_BIND",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR"
+    )]
+    bind: String,
+    #[command(flatten)]
+    state: StateArg,
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Issue a new API token for PERSON and print it (it is shown only once).
+    Issue {
+        /// The person id.
+        person: String,
+        #[command(flatten)]
+        state: StateArg,
+    },
+    /// Revoke a token, given its id (from `rota token list`) or the token itself.
+    Revoke {
+        /// Token id or token.
+        token: String,
+        #[command(flatten)]
+        state: StateArg,
+    },
+    /// List tokens (ids and owners, never the secrets).
+    List {
+        #[command(flatten)]
+        state: StateArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum FeedCommand {
+    /// Print PERSON's calendar feed URL.
+    Url {
+        /// The person id.
+        person: String,
+        /// The service's public base URL.
+        #[arg(
+            long,
+            env = "ROTA_BASE_URL",
+            default_value = "http://127.0.0.1:8080",
+            value_name = "URL"
+        )]
+        base_url: String,
+        #[command(flatten)]
+        state: StateArg,
+    },
+    /// Make a new feed token for PERSON; the old URL stops working.
+    Rotate {
+        /// The person id.
+        person: String,
+        /// The service's public base URL.
+        #[arg(
+            long,
+            env = "ROTA_BASE_URL",
+            default_value = "http://127.0.0.1:8080",
+            value_name = "URL"
+        )]
+        base_url: String,
+        #[command(flatten)]
+        state: StateArg,
+    },
+}
+
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("who").required(true).args(["rotation", "person"]))]
+struct IcsArgs {
+    /// The rotation id.
+    rotation: Option<String>,
+    /// A person id instead of a rotation: their shifts in every rotation.
+    #[arg(long, value_name = "ID")]
+    person: Option<String>,
+    /// The state file whose run-time overrides to include, if it exists.
+    #[arg(
+        long = "state",
+        env = "ROTA_STATE",
+        default_value = "rota.db",
+        value_name = "PATH"
+    )]
+    state: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -148,7 +260,165 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Shifts(a) => shifts(&cli.schedules, a, now, out),
+        Command::Ics(a) => ics(&cli.schedules, a, now, out),
+        Command::Serve(a) => {
+            crate::serve::serve(cli.schedules, &a.bind, a.state.path)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(t) => token(&cli.schedules, t, now, out),
+        Command::Feed(f) => feed(&cli.schedules, f, now, out),
     }
+}
+
+fn known_person(schedule: &Schedule, id: &str) -> anyhow::Result<()> {
+    if schedule.person(id).is_none() {
+        return Err(unknown(
+            "person",
+            id,
+            schedule.people().iter().map(|p| p.id.as_str()),
+        ));
+    }
+    Ok(())
+}
+
+fn open_store(path: &std::path::Path) -> anyhow::Result<rota_store::Store> {
+    rota_store::Store::open(path)
+        .with_context(|| format!("opening the state file {}", path.display()))
+}
+
+fn token(
+    dir: &std::path::Path,
+    cmd: TokenCommand,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    match cmd {
+        TokenCommand::Issue { person, state } => {
+            known_person(&schedules::load(dir)?, &person)?;
+            let t = open_store(&state.path)?.issue_token(&person, "cli", now)?;
+            writeln!(out, "{}", t.token)?;
+            eprintln!(
+                "token {} issued for {person}; it is shown only once. Revoke it with: rota token revoke {}",
+                t.id, t.id
+            );
+        }
+        TokenCommand::Revoke { token, state } => {
+            let store = open_store(&state.path)?;
+            if store.revoke_token(&token, "cli", now)? {
+                writeln!(out, "revoked")?;
+            } else {
+                writeln!(out, "already revoked")?;
+            }
+        }
+        TokenCommand::List { state } => {
+            let tokens = open_store(&state.path)?.tokens()?;
+            writeln!(
+                out,
+                "ID            PERSON        ISSUED                REVOKED"
+            )?;
+            for t in tokens {
+                let revoked = t
+                    .revoked_at
+                    .map(rota_core::view::utc)
+                    .unwrap_or_else(|| "-".into());
+                writeln!(
+                    out,
+                    "{:<13} {:<13} {:<21} {revoked}",
+                    t.id,
+                    t.person,
+                    rota_core::view::utc(t.created_at)
+                )?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn feed(
+    dir: &std::path::Path,
+    cmd: FeedCommand,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let (person, base_url, state, rotate) = match cmd {
+        FeedCommand::Url {
+            person,
+            base_url,
+            state,
+        } => (person, base_url, state, false),
+        FeedCommand::Rotate {
+            person,
+            base_url,
+            state,
+        } => (person, base_url, state, true),
+    };
+    known_person(&schedules::load(dir)?, &person)?;
+    let store = open_store(&state.path)?;
+    let token = if rotate {
+        store.rotate_feed_token(&person, "cli", now)?
+    } else {
+        store.feed_token(&person)?
+    };
+    writeln!(
+        out,
+        "{}/calendars/people/{person}.ics?token={token}",
+        base_url.trim_end_matches('/')
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ics(
+    dir: &std::path::Path,
+    a: IcsArgs,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    // The same schedule the service would serve: files plus the state file's overrides (if the
+    // state file exists; a read-only command never creates one).
+    let schedule = if a.state.exists() {
+        let store = open_store(&a.state)?;
+        let d = dir.to_path_buf();
+        let loader: rota_server::Loader =
+            std::sync::Arc::new(move || schedules::load(&d).map_err(|e| format!("{e:#}")));
+        let st = rota_server::AppState::new(
+            store,
+            std::sync::Arc::new(rota_server::FixedClock(now)),
+            loader,
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        st.snapshot().schedule.clone()
+    } else {
+        std::sync::Arc::new(schedules::load(dir)?)
+    };
+    let (stamp, from, to) = rota_server::ics::window(now);
+    let text = match (&a.rotation, &a.person) {
+        (Some(r), _) => {
+            let rot = schedule.rotation(r).ok_or_else(|| {
+                unknown(
+                    "rotation",
+                    r,
+                    schedule.rotations().iter().map(|r| r.id.as_str()),
+                )
+            })?;
+            rota_server::ics::render(&schedule, &rot.name, &schedule.shifts(r, from, to)?, stamp)
+        }
+        (None, Some(p)) => {
+            known_person(&schedule, p)?;
+            let name = &schedule
+                .person(p)
+                .map(|x| x.name.clone())
+                .unwrap_or_default();
+            rota_server::ics::render(
+                &schedule,
+                &format!("On call: {name}"),
+                &schedule.shifts_for_person(p, from, to)?,
+                stamp,
+            )
+        }
+        (None, None) => bail!("give a ROTATION or --person ID"),
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(dir: &std::path::Path, out: &mut dyn Write) -> anyhow::Result<ExitCode> {

@@ -7,14 +7,25 @@
 mod cli;
 mod output;
 mod schedules;
+mod serve;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
+    // Logs go to stderr, one line per event; ROTA_LOG (or RUST_LOG) sets the level.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ROTA_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
     let mut stdout = std::io::stdout().lock();
     match cli::run(args, &mut stdout) {
         Ok(code) => code,

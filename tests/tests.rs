@@ -2,4 +2,5 @@
 //! area, each running the real thing.
 
 mod cli;
+mod server;
 mod util;

@@ -1,0 +1,482 @@
+//! The JSON API under `/api/v1`: who is on call, rotations, shifts, overrides.
+//!
+//! Reads need no credentials (any tool may ask who the hero is). Writes need
+//! `Authorization: Bearer TOKEN` (`rota token issue PERSON`); a person may write an override that
+//! puts themselves on call, or that hands over shifts that are theirs; admins may write any.
+//! Unknown query parameters and JSON fields are refused, so a typo never silently means "default".
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Duration, Utc};
+use rota_core::view::{ShiftView, utc};
+use rota_core::{Schedule, Shift, Tz, tz::parse_instant};
+use rota_store::NewOverride;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The longest range one request may ask for.
+pub const MAX_RANGE_DAYS: i64 = 731;
+/// The longest override one request may write.
+pub const MAX_OVERRIDE_DAYS: i64 = 366;
+/// The longest override reason.
+pub const MAX_REASON_CHARS: usize = 500;
+/// Default range of shift listings when `to` is not given.
+pub const DEFAULT_RANGE_DAYS: i64 = 28;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AtQuery {
+    at: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RangeQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn instant(field: &str, value: &str, zone: Tz) -> Result<DateTime<Utc>, ApiError> {
+    parse_instant(value, zone).map_err(|e| ApiError::field(field, e.to_string()))
+}
+
+fn at(q: &AtQuery, zone: Tz, now: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
+    q.at.as_deref().map_or(Ok(now), |s| instant("at", s, zone))
+}
+
+fn range(
+    q: &RangeQuery,
+    zone: Tz,
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+    let from = q
+        .from
+        .as_deref()
+        .map_or(Ok(now), |s| instant("from", s, zone))?;
+    let to =
+        q.to.as_deref()
+            .map_or(Ok(from + Duration::days(DEFAULT_RANGE_DAYS)), |s| {
+                instant("to", s, zone)
+            })?;
+    if to <= from {
+        return Err(ApiError::field(
+            "to",
+            format!("to ({}) must be after from ({})", utc(to), utc(from)),
+        ));
+    }
+    if to - from > Duration::days(MAX_RANGE_DAYS) {
+        return Err(ApiError::field(
+            "to",
+            format!(
+                "the range is longer than {MAX_RANGE_DAYS} days; ask for at most {MAX_RANGE_DAYS} days a request"
+            ),
+        ));
+    }
+    Ok((from, to))
+}
+
+fn json<T: Serialize>(value: &T) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(serde_json::to_string(value).unwrap_or_default())
+}
+
+fn views<'s>(shifts: &'s [Shift<'s>]) -> Vec<ShiftView<'s>> {
+    shifts.iter().map(ShiftView::from).collect()
+}
+
+/// `GET /api/v1/whoishero[?at=TIME]`: the hero's shift, or `null` before the rotation starts.
+pub(crate) async fn whoishero(
+    state: web::Data<AppState>,
+    q: web::Query<AtQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let snap = state.snapshot();
+    let s = &snap.schedule;
+    let hero = s
+        .hero_rotation()
+        .ok_or_else(|| ApiError::not_found("the schedule sets no hero_rotation"))?;
+    let t = at(&q, hero.timezone, state.now())?;
+    let shift = s.whoishero(t)?;
+    Ok(json(&shift.as_ref().map(ShiftView::from)))
+}
+
+/// `GET /api/v1/oncall[?at=TIME]`: every rotation's shift at that instant, by rotation id.
+pub(crate) async fn oncall(
+    state: web::Data<AppState>,
+    q: web::Query<AtQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let snap = state.snapshot();
+    let t = at(&q, Tz::UTC, state.now())?;
+    let shifts = snap.schedule.on_call_all(t);
+    Ok(json(&views(&shifts)))
+}
+
+#[derive(Serialize)]
+struct RotationView<'s> {
+    id: &'s str,
+    name: &'s str,
+    team: Option<&'s str>,
+    members: &'s [String],
+    timezone: &'s str,
+    start: String,
+    recurrence: String,
+    hero: bool,
+}
+
+/// `GET /api/v1/rotations`
+pub(crate) async fn rotations(
+    state: web::Data<AppState>,
+    _q: web::Query<crate::ics::NoQuery>,
+) -> HttpResponse {
+    let snap = state.snapshot();
+    let s = &snap.schedule;
+    let hero = s.hero_rotation().map(|r| r.id.as_str());
+    let list: Vec<RotationView<'_>> = s
+        .rotations()
+        .iter()
+        .map(|r| RotationView {
+            id: &r.id,
+            name: &r.name,
+            team: r.team.as_deref(),
+            members: &r.members,
+            timezone: r.timezone.name(),
+            start: r.start.format("%Y-%m-%dT%H:%M").to_string(),
+            recurrence: r.recurrence.to_string(),
+            hero: Some(r.id.as_str()) == hero,
+        })
+        .collect();
+    json(&list)
+}
+
+/// `GET /api/v1/rotations/{id}/shifts?from=&to=`
+pub(crate) async fn rotation_shifts(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<RangeQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let snap = state.snapshot();
+    let s = &snap.schedule;
+    let rot = s
+        .rotation(&path)
+        .ok_or_else(|| ApiError::not_found(format!("unknown rotation {:?}", path.as_str())))?;
+    let (from, to) = range(&q, rot.timezone, state.now())?;
+    let shifts = s.shifts(&rot.id, from, to)?;
+    Ok(json(&views(&shifts)))
+}
+
+/// `GET /api/v1/people/{id}/shifts?from=&to=`
+pub(crate) async fn person_shifts(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<RangeQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let snap = state.snapshot();
+    let s = &snap.schedule;
+    let person = s
+        .person(&path)
+        .ok_or_else(|| ApiError::not_found(format!("unknown person {:?}", path.as_str())))?;
+    let (from, to) = range(&q, person.timezone.unwrap_or(Tz::UTC), state.now())?;
+    let shifts = s.shifts_for_person(&person.id, from, to)?;
+    Ok(json(&views(&shifts)))
+}
+
+#[derive(Serialize)]
+struct OverrideView<'a> {
+    id: &'a str,
+    rotation: &'a str,
+    person: &'a str,
+    start: String,
+    end: String,
+    reason: Option<&'a str>,
+    /// `"file"` (schedule files; edit the file to change it) or `"api"` (the state file).
+    origin: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created_by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OverridesQuery {
+    rotation: Option<String>,
+}
+
+/// `GET /api/v1/overrides[?rotation=ID]`: file overrides and run-time overrides, oldest first.
+pub(crate) async fn list_overrides(
+    state: web::Data<AppState>,
+    q: web::Query<OverridesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let st = state.clone();
+    let stored = web::block(move || st.store().overrides())
+        .await
+        .map_err(|e| ApiError::unavailable(e.to_string()))??;
+    let snap = state.snapshot();
+    let keep = |r: &str| q.rotation.as_deref().is_none_or(|want| want == r);
+    if let Some(r) = &q.rotation
+        && snap.schedule.rotation(r).is_none()
+    {
+        return Err(ApiError::not_found(format!("unknown rotation {r:?}")));
+    }
+    let stored_ids: std::collections::HashSet<&str> =
+        stored.iter().map(|o| o.id.as_str()).collect();
+    let mut list: Vec<OverrideView<'_>> = snap
+        .schedule
+        .overrides()
+        .iter()
+        .filter(|o| !stored_ids.contains(o.id.as_str()) && keep(&o.rotation))
+        .map(|o| OverrideView {
+            id: &o.id,
+            rotation: &o.rotation,
+            person: &o.person,
+            start: utc(o.start),
+            end: utc(o.end),
+            reason: o.reason.as_deref(),
+            origin: "file",
+            created_by: None,
+            created_at: None,
+        })
+        .collect();
+    list.extend(
+        stored
+            .iter()
+            .filter(|o| keep(&o.rotation))
+            .map(|o| OverrideView {
+                id: &o.id,
+                rotation: &o.rotation,
+                person: &o.person,
+                start: utc(o.start),
+                end: utc(o.end),
+                reason: o.reason.as_deref(),
+                origin: "api",
+                created_by: Some(&o.created_by),
+                created_at: Some(utc(o.created_at)),
+            }),
+    );
+    Ok(json(&list))
+}
+
+/// The body of `POST /api/v1/overrides`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OverrideBody {
+    rotation: String,
+    person: String,
+    start: String,
+    end: String,
+    reason: Option<String>,
+}
+
+/// The person a request acts for, from `Authorization: Bearer TOKEN`.
+pub(crate) async fn caller(state: &AppState, req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("this request changes the schedule: send Authorization: Bearer TOKEN (rota token issue PERSON)"))?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_string())
+        .ok_or_else(|| {
+            ApiError::unauthorized("the Authorization header must be \"Bearer TOKEN\"")
+        })?;
+    let st = state.clone();
+    let person = web::block(move || st.store().authenticate(&token))
+        .await
+        .map_err(|e| ApiError::unavailable(e.to_string()))??;
+    person.ok_or_else(|| ApiError::unauthorized("the token is not valid (unknown or revoked)"))
+}
+
+/// Whether `who` may put `person` on call in `rotation` over `[start, end)`: admins may write any
+/// override; anyone may put themselves on call, or hand over time that is theirs.
+fn may_write(
+    s: &Schedule,
+    who: &str,
+    rotation: &str,
+    person: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> bool {
+    if s.is_admin(who) || person == who {
+        return true;
+    }
+    s.shifts(rotation, start, end)
+        .map(|v| !v.is_empty() && v.iter().all(|x| x.person.id == who))
+        .unwrap_or(false)
+}
+
+/// `POST /api/v1/overrides`
+pub(crate) async fn create_override(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    // Authenticate before looking at the body: an unauthenticated write is a 401 whatever it sent.
+    let who = caller(&state, &req).await?;
+    let b: OverrideBody = json_body(&req, &body)?;
+    let snap = state.snapshot();
+    let s = &snap.schedule;
+    let rot = s.rotation(&b.rotation).ok_or_else(|| {
+        ApiError::field(
+            "rotation",
+            format!(
+                "unknown rotation {:?}; known rotations: {}",
+                b.rotation,
+                ids(s.rotations().iter().map(|r| r.id.as_str()))
+            ),
+        )
+    })?;
+    if s.person(&b.person).is_none() {
+        return Err(ApiError::field(
+            "person",
+            format!("unknown person {:?}", b.person),
+        ));
+    }
+    let start = instant("start", &b.start, rot.timezone)?;
+    let end = instant("end", &b.end, rot.timezone)?;
+    if end <= start {
+        return Err(ApiError::field(
+            "end",
+            format!("end ({}) must be after start ({})", utc(end), utc(start)),
+        ));
+    }
+    if end - start > Duration::days(MAX_OVERRIDE_DAYS) {
+        return Err(ApiError::field(
+            "end",
+            format!("an override may last at most {MAX_OVERRIDE_DAYS} days"),
+        ));
+    }
+    let reason = b
+        .reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if let Some(r) = &reason
+        && (r.chars().count() > MAX_REASON_CHARS || r.chars().any(|c| c.is_control() && c != '\n'))
+    {
+        return Err(ApiError::field(
+            "reason",
+            format!(
+                "reason must be at most {MAX_REASON_CHARS} characters, without control characters"
+            ),
+        ));
+    }
+    if !may_write(s, &who, &rot.id, &b.person, start, end) {
+        return Err(ApiError::forbidden(format!(
+            "{who} may only put themselves on call or hand over their own shifts; only admins may write overrides for others"
+        )));
+    }
+    let new = NewOverride {
+        rotation: rot.id.clone(),
+        person: b.person,
+        start,
+        end,
+        reason,
+    };
+    let st = state.clone();
+    let now = state.now();
+    let stored = web::block(move || {
+        let o = st.store().add_override(new, &who, now)?;
+        st.rebuild(None)?;
+        Ok::<_, rota_store::Error>(o)
+    })
+    .await
+    .map_err(|e| ApiError::unavailable(e.to_string()))??;
+    tracing::info!(id = %stored.id, rotation = %stored.rotation, person = %stored.person, by = %stored.created_by, "override created");
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/overrides/{}", stored.id)))
+        .content_type("application/json")
+        .body(serde_json::to_string(&stored).unwrap_or_default()))
+}
+
+/// `DELETE /api/v1/overrides/{id}`
+pub(crate) async fn delete_override(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller(&state, &req).await?;
+    let id = path.into_inner();
+    let st = state.clone();
+    let stored = web::block(move || st.store().overrides())
+        .await
+        .map_err(|e| ApiError::unavailable(e.to_string()))??;
+    let Some(o) = stored.into_iter().find(|o| o.id == id) else {
+        let snap = state.snapshot();
+        if let Some(f) = snap.schedule.overrides().iter().find(|o| o.id == id) {
+            return Err(ApiError::conflict(format!(
+                "override {:?} is defined in the schedule files; edit the files to remove it",
+                f.id
+            )));
+        }
+        return Err(ApiError::not_found(format!("no override {id:?}")));
+    };
+    let snap = state.snapshot();
+    if !(snap.schedule.is_admin(&who) || o.created_by == who || o.person == who) {
+        return Err(ApiError::forbidden(format!(
+            "{who} may only delete overrides they made or that put them on call"
+        )));
+    }
+    let st = state.clone();
+    let now = state.now();
+    web::block(move || {
+        st.store().delete_override(&id, &who, now)?;
+        st.rebuild(None)
+    })
+    .await
+    .map_err(|e| ApiError::unavailable(e.to_string()))??;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Parses a JSON request body (after authentication), with the same problems as actix's extractor.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(ApiError::unsupported_media(
+            "the request body must be JSON (Content-Type: application/json)",
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        let msg = e.to_string();
+        let field = msg.split('`').nth(1).map(str::to_string);
+        ApiError {
+            status: actix_web::http::StatusCode::BAD_REQUEST,
+            detail: format!("invalid JSON body: {msg}"),
+            field,
+        }
+    })
+}
+
+fn ids<'a>(it: impl Iterator<Item = &'a str>) -> String {
+    it.collect::<Vec<_>>().join(", ")
+}
+
+/// `GET /healthz`
+pub(crate) async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let snap = state.snapshot();
+    let body = serde_json::json!({
+        "status": if snap.reload_error.is_some() { "degraded" } else { "ok" },
+        "schedule": {
+            "loaded_at": utc(snap.loaded_at),
+            "rotations": snap.schedule.rotations().len(),
+            "people": snap.schedule.people().len(),
+            "overrides": snap.schedule.overrides().len(),
+            "last_reload_error": snap.reload_error,
+        },
+        "stale_overrides": snap.stale_overrides,
+    });
+    json(&body)
+}

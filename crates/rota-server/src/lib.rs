@@ -1,0 +1,180 @@
+//! rota-server: the HTTP service teams run (`rota serve`).
+//!
+//! - [`configure`] registers every route, so tests can mount the same app on
+//!   `actix_web::test::init_service(App::new().configure(configure))`.
+//! - [`run`] serves a bound listener until a shutdown future resolves, then stops gracefully: it
+//!   stops accepting, lets requests in flight finish (up to 30 s), and returns.
+//! - [`AppState`] holds the schedule snapshot, the state file and the clock.
+//!
+//! Routes:
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /healthz` | liveness and the last reload's problems |
+//! | `GET /api/v1/whoishero[?at=]` | the hero's shift (DESIGN.md's JSON shape) or `null` |
+//! | `GET /api/v1/oncall[?at=]` | every rotation's shift |
+//! | `GET /api/v1/rotations` | the rotations |
+//! | `GET /api/v1/rotations/{id}/shifts?from=&to=` | shifts of a rotation (at most 731 days) |
+//! | `GET /api/v1/people/{id}/shifts?from=&to=` | shifts of a person |
+//! | `GET/POST /api/v1/overrides`, `DELETE /api/v1/overrides/{id}` | overrides (writes need a token) |
+//! | `GET /calendars/rotations/{id}.ics` | a rotation's feed |
+//! | `GET /calendars/people/{id}.ics?token=` | a person's feed (secret token) |
+//!
+//! Every error is `application/problem+json` (see [`error`]). Each request is logged as one line
+//! (method, path without the query string, status, duration): tokens never reach the log, because
+//! API tokens travel in a header and feed tokens in the query string.
+
+pub mod api;
+pub mod error;
+pub mod ics;
+pub mod state;
+
+use std::future::Future;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
+
+pub use error::ApiError;
+pub use state::{AppState, Clock, FixedClock, Loader, Snapshot, SystemClock};
+
+/// The largest JSON request body accepted.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Registers every route and the extractor error handlers.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(MAX_BODY_BYTES)
+            .error_handler(|e, _| error::json_error(e).into()),
+    )
+    .app_data(web::QueryConfig::default().error_handler(|e, _| error::query_error(e).into()))
+    .app_data(web::PayloadConfig::default().limit(MAX_BODY_BYTES))
+    .app_data(
+        web::PathConfig::default()
+            .error_handler(|e, _| ApiError::bad_request(e.to_string()).into()),
+    )
+    .route("/healthz", web::get().to(api::healthz))
+    .service(
+        web::scope("/api/v1")
+            .route("/whoishero", web::get().to(api::whoishero))
+            .route("/oncall", web::get().to(api::oncall))
+            .route("/rotations", web::get().to(api::rotations))
+            .route(
+                "/rotations/{id}/shifts",
+                web::get().to(api::rotation_shifts),
+            )
+            .route("/people/{id}/shifts", web::get().to(api::person_shifts))
+            .route("/overrides", web::get().to(api::list_overrides))
+            .route("/overrides", web::post().to(api::create_override))
+            .route("/overrides/{id}", web::delete().to(api::delete_override)),
+    )
+    .route(
+        "/calendars/rotations/{file}",
+        web::get().to(ics::rotation_feed),
+    )
+    .route("/calendars/people/{file}", web::get().to(ics::person_feed))
+    .default_service(web::to(not_found));
+}
+
+/// The catch-all: an error response that some part of actix produced on its own (a body over the
+/// size limit, a malformed header) becomes a problem+json response too.
+fn problemize<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let detail = match status.as_u16() {
+        413 => format!("request body is larger than {MAX_BODY_BYTES} bytes"),
+        405 => "method not allowed for this route".to_string(),
+        _ => status.canonical_reason().unwrap_or("error").to_string(),
+    };
+    let (req, _) = res.into_parts();
+    let problem = ApiError {
+        status,
+        detail,
+        field: None,
+    }
+    .error_response();
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, problem).map_into_right_body(),
+    ))
+}
+
+async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!(
+        "no route for {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+async fn log_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    // The path only: the query string may carry a feed token.
+    let path = req.path().to_string();
+    let res = next.call(req).await;
+    let status = match &res {
+        Ok(r) => r.status().as_u16(),
+        Err(e) => e.as_response_error().status_code().as_u16(),
+    };
+    tracing::info!(target: "rota::access", %method, %path, status, micros = started.elapsed().as_micros() as u64);
+    res
+}
+
+/// The application with every route and middleware, for [`run`] and for in-process tests.
+pub fn app(
+    data: web::Data<AppState>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(data)
+        .configure(configure)
+        .wrap(ErrorHandlers::new().default_handler(problemize))
+        .wrap(from_fn(log_request))
+}
+
+/// Serves `listener` until `shutdown` resolves, then shuts down gracefully.
+pub async fn run(
+    listener: std::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || app(data.clone()))
+        .listen(listener)?
+        .disable_signals()
+        .shutdown_timeout(30)
+        .run();
+    let handle = server.handle();
+    let shutdown = std::pin::pin!(shutdown);
+    match futures_util::future::select(server, shutdown).await {
+        futures_util::future::Either::Left((result, _)) => result,
+        futures_util::future::Either::Right(((), server)) => {
+            tracing::info!("shutting down: finishing requests in flight");
+            // The stop command is sent now; the server future must keep being polled to carry it
+            // out (awaiting the stop alone would deadlock).
+            let (result, ()) = futures_util::future::join(server, handle.stop(true)).await;
+            result
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The service's shared state: the schedule (files plus run-time overrides), the state file and the
+//! clock, behind one cheap-to-clone handle.
+//!
+//! Requests read an immutable [`Snapshot`] (an `Arc` swapped under a short lock), so a reload or a
+//! write never blocks or tears a request in flight: a request sees the schedule before the change
+//! or after it, never half of it.
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::{DateTime, Utc};
+use rota_core::{Override, Schedule};
+use rota_store::Store;
+
+/// Where "now" comes from. The service never calls `Utc::now()` directly, so tests can fix it.
+pub trait Clock: Send + Sync + 'static {
+    /// The current instant.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that always says the same instant (tests, golden files).
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub DateTime<Utc>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+/// Loads the schedule files; returns the problems as text (one per line) when they are invalid.
+pub type Loader = Arc<dyn Fn() -> Result<Schedule, String> + Send + Sync>;
+
+/// What requests read: one consistent view of the schedule.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// Files plus the run-time overrides that still fit them.
+    pub schedule: Arc<Schedule>,
+    /// When the schedule files were last loaded.
+    pub loaded_at: DateTime<Utc>,
+    /// Run-time overrides that no longer fit the schedule files (their rotation or person was
+    /// removed), and are ignored until the files have them again.
+    pub stale_overrides: Vec<String>,
+    /// The problems of the last reload that failed, if the last reload failed.
+    pub reload_error: Option<String>,
+}
+
+struct Inner {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    loader: Loader,
+    files: RwLock<(Arc<Schedule>, DateTime<Utc>)>,
+    snapshot: RwLock<Arc<Snapshot>>,
+    /// Serialises writers (rebuilds), so two writes cannot publish snapshots out of order.
+    write: Mutex<()>,
+}
+
+/// The shared state handle.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.0.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Loads the schedule files with `loader` and applies the store's overrides.
+    pub fn new(store: Store, clock: Arc<dyn Clock>, loader: Loader) -> Result<AppState, String> {
+        let schedule = loader()?;
+        let now = clock.now();
+        let empty = Arc::new(Snapshot {
+            schedule: Arc::new(schedule.clone()),
+            loaded_at: now,
+            stale_overrides: Vec::new(),
+            reload_error: None,
+        });
+        let state = AppState(Arc::new(Inner {
+            store,
+            clock,
+            loader,
+            files: RwLock::new((Arc::new(schedule), now)),
+            snapshot: RwLock::new(empty),
+            write: Mutex::new(()),
+        }));
+        state.rebuild(None).map_err(|e| e.to_string())?;
+        Ok(state)
+    }
+
+    /// The current view of the schedule.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.0
+            .snapshot
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The state file.
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    /// Now, by the state's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.0.clock.now()
+    }
+
+    /// Re-reads the schedule files (SIGHUP). If they are invalid, the old schedule keeps running
+    /// and the problems are returned (and shown in `/healthz`).
+    pub fn reload(&self) -> Result<(), String> {
+        match (self.0.loader)() {
+            Ok(schedule) => {
+                *self.0.files.write().unwrap_or_else(|p| p.into_inner()) =
+                    (Arc::new(schedule), self.now());
+                self.rebuild(None).map_err(|e| e.to_string())
+            }
+            Err(problems) => {
+                self.rebuild(Some(problems.clone()))
+                    .map_err(|e| e.to_string())?;
+                Err(problems)
+            }
+        }
+    }
+
+    /// Recomputes the snapshot from the files and the store's overrides. Called after every write.
+    pub fn rebuild(&self, reload_error: Option<String>) -> Result<(), rota_store::Error> {
+        let _guard = self.0.write.lock().unwrap_or_else(|p| p.into_inner());
+        let (files, loaded_at) = self
+            .0
+            .files
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let stored = self.0.store.overrides()?;
+        let mut stale = Vec::new();
+        let mut fitting = Vec::with_capacity(stored.len());
+        for o in stored {
+            if files.rotation(&o.rotation).is_some()
+                && files.person(&o.person).is_some()
+                && o.end > o.start
+            {
+                fitting.push(Override {
+                    id: o.id,
+                    rotation: o.rotation,
+                    person: o.person,
+                    start: o.start,
+                    end: o.end,
+                    reason: o.reason,
+                });
+            } else {
+                tracing::warn!(id = %o.id, rotation = %o.rotation, person = %o.person, "override no longer fits the schedule files; ignored");
+                stale.push(o.id);
+            }
+        }
+        // Every override was checked against the files above, so this cannot fail; if it somehow
+        // does, keep serving the files alone rather than nothing.
+        let schedule = files.with_overrides(fitting).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "run-time overrides rejected; serving the schedule files alone");
+            (*files).clone()
+        });
+        let snapshot = Arc::new(Snapshot {
+            schedule: Arc::new(schedule),
+            loaded_at,
+            stale_overrides: stale,
+            reload_error,
+        });
+        *self.0.snapshot.write().unwrap_or_else(|p| p.into_inner()) = snapshot;
+        Ok(())
+    }
+}

@@ -1,0 +1,69 @@
+//! `rota serve`: opens the state file, loads the schedules, binds, and runs the service until
+//! SIGINT or SIGTERM; SIGHUP re-reads the schedule files.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use rota_server::{AppState, Loader, SystemClock};
+use rota_store::Store;
+
+use crate::schedules;
+
+/// Runs the service; returns when it has shut down.
+pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()> {
+    let store = Store::open(&state_path)
+        .with_context(|| format!("opening the state file {}", state_path.display()))?;
+    let loader_dir = dir.clone();
+    let loader: Loader =
+        Arc::new(move || schedules::load(&loader_dir).map_err(|e| format!("{e:#}")));
+    let state = AppState::new(store, Arc::new(SystemClock), loader)
+        .map_err(|problems| anyhow::anyhow!("{problems}"))
+        .with_context(|| format!("loading the schedules in {}", dir.display()))?;
+    let listener = TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
+    let addr = listener.local_addr()?;
+
+    let system = actix_web::rt::System::new();
+    system.block_on(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        // Signal handlers first: SIGHUP's default action ends the process, so a reload signal sent
+        // as soon as the address is printed must already find its handler.
+        let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+        let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+        let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+
+        tracing::info!(%addr, schedules = %dir.display(), state = %state_path.display(), "rota serving");
+        // Tests and scripts read this line to learn the port when binding port 0.
+        println!("rota: listening on http://{addr}");
+        use std::io::Write;
+        std::io::stdout().flush()?;
+
+        let reload_state = state.clone();
+        actix_web::rt::spawn(async move {
+            while hup.recv().await.is_some() {
+                let st = reload_state.clone();
+                match actix_web::rt::task::spawn_blocking(move || st.reload()).await {
+                    Ok(Ok(())) => tracing::info!("SIGHUP: schedule files reloaded"),
+                    Ok(Err(problems)) => {
+                        for line in problems.lines() {
+                            tracing::error!(target: "rota::reload", "{line}");
+                        }
+                        tracing::error!("SIGHUP: the schedule files have problems; the previous schedule keeps running");
+                    }
+                    Err(e) => tracing::error!(error = %e, "SIGHUP: reload failed"),
+                }
+            }
+        });
+        let shutdown = async move {
+            tokio::select! {
+                _ = int.recv() => tracing::info!("SIGINT"),
+                _ = term.recv() => tracing::info!("SIGTERM"),
+            }
+        };
+        rota_server::run(listener, state, shutdown).await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    tracing::info!("rota stopped");
+    Ok(())
+}

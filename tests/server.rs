@@ -1,0 +1,708 @@
+//! The service as teams run it: the real `rota serve` binary on port 0, spoken to over HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use reqwest::StatusCode;
+use reqwest::blocking::Client;
+use serde_json::{Value, json};
+
+use crate::util::example_schedules;
+
+/// A running `rota serve` with its own copy of the schedules and its own state file.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// Starts a server on a fresh copy of the example schedules and a fresh state file.
+    pub fn start() -> Server {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        copy_dir(&example_schedules(), &dir.join("schedules"));
+        let mut s = Server::start_in(&dir);
+        s._tmp = Some(tmp);
+        s
+    }
+
+    /// Starts a server in `dir` (which holds `schedules/` and gets `rota.db`).
+    pub fn start_in(dir: &Path) -> Server {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("server.log"))
+            .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rota"))
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .arg("--schedules")
+            .arg(dir.join("schedules"))
+            .arg("--state")
+            .arg(dir.join("rota.db"))
+            .env_remove("ROTA_SCHEDULES")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("start rota serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("rota: listening on ")
+            .unwrap_or_else(|| {
+                panic!(
+                    "rota serve did not start: {line:?}; log: {}",
+                    std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+                )
+            })
+            .to_string();
+        Server {
+            child,
+            base,
+            dir: dir.to_path_buf(),
+            _tmp: None,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig} failed");
+    }
+
+    /// `rota` run against this server's schedules and state file.
+    pub fn rota(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_rota"))
+            .arg("--schedules")
+            .arg(self.dir.join("schedules"))
+            .args(args)
+            .arg("--state")
+            .arg(self.dir.join("rota.db"))
+            .output()
+            .unwrap()
+    }
+
+    pub fn token(&self, person: &str) -> String {
+        let o = self.rota(&["token", "issue", person]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap().trim().to_string()
+    }
+
+    pub fn wait(mut self) -> std::process::ExitStatus {
+        let status = self.child.wait().unwrap();
+        std::mem::forget(self._tmp.take());
+        status
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+pub fn client() -> Client {
+    Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+fn get_json(c: &Client, url: &str) -> (StatusCode, Value) {
+    let r = c.get(url).send().unwrap();
+    let status = r.status();
+    (status, r.json().unwrap_or(Value::Null))
+}
+
+#[test]
+fn api_answers_whoishero_oncall_rotations_and_shifts() {
+    let s = Server::start();
+    let c = client();
+    let (st, hero) = get_json(&c, &s.url("/api/v1/whoishero?at=2027-01-06T12:00:00Z"));
+    assert_eq!(st, 200);
+    assert_eq!(
+        hero,
+        json!({"rotation":"support-hero","person":{"id":"bob","name":"Bob Jones","email":"bob@example.com"},
+               "start":"2027-01-04T09:00:00Z","end":"2027-01-11T09:00:00Z","source":"override"})
+    );
+    let (_, before) = get_json(&c, &s.url("/api/v1/whoishero?at=2020-01-01T00:00:00Z"));
+    assert_eq!(before, Value::Null, "nobody before the rotation starts");
+
+    let (_, oncall) = get_json(&c, &s.url("/api/v1/oncall?at=2027-01-06T12:00:00Z"));
+    let rows: Vec<String> = oncall
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| format!("{} {} {}", v["rotation"], v["person"]["id"], v["source"]))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "\"core-analytics-secondary\" \"grace\" \"rotation\"",
+            "\"core-experience-secondary\" \"bob\" \"link\"",
+            "\"platform-secondary\" \"alice\" \"rotation\"",
+            "\"support-hero\" \"bob\" \"override\"",
+        ]
+    );
+
+    let (_, rotations) = get_json(&c, &s.url("/api/v1/rotations"));
+    let ids: Vec<&str> = rotations
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "core-analytics-secondary",
+            "core-experience-secondary",
+            "platform-secondary",
+            "support-hero"
+        ]
+    );
+    assert_eq!(rotations[3]["hero"], true);
+    assert_eq!(rotations[0]["recurrence"], "rrule FREQ=WEEKLY;BYDAY=MO,TH");
+
+    let (_, shifts) = get_json(
+        &c,
+        &s.url("/api/v1/rotations/support-hero/shifts?from=2026-11-02&to=2026-11-23"),
+    );
+    let people: Vec<&str> = shifts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["person"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(people, ["alice", "bob", "grace"]);
+
+    let (_, mine) = get_json(
+        &c,
+        &s.url("/api/v1/people/alice/shifts?from=2027-01-01T00:00:00Z&to=2027-02-01T00:00:00Z"),
+    );
+    let mine: Vec<String> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            format!(
+                "{} {}",
+                v["rotation"].as_str().unwrap(),
+                v["start"].as_str().unwrap()
+            )
+        })
+        .collect();
+    // Alice swapped her hero week (Jan 4) for Bob's (Jan 11); as hero she is also Platform secondary.
+    assert_eq!(
+        mine,
+        [
+            "platform-secondary 2027-01-04T09:00:00Z",
+            "platform-secondary 2027-01-11T09:00:00Z",
+            "support-hero 2027-01-11T09:00:00Z",
+        ]
+    );
+
+    let (st, health) = get_json(&c, &s.url("/healthz"));
+    assert_eq!(st, 200);
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["schedule"]["rotations"], 4);
+}
+
+#[test]
+fn bad_requests_are_problem_json_4xx_naming_the_field() {
+    let s = Server::start();
+    let c = client();
+    let cases: &[(&str, u16, Option<&str>, &str)] = &[
+        (
+            "/api/v1/whoishero?at=tomorrow",
+            400,
+            Some("at"),
+            "invalid time \"tomorrow\"",
+        ),
+        (
+            "/api/v1/whoishero?when=now",
+            400,
+            Some("when"),
+            "unknown field `when`",
+        ),
+        (
+            "/api/v1/rotations/support-hero/shifts?from=2026-01-01&to=2029-01-01",
+            400,
+            Some("to"),
+            "longer than 731 days",
+        ),
+        (
+            "/api/v1/rotations/support-hero/shifts?from=2027-01-01&to=2026-01-01",
+            400,
+            Some("to"),
+            "must be after from",
+        ),
+        (
+            "/api/v1/rotations/villains/shifts",
+            404,
+            None,
+            "unknown rotation \"villains\"",
+        ),
+        (
+            "/api/v1/people/nobody/shifts",
+            404,
+            None,
+            "unknown person \"nobody\"",
+        ),
+        (
+            "/api/v1/overrides?rotation=villains",
+            404,
+            None,
+            "unknown rotation",
+        ),
+        (
+            "/no/such/route",
+            404,
+            None,
+            "no route for GET /no/such/route",
+        ),
+        (
+            "/calendars/rotations/support-hero.txt",
+            404,
+            None,
+            "feeds end in .ics",
+        ),
+        (
+            "/calendars/people/alice.ics",
+            404,
+            None,
+            "no such calendar feed",
+        ),
+        (
+            "/calendars/people/alice.ics?token=guess",
+            404,
+            None,
+            "no such calendar feed",
+        ),
+    ];
+    for (path, status, field, detail) in cases {
+        let r = c.get(s.url(path)).send().unwrap();
+        assert_eq!(r.status().as_u16(), *status, "{path}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{path}"
+        );
+        let body: Value = r.json().unwrap();
+        assert_eq!(body["status"], *status, "{path}");
+        assert_eq!(body["field"].as_str(), *field, "{path}: {body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains(detail),
+            "{path}: {body}"
+        );
+    }
+    // A body over the limit, and a wrong method: still problem+json.
+    let token = s.token("alice");
+    let big = format!("{{\"rotation\":\"{}\"}}", "x".repeat(64 * 1024));
+    let r = c
+        .post(s.url("/api/v1/overrides"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let r = c.put(s.url("/api/v1/whoishero")).send().unwrap();
+    assert!(r.status().is_client_error());
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+}
+
+#[test]
+fn writes_need_a_token_and_respect_ownership() {
+    let s = Server::start();
+    let c = client();
+    let body = json!({"rotation":"support-hero","person":"grace","start":"2027-02-01T09:00:00Z","end":"2027-02-02T09:00:00Z","reason":"cover"});
+    let post = |token: Option<&str>, body: &Value| {
+        let mut r = c.post(s.url("/api/v1/overrides")).json(body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        let r = r.send().unwrap();
+        let status = r.status().as_u16();
+        (status, r.json::<Value>().unwrap_or(Value::Null))
+    };
+    // No token, a malformed header, an unknown token: 401, whatever the body.
+    assert_eq!(post(None, &body).0, 401);
+    assert_eq!(
+        post(None, &json!({})).0,
+        401,
+        "unauthenticated beats a bad body"
+    );
+    assert_eq!(post(Some("rota_0000"), &body).0, 401);
+
+    let bob = s.token("bob");
+    let alice = s.token("alice"); // an admin
+    // Bob may not put Grace on call over someone else's shift (2027-02-01 is Erin's hero week).
+    let (st, p) = post(Some(&bob), &body);
+    assert_eq!(st, 403, "{p}");
+    // Bob may put himself on call.
+    let (st, me) = post(
+        Some(&bob),
+        &json!({"rotation":"support-hero","person":"bob","start":"2027-02-01T09:00:00Z","end":"2027-02-02T09:00:00Z"}),
+    );
+    assert_eq!(st, 201, "{me}");
+    // The admin may write any override; the newest wins.
+    let (st, created) = post(Some(&alice), &body);
+    assert_eq!(st, 201, "{created}");
+    let (_, hero) = get_json(&c, &s.url("/api/v1/whoishero?at=2027-02-01T12:00:00Z"));
+    assert_eq!(hero["person"]["id"], "grace");
+    assert_eq!(hero["source"], "override");
+
+    // Validation names the field.
+    for (bad, field) in [
+        (
+            json!({"rotation":"nope","person":"bob","start":"2027-02-01","end":"2027-02-02"}),
+            "rotation",
+        ),
+        (
+            json!({"rotation":"support-hero","person":"nobody","start":"2027-02-01","end":"2027-02-02"}),
+            "person",
+        ),
+        (
+            json!({"rotation":"support-hero","person":"bob","start":"soon","end":"2027-02-02"}),
+            "start",
+        ),
+        (
+            json!({"rotation":"support-hero","person":"bob","start":"2027-02-02","end":"2027-02-01"}),
+            "end",
+        ),
+        (
+            json!({"rotation":"support-hero","person":"bob","start":"2027-02-01","end":"2029-02-01"}),
+            "end",
+        ),
+        (
+            json!({"rotation":"support-hero","person":"bob","start":"2027-02-01","end":"2027-02-02","color":"red"}),
+            "color",
+        ),
+    ] {
+        let (st, p) = post(Some(&alice), &bad);
+        assert_eq!(st, 400, "{bad}: {p}");
+        assert_eq!(p["field"], field, "{bad}: {p}");
+    }
+
+    // Deleting: Bob may not delete Alice's override; Alice may; then it is gone.
+    let id = created["id"].as_str().unwrap();
+    let r = c
+        .delete(s.url(&format!("/api/v1/overrides/{id}")))
+        .bearer_auth(&bob)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = c
+        .delete(s.url(&format!("/api/v1/overrides/{id}")))
+        .bearer_auth(&alice)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = c
+        .delete(s.url(&format!("/api/v1/overrides/{id}")))
+        .bearer_auth(&alice)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = c
+        .delete(s.url("/api/v1/overrides/xmas-swap-a"))
+        .bearer_auth(&alice)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 409, "file overrides are edited in the files");
+    let (_, hero) = get_json(&c, &s.url("/api/v1/whoishero?at=2027-02-01T12:00:00Z"));
+    assert_eq!(
+        hero["person"]["id"], "bob",
+        "Bob's own override is back on top"
+    );
+
+    // A revoked token stops working at once.
+    let o = s.rota(&["token", "revoke", &bob]);
+    assert!(o.status.success());
+    assert_eq!(post(Some(&bob), &json!({"rotation":"support-hero","person":"bob","start":"2027-03-01","end":"2027-03-02"})).0, 401);
+
+    // Everything is in the audit trail of the state file, and tokens never reach the log.
+    let log = std::fs::read_to_string(s.dir.join("server.log")).unwrap();
+    assert!(
+        !log.contains(&bob) && !log.contains(&alice),
+        "a token leaked into the log"
+    );
+    assert!(log.contains("path=/api/v1/overrides status=201"), "{log}");
+}
+
+#[test]
+fn overrides_survive_kill_9() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&example_schedules(), &tmp.path().join("schedules"));
+    let s = Server::start_in(tmp.path());
+    let c = client();
+    let token = s.token("alice");
+    let r = c
+        .post(s.url("/api/v1/overrides"))
+        .bearer_auth(&token)
+        .json(&json!({"rotation":"platform-secondary","person":"erin","start":"2027-03-01T09:00:00Z","end":"2027-03-08T09:00:00Z"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // The write returned: it is on disk. Kill without any chance to flush.
+    s.signal("-KILL");
+    let status = s.wait();
+    assert!(!status.success());
+    let s = Server::start_in(tmp.path());
+    let (_, shift) = get_json(&c, &s.url("/api/v1/oncall?at=2027-03-02T12:00:00Z"));
+    let platform = shift
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["rotation"] == "platform-secondary")
+        .unwrap()
+        .clone();
+    assert_eq!(platform["person"]["id"], "erin");
+    assert_eq!(platform["source"], "override");
+    let (_, list) = get_json(&c, &s.url("/api/v1/overrides?rotation=platform-secondary"));
+    let api: Vec<&Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["origin"] == "api")
+        .collect();
+    assert_eq!(api.len(), 1);
+    assert_eq!(api[0]["created_by"], "alice");
+}
+
+#[test]
+fn sighup_reloads_schedules_and_keeps_the_old_one_on_bad_files() {
+    let s = Server::start();
+    let c = client();
+    let rot = s.dir.join("schedules/rotations.toml");
+    let original = std::fs::read_to_string(&rot).unwrap();
+    // Reorder the hero rotation: Bob first.
+    std::fs::write(
+        &rot,
+        original.replace(
+            "members = [\"alice\", \"bob\", \"grace\"",
+            "members = [\"bob\", \"alice\", \"grace\"",
+        ),
+    )
+    .unwrap();
+    s.signal("-HUP");
+    let wait_for = |want: &str| {
+        for _ in 0..100 {
+            let (_, h) = get_json(&c, &s.url("/api/v1/whoishero?at=2026-11-03T12:00:00Z"));
+            if h["person"]["id"] == want {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the hero never became {want}");
+    };
+    wait_for("bob");
+    // A broken file: the old schedule keeps running and /healthz says why.
+    std::fs::write(
+        &rot,
+        original.replace(
+            "timezone = \"Europe/London\"",
+            "timezone = \"Europe/Londn\"",
+        ),
+    )
+    .unwrap();
+    s.signal("-HUP");
+    let mut health = Value::Null;
+    for _ in 0..100 {
+        health = get_json(&c, &s.url("/healthz")).1;
+        if health["status"] == "degraded" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(health["status"], "degraded");
+    assert!(
+        health["schedule"]["last_reload_error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown time zone \"Europe/Londn\""),
+        "{health}"
+    );
+    let (_, h) = get_json(&c, &s.url("/api/v1/whoishero?at=2026-11-03T12:00:00Z"));
+    assert_eq!(h["person"]["id"], "bob", "still the last good schedule");
+    let log = std::fs::read_to_string(s.dir.join("server.log")).unwrap();
+    assert!(
+        log.contains("rotations.toml:11:12: rotations.support-hero.timezone: unknown time zone"),
+        "the log shows what rota check would: {log}"
+    );
+}
+
+#[test]
+fn sigterm_and_sigint_stop_the_server_cleanly() {
+    for sig in ["-TERM", "-INT"] {
+        let s = Server::start();
+        let c = client();
+        assert_eq!(get_json(&c, &s.url("/healthz")).0, 200);
+        s.signal(sig);
+        let status = s.wait();
+        assert!(status.success(), "{sig}: {status}");
+    }
+}
+
+/// Properties of an event parsed by the `ical` crate.
+fn props(
+    e: &ical::parser::ical::component::IcalEvent,
+) -> std::collections::HashMap<String, String> {
+    e.properties
+        .iter()
+        .map(|p| (p.name.clone(), p.value.clone().unwrap_or_default()))
+        .collect()
+}
+
+fn ical_utc(v: &str) -> String {
+    // 20261102T090000Z -> 2026-11-02T09:00:00Z
+    format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &v[0..4],
+        &v[4..6],
+        &v[6..8],
+        &v[9..11],
+        &v[11..13],
+        &v[13..15]
+    )
+}
+
+#[test]
+fn feeds_parse_and_match_the_resolved_shifts() {
+    let s = Server::start();
+    let c = client();
+    let r = c
+        .get(s.url("/calendars/rotations/core-analytics-secondary.ics"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/calendar; charset=utf-8");
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    let text = r.text().unwrap();
+    assert!(
+        text.contains("\r\n") && !text.replace("\r\n", "").contains('\n'),
+        "CRLF line ends only"
+    );
+    assert!(
+        text.split("\r\n").all(|l| l.len() <= 75),
+        "folded at 75 octets"
+    );
+    let cal = ical::IcalParser::new(text.as_bytes())
+        .next()
+        .unwrap()
+        .unwrap();
+    let stamp = props(&cal.events[0])["DTSTAMP"].clone();
+    // The feed covers 30 days before to 365 days after its stamp day: compare with the API.
+    let stamp = ical_utc(&stamp);
+    let day: chrono::DateTime<chrono::Utc> = stamp.parse().unwrap();
+    let from = rota_core::view::utc(day - chrono::Duration::days(30));
+    let to = rota_core::view::utc(day + chrono::Duration::days(365));
+    let (_, shifts) = get_json(
+        &c,
+        &s.url(&format!(
+            "/api/v1/rotations/core-analytics-secondary/shifts?from={from}&to={to}"
+        )),
+    );
+    let shifts = shifts.as_array().unwrap();
+    assert_eq!(cal.events.len(), shifts.len());
+    for (e, sh) in cal.events.iter().zip(shifts) {
+        let p = props(e);
+        assert_eq!(ical_utc(&p["DTSTART"]), sh["start"].as_str().unwrap());
+        assert_eq!(ical_utc(&p["DTEND"]), sh["end"].as_str().unwrap());
+        assert_eq!(
+            p["SUMMARY"],
+            format!(
+                "Core Analytics secondary: {}",
+                sh["person"]["name"].as_str().unwrap()
+            )
+        );
+        assert_eq!(p["TRANSP"], "TRANSPARENT");
+        assert!(p["UID"].starts_with("core-analytics-secondary-") && p["UID"].ends_with("@rota"));
+    }
+    let uids: std::collections::HashSet<String> =
+        cal.events.iter().map(|e| props(e)["UID"].clone()).collect();
+    assert_eq!(uids.len(), cal.events.len(), "UIDs are unique");
+
+    // The same text again gets a 304.
+    let r = c
+        .get(s.url("/calendars/rotations/core-analytics-secondary.ics"))
+        .header("if-none-match", &etag)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    assert!(r.text().unwrap().is_empty());
+
+    // A person's feed needs their token; rotating it invalidates the old URL.
+    let url = String::from_utf8(
+        s.rota(&["feed", "url", "alice", "--base-url", &s.base])
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    assert!(
+        url.starts_with(&format!("{}/calendars/people/alice.ics?token=", s.base)),
+        "{url}"
+    );
+    let r = c.get(&url).send().unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().unwrap();
+    let cal = ical::IcalParser::new(text.as_bytes())
+        .next()
+        .unwrap()
+        .unwrap();
+    assert!(!cal.events.is_empty());
+    let (_, mine) = get_json(
+        &c,
+        &s.url(&format!("/api/v1/people/alice/shifts?from={from}&to={to}")),
+    );
+    assert_eq!(cal.events.len(), mine.as_array().unwrap().len());
+    for e in &cal.events {
+        let summary = props(e)["SUMMARY"].clone();
+        assert!(summary.ends_with(": Alice Smith"), "{summary}");
+    }
+    let rotated = String::from_utf8(
+        s.rota(&["feed", "rotate", "alice", "--base-url", &s.base])
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    assert_ne!(rotated, url);
+    assert_eq!(c.get(&url).send().unwrap().status(), 404);
+    assert_eq!(c.get(&rotated).send().unwrap().status(), 200);
+
+    // `rota ics` writes the same text the service serves.
+    let served = c
+        .get(s.url("/calendars/rotations/support-hero.ics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let o = s.rota(&["ics", "support-hero"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), served);
+}
