@@ -706,3 +706,109 @@ fn feeds_parse_and_match_the_resolved_shifts() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(String::from_utf8(o.stdout).unwrap(), served);
 }
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish() {
+    use std::io::{Read, Write};
+    let s = Server::start();
+    let token = s.token("alice");
+    let body = r#"{"rotation":"support-hero","person":"bob","start":"2027-05-03T09:00:00Z","end":"2027-05-04T09:00:00Z","reason":"in flight"}"#;
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    // Headers and half the body, then the signal, then the rest: the request was in flight when
+    // the server was told to stop.
+    write!(
+        conn,
+        "POST /api/v1/overrides HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    let (a, b) = body.split_at(body.len() / 2);
+    conn.write_all(a.as_bytes()).unwrap();
+    conn.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    s.signal("-TERM");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    conn.write_all(b.as_bytes()).unwrap();
+    let mut response = String::new();
+    conn.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    let dir = s.dir.clone();
+    let status = s.wait();
+    assert!(status.success(), "{status}");
+    // And what it wrote is there for the next start.
+    let s = Server::start_in(&dir);
+    let (_, hero) = get_json(
+        &client(),
+        &s.url("/api/v1/whoishero?at=2027-05-03T12:00:00Z"),
+    );
+    assert_eq!(hero["person"]["id"], "bob");
+}
+
+#[test]
+fn hostile_requests_never_get_a_5xx() {
+    let s = Server::start();
+    let c = client();
+    let token = s.token("alice");
+    let gets = [
+        "/api/v1/whoishero?at=9999-12-31T23:59:59Z",
+        "/api/v1/whoishero?at=0001-01-01T00:00:00Z",
+        "/api/v1/whoishero?at=-0001-01-01T00:00:00Z",
+        "/api/v1/whoishero?at=2026-11-23T10:00:00.999999999Z",
+        "/api/v1/whoishero?at=%00",
+        "/api/v1/whoishero?at=2026-11-23T10:00:00Z&at=2026-11-24T10:00:00Z",
+        "/api/v1/oncall?at=99999-01-01",
+        "/api/v1/rotations/support-hero/shifts?from=9998-06-01T00:00:00Z&to=9999-12-31T23:59:59Z",
+        "/api/v1/rotations/support-hero/shifts?from=0001-01-01&to=0002-12-01",
+        "/api/v1/rotations/%FF%FE/shifts",
+        "/api/v1/rotations/..%2F..%2Fetc%2Fpasswd/shifts",
+        "/api/v1/people/%00/shifts",
+        "/calendars/rotations/.ics",
+        "/calendars/people/alice.ics?token=&token=x",
+        "/calendars/rotations/support-hero.ics?from=2026-01-01",
+        "/api/v1/overrides?rotation=",
+    ];
+    for path in gets {
+        let r = c.get(s.url(path)).send().unwrap();
+        assert!(r.status().as_u16() < 500, "{path}: {}", r.status());
+    }
+    let long = "x".repeat(8000);
+    let r = c
+        .get(s.url(&format!("/api/v1/rotations/{long}/shifts")))
+        .send()
+        .unwrap();
+    assert!(r.status().as_u16() < 500);
+    let bodies = [
+        "",
+        "null",
+        "[]",
+        "{\"rotation\":1}",
+        "{\"rotation\":\"support-hero\",\"person\":\"bob\",\"start\":\"9999-12-31T00:00:00Z\",\"end\":\"9999-12-31T23:59:59Z\"}",
+        "{\"rotation\":\"support-hero\",\"person\":\"bob\",\"start\":\"2027-01-01\",\"end\":\"2027-01-02\",\"reason\":\"\\u0000\"}",
+        "{\"rotation\":\"support-hero\",\"person\":\"bob\",\"start\":\"2027-01-01\",\"end\":\"2027-01-02\",\"reason\":null}",
+        "{\"rotation\":\"support-hero\"",
+        "\u{feff}{}",
+    ];
+    for body in bodies {
+        let r = c
+            .post(s.url("/api/v1/overrides"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .unwrap();
+        assert!(r.status().as_u16() < 500, "{body:?}: {}", r.status());
+    }
+    let r = c
+        .post(s.url("/api/v1/overrides"))
+        .bearer_auth(&token)
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    let r = c.get(s.url("/healthz")).send().unwrap();
+    assert_eq!(r.status(), 200, "still up");
+}

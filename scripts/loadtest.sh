@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Load test of the release build with wrk, against a trivial static actix-web handler in the same
+# run (scripts/loadtest.sh [SECONDS] [CONNECTIONS]). Prints req/s and p99 for each target and the
+# ratios. Both servers run on this machine, as does wrk: figures are for one box, ratios compare
+# like with like. Loopback only; bounded in time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-15}
+conns=${2:-64}
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+cargo build --release --quiet --bin rota
+cargo build --release --quiet -p rota-server --example static_baseline
+
+tmp=$(mktemp -d)
+cleanup() { kill "${rota_pid:-}" "${static_pid:-}" 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+cp -r schedules "$tmp/schedules"
+# Logging each request to stderr costs throughput; the load test measures the service at warn level
+# (the figures in BENCHMARKS.md say so).
+ROTA_LOG=${ROTA_LOG:-warn} target/release/rota serve --bind 127.0.0.1:0 --schedules "$tmp/schedules" --state "$tmp/rota.db" >"$tmp/rota.out" 2>"$tmp/rota.err" &
+rota_pid=$!
+target/release/examples/static_baseline 127.0.0.1:0 >"$tmp/static.out" &
+static_pid=$!
+for _ in $(seq 100); do
+  [ -s "$tmp/rota.out" ] && [ -s "$tmp/static.out" ] && break
+  sleep 0.1
+done
+rota=$(sed -n 's/^rota: listening on //p' "$tmp/rota.out")
+static=$(sed -n 's/^static: listening on //p' "$tmp/static.out")
+feed=$(target/release/rota --schedules "$tmp/schedules" feed url alice --base-url "$rota" --state "$tmp/rota.db")
+
+run() { # name url
+  local out rps p99
+  out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency "$2")
+  rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  errors=$(grep -E "Non-2xx|Socket errors" <<<"$out" || true)
+  printf '%-28s %12s req/s   p99 %8s   %s\n' "$1" "$rps" "$p99" "$errors" >&2
+  echo "$rps"
+}
+echo "wrk -t2 -c$conns -d${secs}s, $(nproc) cores, $(date -u +%FT%TZ)" >&2
+s1=$(run "static actix handler" "$static/static")
+w=$(run "GET /api/v1/whoishero" "$rota/api/v1/whoishero")
+f=$(run "GET person feed (.ics)" "$feed")
+s2=$(run "static actix handler (again)" "$static/static")
+awk -v s1="$s1" -v s2="$s2" -v w="$w" -v f="$f" 'BEGIN {
+  s = (s1 + s2) / 2
+  printf "whoishero / static = %.2f (target >= 0.5)\nperson feed / static = %.3f\n", w / s, f / s
+}' >&2
