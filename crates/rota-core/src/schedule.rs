@@ -210,6 +210,20 @@ impl Schedule {
     }
 
     /// A copy of this schedule with no overrides at all: the rotations and links only.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let people = include_str!("../../../schedules/people.toml");
+    /// # let rotations = include_str!("../../../schedules/rotations.toml");
+    /// # let overrides = include_str!("../../../schedules/overrides.toml");
+    /// use rota_core::Schedule;
+    /// let files = [("people.toml", people), ("rotations.toml", rotations), ("overrides.toml", overrides)];
+    /// let s = Schedule::load(&files).unwrap();
+    /// let at = "2027-01-06T12:00:00Z".parse().unwrap();
+    /// assert_eq!(s.whoishero(at).unwrap().unwrap().person.id, "bob");
+    /// assert_eq!(s.without_overrides().whoishero(at).unwrap().unwrap().person.id, "alice");
+    /// ```
     pub fn without_overrides(&self) -> Schedule {
         let mut s = self.clone();
         s.overrides.clear();
@@ -333,6 +347,29 @@ impl Schedule {
 
     /// Who is on call in every rotation at `at`, ordered by rotation id. Rotations that have not
     /// started yet are left out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let people = include_str!("../../../schedules/people.toml");
+    /// # let rotations = include_str!("../../../schedules/rotations.toml");
+    /// # let overrides = include_str!("../../../schedules/overrides.toml");
+    /// use rota_core::Schedule;
+    /// let files = [("people.toml", people), ("rotations.toml", rotations), ("overrides.toml", overrides)];
+    /// let s = Schedule::load(&files).unwrap();
+    /// // Bob is hero by a swap, so the link also makes him Core Experience secondary.
+    /// let now: Vec<String> = s
+    ///     .on_call_all("2027-01-06T12:00:00Z".parse().unwrap())
+    ///     .iter()
+    ///     .map(|x| format!("{} {} {}", x.rotation.id, x.person.id, x.source.as_str()))
+    ///     .collect();
+    /// assert_eq!(now, [
+    ///     "core-analytics-secondary grace rotation",
+    ///     "core-experience-secondary bob link",
+    ///     "platform-secondary alice rotation",
+    ///     "support-hero bob override",
+    /// ]);
+    /// ```
     pub fn on_call_all(&self, at: DateTime<Utc>) -> Vec<Shift<'_>> {
         let t = tz::to_secs(at);
         (0..self.rotations.len() as u32)
@@ -341,6 +378,21 @@ impl Schedule {
     }
 
     /// Who is the Support Hero at `at`: the person on call in the `hero_rotation`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let people = include_str!("../../../schedules/people.toml");
+    /// # let rotations = include_str!("../../../schedules/rotations.toml");
+    /// # let overrides = include_str!("../../../schedules/overrides.toml");
+    /// use rota_core::Schedule;
+    /// let files = [("people.toml", people), ("rotations.toml", rotations), ("overrides.toml", overrides)];
+    /// let s = Schedule::load(&files).unwrap();
+    /// let hero = s.whoishero("2026-11-10T12:00:00Z".parse().unwrap()).unwrap().unwrap();
+    /// assert_eq!((hero.person.id.as_str(), hero.source.as_str()), ("bob", "rotation"));
+    /// // Before the rotation's first handoff nobody is on call.
+    /// assert!(s.whoishero("2026-01-01T00:00:00Z".parse().unwrap()).unwrap().is_none());
+    /// ```
     pub fn whoishero(&self, at: DateTime<Utc>) -> Result<Option<Shift<'_>>, Error> {
         let id = self
             .hero_rotation
@@ -416,6 +468,27 @@ impl Schedule {
 
     /// The resolved shifts of `person` in every rotation that overlap `[from, to)`, ordered by
     /// start, then rotation id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let people = include_str!("../../../schedules/people.toml");
+    /// # let rotations = include_str!("../../../schedules/rotations.toml");
+    /// # let overrides = include_str!("../../../schedules/overrides.toml");
+    /// use rota_core::Schedule;
+    /// let files = [("people.toml", people), ("rotations.toml", rotations), ("overrides.toml", overrides)];
+    /// let s = Schedule::load(&files).unwrap();
+    /// let from = "2027-01-01T00:00:00Z".parse().unwrap();
+    /// let to = "2027-02-01T00:00:00Z".parse().unwrap();
+    /// let alice: Vec<String> = s
+    ///     .shifts_for_person("alice", from, to)
+    ///     .unwrap()
+    ///     .iter()
+    ///     .map(|x| format!("{} {}", x.rotation.id, x.start.format("%d %b")))
+    ///     .collect();
+    /// // Alice swapped her hero week for Bob's; as hero she is also Platform secondary.
+    /// assert_eq!(alice, ["platform-secondary 04 Jan", "platform-secondary 11 Jan", "support-hero 11 Jan"]);
+    /// ```
     pub fn shifts_for_person(
         &self,
         person: &str,
@@ -445,6 +518,23 @@ impl Schedule {
 
     /// Slot `slot` of `rotation` as the rotation alone has it (no links, no overrides), or `None` if
     /// that slot is squeezed to zero length by a DST change.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let people = include_str!("../../../schedules/people.toml");
+    /// # let rotations = include_str!("../../../schedules/rotations.toml");
+    /// # let overrides = include_str!("../../../schedules/overrides.toml");
+    /// use rota_core::Schedule;
+    /// let files = [("people.toml", people), ("rotations.toml", rotations), ("overrides.toml", overrides)];
+    /// let s = Schedule::load(&files).unwrap();
+    /// // Slot 9 of the hero rotation is Alice's by the order, whatever the overrides say.
+    /// let base = s.base_shift("support-hero", 9).unwrap().unwrap();
+    /// assert_eq!(base.person.id, "alice");
+    /// assert_eq!(base.start.to_rfc3339(), "2027-01-04T09:00:00+00:00");
+    /// let resolved = s.on_call("support-hero", base.start).unwrap().unwrap();
+    /// assert_eq!(resolved.person.id, "bob");
+    /// ```
     pub fn base_shift(&self, rotation: &str, slot: u64) -> Result<Option<Shift<'_>>, Error> {
         let r = self.rot_idx(rotation)?;
         let rot = &self.rotations[r as usize];
