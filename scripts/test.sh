@@ -9,4 +9,7 @@ cargo test --workspace --all-targets
 cargo test --workspace --doc
 # The embedding example must keep working: run it on the example schedules.
 cargo run --quiet --example whos_on_call -- schedules alice >/dev/null
+# The ICS feeds, read by Python icalendar + recurring_ical_events and by khal, equal the API's
+# shifts (installs those readers on a fresh machine).
+scripts/check-feeds.sh
 echo "scripts/test.sh: all tests passed"

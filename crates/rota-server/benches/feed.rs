@@ -21,7 +21,7 @@ const ZONES: [&str; 8] = [
 /// of every rotation's shifts for a year (~200 events), with a few overrides each.
 fn schedule() -> Schedule {
     let mut t = String::from("[teams.t]\nname = \"T\"\n");
-    for p in 0..41 {
+    for p in 0..43 {
         t.push_str(&format!(
             "[people.p{p}]\nname = \"Person {p}\"\nteam = \"t\"\n"
         ));
