@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The email tests talk to a real SMTP server (scripts/smtp_sink.py, aiosmtpd in a venv).
+scripts/smtp-sink-setup.sh
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 # The embedding example must keep working: run it on the example schedules.

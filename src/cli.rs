@@ -50,6 +50,27 @@ enum Command {
     /// Calendar feed URLs, which carry a secret per-person token.
     #[command(subcommand)]
     Feed(FeedCommand),
+    /// Send the email reminders and change notices that are due (SMTP settings from ROTA_SMTP_*;
+    /// see the README, "Email reminders").
+    Remind(RemindArgs),
+}
+
+#[derive(Args, Debug)]
+struct RemindArgs {
+    /// Run once and exit (for cron); otherwise run every --interval seconds until stopped.
+    #[arg(long)]
+    once: bool,
+    /// Print what would be sent, to whom and why; send nothing and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Seconds between runs without --once.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    interval: u64,
+    /// Pretend it is TIME (RFC 3339). For tests and for previewing with --dry-run.
+    #[arg(long, value_name = "TIME", hide = true)]
+    now: Option<String>,
+    #[command(flatten)]
+    state: StateArg,
 }
 
 #[derive(Args, Debug)]
@@ -267,6 +288,75 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         }
         Command::Token(t) => token(&cli.schedules, t, now, out),
         Command::Feed(f) => feed(&cli.schedules, f, now, out),
+        Command::Remind(a) => remind(&cli.schedules, a, out),
+    }
+}
+
+/// The schedule as the service resolves it: the files plus the state file's run-time overrides.
+fn resolved_schedule(
+    dir: &std::path::Path,
+    store: rota_store::Store,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(std::sync::Arc<Schedule>, rota_server::AppState)> {
+    let d = dir.to_path_buf();
+    let loader: rota_server::Loader =
+        std::sync::Arc::new(move || schedules::load(&d).map_err(|e| format!("{e:#}")));
+    let st = rota_server::AppState::new(
+        store,
+        std::sync::Arc::new(rota_server::FixedClock(now)),
+        loader,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((st.snapshot().schedule.clone(), st))
+}
+
+fn remind(dir: &std::path::Path, a: RemindArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let env = |k: &str| std::env::var(k).ok();
+    let settings = rota_notify::Settings::from_env(env)?;
+    let fixed = match &a.now {
+        Some(t) => Some(parse_instant(t, Tz::UTC).context("--now")?),
+        None => None,
+    };
+    let clock = move || fixed.unwrap_or_else(Utc::now);
+    if a.dry_run {
+        let (schedule, state) = resolved_schedule(dir, open_store(&a.state.path)?, clock())?;
+        let now = clock();
+        let run = rota_notify::plan_run(&schedule, state.store(), &settings, now)?;
+        let lines = rota_notify::describe(&run, now);
+        if lines.is_empty() {
+            writeln!(out, "nothing due at {}", rota_core::view::utc(now))?;
+        }
+        for l in lines {
+            writeln!(out, "{l}")?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let smtp = rota_notify::SmtpConfig::from_env(env)?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "ROTA_SMTP_HOST is not set: set ROTA_SMTP_HOST and ROTA_SMTP_FROM (README, \"Email reminders\"), or use --dry-run"
+        )
+    })?;
+    let settings = rota_notify::Settings {
+        from: smtp.from.clone(),
+        ..settings
+    };
+    let mailer = rota_notify::SmtpMailer::new(&smtp)?;
+    loop {
+        let (schedule, state) = resolved_schedule(dir, open_store(&a.state.path)?, clock())?;
+        let report = rota_notify::run_once(&schedule, state.store(), &mailer, &settings, &clock)?;
+        writeln!(
+            out,
+            "sent {}, failed {}, superseded or expired {}, skipped {}",
+            report.sent.len(),
+            report.failed.len(),
+            report.finished.len(),
+            report.skipped
+        )?;
+        if a.once {
+            return Ok(ExitCode::SUCCESS);
+        }
+        out.flush()?;
+        std::thread::sleep(std::time::Duration::from_secs(a.interval.max(1)));
     }
 }
 

@@ -21,6 +21,30 @@ pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()
     let state = AppState::new(store, Arc::new(SystemClock), loader)
         .map_err(|problems| anyhow::anyhow!("{problems}"))
         .with_context(|| format!("loading the schedules in {}", dir.display()))?;
+    // Email reminders run beside the service only when SMTP is configured.
+    let env = |k: &str| std::env::var(k).ok();
+    let smtp = rota_notify::SmtpConfig::from_env(env).context("the email settings")?;
+    let notify = match smtp {
+        Some(smtp) => {
+            let settings = rota_notify::Settings {
+                from: smtp.from.clone(),
+                ..rota_notify::Settings::from_env(env).context("the email settings")?
+            };
+            let mailer = rota_notify::SmtpMailer::new(&smtp).context("the email settings")?;
+            let interval = match std::env::var("ROTA_REMIND_INTERVAL") {
+                Ok(s) => s
+                    .trim()
+                    .parse::<u64>()
+                    .with_context(|| format!("ROTA_REMIND_INTERVAL={s:?}: expected seconds"))?,
+                Err(_) => 60,
+            };
+            Some((settings, mailer, interval.max(1), smtp))
+        }
+        None => {
+            tracing::info!("ROTA_SMTP_HOST is not set: email reminders are off");
+            None
+        }
+    };
     let listener = TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
     let addr = listener.local_addr()?;
 
@@ -39,6 +63,25 @@ pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()
         use std::io::Write;
         std::io::stdout().flush()?;
 
+        if let Some((settings, mailer, interval, smtp)) = notify {
+            tracing::info!(host = %smtp.host, port = smtp.port, every_secs = interval, "email reminders on");
+            let st = state.clone();
+            // A plain thread: sending is blocking I/O, and a run must never hold up requests. It
+            // ends with the process; a run cut short is safe (see rota-notify's ledger).
+            std::thread::Builder::new()
+                .name("rota-remind".into())
+                .spawn(move || {
+                    loop {
+                        let snap = st.snapshot();
+                        let clock = || st.now();
+                        if let Err(e) = rota_notify::run_once(&snap.schedule, st.store(), &mailer, &settings, &clock) {
+                            tracing::error!(error = %e, "reminder run failed; trying again next time");
+                        }
+                        std::thread::sleep(std::time::Duration::from_secs(interval));
+                    }
+                })
+                .context("starting the reminder thread")?;
+        }
         let reload_state = state.clone();
         actix_web::rt::spawn(async move {
             while hup.recv().await.is_some() {

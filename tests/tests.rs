@@ -2,5 +2,6 @@
 //! area, each running the real thing.
 
 mod cli;
+mod notify;
 mod server;
 mod util;

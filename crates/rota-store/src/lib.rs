@@ -2,8 +2,8 @@
 //!
 //! Schedule files say what the rotations are; this store keeps what people change at run time:
 //! overrides made through the API, API tokens (stored hashed), the secret behind calendar feed
-//! tokens, and the audit log of every change. Later schema versions add swap requests and the
-//! reminder ledger.
+//! tokens, the audit log of every change, and (schema 2) the reminder ledger with the change-notice
+//! snapshots that rota-notify keeps. Later schema versions add swap requests.
 //!
 //! # Storage
 //!
@@ -123,6 +123,28 @@ pub const MIGRATIONS: &[&str] = &[
         subject     TEXT NOT NULL,
         detail      TEXT NOT NULL
      );",
+    // 2: the reminder ledger (what was sent, exactly once) and the change-notice snapshots.
+    "CREATE TABLE notify_ledger (
+        key             TEXT PRIMARY KEY,
+        kind            TEXT NOT NULL,
+        person          TEXT NOT NULL,
+        recipient       TEXT NOT NULL,
+        state           TEXT NOT NULL
+                        CHECK (state IN ('sending', 'sent', 'retry', 'failed', 'superseded')),
+        owner           TEXT,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_s  INTEGER,
+        expires_s       INTEGER,
+        last_error      TEXT,
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL
+     );
+     CREATE INDEX notify_ledger_state ON notify_ledger (state, updated_at);
+     CREATE TABLE notify_snapshots (
+        person      TEXT PRIMARY KEY,
+        shifts      TEXT NOT NULL,
+        taken_at    INTEGER NOT NULL
+     );",
 ];
 
 /// The state file.
@@ -214,6 +236,115 @@ pub struct AuditEntry {
     pub subject: String,
     /// Details, as JSON.
     pub detail: serde_json::Value,
+}
+
+/// The state of one ledger entry (one message rota-notify means to send exactly once).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LedgerState {
+    /// Claimed by a sender that is (or was, if it died) in the middle of the SMTP transaction.
+    Sending,
+    /// The SMTP server accepted it (its `250` was received). Never sent again.
+    Sent,
+    /// The last attempt failed; try again at `next_attempt`.
+    Retry,
+    /// Given up (the shift started, or the error was permanent). Never sent.
+    Failed,
+    /// Not sent because another message covers it (e.g. a shorter-lead reminder of the same shift
+    /// was due at the same time). Never sent.
+    Superseded,
+}
+
+impl LedgerState {
+    fn as_str(self) -> &'static str {
+        match self {
+            LedgerState::Sending => "sending",
+            LedgerState::Sent => "sent",
+            LedgerState::Retry => "retry",
+            LedgerState::Failed => "failed",
+            LedgerState::Superseded => "superseded",
+        }
+    }
+
+    fn parse(s: &str) -> LedgerState {
+        match s {
+            "sending" => LedgerState::Sending,
+            "sent" => LedgerState::Sent,
+            "retry" => LedgerState::Retry,
+            "superseded" => LedgerState::Superseded,
+            _ => LedgerState::Failed,
+        }
+    }
+}
+
+/// What a ledger entry is about: the key and who it goes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerItem<'a> {
+    /// The stable key of what is sent (e.g. `reminder/support-hero/12/alice/P7D`).
+    pub key: &'a str,
+    /// The kind of message (`reminder`, `change`, `swap-requested`, ...).
+    pub kind: &'a str,
+    /// The person it is for.
+    pub person: &'a str,
+    /// The address it goes to.
+    pub recipient: &'a str,
+    /// After this instant it is no longer worth sending (a reminder: the shift's start).
+    pub expires: Option<DateTime<Utc>>,
+}
+
+/// One row of the reminder ledger.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LedgerEntry {
+    /// The stable key.
+    pub key: String,
+    /// The kind of message.
+    pub kind: String,
+    /// The person it is for.
+    pub person: String,
+    /// The address it goes to.
+    pub recipient: String,
+    /// Where it stands.
+    pub state: LedgerState,
+    /// Who holds the claim while `Sending` (`host/pid`).
+    pub owner: Option<String>,
+    /// SMTP transactions started so far.
+    pub attempts: u32,
+    /// When to try again (`Retry` only).
+    pub next_attempt: Option<DateTime<Utc>>,
+    /// After this instant it is no longer worth sending.
+    pub expires: Option<DateTime<Utc>>,
+    /// The last SMTP error, if any.
+    pub last_error: Option<String>,
+    /// When the entry was made.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The answer to [`Store::ledger_claim`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The caller now owns the entry (state `Sending`, on disk) and must send, then call
+    /// [`Store::ledger_sent`] or [`Store::ledger_retry`]. `recovered` is true when the entry was
+    /// left in `Sending` by a sender whose claim had lapsed (it probably died mid-transaction, so
+    /// the message may already have been delivered once).
+    Claimed {
+        /// This is attempt number `attempt` (1 for the first).
+        attempt: u32,
+        /// Taken over from a lapsed `Sending` claim.
+        recovered: bool,
+    },
+    /// Another sender holds a live claim on it.
+    Busy {
+        /// Its owner.
+        owner: String,
+        /// When it claimed it.
+        since: DateTime<Utc>,
+    },
+    /// It failed before and its next attempt is later.
+    NotYet(DateTime<Utc>),
+    /// It is finished (`Sent`, `Failed` or `Superseded`): never send it.
+    Done(LedgerState),
 }
 
 fn secs(t: DateTime<Utc>) -> i64 {
@@ -617,6 +748,277 @@ impl Store {
             rows.collect()
         })
     }
+
+    /// The ledger entries with these keys (those that exist), in no particular order.
+    pub fn ledger_entries(&self, keys: &[&str]) -> Result<Vec<LedgerEntry>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(&format!("{LEDGER_SELECT} WHERE key = ?1"))?;
+            let mut out = Vec::new();
+            for k in keys {
+                if let Some(e) = stmt.query_row(params![k], ledger_row).optional()? {
+                    out.push(e);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// The newest `limit` ledger entries, by last change.
+    pub fn ledger_recent(&self, limit: u32) -> Result<Vec<LedgerEntry>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "{LEDGER_SELECT} ORDER BY updated_at DESC, rowid DESC LIMIT ?1"
+            ))?;
+            let rows = stmt.query_map(params![limit], ledger_row)?;
+            rows.collect()
+        })
+    }
+
+    /// Claims `item` for sending by `owner`, durably (the claim is committed with
+    /// `synchronous=FULL` before this returns), unless it is finished, not yet due for a retry, or
+    /// held by another sender whose claim is younger than `lease`. See [`Claim`].
+    ///
+    /// Two processes sharing the file (the service and a cron `rota remind`) cannot both claim the
+    /// same entry: the check and the claim are one `IMMEDIATE` transaction.
+    pub fn ledger_claim(
+        &self,
+        item: &LedgerItem<'_>,
+        owner: &str,
+        lease: chrono::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Claim> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let row = tx
+                .query_row(
+                    &format!("{LEDGER_SELECT} WHERE key = ?1"),
+                    params![item.key],
+                    ledger_row,
+                )
+                .optional()?;
+            let claim = match row {
+                None => {
+                    tx.execute(
+                        "INSERT INTO notify_ledger (key, kind, person, recipient, state, owner,
+                            attempts, expires_s, created_at, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, 'sending', ?5, 1, ?6, ?7, ?7)",
+                        params![
+                            item.key,
+                            item.kind,
+                            item.person,
+                            item.recipient,
+                            owner,
+                            item.expires.map(secs),
+                            secs(now)
+                        ],
+                    )?;
+                    Claim::Claimed {
+                        attempt: 1,
+                        recovered: false,
+                    }
+                }
+                Some(e) => match e.state {
+                    LedgerState::Sent | LedgerState::Failed | LedgerState::Superseded => {
+                        Claim::Done(e.state)
+                    }
+                    LedgerState::Retry if e.next_attempt.is_some_and(|t| t > now) => {
+                        Claim::NotYet(e.next_attempt.unwrap_or(now))
+                    }
+                    LedgerState::Sending if e.updated_at + lease > now => Claim::Busy {
+                        owner: e.owner.unwrap_or_default(),
+                        since: e.updated_at,
+                    },
+                    LedgerState::Retry | LedgerState::Sending => {
+                        tx.execute(
+                            "UPDATE notify_ledger SET state = 'sending', owner = ?2,
+                                attempts = attempts + 1, next_attempt_s = NULL, recipient = ?3,
+                                expires_s = ?4, updated_at = ?5
+                             WHERE key = ?1",
+                            params![
+                                item.key,
+                                owner,
+                                item.recipient,
+                                item.expires.map(secs),
+                                secs(now)
+                            ],
+                        )?;
+                        Claim::Claimed {
+                            attempt: e.attempts + 1,
+                            recovered: e.state == LedgerState::Sending,
+                        }
+                    }
+                },
+            };
+            tx.commit()?;
+            Ok(claim)
+        })
+    }
+
+    /// Takes over an entry left in `Sending` by `dead_owner` (a sender known to be gone, e.g. a
+    /// process on this host that no longer exists), as [`Store::ledger_claim`] would after the
+    /// lease. Returns the claim, or `None` if the entry is no longer held by `dead_owner`.
+    pub fn ledger_take_over(
+        &self,
+        key: &str,
+        dead_owner: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Claim>> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE notify_ledger SET owner = ?3, attempts = attempts + 1, updated_at = ?4
+                 WHERE key = ?1 AND state = 'sending' AND owner = ?2",
+                params![key, dead_owner, owner, secs(now)],
+            )?;
+            let attempt: Option<u32> = if n == 1 {
+                Some(tx.query_row(
+                    "SELECT attempts FROM notify_ledger WHERE key = ?1",
+                    params![key],
+                    |r| r.get(0),
+                )?)
+            } else {
+                None
+            };
+            tx.commit()?;
+            Ok(attempt.map(|attempt| Claim::Claimed {
+                attempt,
+                recovered: true,
+            }))
+        })
+    }
+
+    /// Marks an entry claimed by `owner` as sent (the SMTP server said `250`). With `snapshot`,
+    /// also records `(person, shifts)` as that person's change-notice snapshot, in the same
+    /// transaction. Returns false if `owner` no longer held the claim (it is marked sent anyway:
+    /// the message did go out).
+    pub fn ledger_sent(
+        &self,
+        key: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        snapshot: Option<(&str, &str)>,
+    ) -> Result<bool> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let held = tx.execute(
+                "UPDATE notify_ledger SET state = 'sent', next_attempt_s = NULL, updated_at = ?3
+                 WHERE key = ?1 AND owner = ?2",
+                params![key, owner, secs(now)],
+            )? == 1;
+            if !held {
+                tx.execute(
+                    "UPDATE notify_ledger SET state = 'sent', updated_at = ?2 WHERE key = ?1",
+                    params![key, secs(now)],
+                )?;
+            }
+            if let Some((person, shifts)) = snapshot {
+                put_snapshot(&tx, person, shifts, now)?;
+            }
+            tx.commit()?;
+            Ok(held)
+        })
+    }
+
+    /// Records a failed attempt of an entry claimed by `owner`: `Retry` at `next`, or `Failed` (for
+    /// good) when `next` is `None`.
+    pub fn ledger_retry(
+        &self,
+        key: &str,
+        owner: &str,
+        next: Option<DateTime<Utc>>,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let state = if next.is_some() { "retry" } else { "failed" };
+        self.with(|c| {
+            c.execute(
+                "UPDATE notify_ledger SET state = ?3, owner = NULL, next_attempt_s = ?4,
+                    last_error = ?5, updated_at = ?6
+                 WHERE key = ?1 AND owner = ?2 AND state = 'sending'",
+                params![key, owner, state, next.map(secs), error, secs(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Finishes an entry that is not `Sent` without sending it (`Failed` or `Superseded`),
+    /// creating it if needed. An entry already `Sent` stays `Sent`; one held by a live sender is
+    /// left alone. Returns whether it was changed.
+    pub fn ledger_finish(
+        &self,
+        item: &LedgerItem<'_>,
+        state: LedgerState,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        debug_assert!(matches!(
+            state,
+            LedgerState::Failed | LedgerState::Superseded
+        ));
+        self.with(|c| {
+            let n = c.execute(
+                "INSERT INTO notify_ledger (key, kind, person, recipient, state, attempts,
+                    expires_s, last_error, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?8)
+                 ON CONFLICT (key) DO UPDATE SET state = excluded.state,
+                    last_error = excluded.last_error, owner = NULL, updated_at = excluded.updated_at
+                 WHERE notify_ledger.state = 'retry'",
+                params![
+                    item.key,
+                    item.kind,
+                    item.person,
+                    item.recipient,
+                    state.as_str(),
+                    item.expires.map(secs),
+                    reason,
+                    secs(now)
+                ],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    /// A person's change-notice snapshot (opaque text, rota-notify's JSON) and when it was taken.
+    pub fn notify_snapshot(&self, person: &str) -> Result<Option<(String, DateTime<Utc>)>> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT shifts, taken_at FROM notify_snapshots WHERE person = ?1",
+                params![person],
+                |r| Ok((r.get(0)?, instant(r.get(1)?))),
+            )
+            .optional()
+        })
+    }
+
+    /// Records several people's change-notice snapshots in one transaction.
+    pub fn set_notify_snapshots(
+        &self,
+        snapshots: &[(&str, &str)],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            for (person, shifts) in snapshots {
+                put_snapshot(&tx, person, shifts, now)?;
+            }
+            tx.commit()
+        })
+    }
+
+    /// Records a person's change-notice snapshot.
+    pub fn set_notify_snapshot(
+        &self,
+        person: &str,
+        shifts: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            put_snapshot(&tx, person, shifts, now)?;
+            tx.commit()
+        })
+    }
 }
 
 fn audit(
@@ -630,6 +1032,40 @@ fn audit(
     tx.execute(
         "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![secs(now), actor, action, subject, detail.to_string()],
+    )?;
+    Ok(())
+}
+
+const LEDGER_SELECT: &str = "SELECT key, kind, person, recipient, state, owner, attempts,
+    next_attempt_s, expires_s, last_error, created_at, updated_at FROM notify_ledger";
+
+fn ledger_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LedgerEntry> {
+    Ok(LedgerEntry {
+        key: r.get(0)?,
+        kind: r.get(1)?,
+        person: r.get(2)?,
+        recipient: r.get(3)?,
+        state: LedgerState::parse(&r.get::<_, String>(4)?),
+        owner: r.get(5)?,
+        attempts: r.get(6)?,
+        next_attempt: r.get::<_, Option<i64>>(7)?.map(instant),
+        expires: r.get::<_, Option<i64>>(8)?.map(instant),
+        last_error: r.get(9)?,
+        created_at: instant(r.get(10)?),
+        updated_at: instant(r.get(11)?),
+    })
+}
+
+fn put_snapshot(
+    tx: &Transaction<'_>,
+    person: &str,
+    shifts: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO notify_snapshots (person, shifts, taken_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (person) DO UPDATE SET shifts = excluded.shifts, taken_at = excluded.taken_at",
+        params![person, shifts, secs(now)],
     )?;
     Ok(())
 }
@@ -731,6 +1167,156 @@ mod tests {
         // Another state file has another secret.
         let other = Store::open(dir.path().join("other.db")).unwrap();
         assert_ne!(other.feed_token("alice").unwrap(), first);
+    }
+
+    fn item(key: &str) -> LedgerItem<'_> {
+        LedgerItem {
+            key,
+            kind: "reminder",
+            person: "alice",
+            recipient: "alice@example.com",
+            expires: Some(t("2026-12-07T09:00:00Z")),
+        }
+    }
+
+    #[test]
+    fn the_ledger_claims_once_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rota.db");
+        let now = t("2026-11-30T09:00:00Z");
+        let lease = chrono::Duration::minutes(5);
+        {
+            let store = Store::open(&path).unwrap();
+            assert_eq!(store.schema_version().unwrap(), 2);
+            let c = store.ledger_claim(&item("k1"), "h/1", lease, now).unwrap();
+            assert_eq!(
+                c,
+                Claim::Claimed {
+                    attempt: 1,
+                    recovered: false
+                }
+            );
+            // A second sender sees the live claim.
+            let c = store.ledger_claim(&item("k1"), "h/2", lease, now).unwrap();
+            assert!(
+                matches!(c, Claim::Busy { ref owner, .. } if owner == "h/1"),
+                "{c:?}"
+            );
+            assert!(store.ledger_sent("k1", "h/1", now, None).unwrap());
+        }
+        let store = Store::open(&path).unwrap();
+        let later = now + chrono::Duration::hours(1);
+        assert_eq!(
+            store
+                .ledger_claim(&item("k1"), "h/3", lease, later)
+                .unwrap(),
+            Claim::Done(LedgerState::Sent)
+        );
+        let e = &store.ledger_entries(&["k1", "nope"]).unwrap()[0];
+        assert_eq!((e.state, e.attempts), (LedgerState::Sent, 1));
+        // Finishing a sent entry changes nothing.
+        assert!(
+            !store
+                .ledger_finish(&item("k1"), LedgerState::Failed, "x", later)
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn the_ledger_retries_after_backoff_and_recovers_lapsed_claims() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("rota.db")).unwrap();
+        let now = t("2026-11-30T09:00:00Z");
+        let lease = chrono::Duration::minutes(5);
+        let min = chrono::Duration::minutes;
+        store.ledger_claim(&item("k"), "h/1", lease, now).unwrap();
+        store
+            .ledger_retry("k", "h/1", Some(now + min(2)), "421 busy", now)
+            .unwrap();
+        assert_eq!(
+            store
+                .ledger_claim(&item("k"), "h/1", lease, now + min(1))
+                .unwrap(),
+            Claim::NotYet(now + min(2))
+        );
+        assert_eq!(
+            store
+                .ledger_claim(&item("k"), "h/1", lease, now + min(2))
+                .unwrap(),
+            Claim::Claimed {
+                attempt: 2,
+                recovered: false
+            }
+        );
+        // The sender dies holding the claim: after the lease anyone may take it over ...
+        assert!(matches!(
+            store
+                .ledger_claim(&item("k"), "h/2", lease, now + min(3))
+                .unwrap(),
+            Claim::Busy { .. }
+        ));
+        assert_eq!(
+            store
+                .ledger_claim(&item("k"), "h/2", lease, now + min(8))
+                .unwrap(),
+            Claim::Claimed {
+                attempt: 3,
+                recovered: true
+            }
+        );
+        // ... or at once, by naming the owner known to be dead.
+        assert_eq!(
+            store
+                .ledger_take_over("k", "h/1", "h/3", now + min(8))
+                .unwrap(),
+            None,
+            "h/1 no longer holds it"
+        );
+        assert_eq!(
+            store
+                .ledger_take_over("k", "h/2", "h/3", now + min(8))
+                .unwrap(),
+            Some(Claim::Claimed {
+                attempt: 4,
+                recovered: true
+            })
+        );
+        // A retry without a next attempt gives up for good.
+        store
+            .ledger_retry("k", "h/3", None, "550 no such user", now + min(9))
+            .unwrap();
+        let e = &store.ledger_entries(&["k"]).unwrap()[0];
+        assert_eq!(e.state, LedgerState::Failed);
+        assert_eq!(e.last_error.as_deref(), Some("550 no such user"));
+        assert!(
+            store
+                .ledger_finish(&item("s"), LedgerState::Superseded, "shorter lead", now)
+                .unwrap()
+        );
+        assert_eq!(
+            store.ledger_claim(&item("s"), "h/1", lease, now).unwrap(),
+            Claim::Done(LedgerState::Superseded)
+        );
+        assert_eq!(store.ledger_recent(10).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn notify_snapshots_are_kept_per_person() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("rota.db")).unwrap();
+        let now = t("2026-11-30T09:00:00Z");
+        assert_eq!(store.notify_snapshot("alice").unwrap(), None);
+        store.set_notify_snapshot("alice", "[1]", now).unwrap();
+        store
+            .ledger_claim(&item("c"), "h/1", chrono::Duration::minutes(5), now)
+            .unwrap();
+        store
+            .ledger_sent("c", "h/1", now, Some(("alice", "[2]")))
+            .unwrap();
+        assert_eq!(
+            store.notify_snapshot("alice").unwrap(),
+            Some(("[2]".to_string(), now))
+        );
     }
 
     #[test]

@@ -1,0 +1,356 @@
+//! Building the emails: subject, a plain-text part and an HTML part (`multipart/alternative`),
+//! times in the recipient's zone, and for reminders the shift as a `text/calendar` attachment.
+//! Pure: no sending here.
+//!
+//! Every message's `Message-ID` is derived from its ledger key (`<{sha256(key)}.rota@{domain of
+//! From}>`), so the one message that a crash may send twice (see the crate doc) arrives twice with
+//! the same id, and mail systems that deduplicate by Message-ID show it once.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use lettre::Message;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, ErrorKind};
+use crate::ics;
+use crate::plan::{Content, Planned, ShiftInfo, SnapShift, SwapKind};
+
+/// `Monday 7 December 2026, 09:00 GMT`.
+pub fn local(t: DateTime<Utc>, zone: Tz) -> String {
+    t.with_timezone(&zone)
+        .format("%A %-d %B %Y, %H:%M %Z")
+        .to_string()
+}
+
+fn short(t: DateTime<Utc>, zone: Tz) -> String {
+    t.with_timezone(&zone)
+        .format("%a %-d %b %H:%M %Z")
+        .to_string()
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The `Message-ID` for a ledger key, without angle brackets.
+pub fn message_id(key: &str, from: &Mailbox) -> String {
+    let h = Sha256::digest(key.as_bytes());
+    let hex: String = h[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{hex}.rota@{}", from.email.domain())
+}
+
+/// The subject, text and HTML of a planned message, and its attachment (file name, ICS text).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    /// Subject line.
+    pub subject: String,
+    /// The text/plain part.
+    pub text: String,
+    /// The text/html part.
+    pub html: String,
+    /// An .ics attachment: (file name, text).
+    pub attachment: Option<(String, String)>,
+}
+
+fn shift_line(s: &ShiftInfo, zone: Tz) -> String {
+    format!(
+        "{}: {} to {}",
+        s.rotation_name,
+        local(s.start, zone),
+        local(s.end, zone)
+    )
+}
+
+fn snap_line(s: &SnapShift, zone: Tz) -> String {
+    format!(
+        "{}: {} to {}",
+        s.name,
+        short(s.start, zone),
+        short(s.end, zone)
+    )
+}
+
+fn in_words(d: chrono::Duration) -> String {
+    let hours = d.num_minutes().max(0) as f64 / 60.0;
+    if hours < 1.0 {
+        format!("in {} minutes", d.num_minutes().max(0))
+    } else if hours < 36.0 {
+        format!("in {} hours", hours.round())
+    } else {
+        format!("in {} days", (hours / 24.0).round())
+    }
+}
+
+fn html_doc(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{body}</body></html>\n",
+        escape(title)
+    )
+}
+
+fn html_list(items: &[String]) -> String {
+    if items.is_empty() {
+        return "<p><em>none</em></p>\n".into();
+    }
+    let mut s = String::from("<ul>\n");
+    for i in items {
+        s.push_str(&format!("<li>{}</li>\n", escape(i)));
+    }
+    s.push_str("</ul>\n");
+    s
+}
+
+fn text_list(items: &[String]) -> String {
+    if items.is_empty() {
+        return "  (none)\n".into();
+    }
+    items.iter().map(|i| format!("  - {i}\n")).collect()
+}
+
+/// Renders a planned message at `now` (used for "starts in N days" and the calendar's DTSTAMP).
+pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
+    let zone = p.to.zone;
+    let base = p.base_url.as_deref().map(|b| b.trim_end_matches('/'));
+    match &p.content {
+        Content::Reminder { shift, .. } => {
+            let when = in_words(shift.start - now);
+            let subject = format!(
+                "Reminder: your {} shift starts {}",
+                shift.rotation_name,
+                local(shift.start, zone)
+            );
+            let page = base.map(|b| format!("{b}/people/{}", shift.person));
+            let mut text = format!(
+                "Hello {},\n\nYour {} shift starts {when}.\n\n  Starts: {}\n  Ends:   {}\n  Why:    {}\n\nTimes are in {}. The shift is attached as a calendar file.\n",
+                p.to.name,
+                shift.rotation_name,
+                local(shift.start, zone),
+                local(shift.end, zone),
+                shift.why,
+                zone.name()
+            );
+            let mut html = format!(
+                "<p>Hello {},</p>\n<p>Your <strong>{}</strong> shift starts {when}.</p>\n<table>\n<tr><th align=\"left\">Starts</th><td>{}</td></tr>\n<tr><th align=\"left\">Ends</th><td>{}</td></tr>\n<tr><th align=\"left\">Why</th><td>{}</td></tr>\n</table>\n<p>Times are in {}. The shift is attached as a calendar file.</p>\n",
+                escape(&p.to.name),
+                escape(&shift.rotation_name),
+                escape(&local(shift.start, zone)),
+                escape(&local(shift.end, zone)),
+                escape(&shift.why),
+                escape(zone.name())
+            );
+            if let Some(page) = page {
+                text.push_str(&format!("\nYour shifts: {page}\n"));
+                html.push_str(&format!(
+                    "<p><a href=\"{}\">Your shifts</a></p>\n",
+                    escape(&page)
+                ));
+            }
+            let file = format!("{}-{}.ics", shift.rotation, shift.slot);
+            Rendered {
+                html: html_doc(&subject, &html),
+                subject,
+                text,
+                attachment: Some((file, ics::shift_calendar(shift, now))),
+            }
+        }
+        Content::Change { before, after, .. } => {
+            let subject = "Your upcoming shifts changed".to_string();
+            let b: Vec<String> = before.iter().map(|s| snap_line(s, zone)).collect();
+            let a: Vec<String> = after.iter().map(|s| snap_line(s, zone)).collect();
+            let mut text = format!(
+                "Hello {},\n\nYour on-call shifts in the next 4 weeks changed (an override, a swap or a schedule change).\n\nBefore:\n{}\nNow:\n{}\nTimes are in {}.\n",
+                p.to.name,
+                text_list(&b),
+                text_list(&a),
+                zone.name()
+            );
+            let mut html = format!(
+                "<p>Hello {},</p>\n<p>Your on-call shifts in the next 4 weeks changed (an override, a swap or a schedule change).</p>\n<h3>Before</h3>\n{}<h3>Now</h3>\n{}<p>Times are in {}.</p>\n",
+                escape(&p.to.name),
+                html_list(&b),
+                html_list(&a),
+                escape(zone.name())
+            );
+            if let Some(b) = base {
+                let page = format!("{b}/people/{}", p.to.id);
+                text.push_str(&format!("\nYour shifts: {page}\n"));
+                html.push_str(&format!(
+                    "<p><a href=\"{}\">Your shifts</a></p>\n",
+                    escape(&page)
+                ));
+            }
+            Rendered {
+                html: html_doc(&subject, &html),
+                subject,
+                text,
+                attachment: None,
+            }
+        }
+        Content::Swap(e) => {
+            let other = if p.to.id == e.requester.id {
+                &e.counterpart
+            } else {
+                &e.requester
+            };
+            let give = shift_line(&e.give, zone);
+            let take = shift_line(&e.take, zone);
+            let reason = e
+                .reason
+                .as_deref()
+                .map(|r| format!("Reason: {r}\n"))
+                .unwrap_or_default();
+            let (subject, lead) = match e.kind {
+                SwapKind::Requested => (
+                    format!("{} asks to swap shifts with you", e.requester.name),
+                    format!(
+                        "{} asks to swap shifts with you: you would take their shift, and they would take yours.",
+                        e.requester.name
+                    ),
+                ),
+                SwapKind::Accepted => (
+                    format!(
+                        "Swap accepted: {} and {}",
+                        e.requester.name, e.counterpart.name
+                    ),
+                    format!(
+                        "The swap between {} and {} was accepted. Two overrides now record it; the rotation order is unchanged.",
+                        e.requester.name, e.counterpart.name
+                    ),
+                ),
+                SwapKind::Declined => (
+                    format!("Swap declined by {}", e.counterpart.name),
+                    format!(
+                        "{} declined the swap {} asked for. Nothing changed.",
+                        e.counterpart.name, e.requester.name
+                    ),
+                ),
+                SwapKind::Cancelled => (
+                    format!("Swap cancelled by {}", e.requester.name),
+                    format!(
+                        "{} cancelled the swap request. Nothing changed.",
+                        e.requester.name
+                    ),
+                ),
+            };
+            let labels = (
+                format!("{}'s shift", e.requester.name),
+                format!("{}'s shift", e.counterpart.name),
+            );
+            let mut text = format!(
+                "Hello {},\n\n{lead}\n\n  {}: {give}\n  {}: {take}\n{reason}\nTimes are in {}. With: {} <{}>\n",
+                p.to.name,
+                labels.0,
+                labels.1,
+                zone.name(),
+                other.name,
+                other.email
+            );
+            let mut html = format!(
+                "<p>Hello {},</p>\n<p>{}</p>\n<ul>\n<li>{}: {}</li>\n<li>{}: {}</li>\n</ul>\n{}<p>Times are in {}.</p>\n",
+                escape(&p.to.name),
+                escape(&lead),
+                escape(&labels.0),
+                escape(&give),
+                escape(&labels.1),
+                escape(&take),
+                e.reason
+                    .as_deref()
+                    .map(|r| format!("<p>Reason: {}</p>\n", escape(r)))
+                    .unwrap_or_default(),
+                escape(zone.name())
+            );
+            if e.kind == SwapKind::Requested {
+                let b = base.unwrap_or("");
+                let accept = format!("{b}/swaps/{}/accept", e.id);
+                let decline = format!("{b}/swaps/{}/decline", e.id);
+                text.push_str(&format!("\nAccept:  {accept}\nDecline: {decline}\n"));
+                html.push_str(&format!(
+                    "<p><a href=\"{}\">Accept</a> &middot; <a href=\"{}\">Decline</a></p>\n",
+                    escape(&accept),
+                    escape(&decline)
+                ));
+            }
+            Rendered {
+                html: html_doc(&subject, &html),
+                subject,
+                text,
+                attachment: None,
+            }
+        }
+    }
+}
+
+/// Builds the email for a planned message, from `from`.
+pub fn build(p: &Planned, from: &Mailbox, now: DateTime<Utc>) -> Result<Message, Error> {
+    let r = render(p, now);
+    let to: Mailbox = format!("{} <{}>", p.to.name, p.to.email)
+        .parse()
+        .or_else(|_| p.to.email.parse())
+        .map_err(|e| {
+            Error::new(ErrorKind::Address(format!(
+                "{} ({}): {e}",
+                p.to.email, p.to.id
+            )))
+        })?;
+    let alternative = MultiPart::alternative()
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(r.text),
+        )
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_HTML)
+                .body(r.html),
+        );
+    let body = match r.attachment {
+        Some((name, text)) => MultiPart::mixed().multipart(alternative).singlepart(
+            Attachment::new(name).body(
+                text,
+                ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
+                    .map_err(|e| Error::new(ErrorKind::Build(e.to_string())))?,
+            ),
+        ),
+        None => alternative,
+    };
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(r.subject)
+        .message_id(Some(format!("<{}>", message_id(&p.key, from))))
+        .date(now.into())
+        .header(RotaKey(p.key.clone()))
+        .multipart(body)
+        .map_err(|e| Error::new(ErrorKind::Build(e.to_string())))
+}
+
+/// `X-Rota-Key`: the ledger key, so a receiver (and the tests) can see what a message is.
+#[derive(Clone, Debug)]
+struct RotaKey(String);
+
+impl lettre::message::header::Header for RotaKey {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("X-Rota-Key")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(RotaKey(s.to_string()))
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
+    }
+}

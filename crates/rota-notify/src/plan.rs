@@ -1,0 +1,656 @@
+//! Planning: which messages are due, as a pure function of the resolved schedule, the ledger and
+//! "now". No I/O, no clock, no SMTP: [`crate::run`] does those.
+//!
+//! # Reminders
+//!
+//! For every resolved shift that has not started yet, whose person has an email address, and for
+//! every lead time, the reminder falls due at [`Lead::due_at`]. A reminder is a *candidate* when it
+//! is due (`due_at <= now`) and the shift has not started (`now < start`): so after downtime, a
+//! reminder that fell due while rota was down is still sent once if the shift has not started, and
+//! never once it has. Its ledger key is `reminder/{rotation}/{slot}/{person}/{lead}` (e.g.
+//! `reminder/support-hero/12/alice/P7D`), so the same slot of the same rotation for the same person
+//! is reminded once per lead time, even if a reload moves it by an hour. A person who gets the
+//! shift later (a swap, an override) has a different key and gets their own reminder; the person
+//! who lost it gets a change notice instead.
+//!
+//! The person actually on call is reminded: the resolved schedule has links and overrides applied.
+//! If a slot is split so that one person has several pieces of it, the first piece that has not
+//! started is the one reminded.
+//!
+//! When several lead times of one shift are due at once (rota was down, or the shift was assigned
+//! at short notice), only the shortest is sent and the longer ones are recorded as *superseded*:
+//! two emails at the same moment saying "in 7 days" and "tomorrow" about a shift 20 hours away help
+//! nobody.
+//!
+//! ## Lead times and DST
+//!
+//! A lead time in days or weeks is counted on the **recipient's wall clock** (their `timezone`, or
+//! the rotation's zone if they have none): "1 day before Monday 09:00" is Sunday 09:00 in their
+//! zone, which is 23 or 25 hours before when a DST change falls in between. People think of "the
+//! day before" as the same time of day, and the handoff itself keeps its wall-clock time across DST
+//! for the same reason. If that wall-clock time falls in a gap it moves forward by the gap's length,
+//! and in a fold it takes the earlier instant (the rule of `rota_core::tz`). A lead time in hours or
+//! minutes is an exact duration.
+//!
+//! # Change notices
+//!
+//! Each run takes a [`Snapshot`] of a person's shifts in the next 4 weeks and compares it with the
+//! stored one over the part of the window both cover (so shifts entering the window as time passes
+//! are not "changes"). If any shift there was added, moved or removed, one notice lists before and
+//! after. The key is `change/{person}/{hash of the stored snapshot's time, before and after}`, so a
+//! notice that was sent but whose snapshot was not yet stored is recognised and not sent again. A
+//! person without a stored snapshot (the first run) only gets one recorded: no flood of notices.
+//!
+//! # Selection
+//!
+//! [`select`] compares candidates with their ledger entries: a key already `sent`, `failed` or
+//! `superseded` is never sent again; one in `retry` waits for its next attempt and is given up once
+//! it has expired (a reminder: its shift started).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use chrono::{DateTime, Days, Duration, Utc};
+use chrono_tz::Tz;
+use rota_core::{Person, Schedule, Shift, Source};
+use rota_store::{LedgerEntry, LedgerState};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, ErrorKind};
+
+/// How long before a shift starts a reminder goes out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Lead {
+    /// Exact minutes before the start.
+    Minutes(u32),
+    /// Calendar days before the start, on the recipient's wall clock (see the module doc).
+    Days(u32),
+}
+
+impl Lead {
+    /// The defaults: 7 days and 1 day before the shift starts.
+    pub const DEFAULTS: [Lead; 2] = [Lead::Days(7), Lead::Days(1)];
+
+    /// Parses `"7 days"`, `"1 day"`, `"2 weeks"`, `"12 hours"`, `"30 minutes"`.
+    pub fn parse(s: &str) -> Result<Lead, Error> {
+        let bad = || {
+            Error::new(ErrorKind::Config(format!(
+                "lead time {s:?}: expected \"N days\", \"N weeks\", \"N hours\" or \"N minutes\""
+            )))
+        };
+        let mut it = s.split_whitespace();
+        let (Some(n), Some(unit), None) = (it.next(), it.next(), it.next()) else {
+            return Err(bad());
+        };
+        let n: u32 = n.parse().map_err(|_| bad())?;
+        if n == 0 || n > 366 * 24 * 60 {
+            return Err(bad());
+        }
+        let lead = match unit.trim_end_matches('s') {
+            "minute" | "min" => Lead::Minutes(n),
+            "hour" => Lead::Minutes(n.checked_mul(60).ok_or_else(bad)?),
+            "day" => Lead::Days(n),
+            "week" => Lead::Days(n.checked_mul(7).ok_or_else(bad)?),
+            _ => return Err(bad()),
+        };
+        if lead.approx() > Duration::days(366) {
+            return Err(bad());
+        }
+        Ok(lead)
+    }
+
+    /// Parses a comma-separated list (`"7 days, 1 day"`), sorted longest first, without repeats.
+    pub fn parse_list(s: &str) -> Result<Vec<Lead>, Error> {
+        let mut out = s
+            .split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(Lead::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        out.sort_by_key(|l| std::cmp::Reverse(l.approx()));
+        out.dedup();
+        Ok(out)
+    }
+
+    /// The ISO 8601 duration used in ledger keys: `P7D`, `PT90M`.
+    pub fn label(self) -> String {
+        match self {
+            Lead::Days(d) => format!("P{d}D"),
+            Lead::Minutes(m) => format!("PT{m}M"),
+        }
+    }
+
+    /// Roughly how long (days as 24 hours), for ordering and windows.
+    pub fn approx(self) -> Duration {
+        match self {
+            Lead::Days(d) => Duration::days(d.into()),
+            Lead::Minutes(m) => Duration::minutes(m.into()),
+        }
+    }
+
+    /// When a reminder for a shift starting at `start` falls due, for a recipient in `zone`.
+    ///
+    /// ```
+    /// use rota_notify::Lead;
+    /// let london: chrono_tz::Tz = "Europe/London".parse().unwrap();
+    /// // Monday 30 March 2026 09:00 BST; clocks went forward on Sunday 29 March at 01:00 GMT.
+    /// let start = "2026-03-30T08:00:00Z".parse().unwrap();
+    /// // "1 day before" is Sunday 09:00 BST: 23 hours before, not 24.
+    /// assert_eq!(Lead::Days(1).due_at(start, london).to_rfc3339(), "2026-03-29T08:00:00+00:00");
+    /// // "7 days before" is the previous Monday 09:00 GMT.
+    /// assert_eq!(Lead::Days(7).due_at(start, london).to_rfc3339(), "2026-03-23T09:00:00+00:00");
+    /// // Hours are exact.
+    /// assert_eq!(Lead::Minutes(24 * 60).due_at(start, london).to_rfc3339(), "2026-03-29T08:00:00+00:00");
+    /// ```
+    pub fn due_at(self, start: DateTime<Utc>, zone: Tz) -> DateTime<Utc> {
+        match self {
+            Lead::Minutes(m) => start - Duration::minutes(m.into()),
+            Lead::Days(d) => {
+                let civil = start.with_timezone(&zone).naive_local();
+                civil
+                    .checked_sub_days(Days::new(d.into()))
+                    .and_then(|c| rota_core::tz::resolve(zone, c))
+                    .map(|r| r.instant)
+                    .unwrap_or(start - Duration::days(d.into()))
+            }
+        }
+    }
+}
+
+impl fmt::Display for Lead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = |n: u32, unit: &str| {
+            if n == 1 {
+                format!("1 {unit}")
+            } else {
+                format!("{n} {unit}s")
+            }
+        };
+        match *self {
+            Lead::Days(d) if d % 7 == 0 => f.write_str(&plural(d / 7, "week")),
+            Lead::Days(d) => f.write_str(&plural(d, "day")),
+            Lead::Minutes(m) if m % 60 == 0 => f.write_str(&plural(m / 60, "hour")),
+            Lead::Minutes(m) => f.write_str(&plural(m, "minute")),
+        }
+    }
+}
+
+/// What the planner needs besides the schedule.
+#[derive(Clone, Debug)]
+pub struct PlanConfig {
+    /// Reminder lead times.
+    pub leads: Vec<Lead>,
+    /// How far ahead change notices look (4 weeks).
+    pub horizon: Duration,
+    /// The service's public base URL, for links in messages (`ROTA_BASE_URL`).
+    pub base_url: Option<String>,
+}
+
+impl Default for PlanConfig {
+    fn default() -> Self {
+        PlanConfig {
+            leads: Lead::DEFAULTS.to_vec(),
+            horizon: Duration::weeks(4),
+            base_url: None,
+        }
+    }
+}
+
+/// A shift as a message shows it: owned, so messages outlive the schedule they came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShiftInfo {
+    /// Rotation id.
+    pub rotation: String,
+    /// Rotation name.
+    pub rotation_name: String,
+    /// The rotation's zone.
+    pub rotation_zone: Tz,
+    /// The slot (index of the rotation's shift).
+    pub slot: u64,
+    /// Person id.
+    pub person: String,
+    /// Person name.
+    pub person_name: String,
+    /// First instant on call.
+    pub start: DateTime<Utc>,
+    /// First instant no longer on call.
+    pub end: DateTime<Utc>,
+    /// Why they are on call, in words.
+    pub why: String,
+    /// The calendar UID, the same as in the feeds: `{rotation}-{slot}@rota`, or
+    /// `{rotation}-{slot}-{start}@rota` for a later piece of a split slot.
+    pub uid: String,
+}
+
+impl ShiftInfo {
+    /// Takes what a message needs from a resolved shift.
+    pub fn new(schedule: &Schedule, s: &Shift<'_>) -> ShiftInfo {
+        let first = schedule
+            .base_shift(&s.rotation.id, s.slot)
+            .ok()
+            .flatten()
+            .is_none_or(|b| b.start == s.start);
+        let uid = if first {
+            format!("{}-{}@rota", s.rotation.id, s.slot)
+        } else {
+            format!("{}-{}-{}@rota", s.rotation.id, s.slot, s.start.timestamp())
+        };
+        let why = match s.source {
+            Source::Rotation => "their turn in the rotation".to_string(),
+            Source::Link(l) => format!(
+                "linked: on call in {} and a member of this rotation's team",
+                l.from
+            ),
+            Source::Override(o) => match &o.reason {
+                Some(r) => format!("override: {r}"),
+                None => "override".to_string(),
+            },
+        };
+        ShiftInfo {
+            rotation: s.rotation.id.clone(),
+            rotation_name: s.rotation.name.clone(),
+            rotation_zone: s.rotation.timezone,
+            slot: s.slot,
+            person: s.person.id.clone(),
+            person_name: s.person.name.clone(),
+            start: s.start,
+            end: s.end,
+            why,
+            uid,
+        }
+    }
+}
+
+/// Who a message goes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recipient {
+    /// Person id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Email address.
+    pub email: String,
+    /// The zone times are shown in: the person's, else the rotation's (else UTC).
+    pub zone: Tz,
+}
+
+impl Recipient {
+    /// The person as a recipient, or `None` if they have no email address.
+    pub fn of(p: &Person, fallback_zone: Tz) -> Option<Recipient> {
+        Some(Recipient {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            email: p.email.clone()?,
+            zone: p.timezone.unwrap_or(fallback_zone),
+        })
+    }
+}
+
+/// What happened in a swap (issue 4 calls [`plan_swap`] with these).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SwapKind {
+    /// Someone asked the counterpart to swap.
+    Requested,
+    /// The counterpart accepted: the two overrides exist.
+    Accepted,
+    /// The counterpart declined.
+    Declined,
+    /// The requester withdrew the request.
+    Cancelled,
+}
+
+impl SwapKind {
+    /// `requested`, `accepted`, `declined`, `cancelled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SwapKind::Requested => "requested",
+            SwapKind::Accepted => "accepted",
+            SwapKind::Declined => "declined",
+            SwapKind::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A swap event, as the swap flow reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SwapEvent {
+    /// The swap request's id.
+    pub id: String,
+    /// What happened.
+    pub kind: SwapKind,
+    /// Who asked.
+    pub requester: Recipient,
+    /// Who was asked.
+    pub counterpart: Recipient,
+    /// The requester's shift, which the counterpart would take.
+    pub give: ShiftInfo,
+    /// The counterpart's shift, which the requester would take.
+    pub take: ShiftInfo,
+    /// Why, as the requester wrote it.
+    pub reason: Option<String>,
+}
+
+/// One shift in a change-notice snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SnapShift {
+    /// Rotation id.
+    pub rotation: String,
+    /// Rotation name, for the notice.
+    pub name: String,
+    /// Start.
+    pub start: DateTime<Utc>,
+    /// End.
+    pub end: DateTime<Utc>,
+}
+
+/// A person's shifts in `[from, to)`, as stored between runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Window start (the run's "now").
+    pub from: DateTime<Utc>,
+    /// Window end.
+    pub to: DateTime<Utc>,
+    /// The shifts overlapping the window, by start.
+    pub shifts: Vec<SnapShift>,
+}
+
+impl Snapshot {
+    /// `person`'s shifts in `[now, now + horizon)`.
+    pub fn take(
+        schedule: &Schedule,
+        person: &str,
+        now: DateTime<Utc>,
+        horizon: Duration,
+    ) -> Snapshot {
+        let to = now + horizon;
+        let mut shifts: Vec<SnapShift> = schedule
+            .shifts_for_person(person, now, to)
+            .unwrap_or_default()
+            .iter()
+            .map(|s| SnapShift {
+                rotation: s.rotation.id.clone(),
+                name: s.rotation.name.clone(),
+                start: s.start,
+                end: s.end,
+            })
+            .collect();
+        shifts.sort();
+        Snapshot {
+            from: now,
+            to,
+            shifts,
+        }
+    }
+
+    /// The stored form.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads the stored form; `None` if it is unreadable (treated like no snapshot).
+    pub fn from_json(s: &str) -> Option<Snapshot> {
+        serde_json::from_str(s).ok()
+    }
+
+    fn within(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<SnapShift> {
+        self.shifts
+            .iter()
+            .filter(|s| s.end > from && s.start < to)
+            .cloned()
+            .collect()
+    }
+}
+
+/// What a planned message says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Content {
+    /// "Your shift starts in 7 days", with the shift as an .ics attachment.
+    Reminder {
+        /// The shift.
+        shift: ShiftInfo,
+        /// Which lead time.
+        lead: Lead,
+        /// When it fell due.
+        due_at: DateTime<Utc>,
+    },
+    /// "Your upcoming shifts changed", before and after.
+    Change {
+        /// The shifts as they were (within the compared window).
+        before: Vec<SnapShift>,
+        /// The shifts as they are now.
+        after: Vec<SnapShift>,
+        /// The snapshot to store once the notice is sent.
+        snapshot: Snapshot,
+    },
+    /// A swap event.
+    Swap(Box<SwapEvent>),
+}
+
+/// A message that is due, with its ledger key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Planned {
+    /// The ledger key: what was sent, stable across runs.
+    pub key: String,
+    /// `reminder`, `change`, or `swap-requested` etc.
+    pub kind: String,
+    /// Who it goes to.
+    pub to: Recipient,
+    /// After this it is not worth sending (a reminder: the shift's start).
+    pub expires: Option<DateTime<Utc>>,
+    /// Why it is due, for `--dry-run` and logs.
+    pub why: String,
+    /// What it says.
+    pub content: Content,
+    /// The service's base URL, for links.
+    pub base_url: Option<String>,
+}
+
+/// Which reminders are due at `now`: see the module doc. The second list holds the reminders
+/// superseded by a shorter lead time of the same shift, due at the same time.
+pub fn plan_reminders(
+    schedule: &Schedule,
+    cfg: &PlanConfig,
+    now: DateTime<Utc>,
+) -> (Vec<Planned>, Vec<Planned>) {
+    let Some(longest) = cfg.leads.iter().map(|l| l.approx()).max() else {
+        return (Vec::new(), Vec::new());
+    };
+    // Days on a wall clock can be up to a day longer than 24 h each way (Apia skipped a day), so
+    // look a little further than the longest lead.
+    let to = now + longest + Duration::days(2);
+    let shifts = schedule.all_shifts(now, to).unwrap_or_default();
+    // (rotation, slot, person) -> the first piece of that slot the person has that has not started.
+    let mut firsts: BTreeMap<(&str, u64, &str), &Shift<'_>> = BTreeMap::new();
+    for s in &shifts {
+        if s.start <= now || s.person.email.is_none() {
+            continue;
+        }
+        firsts
+            .entry((&s.rotation.id, s.slot, &s.person.id))
+            .and_modify(|e| {
+                if s.start < e.start {
+                    *e = s;
+                }
+            })
+            .or_insert(s);
+    }
+    let mut send = Vec::new();
+    let mut superseded = Vec::new();
+    for s in firsts.values() {
+        let Some(to) = Recipient::of(s.person, s.rotation.timezone) else {
+            continue;
+        };
+        let mut due: Vec<(Lead, DateTime<Utc>)> = cfg
+            .leads
+            .iter()
+            .map(|&l| (l, l.due_at(s.start, to.zone)))
+            .filter(|&(_, at)| at <= now)
+            .collect();
+        // Shortest lead (latest due time) first: that one is sent.
+        due.sort_by_key(|&(_, at)| std::cmp::Reverse(at));
+        let info = ShiftInfo::new(schedule, s);
+        for (i, (lead, due_at)) in due.into_iter().enumerate() {
+            let p = Planned {
+                key: format!(
+                    "reminder/{}/{}/{}/{}",
+                    s.rotation.id,
+                    s.slot,
+                    s.person.id,
+                    lead.label()
+                ),
+                kind: "reminder".into(),
+                to: to.clone(),
+                expires: Some(s.start),
+                why: format!(
+                    "{} shift starts {}; the {lead} reminder fell due {}",
+                    s.rotation.name,
+                    rota_core::view::utc(s.start),
+                    rota_core::view::utc(due_at)
+                ),
+                content: Content::Reminder {
+                    shift: info.clone(),
+                    lead,
+                    due_at,
+                },
+                base_url: cfg.base_url.clone(),
+            };
+            if i == 0 {
+                send.push(p);
+            } else {
+                superseded.push(p);
+            }
+        }
+    }
+    (send, superseded)
+}
+
+/// Compares a person's stored snapshot with the current one: a notice if their shifts in the
+/// window both cover changed, else `None` (the caller then just stores `current`).
+pub fn plan_change(
+    person: &Person,
+    previous: Option<&Snapshot>,
+    current: &Snapshot,
+    base_url: Option<&str>,
+) -> Option<Planned> {
+    let previous = previous?;
+    let from = current.from.max(previous.from);
+    let to = current.to.min(previous.to);
+    if to <= from {
+        return None;
+    }
+    let before = previous.within(from, to);
+    let after = current.within(from, to);
+    if before == after {
+        return None;
+    }
+    let to_whom = Recipient::of(person, Tz::UTC)?;
+    let mut h = Sha256::new();
+    // The stored snapshot stays as it is until the notice is sent, so its time keeps the key
+    // stable across retries, and a later change back and forth again gets a new key.
+    h.update(serde_json::to_string(&(previous.from, &before, &after)).unwrap_or_default());
+    let hash: String = h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let (added, removed) = (
+        after.iter().filter(|s| !before.contains(s)).count(),
+        before.iter().filter(|s| !after.contains(s)).count(),
+    );
+    Some(Planned {
+        key: format!("change/{}/{hash}", person.id),
+        kind: "change".into(),
+        to: to_whom,
+        expires: None,
+        why: format!(
+            "shifts before {} changed since {}: {added} new or moved, {removed} gone or moved",
+            rota_core::view::utc(to),
+            rota_core::view::utc(previous.from)
+        ),
+        content: Content::Change {
+            before,
+            after,
+            snapshot: current.clone(),
+        },
+        base_url: base_url.map(str::to_string),
+    })
+}
+
+/// The messages a swap event sends: a request goes to the counterpart (with links to accept or
+/// decline), the outcome (accepted, declined, cancelled) to both. Keys are
+/// `swap-{kind}/{swap id}/{person}`, so telling the swap flow twice sends once.
+pub fn plan_swap(event: &SwapEvent, base_url: Option<&str>) -> Vec<Planned> {
+    let recipients: Vec<&Recipient> = match event.kind {
+        SwapKind::Requested => vec![&event.counterpart],
+        _ => vec![&event.requester, &event.counterpart],
+    };
+    recipients
+        .into_iter()
+        .map(|r| Planned {
+            key: format!("swap-{}/{}/{}", event.kind.as_str(), event.id, r.id),
+            kind: format!("swap-{}", event.kind.as_str()),
+            to: r.clone(),
+            expires: None,
+            why: format!(
+                "swap {} {}: {} and {}",
+                event.id,
+                event.kind.as_str(),
+                event.requester.id,
+                event.counterpart.id
+            ),
+            content: Content::Swap(Box::new(event.clone())),
+            base_url: base_url.map(str::to_string),
+        })
+        .collect()
+}
+
+/// What to do with a planned message, given its ledger entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Send it now.
+    Send,
+    /// Record it as superseded (never sent).
+    Supersede,
+    /// Give it up: it expired while failing (its shift started).
+    Expire,
+    /// Nothing to do: already finished, or waiting, or held by another sender.
+    Skip(String),
+}
+
+/// Decides, for each planned message, what to do given the ledger (pure). `superseded` are the
+/// reminders [`plan_reminders`] found covered by a shorter lead.
+pub fn select(
+    planned: Vec<Planned>,
+    superseded: Vec<Planned>,
+    ledger: &HashMap<String, LedgerEntry>,
+    now: DateTime<Utc>,
+) -> Vec<(Planned, Decision)> {
+    let mut out = Vec::new();
+    for (p, wanted) in planned
+        .into_iter()
+        .map(|p| (p, Decision::Send))
+        .chain(superseded.into_iter().map(|p| (p, Decision::Supersede)))
+    {
+        let d = match ledger.get(&p.key) {
+            None => wanted,
+            Some(e) => match e.state {
+                LedgerState::Sent => Decision::Skip("already sent".into()),
+                LedgerState::Failed => Decision::Skip("given up earlier".into()),
+                LedgerState::Superseded => Decision::Skip("superseded earlier".into()),
+                LedgerState::Retry if p.expires.is_some_and(|x| x <= now) => Decision::Expire,
+                LedgerState::Retry if wanted == Decision::Supersede => Decision::Supersede,
+                LedgerState::Retry => match e.next_attempt {
+                    Some(t) if t > now => Decision::Skip(format!(
+                        "retrying at {} after: {}",
+                        rota_core::view::utc(t),
+                        e.last_error.as_deref().unwrap_or("an error")
+                    )),
+                    _ => Decision::Send,
+                },
+                // A claim in flight (or left by a sender that died): the runner sorts it out.
+                LedgerState::Sending => wanted,
+            },
+        };
+        out.push((p, d));
+    }
+    out
+}

@@ -1,0 +1,435 @@
+//! Planning, as a pure function: which reminders and notices are due, by table.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use rota_core::{Override, Schedule};
+use rota_notify::message::{self, render};
+use rota_notify::plan::{
+    self, Content, Decision, Lead, PlanConfig, Recipient, ShiftInfo, Snapshot, SwapEvent, SwapKind,
+    plan_change, plan_reminders, plan_swap, select,
+};
+use rota_store::{LedgerEntry, LedgerState};
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+/// Weekly hero rotation, Monday 09:00 London; Bob reads times in Chicago, Carol has no email.
+const SCHEDULE: &str = r#"
+hero_rotation = "support-hero"
+[teams.platform]
+name = "Platform"
+[people.alice]
+name = "Alice Smith"
+email = "alice@example.com"
+team = "platform"
+timezone = "Europe/London"
+[people.bob]
+name = "Bob Jones"
+email = "bob@example.com"
+team = "platform"
+timezone = "America/Chicago"
+[people.carol]
+name = "Carol Diaz"
+team = "platform"
+[rotations.support-hero]
+name = "Support Hero"
+members = ["alice", "bob", "carol"]
+timezone = "Europe/London"
+start = "2026-11-02T09:00"
+every = "1 week"
+"#;
+
+fn schedule() -> Schedule {
+    Schedule::load(&[("s.toml", SCHEDULE)]).unwrap()
+}
+
+/// The keys of the reminders due at `now` (sent, then superseded).
+fn due(s: &Schedule, now: &str) -> (Vec<String>, Vec<String>) {
+    let (send, sup) = plan_reminders(s, &PlanConfig::default(), t(now));
+    (
+        send.into_iter().map(|p| p.key).collect(),
+        sup.into_iter().map(|p| p.key).collect(),
+    )
+}
+
+#[test]
+fn reminders_fall_due_at_each_lead_time_and_never_after_the_start() {
+    let s = schedule();
+    // Slot 4: Bob, Mon 30 Nov 09:00 GMT = 03:00 CST. 7 days before in Chicago: Mon 23 Nov 03:00 CST.
+    let cases: &[(&str, &[&str])] = &[
+        ("2026-11-23T08:59:59Z", &[]), // one second early
+        ("2026-11-23T09:00:00Z", &["reminder/support-hero/4/bob/P7D"]), // exactly due
+        ("2026-11-25T12:00:00Z", &["reminder/support-hero/4/bob/P7D"]), // still due (ledger decides)
+        // Sun 29 Nov 03:00 CST: the 1-day one is due; the 7-day one is still a candidate too,
+        // but superseded only when both fall due in the same run (see the next test).
+        ("2026-11-29T09:00:00Z", &["reminder/support-hero/4/bob/P1D"]),
+        ("2026-11-30T08:59:59Z", &["reminder/support-hero/4/bob/P1D"]), // last second before
+        ("2026-11-30T09:00:00Z", &[]),                                  // the shift started: never
+    ];
+    for (now, want) in cases {
+        let (mut send, _) = due(&s, now);
+        send.retain(|k| k.contains("/bob/"));
+        let want: Vec<String> = want.iter().map(|k| k.to_string()).collect();
+        assert_eq!(send, want, "at {now}");
+    }
+}
+
+#[test]
+fn after_downtime_only_the_shortest_due_lead_is_sent_and_the_rest_superseded() {
+    let s = schedule();
+    // Down from 20 Nov to 29 Nov 12:00Z: both of Bob's reminders for 30 Nov fell due meanwhile.
+    let (send, sup) = due(&s, "2026-11-29T12:00:00Z");
+    assert_eq!(send, ["reminder/support-hero/4/bob/P1D"]);
+    assert_eq!(sup, ["reminder/support-hero/4/bob/P7D"]);
+}
+
+#[test]
+fn people_without_email_get_nothing() {
+    let s = schedule();
+    // Slot 5 (Mon 7 Dec) is Carol's, who has no email address.
+    let (send, sup) = due(&s, "2026-12-06T12:00:00Z");
+    assert!(send.is_empty() && sup.is_empty(), "{send:?} {sup:?}");
+}
+
+#[test]
+fn the_person_actually_on_call_is_reminded_after_an_override() {
+    let s = schedule()
+        .with_overrides([Override {
+            id: "o1".into(),
+            rotation: "support-hero".into(),
+            person: "alice".into(),
+            start: t("2026-11-30T09:00:00Z"),
+            end: t("2026-12-07T09:00:00Z"),
+            reason: Some("swap".into()),
+        }])
+        .unwrap();
+    let (send, _) = due(&s, "2026-11-23T09:00:00Z");
+    assert_eq!(send, ["reminder/support-hero/4/alice/P7D"]);
+}
+
+#[test]
+fn a_split_slot_reminds_each_person_once_for_their_first_piece() {
+    // Alice covers the middle of Bob's week: Bob has two pieces of slot 4, and gets one reminder,
+    // for the first.
+    let s = schedule()
+        .with_overrides([Override {
+            id: "o1".into(),
+            rotation: "support-hero".into(),
+            person: "alice".into(),
+            start: t("2026-12-02T09:00:00Z"),
+            end: t("2026-12-03T09:00:00Z"),
+            reason: None,
+        }])
+        .unwrap();
+    let (send, _) = plan_reminders(&s, &PlanConfig::default(), t("2026-11-30T08:00:00Z"));
+    let bob: Vec<_> = send.iter().filter(|p| p.to.id == "bob").collect();
+    assert_eq!(bob.len(), 1);
+    let Content::Reminder { shift, .. } = &bob[0].content else {
+        panic!()
+    };
+    assert_eq!(shift.start, t("2026-11-30T09:00:00Z"));
+    assert_eq!(shift.uid, "support-hero-4@rota");
+}
+
+#[test]
+fn a_day_before_is_the_same_wall_clock_time_in_the_recipients_zone_across_dst() {
+    let london: chrono_tz::Tz = "Europe/London".parse().unwrap();
+    let chicago: chrono_tz::Tz = "America/Chicago".parse().unwrap();
+    let lord_howe: chrono_tz::Tz = "Australia/Lord_Howe".parse().unwrap();
+    let cases = [
+        // (zone, shift start, lead, due) with a comment on each edge.
+        // London springs forward Sun 29 Mar 2026 01:00 GMT: Mon 09:00 BST minus a day is 23 h.
+        (
+            london,
+            "2026-03-30T08:00:00Z",
+            Lead::Days(1),
+            "2026-03-29T08:00:00Z",
+        ),
+        // ... and 7 days before is Mon 23 Mar 09:00 GMT: 167 h.
+        (
+            london,
+            "2026-03-30T08:00:00Z",
+            Lead::Days(7),
+            "2026-03-23T09:00:00Z",
+        ),
+        // London falls back Sun 25 Oct 2026: Mon 26 Oct 09:00 GMT minus a day is 25 h.
+        (
+            london,
+            "2026-10-26T09:00:00Z",
+            Lead::Days(1),
+            "2026-10-25T09:00:00Z",
+        ),
+        // Hours are exact.
+        (
+            london,
+            "2026-10-26T09:00:00Z",
+            Lead::Minutes(24 * 60),
+            "2026-10-25T09:00:00Z",
+        ),
+        (
+            london,
+            "2026-03-30T08:00:00Z",
+            Lead::Minutes(24 * 60),
+            "2026-03-29T08:00:00Z",
+        ),
+        // Chicago: 02:30 on Sun 8 Mar 2026 does not exist (gap): moves forward to 03:30 CDT.
+        (
+            chicago,
+            "2026-03-09T07:30:00Z",
+            Lead::Days(1),
+            "2026-03-08T08:30:00Z",
+        ),
+        // Chicago: 01:30 on Sun 1 Nov 2026 happens twice (fold): the earlier, CDT.
+        (
+            chicago,
+            "2026-11-02T07:30:00Z",
+            Lead::Days(1),
+            "2026-11-01T06:30:00Z",
+        ),
+        // Lord Howe (Sun 5 Apr 2026, 02:00 -> 01:30): Sunday 09:00 (+10:30) minus a day is Saturday
+        // 09:00 (+11), 24 h 30 min before.
+        (
+            lord_howe,
+            "2026-04-04T22:30:00Z",
+            Lead::Days(1),
+            "2026-04-03T22:00:00Z",
+        ),
+    ];
+    for (zone, start, lead, want) in cases {
+        assert_eq!(
+            lead.due_at(t(start), zone),
+            t(want),
+            "{lead} before {start} in {zone}"
+        );
+    }
+}
+
+#[test]
+fn lead_times_parse_and_print() {
+    assert_eq!(
+        Lead::parse_list("1 day, 7 days, 2 hours, 1 week").unwrap(),
+        [Lead::Days(7), Lead::Days(1), Lead::Minutes(120)]
+    );
+    assert_eq!(Lead::Days(7).to_string(), "1 week");
+    assert_eq!(Lead::Minutes(90).label(), "PT90M");
+    for bad in ["", "7", "seven days", "0 days", "3 fortnights", "400 days"] {
+        assert!(Lead::parse(bad).is_err(), "{bad:?}");
+    }
+}
+
+fn entry(key: &str, state: LedgerState, next: Option<&str>) -> LedgerEntry {
+    LedgerEntry {
+        key: key.into(),
+        kind: "reminder".into(),
+        person: "bob".into(),
+        recipient: "bob@example.com".into(),
+        state,
+        owner: None,
+        attempts: 1,
+        next_attempt: next.map(t),
+        expires: None,
+        last_error: Some("451 busy".into()),
+        created_at: t("2026-11-23T09:00:00Z"),
+        updated_at: t("2026-11-23T09:00:00Z"),
+    }
+}
+
+#[test]
+fn selection_never_resends_and_waits_for_the_backoff() {
+    let s = schedule();
+    let now = t("2026-11-29T12:00:00Z");
+    let (send, sup) = plan_reminders(&s, &PlanConfig::default(), now);
+    let k1 = "reminder/support-hero/4/bob/P1D";
+    let k7 = "reminder/support-hero/4/bob/P7D";
+    let decide = |ledger: &[LedgerEntry]| -> Vec<(String, Decision)> {
+        let map: HashMap<String, LedgerEntry> =
+            ledger.iter().map(|e| (e.key.clone(), e.clone())).collect();
+        select(send.clone(), sup.clone(), &map, now)
+            .into_iter()
+            .map(|(p, d)| (p.key, d))
+            .collect()
+    };
+    assert_eq!(
+        decide(&[]),
+        [
+            (k1.into(), Decision::Send),
+            (k7.into(), Decision::Supersede)
+        ]
+    );
+    // The 7-day one was sent last week: it stays sent; the 1-day one goes out.
+    assert_eq!(
+        decide(&[entry(k7, LedgerState::Sent, None)]),
+        [
+            (k1.into(), Decision::Send),
+            (k7.into(), Decision::Skip("already sent".into()))
+        ]
+    );
+    // Failed a minute ago, retry later: wait.
+    let d = decide(&[entry(k1, LedgerState::Retry, Some("2026-11-29T12:01:00Z"))]);
+    assert!(
+        matches!(&d[0].1, Decision::Skip(w) if w.starts_with("retrying at 2026-11-29T12:01:00Z")),
+        "{d:?}"
+    );
+    // Retry due: send.
+    let d = decide(&[entry(k1, LedgerState::Retry, Some("2026-11-29T12:00:00Z"))]);
+    assert_eq!(d[0].1, Decision::Send);
+    // Left in `sending` by a crash: the runner decides (send again, same Message-ID).
+    let d = decide(&[entry(k1, LedgerState::Sending, None)]);
+    assert_eq!(d[0].1, Decision::Send);
+    for st in [
+        LedgerState::Sent,
+        LedgerState::Failed,
+        LedgerState::Superseded,
+    ] {
+        let d = decide(&[entry(k1, st, None)]);
+        assert!(matches!(d[0].1, Decision::Skip(_)), "{st:?}");
+    }
+}
+
+#[test]
+fn change_notices_compare_only_the_window_both_snapshots_cover() {
+    let s = schedule();
+    let bob = s.person("bob").unwrap().clone();
+    let horizon = Duration::weeks(4);
+    let t0 = t("2026-11-28T12:00:00Z");
+    let first = Snapshot::take(&s, "bob", t0, horizon);
+    // The first run has nothing to compare with: no notice.
+    assert_eq!(plan_change(&bob, None, &first, None), None);
+    // 16 days later nothing changed, though a shift left the window and one entered it: no notice.
+    let later = Snapshot::take(&s, "bob", t0 + Duration::days(16), horizon);
+    assert_ne!(later.shifts, first.shifts);
+    assert_eq!(plan_change(&bob, Some(&first), &later, None), None);
+    // Alice takes Bob's 30 Nov week: one notice, before and after.
+    let changed = s
+        .with_overrides([Override {
+            id: "o1".into(),
+            rotation: "support-hero".into(),
+            person: "alice".into(),
+            start: t("2026-11-30T09:00:00Z"),
+            end: t("2026-12-07T09:00:00Z"),
+            reason: None,
+        }])
+        .unwrap();
+    let now = Snapshot::take(&changed, "bob", t0 + Duration::minutes(5), horizon);
+    let p = plan_change(&bob, Some(&first), &now, Some("https://rota.example.com")).unwrap();
+    assert!(p.key.starts_with("change/bob/"), "{}", p.key);
+    let Content::Change { before, after, .. } = &p.content else {
+        panic!()
+    };
+    assert_eq!(before.len(), after.len() + 1);
+    // The same change seen again (not yet recorded) has the same key: sent once.
+    let again = Snapshot::take(&changed, "bob", t0 + Duration::minutes(6), horizon);
+    assert_eq!(
+        plan_change(&bob, Some(&first), &again, None).unwrap().key,
+        p.key
+    );
+    let r = render(&p, t0);
+    assert_eq!(r.subject, "Your upcoming shifts changed");
+    assert!(r.text.contains("Mon 30 Nov 03:00 CST"), "{}", r.text);
+    assert!(r.html.contains("https://rota.example.com/people/bob"));
+    // Carol has no email: no notice, however her shifts change.
+    let carol = s.person("carol").unwrap().clone();
+    let c0 = Snapshot::take(&s, "carol", t0, horizon);
+    let c1 = Snapshot::take(&changed, "carol", t0, horizon);
+    let c1 = Snapshot {
+        shifts: Vec::new(),
+        ..c1
+    };
+    assert_eq!(plan_change(&carol, Some(&c0), &c1, None), None);
+}
+
+fn swap_event(kind: SwapKind) -> SwapEvent {
+    let s = schedule();
+    let a = s.base_shift("support-hero", 6).unwrap().unwrap(); // alice, 14 Dec
+    let b = s.base_shift("support-hero", 7).unwrap().unwrap(); // bob, 21 Dec
+    let tz = a.rotation.timezone;
+    SwapEvent {
+        id: "swp_1".into(),
+        kind,
+        requester: Recipient::of(a.person, tz).unwrap(),
+        counterpart: Recipient::of(b.person, tz).unwrap(),
+        give: ShiftInfo::new(&s, &a),
+        take: ShiftInfo::new(&s, &b),
+        reason: Some("holiday <3 & sun".into()),
+    }
+}
+
+#[test]
+fn swap_messages_go_to_the_right_people_with_accept_and_decline_links() {
+    let base = Some("https://rota.example.com/");
+    let req = plan_swap(&swap_event(SwapKind::Requested), base);
+    assert_eq!(req.len(), 1);
+    assert_eq!(req[0].key, "swap-requested/swp_1/bob");
+    let r = render(&req[0], t("2026-12-01T10:00:00Z"));
+    assert_eq!(r.subject, "Alice Smith asks to swap shifts with you");
+    assert!(
+        r.text
+            .contains("Accept:  https://rota.example.com/swaps/swp_1/accept")
+    );
+    assert!(
+        r.text
+            .contains("Decline: https://rota.example.com/swaps/swp_1/decline")
+    );
+    // Bob reads both shifts in Chicago time; the reason is escaped in HTML.
+    assert!(
+        r.text.contains("Monday 14 December 2026, 03:00 CST"),
+        "{}",
+        r.text
+    );
+    assert!(r.html.contains("holiday &lt;3 &amp; sun"), "{}", r.html);
+    for (kind, subject) in [
+        (
+            SwapKind::Accepted,
+            "Swap accepted: Alice Smith and Bob Jones",
+        ),
+        (SwapKind::Declined, "Swap declined by Bob Jones"),
+        (SwapKind::Cancelled, "Swap cancelled by Alice Smith"),
+    ] {
+        let ps = plan_swap(&swap_event(kind), base);
+        let to: Vec<&str> = ps.iter().map(|p| p.to.id.as_str()).collect();
+        assert_eq!(to, ["alice", "bob"], "{kind:?}: to both");
+        assert_eq!(ps[0].key, format!("swap-{}/swp_1/alice", kind.as_str()));
+        let r = render(&ps[0], t("2026-12-01T10:00:00Z"));
+        assert_eq!(r.subject, subject);
+        assert!(!r.text.contains("/accept"));
+        // Alice reads times in London.
+        assert!(
+            r.text.contains("Monday 14 December 2026, 09:00 GMT"),
+            "{}",
+            r.text
+        );
+    }
+}
+
+#[test]
+fn messages_have_both_parts_an_ics_attachment_and_a_key_derived_message_id() {
+    let s = schedule();
+    let (send, _) = plan_reminders(&s, &PlanConfig::default(), t("2026-11-23T09:00:00Z"));
+    let from: lettre::message::Mailbox = "Rota <rota@example.com>".parse().unwrap();
+    let m = message::build(&send[0], &from, t("2026-11-23T09:00:00Z")).unwrap();
+    let raw = String::from_utf8(m.formatted()).unwrap();
+    assert!(raw.contains("multipart/mixed"));
+    assert!(raw.contains("multipart/alternative"));
+    assert!(raw.contains("text/plain"));
+    assert!(raw.contains("text/html"));
+    assert!(raw.contains("text/calendar"));
+    assert!(raw.contains("X-Rota-Key: reminder/support-hero/4/bob/P7D"));
+    let id = message::message_id(&send[0].key, &from);
+    assert!(raw.contains(&format!("Message-ID: <{id}>")), "{raw}");
+    assert_ne!(
+        id,
+        message::message_id("reminder/support-hero/4/bob/P1D", &from)
+    );
+    let Content::Reminder { shift, .. } = &send[0].content else {
+        panic!()
+    };
+    let ics = rota_notify::ics::shift_calendar(shift, t("2026-11-23T09:00:00Z"));
+    let cal = ical::IcalParser::new(ics.as_bytes())
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(cal.events.len(), 1);
+    let _ = plan::Snapshot::from_json("not json");
+}

@@ -1,0 +1,596 @@
+//! Email reminders end to end: the real `rota remind` and `rota serve` talking SMTP to a real SMTP
+//! server on 127.0.0.1 (scripts/smtp_sink.py, aiosmtpd), which writes every message it accepts to a
+//! directory. The tests read those back: recipients, subject, both parts, the .ics attachment
+//! (parsed with the `ical` crate), and that nothing arrived twice.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The SMTP sink: a child process listening on a free loopback port.
+struct Sink {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+fn sink_python() -> PathBuf {
+    if let Some(p) = std::env::var_os("ROTA_TEST_SMTP_PYTHON") {
+        return p.into();
+    }
+    // CARGO_TARGET_TMPDIR is <target>/tmp; the venv lives in <target>/smtp-sink-venv.
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("smtp-sink-venv/bin/python")
+}
+
+impl Sink {
+    fn start(dir: &Path, extra: &[&str]) -> Sink {
+        let python = sink_python();
+        assert!(
+            python.exists(),
+            "the SMTP test server needs aiosmtpd in a venv at {}: run scripts/smtp-sink-setup.sh \
+             (scripts/test.sh does), or set ROTA_TEST_SMTP_PYTHON to a python with aiosmtpd",
+            python.display()
+        );
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/smtp_sink.py");
+        let mut child = Command::new(&python)
+            .arg(&script)
+            .arg(dir)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start scripts/smtp_sink.py");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("smtp_sink: listening on 127.0.0.1:")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| {
+                panic!("smtp_sink.py did not start ({line:?}); run scripts/smtp-sink-setup.sh")
+            });
+        Sink {
+            child,
+            port,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// Every message received so far, in order of arrival.
+    fn messages(&self) -> Vec<Value> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+            .collect()
+    }
+
+    fn count(&self) -> usize {
+        std::fs::read_dir(&self.dir)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "json")
+            })
+            .count()
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A temp dir with `schedules/` (the given files), `rota.db` and `mail/`.
+struct Env {
+    tmp: tempfile::TempDir,
+}
+
+impl Env {
+    fn new(files: &[(&str, &str)]) -> Env {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("schedules")).unwrap();
+        std::fs::create_dir(tmp.path().join("mail")).unwrap();
+        for (name, text) in files {
+            std::fs::write(tmp.path().join("schedules").join(name), text).unwrap();
+        }
+        Env { tmp }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.tmp.path().join(p)
+    }
+
+    fn sink(&self, extra: &[&str]) -> Sink {
+        Sink::start(&self.path("mail"), extra)
+    }
+
+    fn remind_cmd(&self, sink: Option<&Sink>, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_rota"));
+        c.arg("--schedules")
+            .arg(self.path("schedules"))
+            .arg("remind")
+            .args(args)
+            .arg("--state")
+            .arg(self.path("rota.db"))
+            .env_remove("ROTA_SCHEDULES")
+            .env_remove("ROTA_REMIND_LEADS")
+            .env_remove("ROTA_SMTP_HOST")
+            .env("ROTA_BASE_URL", "https://rota.example.com")
+            .env("ROTA_LOG", "warn");
+        if let Some(s) = sink {
+            c.env("ROTA_SMTP_HOST", "127.0.0.1")
+                .env("ROTA_SMTP_PORT", s.port.to_string())
+                .env("ROTA_SMTP_SECURITY", "plain")
+                .env("ROTA_SMTP_FROM", "Rota <rota@example.com>");
+        }
+        c
+    }
+
+    fn remind(&self, sink: Option<&Sink>, args: &[&str]) -> Output {
+        let o = self.remind_cmd(sink, args).output().unwrap();
+        assert!(
+            o.status.success(),
+            "rota remind {args:?} failed: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o
+    }
+}
+
+const PEOPLE: &str = r#"
+hero_rotation = "support-hero"
+
+[teams.platform]
+name = "Platform"
+
+[people.alice]
+name = "Alice Smith"
+email = "alice@example.com"
+team = "platform"
+timezone = "Europe/London"
+
+[people.bob]
+name = "Bob Jones"
+email = "bob@example.com"
+team = "platform"
+timezone = "America/Chicago"
+
+[people.carol]
+name = "Carol Diaz"
+team = "platform"
+
+[rotations.support-hero]
+name = "Support Hero"
+members = ["alice", "bob", "carol"]
+timezone = "Europe/London"
+start = "2026-11-02T09:00"
+every = "1 week"
+"#;
+
+fn part<'a>(m: &'a Value, content_type: &str) -> &'a Value {
+    m["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["content_type"] == content_type)
+        .unwrap_or_else(|| panic!("no {content_type} part in {m:#}"))
+}
+
+fn keys(msgs: &[Value]) -> Vec<String> {
+    msgs.iter()
+        .map(|m| m["rota_key"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn remind_once_sends_a_reminder_with_text_html_and_ics_exactly_once() {
+    let env = Env::new(&[("schedule.toml", PEOPLE)]);
+    let sink = env.sink(&[]);
+    // Saturday 28 Nov 2026: slot 4 (Bob, Mon 30 Nov 09:00 London) is 7-day due; carol (slot 5)
+    // has no email; alice's slot 6 is not due yet.
+    env.remind(Some(&sink), &["--once", "--now", "2026-11-28T12:00:00Z"]);
+    let msgs = sink.messages();
+    assert_eq!(
+        keys(&msgs),
+        ["reminder/support-hero/4/bob/P7D"],
+        "{msgs:#?}"
+    );
+    let m = &msgs[0];
+    assert_eq!(m["rcpt_tos"], serde_json::json!(["bob@example.com"]));
+    assert_eq!(m["mail_from"], "rota@example.com");
+    assert_eq!(m["to"], "Bob Jones <bob@example.com>");
+    // Bob's own zone: 09:00 London is 03:00 in Chicago.
+    assert_eq!(
+        m["subject"],
+        "Reminder: your Support Hero shift starts Monday 30 November 2026, 03:00 CST"
+    );
+    assert!(
+        m["message_id"]
+            .as_str()
+            .unwrap()
+            .ends_with(".rota@example.com>")
+    );
+    let text = part(m, "text/plain")["content"].as_str().unwrap();
+    assert!(text.contains("Hello Bob Jones"), "{text}");
+    assert!(text.contains("starts in 2 days"), "{text}");
+    assert!(
+        text.contains("Ends:   Monday 7 December 2026, 03:00 CST"),
+        "{text}"
+    );
+    assert!(text.contains("America/Chicago"), "{text}");
+    assert!(
+        text.contains("https://rota.example.com/people/bob"),
+        "{text}"
+    );
+    let html = part(m, "text/html")["content"].as_str().unwrap();
+    assert!(html.contains("<strong>Support Hero</strong>"), "{html}");
+    assert!(
+        html.contains("Monday 30 November 2026, 03:00 CST"),
+        "{html}"
+    );
+    let ics = part(m, "text/calendar");
+    assert_eq!(ics["filename"], "support-hero-4.ics");
+    assert_eq!(ics["disposition"], "attachment");
+    let ics_text = ics["content"].as_str().unwrap();
+    assert!(ics_text.contains("\r\n"), "CRLF line ends");
+    let cal = ical::IcalParser::new(ics_text.as_bytes())
+        .next()
+        .expect("one calendar")
+        .expect("the attachment parses as ICS");
+    assert_eq!(cal.events.len(), 1);
+    let prop = |name: &str| {
+        cal.events[0]
+            .properties
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.value.clone())
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    assert_eq!(prop("UID"), "support-hero-4@rota");
+    assert_eq!(prop("DTSTART"), "20261130T090000Z");
+    assert_eq!(prop("DTEND"), "20261207T090000Z");
+    assert_eq!(prop("SUMMARY"), "Support Hero: Bob Jones");
+    assert_eq!(prop("TRANSP"), "TRANSPARENT");
+
+    // Running again at the same time, or a bit later, sends nothing more.
+    env.remind(Some(&sink), &["--once", "--now", "2026-11-28T12:00:00Z"]);
+    env.remind(Some(&sink), &["--once", "--now", "2026-11-28T18:00:00Z"]);
+    assert_eq!(sink.count(), 1);
+    // Sunday 03:00 Chicago: the 1-day reminder.
+    env.remind(Some(&sink), &["--once", "--now", "2026-11-29T09:00:00Z"]);
+    assert_eq!(
+        keys(&sink.messages()),
+        [
+            "reminder/support-hero/4/bob/P7D",
+            "reminder/support-hero/4/bob/P1D"
+        ]
+    );
+    // After the shift started, nothing for it ever again.
+    env.remind(Some(&sink), &["--once", "--now", "2026-11-30T10:00:00Z"]);
+    assert_eq!(sink.count(), 2);
+}
+
+#[test]
+fn dry_run_prints_what_to_whom_and_why_and_sends_nothing() {
+    let env = Env::new(&[("schedule.toml", PEOPLE)]);
+    // No SMTP settings at all: a dry run needs none.
+    let o = env.remind(
+        None,
+        &["--once", "--dry-run", "--now", "2026-11-28T12:00:00Z"],
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("send: reminder/support-hero/4/bob/P7D to Bob Jones <bob@example.com>"),
+        "{out}"
+    );
+    assert!(
+        out.contains("the 1 week reminder fell due 2026-11-23T09:00:00Z"),
+        "{out}"
+    );
+    assert_eq!(out.lines().count(), 1, "{out}");
+    // Nothing was recorded: the real run still sends it.
+    let sink = env.sink(&[]);
+    env.remind(Some(&sink), &["--once", "--now", "2026-11-28T12:00:00Z"]);
+    assert_eq!(keys(&sink.messages()), ["reminder/support-hero/4/bob/P7D"]);
+    // Without SMTP settings and without --dry-run, remind says what to set.
+    let o = env
+        .remind_cmd(None, &["--once", "--now", "2026-11-28T12:00:00Z"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("ROTA_SMTP_HOST is not set"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn a_schedule_change_sends_one_change_notice_to_each_person_affected() {
+    let env = Env::new(&[("schedule.toml", PEOPLE)]);
+    let sink = env.sink(&[]);
+    // First run: records snapshots, sends Bob's reminder, and no change notices.
+    env.remind(Some(&sink), &["--once", "--now", "2026-11-28T12:00:00Z"]);
+    assert_eq!(sink.count(), 1);
+    // Alice takes Bob's shift of 30 Nov (a schedule-file override).
+    std::fs::write(
+        env.path("schedules/overrides.toml"),
+        r#"
+[[overrides]]
+rotation = "support-hero"
+person = "alice"
+start = "2026-11-30T09:00"
+end = "2026-12-07T09:00"
+reason = "Bob is at a conference"
+"#,
+    )
+    .unwrap();
+    env.remind(Some(&sink), &["--once", "--now", "2026-11-28T12:05:00Z"]);
+    let msgs = sink.messages();
+    let got: BTreeSet<String> = keys(&msgs[1..]).into_iter().collect();
+    let want: BTreeSet<String> = ["reminder/support-hero/4/alice/P7D"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert!(want.is_subset(&got), "{got:?}");
+    let changes: Vec<&Value> = msgs[1..]
+        .iter()
+        .filter(|m| m["rota_key"].as_str().unwrap().starts_with("change/"))
+        .collect();
+    assert_eq!(changes.len(), 2, "{msgs:#?}");
+    let to_bob = changes
+        .iter()
+        .find(|m| m["rcpt_tos"][0] == "bob@example.com")
+        .unwrap();
+    assert_eq!(to_bob["subject"], "Your upcoming shifts changed");
+    let text = part(to_bob, "text/plain")["content"].as_str().unwrap();
+    let (before, now) = text.split_once("Now:").unwrap();
+    assert!(
+        before.contains("Support Hero: Mon 30 Nov 03:00 CST to Mon 7 Dec 03:00 CST"),
+        "{text}"
+    );
+    assert!(!now.contains("Mon 30 Nov"), "{text}");
+    assert!(now.contains("Support Hero: Mon 21 Dec 03:00 CST"), "{text}");
+    assert!(
+        part(to_bob, "text/html")["content"]
+            .as_str()
+            .unwrap()
+            .contains("<h3>Before</h3>")
+    );
+    let to_alice = changes
+        .iter()
+        .find(|m| m["rcpt_tos"][0] == "alice@example.com")
+        .unwrap();
+    let text = part(to_alice, "text/plain")["content"].as_str().unwrap();
+    assert!(
+        text.split_once("Now:")
+            .unwrap()
+            .1
+            .contains("Support Hero: Mon 30 Nov 09:00 GMT to Mon 7 Dec 09:00 GMT"),
+        "{text}"
+    );
+    // No change since: nothing more.
+    let n = sink.count();
+    env.remind(Some(&sink), &["--once", "--now", "2026-11-28T12:10:00Z"]);
+    assert_eq!(sink.count(), n);
+}
+
+#[test]
+fn smtp_failures_are_retried_with_backoff_and_sent_once() {
+    let env = Env::new(&[("schedule.toml", PEOPLE)]);
+    // The server refuses the first message with a temporary error (451).
+    let sink = env.sink(&["--fail-first", "1"]);
+    let o = env.remind(Some(&sink), &["--once", "--now", "2026-11-28T12:00:00Z"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("sent 0, failed 1"));
+    assert_eq!(sink.count(), 0);
+    // Not before the backoff (1 minute) ...
+    env.remind(Some(&sink), &["--once", "--now", "2026-11-28T12:00:30Z"]);
+    assert_eq!(sink.count(), 0);
+    // ... then once.
+    env.remind(Some(&sink), &["--once", "--now", "2026-11-28T12:01:00Z"]);
+    env.remind(Some(&sink), &["--once", "--now", "2026-11-28T12:05:00Z"]);
+    assert_eq!(keys(&sink.messages()), ["reminder/support-hero/4/bob/P7D"]);
+    let store = rota_store::Store::open(env.path("rota.db")).unwrap();
+    let e = &store
+        .ledger_entries(&["reminder/support-hero/4/bob/P7D"])
+        .unwrap()[0];
+    assert_eq!((e.state, e.attempts), (rota_store::LedgerState::Sent, 2));
+    assert!(e.last_error.as_deref().unwrap().contains("451"), "{e:?}");
+}
+
+/// Twelve people in an hourly rotation, everyone reminded 7 days ahead: 168 reminders due at once.
+fn hourly() -> String {
+    let mut s = String::from("[teams.ops]\nname = \"Ops\"\n");
+    let ids: Vec<String> = (1..=12).map(|i| format!("p{i:02}")).collect();
+    for id in &ids {
+        s.push_str(&format!(
+            "[people.{id}]\nname = \"Person {id}\"\nemail = \"{id}@example.com\"\nteam = \"ops\"\ntimezone = \"Asia/Kolkata\"\n"
+        ));
+    }
+    s.push_str(&format!(
+        "[rotations.hourly]\nname = \"Hourly\"\nmembers = [{}]\ntimezone = \"UTC\"\nstart = \"2026-11-28T00:00\"\nevery = \"1 hours\"\n",
+        ids.iter().map(|i| format!("\"{i}\"")).collect::<Vec<_>>().join(", ")
+    ));
+    s
+}
+
+#[test]
+fn killing_remind_mid_run_loses_nothing_and_duplicates_only_the_message_in_flight() {
+    let text = hourly();
+    let env = Env::new(&[("schedule.toml", &text)]);
+    let sink = env.sink(&[]);
+    let now = "2026-11-28T00:30:00Z";
+    // Slots 1..=168 start within 7 days and are due; slot 0 has started.
+    let expected: BTreeSet<String> = (1..=168)
+        .map(|n| format!("reminder/hourly/{n}/p{:02}/P7D", n % 12 + 1))
+        .collect();
+    let mut in_flight = BTreeSet::new();
+    for threshold in [20, 90] {
+        let mut child = env
+            .remind_cmd(Some(&sink), &["--once", "--now", now])
+            .env("ROTA_REMIND_LEADS", "7 days")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let began = Instant::now();
+        while sink.count() < threshold {
+            assert!(
+                began.elapsed() < Duration::from_secs(60),
+                "only {} messages after 60 s",
+                sink.count()
+            );
+            assert!(child.try_wait().unwrap().is_none(), "remind finished early");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        // What the ledger held in `sending` when the process died: the one message whose fate it
+        // could not know.
+        let store = rota_store::Store::open(env.path("rota.db")).unwrap();
+        let sending: Vec<String> = store
+            .ledger_recent(1000)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.state == rota_store::LedgerState::Sending)
+            .map(|e| e.key)
+            .collect();
+        assert!(sending.len() <= 1, "one message at a time: {sending:?}");
+        in_flight.extend(sending);
+    }
+    let o = env
+        .remind_cmd(Some(&sink), &["--once", "--now", now])
+        .env("ROTA_REMIND_LEADS", "7 days")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let msgs = sink.messages();
+    let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for m in &msgs {
+        seen.entry(m["rota_key"].as_str().unwrap().to_string())
+            .or_default()
+            .push(m["message_id"].as_str().unwrap().to_string());
+    }
+    let got: BTreeSet<String> = seen.keys().cloned().collect();
+    assert_eq!(got, expected, "nothing missing, nothing extra");
+    for (key, ids) in &seen {
+        if ids.len() > 1 {
+            assert!(
+                in_flight.contains(key),
+                "{key} arrived {} times but was not in flight at a kill",
+                ids.len()
+            );
+            assert_eq!(ids.len(), 2, "{key}");
+            assert_eq!(ids[0], ids[1], "a resend keeps its Message-ID");
+        }
+    }
+    let store = rota_store::Store::open(env.path("rota.db")).unwrap();
+    let entries = store.ledger_recent(1000).unwrap();
+    assert_eq!(
+        entries.len(),
+        168,
+        "{:?}",
+        entries
+            .iter()
+            .filter(|e| !expected.contains(&e.key))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.state == rota_store::LedgerState::Sent)
+    );
+    // And a further run sends nothing.
+    let o = env
+        .remind_cmd(Some(&sink), &["--once", "--now", now])
+        .env("ROTA_REMIND_LEADS", "7 days")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert_eq!(sink.count(), msgs.len());
+    eprintln!(
+        "{} messages for {} keys; in flight at the kills: {in_flight:?}",
+        msgs.len(),
+        got.len()
+    );
+}
+
+#[test]
+fn serve_sends_reminders_in_the_background_when_smtp_is_configured() {
+    // A daily rotation that started two days ago (UTC), so shifts start within the next week.
+    let today = chrono::Utc::now().date_naive();
+    let start = today - chrono::Days::new(2);
+    let text = format!(
+        "[people.ann]\nname = \"Ann\"\nemail = \"ann@example.com\"\n[people.raj]\nname = \"Raj\"\nemail = \"raj@example.com\"\ntimezone = \"Asia/Kolkata\"\n\
+         [rotations.daily]\nname = \"Daily\"\nmembers = [\"ann\", \"raj\"]\ntimezone = \"UTC\"\nstart = \"{}T00:00\"\nevery = \"1 days\"\n",
+        start.format("%Y-%m-%d")
+    );
+    let env = Env::new(&[("schedule.toml", &text)]);
+    let sink = env.sink(&[]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rota"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .arg("--schedules")
+        .arg(env.path("schedules"))
+        .arg("--state")
+        .arg(env.path("rota.db"))
+        .env_remove("ROTA_SCHEDULES")
+        .env_remove("ROTA_REMIND_LEADS")
+        .env("ROTA_SMTP_HOST", "127.0.0.1")
+        .env("ROTA_SMTP_PORT", sink.port.to_string())
+        .env("ROTA_SMTP_SECURITY", "plain")
+        .env("ROTA_SMTP_FROM", "rota@example.com")
+        .env("ROTA_REMIND_INTERVAL", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("rota: listening on "), "{line:?}");
+    // Slot 3 starts at the next midnight UTC: its 1-day reminder is due (and supersedes the
+    // 7-day one); slots 4..=9 start within 7 days: their 7-day reminders are due.
+    let began = Instant::now();
+    while sink.count() < 7 && began.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A few more runs: nothing new.
+    std::thread::sleep(Duration::from_millis(2500));
+    let _ = child.kill();
+    let _ = child.wait();
+    let msgs = sink.messages();
+    let ks = keys(&msgs);
+    let unique: BTreeSet<&String> = ks.iter().collect();
+    assert_eq!(unique.len(), ks.len(), "no duplicates: {ks:?}");
+    assert_eq!(ks.len(), 7, "{ks:?}");
+    assert!(
+        ks.contains(&"reminder/daily/3/raj/P1D".to_string()),
+        "{ks:?}"
+    );
+    assert!(
+        !ks.iter()
+            .any(|k| k.starts_with("reminder/daily/3/") && k.ends_with("P7D"))
+    );
+}
