@@ -52,7 +52,7 @@ use std::fmt;
 
 use chrono::{DateTime, Days, Duration, Utc};
 use chrono_tz::Tz;
-use rota_core::{Person, Schedule, Shift, Source};
+use rota_core::{Person, Schedule, Shift};
 use rota_store::{LedgerEntry, LedgerState};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -225,27 +225,9 @@ pub struct ShiftInfo {
 impl ShiftInfo {
     /// Takes what a message needs from a resolved shift.
     pub fn new(schedule: &Schedule, s: &Shift<'_>) -> ShiftInfo {
-        let first = schedule
-            .base_shift(&s.rotation.id, s.slot)
-            .ok()
-            .flatten()
-            .is_none_or(|b| b.start == s.start);
-        let uid = if first {
-            format!("{}-{}@rota", s.rotation.id, s.slot)
-        } else {
-            format!("{}-{}-{}@rota", s.rotation.id, s.slot, s.start.timestamp())
-        };
-        let why = match s.source {
-            Source::Rotation => "their turn in the rotation".to_string(),
-            Source::Link(l) => format!(
-                "linked: on call in {} and a member of this rotation's team",
-                l.from
-            ),
-            Source::Override(o) => match &o.reason {
-                Some(r) => format!("override: {r}"),
-                None => "override".to_string(),
-            },
-        };
+        // The feed's UID, so a client that also subscribes sees one event; and the same words.
+        let uid = rota_ics::uid(schedule, s);
+        let why = rota_ics::why(s);
         ShiftInfo {
             rotation: s.rotation.id.clone(),
             rotation_name: s.rotation.name.clone(),

@@ -1,131 +1,15 @@
-//! ICS calendar feeds (RFC 5545): a pure renderer and the two feed routes.
-//!
-//! # What a feed contains
-//!
-//! One `VEVENT` per resolved shift in the window (by default 30 days back to 365 days ahead of
-//! today, 00:00 UTC), written by the `icalendar` crate, which ends lines with CRLF, folds them at 75
-//! octets and escapes text.
-//!
-//! - `DTSTART`/`DTEND` are UTC instants and there is no `RRULE`: the resolved schedule is already
-//!   concrete, and clients disagree about the end of a local-time week across a DST change.
-//! - `UID` is `{rotation}-{slot}@rota` for a shift that starts at its slot's handoff (the usual
-//!   case, and the case of a whole-shift swap, which keeps the UID and changes the person), and
-//!   `{rotation}-{slot}-{start unix seconds}@rota` for the later pieces of a slot split by a partial
-//!   override or link. So the same slot keeps its UID across changes and reloads.
-//! - `DTSTAMP` is 00:00 UTC of the day the feed was generated: the instant the window is anchored
-//!   on, so the same schedule gives byte-identical feeds all day (from the service and from
-//!   `rota ics`) and the ETag only changes when the content does or the window moves.
-//! - `SEQUENCE` is not written (0): a feed is a published snapshot, not an invitation; clients that
-//!   subscribe replace events by UID on every refresh.
-//! - `TRANSP:TRANSPARENT`: an on-call week must not mark anyone busy.
-//! - `SUMMARY` is `"{rotation name}: {person name}"`; `DESCRIPTION` says why (rotation, link,
-//!   override and its reason).
+//! The two calendar feed routes. What a feed contains (UIDs, DTSTAMP, SEQUENCE, TRANSP) is decided
+//! in the `rota-ics` crate, shared with the reminder attachments; this module serves it: one
+//! `VEVENT` per resolved shift in the window (30 days back to 365 days ahead of today, 00:00 UTC),
+//! an ETag with `304` on `If-None-Match`, and person feeds behind a secret token.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Duration, Utc};
-use icalendar::{Calendar, Component, Event, EventLike, Property};
-use rota_core::{Schedule, Shift, Source};
+pub use rota_ics::{DAYS_AHEAD, DAYS_BACK, etag, render, window};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// Days before today a feed starts.
-pub const DAYS_BACK: i64 = 30;
-/// Days after today a feed ends.
-pub const DAYS_AHEAD: i64 = 365;
-
-/// The feed window for a feed generated at `now`: `(stamp, from, to)`, where `stamp` is 00:00 UTC of
-/// `now`'s day.
-pub fn window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>, DateTime<Utc>) {
-    let day = now
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .map(|d| d.and_utc())
-        .unwrap_or(now);
-    (
-        day,
-        day - Duration::days(DAYS_BACK),
-        day + Duration::days(DAYS_AHEAD),
-    )
-}
-
-fn uid(schedule: &Schedule, s: &Shift<'_>) -> String {
-    let first = schedule
-        .base_shift(&s.rotation.id, s.slot)
-        .ok()
-        .flatten()
-        .is_none_or(|b| b.start == s.start);
-    if first {
-        format!("{}-{}@rota", s.rotation.id, s.slot)
-    } else {
-        format!("{}-{}-{}@rota", s.rotation.id, s.slot, s.start.timestamp())
-    }
-}
-
-fn description(s: &Shift<'_>) -> String {
-    let why = match s.source {
-        Source::Rotation => "their turn in the rotation".to_string(),
-        Source::Link(l) => format!(
-            "linked: on call in {} and a member of this rotation's team",
-            l.from
-        ),
-        Source::Override(o) => match &o.reason {
-            Some(r) => format!("override: {r}"),
-            None => "override".to_string(),
-        },
-    };
-    format!(
-        "{} is on call in {} ({why}).",
-        s.person.name, s.rotation.name
-    )
-}
-
-/// Renders shifts as an RFC 5545 calendar named `name`, stamped `stamp`.
-pub fn render(
-    schedule: &Schedule,
-    name: &str,
-    shifts: &[Shift<'_>],
-    stamp: DateTime<Utc>,
-) -> String {
-    let mut cal = Calendar::empty();
-    cal.append_property(Property::new("VERSION", "2.0"));
-    cal.append_property(Property::new(
-        "PRODID",
-        "-//rota//rota on-call schedule//EN",
-    ));
-    cal.append_property(Property::new("CALSCALE", "GREGORIAN"));
-    cal.append_property(Property::new("METHOD", "PUBLISH"));
-    cal.append_property(Property::new("X-WR-CALNAME", name));
-    cal.append_property(
-        Property::new("REFRESH-INTERVAL", "PT1H")
-            .add_parameter("VALUE", "DURATION")
-            .done(),
-    );
-    cal.append_property(Property::new("X-PUBLISHED-TTL", "PT1H"));
-    for s in shifts {
-        let event = Event::new()
-            .uid(&uid(schedule, s))
-            .timestamp(stamp)
-            .starts(s.start)
-            .ends(s.end)
-            .summary(&format!("{}: {}", s.rotation.name, s.person.name))
-            .description(&description(s))
-            .add_property("TRANSP", "TRANSPARENT")
-            .done();
-        cal.push(event);
-    }
-    cal.to_string()
-}
-
-/// A strong ETag for a body.
-pub fn etag(body: &str) -> String {
-    let h = Sha256::digest(body.as_bytes());
-    let hex: String = h[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("\"{hex}\"")
-}
 
 fn respond(req: &HttpRequest, body: String) -> HttpResponse {
     let tag = etag(&body);
