@@ -51,8 +51,9 @@ pub struct Schedule {
 /// Per-rotation indexes for resolution.
 #[derive(Clone, Debug, Default)]
 struct Plan {
-    /// This rotation's overrides, sorted by start: (start, end, index into `overrides`).
-    overrides: Vec<(Secs, Secs, u32)>,
+    /// This rotation's overrides, sorted by start: (start, end, index into `overrides`, person
+    /// index).
+    overrides: Vec<(Secs, Secs, u32, u32)>,
     /// `max_end[i]` = the latest end among `overrides[..=i]`, to stop backward scans early.
     max_end: Vec<Secs>,
     /// Links into this rotation: (link index, from-rotation index).
@@ -150,25 +151,25 @@ impl Schedule {
             let Some(&r) = self.rotation_idx.get(&o.rotation) else {
                 return Err(invalid(format!("unknown rotation {:?}", o.rotation)));
             };
-            if !self.person_idx.contains_key(&o.person) {
+            let Some(&person) = self.person_idx.get(&o.person) else {
                 return Err(invalid(format!("unknown person {:?}", o.person)));
-            }
+            };
             let (s, e) = (tz::to_secs(o.start), tz::to_secs(o.end));
             if e <= s {
                 return Err(invalid("end must be after start".into()));
             }
             let i = self.overrides.len() as u32;
-            self.plans[r as usize].overrides.push((s, e, i));
+            self.plans[r as usize].overrides.push((s, e, i, person));
             self.overrides.push(o);
         }
         for plan in &mut self.plans {
             // Stable: equal starts keep their age order.
-            plan.overrides.sort_by_key(|&(s, _, _)| s);
+            plan.overrides.sort_by_key(|&(s, _, _, _)| s);
             let mut m = i64::MIN;
             plan.max_end = plan
                 .overrides
                 .iter()
-                .map(|&(_, e, _)| {
+                .map(|&(_, e, _, _)| {
                     m = m.max(e);
                     m
                 })
@@ -455,15 +456,15 @@ impl Schedule {
         to: DateTime<Utc>,
     ) -> Result<Vec<Shift<'_>>, Error> {
         let (f, t) = range(from, to)?;
-        let mut out = Vec::new();
+        let mut all = Vec::new();
         let mut pieces = Vec::new();
         for r in 0..self.rotations.len() as u32 {
             pieces.clear();
             self.resolve_range(r, f, t, &mut pieces);
-            out.extend(pieces.iter().map(|p| self.shift(r, p)));
+            all.extend(pieces.iter().map(|&p| (r, p)));
         }
-        sort_shifts(&mut out);
-        Ok(out)
+        sort_pieces(&mut all);
+        Ok(all.iter().map(|(r, p)| self.shift(*r, p)).collect())
     }
 
     /// The resolved shifts of `person` in every rotation that overlap `[from, to)`, ordered by
@@ -500,20 +501,15 @@ impl Schedule {
             .get(person)
             .ok_or_else(|| Error::new(ErrorKind::UnknownPerson(person.to_string())))?;
         let (f, t) = range(from, to)?;
-        let mut out = Vec::new();
+        let mut all = Vec::new();
         let mut pieces = Vec::new();
         for r in 0..self.rotations.len() as u32 {
             pieces.clear();
             self.resolve_range(r, f, t, &mut pieces);
-            out.extend(
-                pieces
-                    .iter()
-                    .filter(|x| x.person == p)
-                    .map(|x| self.shift(r, x)),
-            );
+            all.extend(pieces.iter().filter(|x| x.person == p).map(|&x| (r, x)));
         }
-        sort_shifts(&mut out);
-        Ok(out)
+        sort_pieces(&mut all);
+        Ok(all.iter().map(|(r, x)| self.shift(*r, x)).collect())
     }
 
     /// Slot `slot` of `rotation` as the rotation alone has it (no links, no overrides), or `None` if
@@ -635,8 +631,7 @@ impl Schedule {
         }
         if !plan.overrides.is_empty() {
             let hits = overlapping(plan, a, b);
-            for &(s, e, oi) in &hits {
-                let person = self.person_idx[&self.overrides[oi as usize].person];
+            for &(s, e, oi, person) in &hits {
                 paint(out, first, s.max(a), e.min(b), person, Src::Override(oi));
             }
         }
@@ -702,9 +697,9 @@ impl Schedule {
 }
 
 /// The overrides of a plan that overlap `[a, b)`, oldest first.
-fn overlapping(plan: &Plan, a: Secs, b: Secs) -> Vec<(Secs, Secs, u32)> {
+fn overlapping(plan: &Plan, a: Secs, b: Secs) -> Vec<(Secs, Secs, u32, u32)> {
     let mut hits = Vec::new();
-    let mut i = plan.overrides.partition_point(|&(s, _, _)| s < b);
+    let mut i = plan.overrides.partition_point(|&(s, _, _, _)| s < b);
     while i > 0 {
         i -= 1;
         if plan.max_end[i] <= a {
@@ -715,7 +710,7 @@ fn overlapping(plan: &Plan, a: Secs, b: Secs) -> Vec<(Secs, Secs, u32)> {
             hits.push(o);
         }
     }
-    hits.sort_unstable_by_key(|&(_, _, oi)| oi);
+    hits.sort_unstable_by_key(|&(_, _, oi, _)| oi);
     hits
 }
 
@@ -733,33 +728,29 @@ fn paint(out: &mut Vec<Piece>, first: usize, s: Secs, e: Secs, person: u32, src:
         person,
         src,
     };
-    let old: Vec<Piece> = out.drain(first..).collect();
-    let mut inserted = false;
-    for p in old {
-        if p.end <= s {
-            out.push(p);
-        } else if p.start >= e {
-            if !inserted {
-                out.push(new);
-                inserted = true;
-            }
-            out.push(p);
-        } else {
-            if p.start < s {
-                out.push(Piece { end: s, ..p });
-            }
-            if !inserted {
-                out.push(new);
-                inserted = true;
-            }
-            if p.end > e {
-                out.push(Piece { start: e, ..p });
-            }
-        }
+    // The pieces overlapping [s, e) are out[i0..i1]; they are replaced in place by the part of the
+    // first before s, the new piece, and the part of the last after e (no allocation: painting runs
+    // once per override per slot).
+    let i0 = first + out[first..].partition_point(|p| p.end <= s);
+    let i1 = first + out[first..].partition_point(|p| p.start < e);
+    if i0 >= i1 {
+        out.insert(i0, new);
+        return;
     }
-    if !inserted {
-        out.push(new);
+    let (head, tail) = (out[i0], out[i1 - 1]);
+    let mut repl = [new; 3];
+    let mut k = 0;
+    if head.start < s {
+        repl[k] = Piece { end: s, ..head };
+        k += 1;
     }
+    repl[k] = new;
+    k += 1;
+    if tail.end > e {
+        repl[k] = Piece { start: e, ..tail };
+        k += 1;
+    }
+    out.splice(i0..i1, repl[..k].iter().copied());
 }
 
 fn range(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(Secs, Secs), Error> {
@@ -770,12 +761,11 @@ fn range(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(Secs, Secs), Error> 
     Ok((f, t))
 }
 
-fn sort_shifts(v: &mut [Shift<'_>]) {
-    v.sort_by(|a, b| {
-        a.start
-            .cmp(&b.start)
-            .then_with(|| a.rotation.id.cmp(&b.rotation.id))
-    });
+/// Orders pieces of several rotations by start, then rotation id. Rotations are kept sorted by id,
+/// so their index orders the same way, and integer keys sort much faster than instants and strings.
+/// The sort is stable and each rotation's pieces are already in order, so it merges runs.
+fn sort_pieces(v: &mut [(u32, Piece)]) {
+    v.sort_by_key(|&(r, p)| (p.start, r));
 }
 
 /// The two overrides that make a swap: `b`'s person takes shift `a`, and `a`'s person takes shift
