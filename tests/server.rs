@@ -129,7 +129,7 @@ pub fn client() -> Client {
         .unwrap()
 }
 
-fn get_json(c: &Client, url: &str) -> (StatusCode, Value) {
+pub fn get_json(c: &Client, url: &str) -> (StatusCode, Value) {
     let r = c.get(url).send().unwrap();
     let status = r.status();
     (status, r.json().unwrap_or(Value::Null))

@@ -4,4 +4,5 @@
 mod cli;
 mod notify;
 mod server;
+mod swaps;
 mod util;

@@ -10,6 +10,7 @@
 //!
 //! | route | what |
 //! |---|---|
+//! | `GET /`, `/signin`, `/me`, `/swaps/new`, `/swaps/{id}` | HTML pages and their forms (see [`pages`]) |
 //! | `GET /healthz` | liveness and the last reload's problems |
 //! | `GET /api/v1/whoishero[?at=]` | the hero's shift (DESIGN.md's JSON shape) or `null` |
 //! | `GET /api/v1/oncall[?at=]` | every rotation's shift |
@@ -17,6 +18,8 @@
 //! | `GET /api/v1/rotations/{id}/shifts?from=&to=` | shifts of a rotation (at most 731 days) |
 //! | `GET /api/v1/people/{id}/shifts?from=&to=` | shifts of a person |
 //! | `GET/POST /api/v1/overrides`, `DELETE /api/v1/overrides/{id}` | overrides (writes need a token) |
+//! | `GET/POST /api/v1/swaps`, `GET /api/v1/swaps/{id}`, `POST .../{id}/accept\|decline\|cancel` | swap requests (see [`swaps`]) |
+//! | `GET /api/v1/audit[?limit=&before=]` | the audit log (admins) |
 //! | `GET /calendars/rotations/{id}.ics` | a rotation's feed |
 //! | `GET /calendars/people/{id}.ics?token=` | a person's feed (secret token) |
 //!
@@ -27,7 +30,9 @@
 pub mod api;
 pub mod error;
 pub mod ics;
+pub mod pages;
 pub mod state;
+pub mod swaps;
 
 use std::future::Future;
 use std::time::Instant;
@@ -69,13 +74,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/people/{id}/shifts", web::get().to(api::person_shifts))
             .route("/overrides", web::get().to(api::list_overrides))
             .route("/overrides", web::post().to(api::create_override))
-            .route("/overrides/{id}", web::delete().to(api::delete_override)),
+            .route("/overrides/{id}", web::delete().to(api::delete_override))
+            .configure(swaps::configure),
     )
     .route(
         "/calendars/rotations/{file}",
         web::get().to(ics::rotation_feed),
     )
     .route("/calendars/people/{file}", web::get().to(ics::person_feed))
+    .configure(pages::configure)
     .default_service(web::to(not_found));
 }
 

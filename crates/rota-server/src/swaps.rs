@@ -1,0 +1,762 @@
+//! Swap requests under `/api/v1/swaps`, and the audit log at `/api/v1/audit`.
+//!
+//! A person proposes a two-way *trade* ("you take my shift, I take yours") or a one-way *cover*
+//! ("please take my shift"); the counterpart accepts or declines; the requester may cancel; an admin
+//! may create a request on behalf of someone and accept or decline it for the counterpart.
+//! Accepting writes ordinary overrides (one per shift) in one store transaction and rebuilds the
+//! snapshot, so `whoishero` and the feeds change at once and the rotation order never does.
+//!
+//! Shifts are named by *slot*: slot `n` of a rotation runs from handoff `n` to handoff `n + 1`
+//! (`GET /api/v1/rotations/{id}/slots` lists them, with whose turn each is and who is on call).
+//! A request records the resolved schedule of its slots (a fingerprint); if that changed before
+//! the request is accepted (an override, a reload, another swap), the request is stale (409).
+//! A request expires when its first shift starts. This module does no SQL and no mail: the store
+//! owns the transaction and its checks; swap emails are not sent from here yet.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use rota_core::view::utc;
+use rota_core::{Schedule, Source};
+use rota_store::{ErrorKind, NewOverride, NewSwap, SwapKind, SwapRequest, SwapSlot, SwapState};
+use serde::Deserialize;
+
+use crate::api::{caller, json_body};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The most audit entries one request may list.
+pub const MAX_AUDIT_LIMIT: u32 = 1000;
+
+/// Registers the swap and audit routes on the `/api/v1` scope.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/swaps", web::get().to(list_swaps))
+        .route("/swaps", web::post().to(create_swap))
+        .route("/swaps/{id}", web::get().to(get_swap))
+        .route("/swaps/{id}/accept", web::post().to(accept_swap))
+        .route("/swaps/{id}/decline", web::post().to(decline_swap))
+        .route("/swaps/{id}/cancel", web::post().to(cancel_swap))
+        .route("/rotations/{id}/slots", web::get().to(slots))
+        .route("/audit", web::get().to(audit));
+}
+
+fn problem(status: StatusCode, field: Option<&str>, detail: impl Into<String>) -> ApiError {
+    ApiError {
+        status,
+        detail: detail.into(),
+        field: field.map(str::to_string),
+    }
+}
+
+/// Store errors: a conflict is a 409 and a missing row a 404; anything else is the state file
+/// failing (503).
+fn store_error(e: rota_store::Error) -> ApiError {
+    match e.kind() {
+        ErrorKind::Conflict(m) => ApiError::conflict(m.clone()),
+        ErrorKind::NotFound(m) => ApiError::not_found(m.clone()),
+        _ => ApiError::from(e),
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, rota_store::Error> + Send + 'static,
+) -> Result<T, ApiError> {
+    web::block(f)
+        .await
+        .map_err(|e| ApiError::unavailable(e.to_string()))?
+        .map_err(store_error)
+}
+
+fn view(r: &SwapRequest, now: DateTime<Utc>) -> serde_json::Value {
+    let slot = |s: &SwapSlot| serde_json::json!({"slot": s.slot, "start": utc(s.start), "end": utc(s.end)});
+    serde_json::json!({
+        "id": r.id,
+        "rotation": r.rotation,
+        "kind": r.kind,
+        "requester": r.requester,
+        "my_slot": slot(&r.requester_slot),
+        "counterpart": r.counterpart,
+        "their_slot": r.counterpart_slot.as_ref().map(slot),
+        "state": r.state_at(now),
+        "created_by": r.created_by,
+        "created_at": utc(r.created_at),
+        "expires_at": utc(r.expires_at()),
+        "decided_at": r.decided_at.map(utc),
+        "decided_by": r.decided_by,
+        "overrides": r.overrides,
+    })
+}
+
+fn json(status: StatusCode, value: &serde_json::Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("application/json")
+        .body(value.to_string())
+}
+
+/// The resolved schedule of `slots` of `rotation`, as text: the base instants of each slot and
+/// who is on call in which part of it, and why. Equal fingerprints mean nothing changed.
+fn fingerprint(s: &Schedule, rotation: &str, slots: &[SwapSlot]) -> String {
+    let mut out = String::new();
+    for sl in slots {
+        let base = s
+            .base_shift(rotation, sl.slot)
+            .ok()
+            .flatten()
+            .map(|b| format!("{}..{}", utc(b.start), utc(b.end)))
+            .unwrap_or_else(|| "none".into());
+        out.push_str(&format!("{rotation}#{}[{base}]:", sl.slot));
+        for x in s.shifts(rotation, sl.start, sl.end).unwrap_or_default() {
+            let source = match x.source {
+                Source::Override(o) => format!("override {}", o.id),
+                other => other.as_str().to_string(),
+            };
+            out.push_str(&format!(
+                " {}@{}..{}({source})",
+                x.person.id,
+                utc(x.start),
+                utc(x.end)
+            ));
+        }
+        out.push(';');
+    }
+    out
+}
+
+/// Checks that slot `slot` of `rotation` exists, has not started, is `person`'s in the resolved
+/// schedule and is not covered by an override. `field` names the request field at fault.
+fn check_slot(
+    s: &Schedule,
+    rotation: &str,
+    slot: u64,
+    person: &str,
+    field: &str,
+    now: DateTime<Utc>,
+) -> Result<SwapSlot, ApiError> {
+    let base = s.base_shift(rotation, slot).ok().flatten().ok_or_else(|| {
+        problem(
+            StatusCode::NOT_FOUND,
+            Some(field),
+            format!("{field}: rotation {rotation} has no shift {slot}"),
+        )
+    })?;
+    let sl = SwapSlot {
+        slot,
+        start: base.start,
+        end: base.end,
+    };
+    if base.start <= now {
+        return Err(problem(
+            StatusCode::CONFLICT,
+            Some(field),
+            format!(
+                "{field}: shift {slot} of {rotation} already started at {}",
+                utc(base.start)
+            ),
+        ));
+    }
+    let resolved = s.shifts(rotation, base.start, base.end)?;
+    if let Some(o) = resolved.iter().find_map(|x| match x.source {
+        Source::Override(o) => Some(o),
+        _ => None,
+    }) {
+        return Err(problem(
+            StatusCode::CONFLICT,
+            Some(field),
+            format!(
+                "{field}: shift {slot} of {rotation} is already covered by override {} ({} on call)",
+                o.id, o.person
+            ),
+        ));
+    }
+    if let Some(x) = resolved.iter().find(|x| x.person.id != person) {
+        return Err(problem(
+            StatusCode::CONFLICT,
+            Some(field),
+            format!(
+                "{field}: shift {slot} of {rotation} is not currently {person}'s ({} is on call from {})",
+                x.person.id,
+                utc(x.start)
+            ),
+        ));
+    }
+    Ok(sl)
+}
+
+/// The body of `POST /api/v1/swaps`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SwapBody {
+    pub(crate) rotation: String,
+    pub(crate) kind: SwapKind,
+    pub(crate) my_slot: u64,
+    pub(crate) counterpart: String,
+    pub(crate) their_slot: Option<u64>,
+    pub(crate) on_behalf_of: Option<String>,
+}
+
+fn member(s: &Schedule, rotation: &str, person: &str, field: &str) -> Result<(), ApiError> {
+    if s.person(person).is_none() {
+        return Err(ApiError::field(field, format!("unknown person {person:?}")));
+    }
+    let is_member = s
+        .rotation(rotation)
+        .is_some_and(|r| r.members.iter().any(|m| m == person));
+    if !is_member {
+        return Err(ApiError::field(
+            field,
+            format!("{person} is not a member of rotation {rotation}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/swaps`
+async fn create_swap(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller(&state, &req).await?;
+    let b: SwapBody = json_body(&req, &body)?;
+    let now = state.now();
+    let created = propose(&state, who, b).await?;
+    let mut res = json(StatusCode::CREATED, &view(&created, now));
+    res.headers_mut().insert(
+        header::LOCATION,
+        header::HeaderValue::from_str(&format!("/api/v1/swaps/{}", created.id))
+            .unwrap_or(header::HeaderValue::from_static("/api/v1/swaps")),
+    );
+    Ok(res)
+}
+
+/// Validates and records a swap request made by `who` (the API and the swap form).
+pub(crate) async fn propose(
+    state: &AppState,
+    who: String,
+    b: SwapBody,
+) -> Result<SwapRequest, ApiError> {
+    let snap = state.snapshot();
+    let s = &snap.schedule;
+    let now = state.now();
+    let rot = s
+        .rotation(&b.rotation)
+        .ok_or_else(|| ApiError::field("rotation", format!("unknown rotation {:?}", b.rotation)))?;
+    let requester = match &b.on_behalf_of {
+        Some(p) if p != &who => {
+            if !s.is_admin(&who) {
+                return Err(ApiError::forbidden(format!(
+                    "{who} may only propose swaps for themselves; only admins may act on behalf of others"
+                )));
+            }
+            p.clone()
+        }
+        _ => who.clone(),
+    };
+    let requester_field = if b.on_behalf_of.is_some() {
+        "on_behalf_of"
+    } else {
+        "rotation"
+    };
+    member(s, &rot.id, &requester, requester_field)?;
+    member(s, &rot.id, &b.counterpart, "counterpart")?;
+    if b.counterpart == requester {
+        return Err(ApiError::field(
+            "counterpart",
+            "the counterpart must be someone other than the requester",
+        ));
+    }
+    let their = match (b.kind, b.their_slot) {
+        (SwapKind::Trade, None) => {
+            return Err(ApiError::field(
+                "their_slot",
+                "a trade names the counterpart's shift: their_slot is required",
+            ));
+        }
+        (SwapKind::Cover, Some(_)) => {
+            return Err(ApiError::field(
+                "their_slot",
+                "a cover is one-way: leave out their_slot",
+            ));
+        }
+        (_, t) => t,
+    };
+    if their == Some(b.my_slot) {
+        return Err(ApiError::field(
+            "their_slot",
+            format!(
+                "trading shift {} for itself would put {requester} and {} on call in the same (overlapping) shift of {}",
+                b.my_slot, b.counterpart, rot.id
+            ),
+        ));
+    }
+    let mine = check_slot(s, &rot.id, b.my_slot, &requester, "my_slot", now)?;
+    let theirs = match their {
+        Some(n) => Some(check_slot(
+            s,
+            &rot.id,
+            n,
+            &b.counterpart,
+            "their_slot",
+            now,
+        )?),
+        None => None,
+    };
+    let slots: Vec<SwapSlot> = std::iter::once(mine).chain(theirs).collect();
+    let new = NewSwap {
+        rotation: rot.id.clone(),
+        kind: b.kind,
+        requester,
+        requester_slot: mine,
+        counterpart: b.counterpart,
+        counterpart_slot: theirs,
+        fingerprint: fingerprint(s, &rot.id, &slots),
+    };
+    let st = state.clone();
+    let created = blocking(move || st.store().create_swap(new, &who, now)).await?;
+    tracing::info!(id = %created.id, rotation = %created.rotation, requester = %created.requester, counterpart = %created.counterpart, "swap requested");
+    Ok(created)
+}
+
+/// `GET /api/v1/swaps`: the caller's requests (made or asked), or every request for admins.
+async fn list_swaps(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _q: web::Query<crate::ics::NoQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller(&state, &req).await?;
+    let admin = state.snapshot().schedule.is_admin(&who);
+    let st = state.clone();
+    let list = blocking(move || st.store().swaps((!admin).then_some(who.as_str()))).await?;
+    let now = state.now();
+    let out: Vec<serde_json::Value> = list.iter().map(|r| view(r, now)).collect();
+    Ok(json(StatusCode::OK, &serde_json::Value::Array(out)))
+}
+
+/// Loads request `id` for `who`: 404 if there is none, 403 if `who` is neither party nor admin.
+pub(crate) async fn load(
+    state: &AppState,
+    who: &str,
+    id: String,
+) -> Result<(SwapRequest, bool), ApiError> {
+    let st = state.clone();
+    let found = blocking(move || st.store().swap(&id).map(|r| (id, r))).await?;
+    let (id, r) = found;
+    let r = r.ok_or_else(|| ApiError::not_found(format!("no swap request {id:?}")))?;
+    let admin = state.snapshot().schedule.is_admin(who);
+    if !admin && r.requester != who && r.counterpart != who {
+        return Err(ApiError::forbidden(format!(
+            "{who} is not a party to swap request {id}"
+        )));
+    }
+    Ok((r, admin))
+}
+
+/// `GET /api/v1/swaps/{id}`
+async fn get_swap(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller(&state, &req).await?;
+    let (r, _) = load(&state, &who, path.into_inner()).await?;
+    Ok(json(StatusCode::OK, &view(&r, state.now())))
+}
+
+/// 409 unless `r` is pending at `now`; an expired request is recorded as expired on the way.
+async fn still_pending(
+    state: &AppState,
+    r: &SwapRequest,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    match r.state_at(now) {
+        SwapState::Pending => Ok(()),
+        SwapState::Expired => {
+            if r.state == SwapState::Pending {
+                let (st, id) = (state.clone(), r.id.clone());
+                // Another request may have decided it meanwhile: that is fine either way.
+                let _ =
+                    blocking(move || st.store().decide_swap(&id, SwapState::Expired, "rota", now))
+                        .await;
+            }
+            Err(ApiError::conflict(format!(
+                "swap request {} expired when its first shift started at {}",
+                r.id,
+                utc(r.expires_at())
+            )))
+        }
+        other => Err(ApiError::conflict(format!(
+            "swap request {} is already {}",
+            r.id,
+            other.as_str()
+        ))),
+    }
+}
+
+/// `POST /api/v1/swaps/{id}/accept`: only the counterpart (or an admin).
+async fn accept_swap(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller(&state, &req).await?;
+    let done = accept(&state, &who, path.into_inner()).await?;
+    Ok(json(StatusCode::OK, &view(&done, state.now())))
+}
+
+/// Accepts request `id` as `who` (the API and the request page).
+pub(crate) async fn accept(
+    state: &AppState,
+    who: &str,
+    id: String,
+) -> Result<SwapRequest, ApiError> {
+    let who = who.to_string();
+    let (r, admin) = load(state, &who, id).await?;
+    if r.counterpart != who && !admin {
+        return Err(ApiError::forbidden(format!(
+            "only {} (the counterpart) or an admin may accept swap request {}",
+            r.counterpart, r.id
+        )));
+    }
+    let now = state.now();
+    still_pending(state, &r, now).await?;
+    let snap = state.snapshot();
+    if fingerprint(&snap.schedule, &r.rotation, &r.slots()) != r.fingerprint {
+        return Err(ApiError::conflict(format!(
+            "swap request {} is stale: the schedule of its shifts changed since it was made (another override or swap, or the schedule files); make a new request",
+            r.id
+        )));
+    }
+    let reason = |text: String| Some(format!("swap {}: {text}", r.id));
+    let mut overrides = vec![NewOverride {
+        rotation: r.rotation.clone(),
+        person: r.counterpart.clone(),
+        start: r.requester_slot.start,
+        end: r.requester_slot.end,
+        reason: reason(format!("{} covers {}", r.counterpart, r.requester)),
+    }];
+    if let Some(c) = r.counterpart_slot {
+        overrides.push(NewOverride {
+            rotation: r.rotation.clone(),
+            person: r.requester.clone(),
+            start: c.start,
+            end: c.end,
+            reason: reason(format!("{} covers {}", r.requester, r.counterpart)),
+        });
+    }
+    let st = state.clone();
+    let id = r.id.clone();
+    let done = blocking(move || {
+        let done = st.store().accept_swap(&id, overrides, &who, now)?;
+        st.rebuild(None)?;
+        Ok(done)
+    })
+    .await?;
+    tracing::info!(id = %done.id, by = ?done.decided_by, "swap accepted");
+    Ok(done)
+}
+
+async fn decide(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: String,
+    to: SwapState,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller(&state, &req).await?;
+    let done = decide_as(&state, &who, id, to).await?;
+    Ok(json(StatusCode::OK, &view(&done, state.now())))
+}
+
+/// Declines or cancels request `id` as `who` (the API and the request page).
+pub(crate) async fn decide_as(
+    state: &AppState,
+    who: &str,
+    id: String,
+    to: SwapState,
+) -> Result<SwapRequest, ApiError> {
+    let who = who.to_string();
+    let (r, admin) = load(state, &who, id).await?;
+    let (allowed, verb, party) = match to {
+        SwapState::Cancelled => (
+            r.requester == who || r.created_by == who || admin,
+            "cancel",
+            "the requester",
+        ),
+        _ => (r.counterpart == who || admin, "decline", "the counterpart"),
+    };
+    if !allowed {
+        return Err(ApiError::forbidden(format!(
+            "only {party} or an admin may {verb} swap request {}",
+            r.id
+        )));
+    }
+    let now = state.now();
+    still_pending(state, &r, now).await?;
+    let st = state.clone();
+    let id = r.id.clone();
+    blocking(move || st.store().decide_swap(&id, to, &who, now)).await
+}
+
+/// `POST /api/v1/swaps/{id}/decline`: only the counterpart (or an admin).
+async fn decline_swap(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    decide(state, req, path.into_inner(), SwapState::Declined).await
+}
+
+/// `POST /api/v1/swaps/{id}/cancel`: only the requester (or whoever made it, or an admin).
+async fn cancel_swap(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    decide(state, req, path.into_inner(), SwapState::Cancelled).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SlotsQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// `GET /api/v1/rotations/{id}/slots[?from=&to=]`: the slots (numbered shifts) overlapping the
+/// range (default: now to 8 weeks later, at most 731 days), each with whose turn it is by the
+/// rotation order and who is on call in it after links and overrides. This is how a client finds
+/// the `my_slot` and `their_slot` of a swap request.
+async fn slots(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<SlotsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let snap = state.snapshot();
+    let s = &snap.schedule;
+    let rot = s
+        .rotation(&path)
+        .ok_or_else(|| ApiError::not_found(format!("unknown rotation {:?}", path.as_str())))?;
+    let parse = |field: &str, v: &str| {
+        rota_core::tz::parse_instant(v, rot.timezone)
+            .map_err(|e| ApiError::field(field, e.to_string()))
+    };
+    let from = match &q.from {
+        Some(v) => parse("from", v)?,
+        None => state.now(),
+    };
+    let to = match &q.to {
+        Some(v) => parse("to", v)?,
+        None => from + chrono::Duration::weeks(8),
+    };
+    if to <= from || to - from > chrono::Duration::days(crate::api::MAX_RANGE_DAYS) {
+        return Err(ApiError::field(
+            "to",
+            format!(
+                "to must be after from, and at most {} days later",
+                crate::api::MAX_RANGE_DAYS
+            ),
+        ));
+    }
+    let shifts = s.shifts(&rot.id, from, to)?;
+    let mut out: Vec<serde_json::Value> = Vec::new();
+    let mut i = 0;
+    while i < shifts.len() {
+        let slot = shifts[i].slot;
+        let j = shifts[i..]
+            .iter()
+            .position(|x| x.slot != slot)
+            .map_or(shifts.len(), |k| i + k);
+        let base = s.base_shift(&rot.id, slot)?;
+        let on_call: Vec<rota_core::view::ShiftView<'_>> =
+            shifts[i..j].iter().map(Into::into).collect();
+        out.push(serde_json::json!({
+            "slot": slot,
+            "start": base.map(|b| utc(b.start)),
+            "end": base.map(|b| utc(b.end)),
+            "member": base.map(|b| b.person.id.as_str()),
+            "on_call": on_call,
+        }));
+        i = j;
+    }
+    Ok(json(StatusCode::OK, &serde_json::Value::Array(out)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    limit: Option<u32>,
+    before: Option<i64>,
+}
+
+/// `GET /api/v1/audit[?limit=N][&before=SEQ]`: admins only; newest first.
+async fn audit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller(&state, &req).await?;
+    if !state.snapshot().schedule.is_admin(&who) {
+        return Err(ApiError::forbidden(format!(
+            "only admins may read the audit log ({who} is not one)"
+        )));
+    }
+    let limit = q.limit.unwrap_or(100);
+    if limit == 0 || limit > MAX_AUDIT_LIMIT {
+        return Err(ApiError::field(
+            "limit",
+            format!("limit must be 1 to {MAX_AUDIT_LIMIT}"),
+        ));
+    }
+    let before = q.before;
+    let st = state.clone();
+    let entries = blocking(move || st.store().audit(limit, before)).await?;
+    let out = serde_json::to_value(&entries).unwrap_or_default();
+    Ok(json(StatusCode::OK, &out))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::test;
+    use chrono::{DateTime, Utc};
+    use rota_core::Schedule;
+    use rota_store::{Store, SwapState};
+    use serde_json::{Value, json};
+
+    use crate::state::{AppState, Clock};
+
+    /// A clock the test moves.
+    pub(crate) struct Hand(pub(crate) Mutex<DateTime<Utc>>);
+
+    impl Clock for Hand {
+        fn now(&self) -> DateTime<Utc> {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    pub(crate) fn state(dir: &std::path::Path, clock: Arc<Hand>) -> AppState {
+        let store = Store::open(dir.join("rota.db")).unwrap();
+        let loader: crate::Loader = Arc::new(|| {
+            Schedule::load(&[
+                (
+                    "people.toml",
+                    include_str!("../../../schedules/people.toml"),
+                ),
+                (
+                    "rotations.toml",
+                    include_str!("../../../schedules/rotations.toml"),
+                ),
+                (
+                    "overrides.toml",
+                    include_str!("../../../schedules/overrides.toml"),
+                ),
+            ])
+            .map_err(|e| e.to_string())
+        });
+        AppState::new(store, clock, loader).unwrap()
+    }
+
+    #[actix_web::test]
+    async fn a_request_expires_when_its_first_shift_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(Hand(Mutex::new(t("2026-11-23T10:00:00Z"))));
+        let st = state(dir.path(), clock.clone());
+        let carol = st
+            .store()
+            .issue_token("carol", "test", clock.now())
+            .unwrap()
+            .token;
+        let bob = st
+            .store()
+            .issue_token("bob", "test", clock.now())
+            .unwrap()
+            .token;
+        let app = test::init_service(crate::app(actix_web::web::Data::new(st.clone()))).await;
+        // Slot 4 of support-hero is Carol's week from 2026-11-30T09:00Z.
+        let req = test::TestRequest::post()
+            .uri("/api/v1/swaps")
+            .insert_header(("authorization", format!("Bearer {carol}")))
+            .set_json(
+                json!({"rotation":"support-hero","kind":"cover","my_slot":4,"counterpart":"bob"}),
+            )
+            .to_request();
+        let created: Value = test::call_and_read_body_json(&app, req).await;
+        assert_eq!(created["expires_at"], "2026-11-30T09:00:00Z");
+        let id = created["id"].as_str().unwrap().to_string();
+
+        *clock.0.lock().unwrap() = t("2026-11-30T09:00:00Z");
+        let req = test::TestRequest::get()
+            .uri(&format!("/api/v1/swaps/{id}"))
+            .insert_header(("authorization", format!("Bearer {bob}")))
+            .to_request();
+        let seen: Value = test::call_and_read_body_json(&app, req).await;
+        assert_eq!(seen["state"], "expired");
+        let req = test::TestRequest::post()
+            .uri(&format!("/api/v1/swaps/{id}/accept"))
+            .insert_header(("authorization", format!("Bearer {bob}")))
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), 409);
+        let body: Value = test::read_body_json(res).await;
+        assert!(
+            body["detail"].as_str().unwrap().contains("expired"),
+            "{body}"
+        );
+        assert_eq!(
+            st.store().swap(&id).unwrap().unwrap().state,
+            SwapState::Expired
+        );
+        assert!(st.store().overrides().unwrap().is_empty());
+        assert_eq!(
+            st.snapshot()
+                .schedule
+                .on_call("support-hero", t("2026-11-30T12:00:00Z"))
+                .unwrap()
+                .unwrap()
+                .person
+                .id,
+            "carol"
+        );
+    }
+
+    #[actix_web::test]
+    async fn slots_name_the_turn_and_who_is_on_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(Hand(Mutex::new(t("2026-11-23T10:00:00Z"))));
+        let st = state(dir.path(), clock);
+        let app = test::init_service(crate::app(actix_web::web::Data::new(st))).await;
+        let req = test::TestRequest::get()
+            .uri("/api/v1/rotations/support-hero/slots?from=2027-01-04T09:00:00Z&to=2027-01-18T09:00:00Z")
+            .to_request();
+        let slots: Value = test::call_and_read_body_json(&app, req).await;
+        let rows: Vec<String> = slots
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                format!(
+                    "{} {} {} {} {}",
+                    v["slot"],
+                    v["start"].as_str().unwrap(),
+                    v["member"].as_str().unwrap(),
+                    v["on_call"][0]["person"]["id"].as_str().unwrap(),
+                    v["on_call"][0]["source"].as_str().unwrap()
+                )
+            })
+            .collect();
+        // The example files' Christmas swap: the order says Alice then Bob; the overrides say Bob
+        // then Alice.
+        assert_eq!(
+            rows,
+            [
+                "9 2027-01-04T09:00:00Z alice bob override",
+                "10 2027-01-11T09:00:00Z bob alice override",
+            ]
+        );
+    }
+}
