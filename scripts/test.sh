@@ -14,4 +14,6 @@ cargo run --quiet --example whos_on_call -- schedules alice >/dev/null
 # The ICS feeds, read by Python icalendar + recurring_ical_events and by khal, equal the API's
 # shifts (installs those readers on a fresh machine).
 scripts/check-feeds.sh
+# A real browser (headless Chromium, installed by the script) signs in, proposes and accepts a swap.
+scripts/e2e.sh
 echo "scripts/test.sh: all tests passed"

@@ -143,7 +143,10 @@ pub fn page_with(status: StatusCode, title: &str, body: &str) -> HttpResponse {
             "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
         ))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        // Not "no-referrer": under it browsers send `Origin: null` with form posts, which the
+        // same-origin check in `check_form` must refuse. "same-origin" still sends nothing to
+        // other sites.
+        .insert_header((header::REFERRER_POLICY, "same-origin"))
         .body(html)
 }
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# End-to-end test in a real browser (README: "Run the tests"): headless Chromium signs in as Carol,
+# proposes a swap of Support Hero weeks with Erin, signs in as Erin, accepts it, and checks that the
+# schedule page now shows each in the other's week (tests/e2e/swap.mjs). Saves a screenshot of the
+# schedule page to target/e2e-schedule.png; `E2E_SCREENSHOT=docs/schedule.png scripts/e2e.sh`
+# refreshes the README's picture (not done by default: it changes with the date).
+#
+# Installs what it needs on a fresh machine, skipping what is already there: Debian's chromium
+# (apt-get) and playwright-core (npm, into target/e2e-node; it drives /usr/bin/chromium, no browser
+# download). Needs node and npm.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
+NODE_DIR=$TARGET/e2e-node
+PLAYWRIGHT=playwright-core@1.65.1
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+SHOT=${E2E_SCREENSHOT:-$TARGET/e2e-schedule.png}
+case $SHOT in /*) ;; *) SHOT=$ROOT/$SHOT ;; esac
+
+die() { echo "e2e.sh: $*" >&2; exit 1; }
+as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+if [[ ! -x $CHROMIUM ]]; then
+    echo "e2e.sh: installing chromium (Debian)"
+    apt_install() { as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+    apt_install >/dev/null || { as_root apt-get update -qq && apt_install >/dev/null; } ||
+        die "could not install chromium with apt-get"
+    [[ -x $CHROMIUM ]] || die "chromium installed but $CHROMIUM is missing"
+fi
+command -v node >/dev/null || die "node is missing (Debian: apt-get install nodejs npm)"
+if [[ $(node -p "try { require('$NODE_DIR/node_modules/playwright-core/package.json').version } catch { '' }") != "${PLAYWRIGHT#*@}" ]]; then
+    command -v npm >/dev/null || die "npm is missing (Debian: apt-get install npm)"
+    echo "e2e.sh: installing $PLAYWRIGHT into ${NODE_DIR#"$ROOT"/}"
+    mkdir -p "$NODE_DIR"
+    [[ -f $NODE_DIR/package.json ]] || echo '{"private": true}' >"$NODE_DIR/package.json"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$NODE_DIR" --silent --no-audit --no-fund \
+        --save-exact "$PLAYWRIGHT" || die "npm install $PLAYWRIGHT failed"
+fi
+
+cargo build --quiet --bin rota || die "cargo build failed"
+ROTA=$TARGET/debug/rota
+
+TMP=$(mktemp -d)
+SERVER=
+cleanup() {
+    if [[ -n $SERVER ]]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+cp -r schedules "$TMP/schedules"
+DB=$TMP/rota.db
+token() { "$ROTA" --schedules "$TMP/schedules" token issue "$1" --state "$DB" 2>/dev/null || die "token issue $1 failed"; }
+CAROL=$(token carol)
+ERIN=$(token erin)
+
+# The server prints "rota: listening on http://..." once it is up.
+mkfifo "$TMP/out"
+env -u ROTA_SCHEDULES "$ROTA" serve --bind 127.0.0.1:0 --schedules "$TMP/schedules" --state "$DB" \
+    >"$TMP/out" 2>"$TMP/server.log" &
+SERVER=$!
+exec 3<"$TMP/out"
+read -r -t 30 line <&3 || die "rota serve did not start: $(cat "$TMP/server.log")"
+BASE=${line#rota: listening on }
+[[ $BASE == http://* ]] || die "rota serve did not start: $line $(cat "$TMP/server.log")"
+# Keep draining the server's stdout so it never blocks on a full pipe.
+cat <&3 >/dev/null &
+exec 3<&-
+
+mkdir -p "$(dirname "$SHOT")"
+cp tests/e2e/swap.mjs "$NODE_DIR/swap.mjs" # so node resolves playwright-core from target/e2e-node
+CHROMIUM=$CHROMIUM node "$NODE_DIR/swap.mjs" "$BASE" "$CAROL" "$ERIN" "$SHOT" ||
+    die "the browser test failed (server log: $(tail -5 "$TMP/server.log"))"
+echo "e2e.sh: passed"

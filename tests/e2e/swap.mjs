@@ -1,0 +1,99 @@
+// End-to-end: headless Chromium signs in, proposes a swap, accepts it as the colleague, and sees
+// the schedule page change. Run by scripts/e2e.sh, which starts the server and passes:
+//   node swap.mjs BASE_URL TOKEN_A TOKEN_B SCREENSHOT_PATH
+// Person A is Carol, person B is Erin; they trade Support Hero weeks.
+import { chromium } from 'playwright-core';
+
+const [base, tokenA, tokenB, shot] = process.argv.slice(2);
+const A = 'Carol Diaz';
+const B = 'Erin Walsh';
+
+function check(ok, what) {
+  if (!ok) throw new Error(`e2e: ${what}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  // playwright-core makes a fresh, empty user-data-dir itself.
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+  context.setDefaultTimeout(10000);
+  const page = await context.newPage();
+  const view = await context.newPage(); // a second tab that reads the schedule page
+  // E2E_DEBUG=1 logs every form post with its headers.
+  if (process.env.E2E_DEBUG) {
+    page.on('request', async (r) => {
+      if (r.method() === 'POST') console.error(r.url(), await r.allHeaders(), r.postData());
+    });
+  }
+
+  async function signIn(token, name) {
+    await page.goto(`${base}/signin`);
+    await page.fill('input[name=token]', token);
+    await Promise.all([page.waitForURL(`${base}/me`), page.click('form[action="/signin"] button')]);
+    check((await page.textContent('h1')).trim() === name, `signed in as ${name}`);
+  }
+  async function signOut() {
+    await Promise.all([page.waitForURL(/\/signin$|\/$/), page.click('form[action="/signout"] button')]);
+  }
+  // The Support Hero row on the schedule page that starts at `from`: who is on call.
+  async function heroAt(from) {
+    await view.goto(`${base}/`);
+    const rows = view.locator('h2#support-hero + p + div table tbody tr');
+    for (const r of await rows.all()) {
+      const cells = await r.locator('td').allTextContents();
+      if (cells[0] === from) return cells[2];
+    }
+    throw new Error(`e2e: no Support Hero shift starting ${from} on the schedule page`);
+  }
+
+  // A proposes: trade their next Support Hero week for one of B's.
+  await signIn(tokenA, A);
+  await page.click('a[href^="/swaps/new?rotation=support-hero&"]');
+  const mine = (await page.textContent('p:has-text("Your Support Hero shift") strong')).trim();
+  await page.selectOption('select[name=counterpart]', 'erin');
+  const theirs = page.locator('select[name=their_slot] option', { hasText: `– ${B}` }).first();
+  const theirLabel = (await theirs.textContent()).trim();
+  await page.selectOption('select[name=their_slot]', await theirs.getAttribute('value'));
+  const their = theirLabel.split(' – ')[0];
+  check((await heroAt(mine)).startsWith(A) && (await heroAt(their)).startsWith(B),
+    `before the swap, ${A} has ${mine} and ${B} has ${their}`);
+  // Success redirects to /swaps/{id}; a refusal answers the post at /swaps/new (no query).
+  await Promise.all([
+    page.waitForURL((u) => u.pathname.startsWith('/swaps/') && u.search === ''),
+    page.click('form[action="/swaps/new"] button'),
+  ]);
+  const swapUrl = page.url();
+  check(!swapUrl.endsWith('/swaps/new'),
+    `the request was sent (got ${swapUrl}: ${await page.textContent('body')})`);
+  check((await page.textContent('.tag')).trim() === 'pending', 'the new request is pending');
+  await page.goto(`${base}/me`);
+  await signOut();
+
+  // B accepts.
+  await signIn(tokenB, B);
+  check(await page.locator(`a[href="${new URL(swapUrl).pathname}"]`).count() === 1,
+    `${B} sees the request on their page`);
+  await page.goto(swapUrl);
+  await page.click('button:text("Accept")');
+  // The post redirects back to the same page, now saying "accepted".
+  await page.locator('.tag', { hasText: 'accepted' }).waitFor().catch(async () => {
+    throw new Error(`e2e: the request was not accepted: ${await page.textContent('body')}`);
+  });
+
+  // The schedule page changed: B in A's former week, A in B's, both marked as overrides.
+  const nowMine = await heroAt(mine);
+  const nowTheirs = await heroAt(their);
+  check(nowMine.startsWith(B) && nowMine.includes('override'), `${B} now has ${mine} (got ${nowMine})`);
+  check(nowTheirs.startsWith(A) && nowTheirs.includes('override'), `${A} now has ${their} (got ${nowTheirs})`);
+
+  await page.goto(`${base}/`);
+  await page.locator('h2#support-hero').waitFor();
+  await page.screenshot({ path: shot, fullPage: false });
+  console.log(`e2e: ${A} and ${B} swapped ${mine} and ${their}; screenshot in ${shot}`);
+} finally {
+  await browser.close();
+}
