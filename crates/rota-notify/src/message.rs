@@ -274,13 +274,14 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
             );
             if e.kind == SwapKind::Requested {
                 let b = base.unwrap_or("");
-                let accept = format!("{b}/swaps/{}/accept", e.id);
-                let decline = format!("{b}/swaps/{}/decline", e.id);
-                text.push_str(&format!("\nAccept:  {accept}\nDecline: {decline}\n"));
+                // One link to the request page, whose Accept and Decline buttons are forms with
+                // a CSRF token: a link in an email must never change anything by being opened
+                // (mail scanners follow links), and the accept/decline routes take POST only.
+                let page = format!("{}/swaps/{}", b.trim_end_matches('/'), e.id);
+                text.push_str(&format!("\nAccept or decline: {page}\n"));
                 html.push_str(&format!(
-                    "<p><a href=\"{}\">Accept</a> &middot; <a href=\"{}\">Decline</a></p>\n",
-                    escape(&accept),
-                    escape(&decline)
+                    "<p><a href=\"{}\">Accept or decline this request</a></p>\n",
+                    escape(&page)
                 ));
             }
             Rendered {

@@ -364,13 +364,18 @@ fn swap_messages_go_to_the_right_people_with_accept_and_decline_links() {
     assert_eq!(req[0].key, "swap-requested/swp_1/bob");
     let r = render(&req[0], t("2026-12-01T10:00:00Z"));
     assert_eq!(r.subject, "Alice Smith asks to swap shifts with you");
+    // The link opens the request page (accepting takes a POST with a CSRF token there).
     assert!(
         r.text
-            .contains("Accept:  https://rota.example.com/swaps/swp_1/accept")
+            .contains("Accept or decline: https://rota.example.com/swaps/swp_1\n"),
+        "{}",
+        r.text
     );
     assert!(
-        r.text
-            .contains("Decline: https://rota.example.com/swaps/swp_1/decline")
+        r.html
+            .contains("<a href=\"https://rota.example.com/swaps/swp_1\">"),
+        "{}",
+        r.html
     );
     // Bob reads both shifts in Chicago time; the reason is escaped in HTML.
     assert!(
@@ -393,7 +398,7 @@ fn swap_messages_go_to_the_right_people_with_accept_and_decline_links() {
         assert_eq!(ps[0].key, format!("swap-{}/swp_1/alice", kind.as_str()));
         let r = render(&ps[0], t("2026-12-01T10:00:00Z"));
         assert_eq!(r.subject, subject);
-        assert!(!r.text.contains("/accept"));
+        assert!(!r.text.contains("Accept or decline"));
         // Alice reads times in London.
         assert!(
             r.text.contains("Monday 14 December 2026, 09:00 GMT"),
