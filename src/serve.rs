@@ -65,6 +65,31 @@ pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()
 
         if let Some((settings, mailer, interval, smtp)) = notify {
             tracing::info!(host = %smtp.host, port = smtp.port, every_secs = interval, "email reminders on");
+            // Swap emails: the request handlers call this after a change; the message goes out on
+            // a thread of its own (never holding up the response), through the ledger, so never
+            // twice.
+            let (hook_settings, hook_smtp) = (settings.clone(), smtp.clone());
+            state.on_swap_change(Arc::new(move |st, request| {
+                let snap = st.snapshot();
+                let Some(event) = rota_notify::SwapEvent::from_request(&snap.schedule, request) else {
+                    return;
+                };
+                let (st, settings, smtp) = (st.clone(), hook_settings.clone(), hook_smtp.clone());
+                let spawned = std::thread::Builder::new().name("rota-swap-mail".into()).spawn(move || {
+                    let clock = || st.now();
+                    let sent = rota_notify::SmtpMailer::new(&smtp)
+                        .map_err(|e| e.to_string())
+                        .and_then(|mailer| {
+                            rota_notify::send_swap(&event, st.store(), &mailer, &settings, &clock).map_err(|e| e.to_string())
+                        });
+                    if let Err(e) = sent {
+                        tracing::error!(swap = %event.id, error = %e, "swap email failed");
+                    }
+                });
+                if let Err(e) = spawned {
+                    tracing::error!(error = %e, "cannot start the swap email thread");
+                }
+            }));
             let st = state.clone();
             // A plain thread: sending is blocking I/O, and a run must never hold up requests. It
             // ends with the process; a run cut short is safe (see rota-notify's ledger).

@@ -594,3 +594,119 @@ fn serve_sends_reminders_in_the_background_when_smtp_is_configured() {
             .any(|k| k.starts_with("reminder/daily/3/") && k.ends_with("P7D"))
     );
 }
+
+#[test]
+fn swap_requests_email_the_counterpart_then_both_when_accepted() {
+    // A daily rotation that started two days ago (UTC): slot 4 (Ann's) and slot 5 (Raj's) are
+    // in the future.
+    let start = chrono::Utc::now().date_naive() - chrono::Days::new(2);
+    let text = format!(
+        "[people.ann]\nname = \"Ann\"\nemail = \"ann@example.com\"\n[people.raj]\nname = \"Raj\"\nemail = \"raj@example.com\"\ntimezone = \"Asia/Kolkata\"\n\
+         [rotations.daily]\nname = \"Daily\"\nmembers = [\"ann\", \"raj\"]\ntimezone = \"UTC\"\nstart = \"{}T00:00\"\nevery = \"1 days\"\n",
+        start.format("%Y-%m-%d")
+    );
+    let env = Env::new(&[("schedule.toml", &text)]);
+    let sink = env.sink(&[]);
+    let token = |person: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_rota"))
+            .arg("--schedules")
+            .arg(env.path("schedules"))
+            .args(["token", "issue", person, "--state"])
+            .arg(env.path("rota.db"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap().trim().to_string()
+    };
+    let (ann, raj) = (token("ann"), token("raj"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rota"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .arg("--schedules")
+        .arg(env.path("schedules"))
+        .arg("--state")
+        .arg(env.path("rota.db"))
+        .env_remove("ROTA_SCHEDULES")
+        .env_remove("ROTA_REMIND_LEADS")
+        .env("ROTA_SMTP_HOST", "127.0.0.1")
+        .env("ROTA_SMTP_PORT", sink.port.to_string())
+        .env("ROTA_SMTP_SECURITY", "plain")
+        .env("ROTA_SMTP_FROM", "rota@example.com")
+        .env("ROTA_BASE_URL", "https://rota.example.com")
+        .env("ROTA_REMIND_INTERVAL", "3600")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("rota: listening on ")
+        .expect("rota serve started")
+        .to_string();
+    let c = reqwest::blocking::Client::new();
+    let r = c
+        .post(format!("{base}/api/v1/swaps"))
+        .bearer_auth(&ann)
+        .json(&serde_json::json!({"rotation":"daily","kind":"trade","my_slot":4,"counterpart":"raj","their_slot":5}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
+    let id = r.json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = c
+        .post(format!("{base}/api/v1/swaps/{id}/accept"))
+        .bearer_auth(&raj)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap_or_default());
+
+    let swap_msgs = || -> Vec<Value> {
+        sink.messages()
+            .into_iter()
+            .filter(|m| m["rota_key"].as_str().unwrap_or("").starts_with("swap-"))
+            .collect()
+    };
+    let began = Instant::now();
+    while swap_msgs().len() < 3 && began.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = child.kill();
+    let _ = child.wait();
+    let msgs = swap_msgs();
+    let mut ks = keys(&msgs);
+    ks.sort();
+    assert_eq!(
+        ks,
+        [
+            format!("swap-accepted/{id}/ann"),
+            format!("swap-accepted/{id}/raj"),
+            format!("swap-requested/{id}/raj")
+        ],
+        "the counterpart hears of the request, both of the acceptance, each once"
+    );
+    let req = msgs
+        .iter()
+        .find(|m| m["rota_key"] == format!("swap-requested/{id}/raj"))
+        .unwrap();
+    let text = part(req, "text/plain")["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        text.contains(&format!("https://rota.example.com/swaps/{id}")),
+        "{text}"
+    );
+    assert!(
+        part(req, "text/html")["content"]
+            .as_str()
+            .unwrap()
+            .contains("Accept or decline"),
+        "{req}"
+    );
+}

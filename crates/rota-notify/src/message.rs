@@ -206,13 +206,21 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                 &e.requester
             };
             let give = shift_line(&e.give, zone);
-            let take = shift_line(&e.take, zone);
+            let take = e.take.as_ref().map(|t| shift_line(t, zone));
+            let cover = take.is_none();
             let reason = e
                 .reason
                 .as_deref()
                 .map(|r| format!("Reason: {r}\n"))
                 .unwrap_or_default();
             let (subject, lead) = match e.kind {
+                SwapKind::Requested if cover => (
+                    format!("{} asks you to cover a shift", e.requester.name),
+                    format!(
+                        "{} asks you to cover their shift: you would take it, with nothing in return.",
+                        e.requester.name
+                    ),
+                ),
                 SwapKind::Requested => (
                     format!("{} asks to swap shifts with you", e.requester.name),
                     format!(
@@ -249,23 +257,28 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                 format!("{}'s shift", e.requester.name),
                 format!("{}'s shift", e.counterpart.name),
             );
+            let take_text = take
+                .as_ref()
+                .map(|t| format!("  {}: {t}\n", labels.1))
+                .unwrap_or_default();
+            let take_html = take
+                .as_ref()
+                .map(|t| format!("<li>{}: {}</li>\n", escape(&labels.1), escape(t)))
+                .unwrap_or_default();
             let mut text = format!(
-                "Hello {},\n\n{lead}\n\n  {}: {give}\n  {}: {take}\n{reason}\nTimes are in {}. With: {} <{}>\n",
+                "Hello {},\n\n{lead}\n\n  {}: {give}\n{take_text}{reason}\nTimes are in {}. With: {} <{}>\n",
                 p.to.name,
                 labels.0,
-                labels.1,
                 zone.name(),
                 other.name,
                 other.email
             );
             let mut html = format!(
-                "<p>Hello {},</p>\n<p>{}</p>\n<ul>\n<li>{}: {}</li>\n<li>{}: {}</li>\n</ul>\n{}<p>Times are in {}.</p>\n",
+                "<p>Hello {},</p>\n<p>{}</p>\n<ul>\n<li>{}: {}</li>\n{take_html}</ul>\n{}<p>Times are in {}.</p>\n",
                 escape(&p.to.name),
                 escape(&lead),
                 escape(&labels.0),
                 escape(&give),
-                escape(&labels.1),
-                escape(&take),
                 e.reason
                     .as_deref()
                     .map(|r| format!("<p>Reason: {}</p>\n", escape(r)))

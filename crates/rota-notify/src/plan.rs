@@ -306,10 +306,49 @@ pub struct SwapEvent {
     pub counterpart: Recipient,
     /// The requester's shift, which the counterpart would take.
     pub give: ShiftInfo,
-    /// The counterpart's shift, which the requester would take.
-    pub take: ShiftInfo,
+    /// The counterpart's shift, which the requester would take; `None` for a one-way cover.
+    pub take: Option<ShiftInfo>,
     /// Why, as the requester wrote it.
     pub reason: Option<String>,
+}
+
+impl SwapEvent {
+    /// The event to tell people about, from a swap request as the state store has it after a
+    /// change: pending means it was just requested. `None` for an expired request (nobody is told)
+    /// or when the request's rotation or people are no longer in the schedule.
+    pub fn from_request(schedule: &Schedule, r: &rota_store::SwapRequest) -> Option<SwapEvent> {
+        use rota_store::SwapState;
+        let kind = match r.state {
+            SwapState::Pending => SwapKind::Requested,
+            SwapState::Accepted => SwapKind::Accepted,
+            SwapState::Declined => SwapKind::Declined,
+            SwapState::Cancelled => SwapKind::Cancelled,
+            SwapState::Expired => return None,
+        };
+        let rotation = schedule.rotation(&r.rotation)?;
+        let zone = rotation.timezone;
+        let requester = Recipient::of(schedule.person(&r.requester)?, zone)?;
+        let counterpart = Recipient::of(schedule.person(&r.counterpart)?, zone)?;
+        // The slots as the rotation has them: the message names the rotation and the times.
+        let info = |slot: u64| {
+            let base = schedule.base_shift(&r.rotation, slot).ok()??;
+            Some(ShiftInfo::new(schedule, &base))
+        };
+        let give = info(r.requester_slot.slot)?;
+        let take = match &r.counterpart_slot {
+            Some(c) => Some(info(c.slot)?),
+            None => None,
+        };
+        Some(SwapEvent {
+            id: r.id.clone(),
+            kind,
+            requester,
+            counterpart,
+            give,
+            take,
+            reason: None,
+        })
+    }
 }
 
 /// One shift in a change-notice snapshot.

@@ -351,7 +351,7 @@ fn swap_event(kind: SwapKind) -> SwapEvent {
         requester: Recipient::of(a.person, tz).unwrap(),
         counterpart: Recipient::of(b.person, tz).unwrap(),
         give: ShiftInfo::new(&s, &a),
-        take: ShiftInfo::new(&s, &b),
+        take: Some(ShiftInfo::new(&s, &b)),
         reason: Some("holiday <3 & sun".into()),
     }
 }

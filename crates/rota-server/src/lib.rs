@@ -43,7 +43,7 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
 
 pub use error::ApiError;
-pub use state::{AppState, Clock, FixedClock, Loader, Snapshot, SystemClock};
+pub use state::{AppState, Clock, FixedClock, Loader, Snapshot, SwapHook, SystemClock};
 
 /// The largest JSON request body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;

@@ -5,7 +5,7 @@
 //! write never blocks or tears a request in flight: a request sees the schedule before the change
 //! or after it, never half of it.
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use chrono::{DateTime, Utc};
 use rota_core::{Override, Schedule};
@@ -40,6 +40,10 @@ impl Clock for FixedClock {
 /// Loads the schedule files; returns the problems as text (one per line) when they are invalid.
 pub type Loader = Arc<dyn Fn() -> Result<Schedule, String> + Send + Sync>;
 
+/// Called after a swap request changed (made, accepted, declined, cancelled), with the request as
+/// stored. It must not block: the binary's hook sends email on a thread of its own.
+pub type SwapHook = Arc<dyn Fn(&AppState, &rota_store::SwapRequest) + Send + Sync>;
+
 /// What requests read: one consistent view of the schedule.
 #[derive(Debug)]
 pub struct Snapshot {
@@ -62,6 +66,8 @@ struct Inner {
     snapshot: RwLock<Arc<Snapshot>>,
     /// Serialises writers (rebuilds), so two writes cannot publish snapshots out of order.
     write: Mutex<()>,
+    /// Told about swap request changes (email), if anyone listens.
+    swap_hook: OnceLock<SwapHook>,
 }
 
 /// The shared state handle.
@@ -94,6 +100,7 @@ impl AppState {
             files: RwLock::new((Arc::new(schedule), now)),
             snapshot: RwLock::new(empty),
             write: Mutex::new(()),
+            swap_hook: OnceLock::new(),
         }));
         state.rebuild(None).map_err(|e| e.to_string())?;
         Ok(state)
@@ -106,6 +113,18 @@ impl AppState {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// Sets the hook told about swap request changes; only the first call takes effect.
+    pub fn on_swap_change(&self, hook: SwapHook) -> bool {
+        self.0.swap_hook.set(hook).is_ok()
+    }
+
+    /// Tells the hook, if any, that swap request `r` changed.
+    pub fn swap_changed(&self, r: &rota_store::SwapRequest) {
+        if let Some(hook) = self.0.swap_hook.get() {
+            hook(self, r);
+        }
     }
 
     /// The state file.

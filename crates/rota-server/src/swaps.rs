@@ -315,6 +315,7 @@ pub(crate) async fn propose(
     let st = state.clone();
     let created = blocking(move || st.store().create_swap(new, &who, now)).await?;
     tracing::info!(id = %created.id, rotation = %created.rotation, requester = %created.requester, counterpart = %created.counterpart, "swap requested");
+    state.swap_changed(&created);
     Ok(created)
 }
 
@@ -453,6 +454,7 @@ pub(crate) async fn accept(
     })
     .await?;
     tracing::info!(id = %done.id, by = ?done.decided_by, "swap accepted");
+    state.swap_changed(&done);
     Ok(done)
 }
 
@@ -494,7 +496,9 @@ pub(crate) async fn decide_as(
     still_pending(state, &r, now).await?;
     let st = state.clone();
     let id = r.id.clone();
-    blocking(move || st.store().decide_swap(&id, to, &who, now)).await
+    let done = blocking(move || st.store().decide_swap(&id, to, &who, now)).await?;
+    state.swap_changed(&done);
+    Ok(done)
 }
 
 /// `POST /api/v1/swaps/{id}/decline`: only the counterpart (or an admin).
