@@ -197,6 +197,39 @@ fn part<'a>(m: &'a Value, content_type: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {content_type} part in {m:#}"))
 }
 
+/// `rota serve` on port 0 sending through `sink`, with `extra` environment; returns the child and
+/// its base URL.
+fn serve_with_smtp(env: &Env, sink: &Sink, extra: &[(&str, &str)]) -> (Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rota"));
+    cmd.args(["serve", "--bind", "127.0.0.1:0"])
+        .arg("--schedules")
+        .arg(env.path("schedules"))
+        .arg("--state")
+        .arg(env.path("rota.db"))
+        .env_remove("ROTA_SCHEDULES")
+        .env_remove("ROTA_REMIND_LEADS")
+        .env("ROTA_SMTP_HOST", "127.0.0.1")
+        .env("ROTA_SMTP_PORT", sink.port.to_string())
+        .env("ROTA_SMTP_SECURITY", "plain")
+        .env("ROTA_SMTP_FROM", "rota@example.com")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("rota: listening on ")
+        .unwrap_or_else(|| panic!("rota serve did not start: {line:?}"))
+        .to_string();
+    (child, base)
+}
+
 fn keys(msgs: &[Value]) -> Vec<String> {
     msgs.iter()
         .map(|m| m["rota_key"].as_str().unwrap().to_string())
@@ -548,28 +581,7 @@ fn serve_sends_reminders_in_the_background_when_smtp_is_configured() {
     );
     let env = Env::new(&[("schedule.toml", &text)]);
     let sink = env.sink(&[]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rota"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .arg("--schedules")
-        .arg(env.path("schedules"))
-        .arg("--state")
-        .arg(env.path("rota.db"))
-        .env_remove("ROTA_SCHEDULES")
-        .env_remove("ROTA_REMIND_LEADS")
-        .env("ROTA_SMTP_HOST", "127.0.0.1")
-        .env("ROTA_SMTP_PORT", sink.port.to_string())
-        .env("ROTA_SMTP_SECURITY", "plain")
-        .env("ROTA_SMTP_FROM", "rota@example.com")
-        .env("ROTA_REMIND_INTERVAL", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.starts_with("rota: listening on "), "{line:?}");
+    let (mut child, _base) = serve_with_smtp(&env, &sink, &[("ROTA_REMIND_INTERVAL", "1")]);
     // Slot 3 starts at the next midnight UTC: its 1-day reminder is due (and supersedes the
     // 7-day one); slots 4..=9 start within 7 days: their 7-day reminders are due.
     let began = Instant::now();
@@ -619,33 +631,14 @@ fn swap_requests_email_the_counterpart_then_both_when_accepted() {
         String::from_utf8(o.stdout).unwrap().trim().to_string()
     };
     let (ann, raj) = (token("ann"), token("raj"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rota"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .arg("--schedules")
-        .arg(env.path("schedules"))
-        .arg("--state")
-        .arg(env.path("rota.db"))
-        .env_remove("ROTA_SCHEDULES")
-        .env_remove("ROTA_REMIND_LEADS")
-        .env("ROTA_SMTP_HOST", "127.0.0.1")
-        .env("ROTA_SMTP_PORT", sink.port.to_string())
-        .env("ROTA_SMTP_SECURITY", "plain")
-        .env("ROTA_SMTP_FROM", "rota@example.com")
-        .env("ROTA_BASE_URL", "https://rota.example.com")
-        .env("ROTA_REMIND_INTERVAL", "3600")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("rota: listening on ")
-        .expect("rota serve started")
-        .to_string();
+    let (mut child, base) = serve_with_smtp(
+        &env,
+        &sink,
+        &[
+            ("ROTA_REMIND_INTERVAL", "3600"),
+            ("ROTA_BASE_URL", "https://rota.example.com"),
+        ],
+    );
     let c = reqwest::blocking::Client::new();
     let r = c
         .post(format!("{base}/api/v1/swaps"))

@@ -34,8 +34,8 @@ pub(crate) struct AtQuery {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RangeQuery {
-    from: Option<String>,
-    to: Option<String>,
+    pub(crate) from: Option<String>,
+    pub(crate) to: Option<String>,
 }
 
 fn instant(field: &str, value: &str, zone: Tz) -> Result<DateTime<Utc>, ApiError> {
@@ -51,15 +51,24 @@ fn range(
     zone: Tz,
     now: DateTime<Utc>,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+    range_or(q, zone, now, Duration::days(DEFAULT_RANGE_DAYS))
+}
+
+/// The `[from, to)` of a query: dates or instants in `zone`; `from` defaults to now and `to` to
+/// `default` after `from`; at most [`MAX_RANGE_DAYS`] long.
+pub(crate) fn range_or(
+    q: &RangeQuery,
+    zone: Tz,
+    now: DateTime<Utc>,
+    default: Duration,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
     let from = q
         .from
         .as_deref()
         .map_or(Ok(now), |s| instant("from", s, zone))?;
     let to =
         q.to.as_deref()
-            .map_or(Ok(from + Duration::days(DEFAULT_RANGE_DAYS)), |s| {
-                instant("to", s, zone)
-            })?;
+            .map_or(Ok(from + default), |s| instant("to", s, zone))?;
     if to <= from {
         return Err(ApiError::field(
             "to",

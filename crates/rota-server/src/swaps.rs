@@ -519,13 +519,6 @@ async fn cancel_swap(
     decide(state, req, path.into_inner(), SwapState::Cancelled).await
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SlotsQuery {
-    from: Option<String>,
-    to: Option<String>,
-}
-
 /// `GET /api/v1/rotations/{id}/slots[?from=&to=]`: the slots (numbered shifts) overlapping the
 /// range (default: now to 8 weeks later, at most 731 days), each with whose turn it is by the
 /// rotation order and who is on call in it after links and overrides. This is how a client finds
@@ -533,34 +526,15 @@ struct SlotsQuery {
 async fn slots(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    q: web::Query<SlotsQuery>,
+    q: web::Query<crate::api::RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snap = state.snapshot();
     let s = &snap.schedule;
     let rot = s
         .rotation(&path)
         .ok_or_else(|| ApiError::not_found(format!("unknown rotation {:?}", path.as_str())))?;
-    let parse = |field: &str, v: &str| {
-        rota_core::tz::parse_instant(v, rot.timezone)
-            .map_err(|e| ApiError::field(field, e.to_string()))
-    };
-    let from = match &q.from {
-        Some(v) => parse("from", v)?,
-        None => state.now(),
-    };
-    let to = match &q.to {
-        Some(v) => parse("to", v)?,
-        None => from + chrono::Duration::weeks(8),
-    };
-    if to <= from || to - from > chrono::Duration::days(crate::api::MAX_RANGE_DAYS) {
-        return Err(ApiError::field(
-            "to",
-            format!(
-                "to must be after from, and at most {} days later",
-                crate::api::MAX_RANGE_DAYS
-            ),
-        ));
-    }
+    let (from, to) =
+        crate::api::range_or(&q, rot.timezone, state.now(), chrono::Duration::weeks(8))?;
     let shifts = s.shifts(&rot.id, from, to)?;
     let mut out: Vec<serde_json::Value> = Vec::new();
     let mut i = 0;
