@@ -32,7 +32,9 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Validate the schedule files; print every problem as file:line:col and exit 1 if any.
-    Check,
+    /// With --conflicts, also read the absence calendars and list the shifts whose person is away
+    /// (exit 1 if there are any), with the colleagues who could trade.
+    Check(CheckArgs),
     /// Who is the Support Hero (the person on call in `hero_rotation`).
     Whoishero(At),
     /// Who is on call in every rotation.
@@ -50,9 +52,46 @@ enum Command {
     /// Calendar feed URLs, which carry a secret per-person token.
     #[command(subcommand)]
     Feed(FeedCommand),
+    /// The fairness report: per person and rotation, shifts, on-call, weekend and public-holiday
+    /// hours, overrides given and taken, and the spread between the most and least loaded.
+    Report(WindowArgs),
     /// Send the email reminders and change notices that are due (SMTP settings from ROTA_SMTP_*;
     /// see the README, "Email reminders").
     Remind(RemindArgs),
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Also list conflicts: shifts whose person's absence calendar says they are away.
+    #[arg(long)]
+    conflicts: bool,
+    #[command(flatten)]
+    window: WindowArgs,
+}
+
+#[derive(Args, Debug)]
+struct WindowArgs {
+    /// Start of the window: RFC 3339 or a date (midnight in the hero rotation's zone). Default:
+    /// now for conflicts, 91 days ago for the report.
+    #[arg(long, value_name = "TIME")]
+    from: Option<String>,
+    /// End of the window (exclusive). Default: 91 days after now.
+    #[arg(long, value_name = "TIME")]
+    to: Option<String>,
+    /// Print JSON (the service's shape) instead of text.
+    #[arg(long)]
+    json: bool,
+    /// The state file whose run-time overrides (accepted swaps) to include, if it exists.
+    #[arg(
+        long = "state",
+        env = "ROTA_STATE",
+        default_value = "rota.db",
+        value_name = "PATH"
+    )]
+    state: PathBuf,
+    /// Pretend it is TIME (RFC 3339): shifts that started are not offered for trades.
+    #[arg(long, value_name = "TIME", hide = true)]
+    now: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -236,7 +275,18 @@ fn time_arg(
 pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let now = Utc::now();
     match cli.command {
-        Command::Check => check(&cli.schedules, out),
+        Command::Check(a) => {
+            let code = check(&cli.schedules, out)?;
+            if code != ExitCode::SUCCESS || !a.conflicts {
+                return Ok(code);
+            }
+            let (schedule, window, now) = window(&cli.schedules, &a.window, now, 0)?;
+            crate::timeoff::conflicts(&schedule, &cli.schedules, window, now, a.window.json, out)
+        }
+        Command::Report(a) => {
+            let (schedule, window, now) = window(&cli.schedules, &a, now, 91)?;
+            crate::timeoff::report(&schedule, &cli.schedules, window, now, a.json, out)
+        }
         Command::Whoishero(a) => {
             let schedule = schedules::load(&cli.schedules)?;
             let Some(hero) = schedule.hero_rotation() else {
@@ -292,6 +342,43 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The schedule (with run-time overrides), the window `[from, to)` and "now" of a time-off
+/// command. `from` defaults to `back_days` before now, `to` to 91 days after now (or after `from`
+/// when only `from` is given).
+#[allow(clippy::type_complexity)]
+fn window(
+    dir: &std::path::Path,
+    a: &WindowArgs,
+    now: DateTime<Utc>,
+    back_days: i64,
+) -> anyhow::Result<(
+    std::sync::Arc<Schedule>,
+    (DateTime<Utc>, DateTime<Utc>),
+    DateTime<Utc>,
+)> {
+    let now = time_arg(&a.now, "now", Tz::UTC, now)?;
+    let schedule = crate::timeoff::schedule_with_state(dir, &a.state, now)?;
+    let zone = schedule.hero_rotation().map_or(Tz::UTC, |r| r.timezone);
+    let from = time_arg(&a.from, "from", zone, now - Duration::days(back_days))?;
+    let default_to = if a.from.is_some() {
+        from + Duration::days(91 + back_days)
+    } else {
+        now + Duration::days(91)
+    };
+    let to = time_arg(&a.to, "to", zone, default_to)?;
+    if to <= from {
+        bail!(
+            "--to ({}) must be after --from ({})",
+            rota_core::view::utc(to),
+            rota_core::view::utc(from)
+        );
+    }
+    if to - from > Duration::days(MAX_RANGE_DAYS) {
+        bail!("the window is longer than {MAX_RANGE_DAYS} days");
+    }
+    Ok((schedule, (from, to), now))
+}
+
 /// The schedule as the service resolves it: the files plus the state file's run-time overrides.
 fn resolved_schedule(
     dir: &std::path::Path,
@@ -322,7 +409,11 @@ fn remind(dir: &std::path::Path, a: RemindArgs, out: &mut dyn Write) -> anyhow::
         let (schedule, state) = resolved_schedule(dir, open_store(&a.state.path)?, clock())?;
         let now = clock();
         let run = rota_notify::plan_run(&schedule, state.store(), &settings, now)?;
-        let lines = rota_notify::describe(&run, now);
+        let mut lines = rota_notify::describe(&run, now);
+        let off = conflict_time_off(&schedule, dir, now)?;
+        let conflicts =
+            rota_notify::plan_conflict_run(&schedule, &off, state.store(), &settings, now)?;
+        lines.extend(rota_notify::describe(&conflicts, now));
         if lines.is_empty() {
             writeln!(out, "nothing due at {}", rota_core::view::utc(now))?;
         }
@@ -343,7 +434,15 @@ fn remind(dir: &std::path::Path, a: RemindArgs, out: &mut dyn Write) -> anyhow::
     let mailer = rota_notify::SmtpMailer::new(&smtp)?;
     loop {
         let (schedule, state) = resolved_schedule(dir, open_store(&a.state.path)?, clock())?;
-        let report = rota_notify::run_once(&schedule, state.store(), &mailer, &settings, &clock)?;
+        let mut report =
+            rota_notify::run_once(&schedule, state.store(), &mailer, &settings, &clock)?;
+        let off = conflict_time_off(&schedule, dir, clock())?;
+        let c =
+            rota_notify::run_conflicts(&schedule, &off, state.store(), &mailer, &settings, &clock)?;
+        report.sent.extend(c.sent);
+        report.failed.extend(c.failed);
+        report.finished.extend(c.finished);
+        report.skipped += c.skipped;
         writeln!(
             out,
             "sent {}, failed {}, superseded or expired {}, skipped {}",
@@ -358,6 +457,17 @@ fn remind(dir: &std::path::Path, a: RemindArgs, out: &mut dyn Write) -> anyhow::
         out.flush()?;
         std::thread::sleep(std::time::Duration::from_secs(a.interval.max(1)));
     }
+}
+
+/// Everyone's absences for conflict emails planned at `now` (the calendars are read once).
+fn conflict_time_off(
+    schedule: &Schedule,
+    dir: &std::path::Path,
+    now: DateTime<Utc>,
+) -> anyhow::Result<rota_core::timeoff::TimeOff> {
+    let (cals, _) = crate::timeoff::read_calendars(schedule, dir, now)?;
+    let horizon = now + Duration::days(rota_notify::plan::CONFLICT_HORIZON_DAYS);
+    Ok(cals.time_off_for(schedule, now, horizon, horizon))
 }
 
 fn known_person(schedule: &Schedule, id: &str) -> anyhow::Result<()> {

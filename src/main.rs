@@ -8,6 +8,7 @@ mod cli;
 mod output;
 mod schedules;
 mod serve;
+mod timeoff;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;

@@ -45,6 +45,29 @@ pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()
             None
         }
     };
+    // Absence and holiday calendars: read once before serving (so the first requests see them),
+    // then kept fresh by a thread of their own.
+    let refresh = match std::env::var("ROTA_CALENDAR_REFRESH") {
+        Ok(s) => std::time::Duration::from_secs(
+            s.trim()
+                .parse::<u64>()
+                .with_context(|| format!("ROTA_CALENDAR_REFRESH={s:?}: expected seconds"))?
+                .max(1),
+        ),
+        Err(_) => rota_server::calendars::DEFAULT_REFRESH,
+    };
+    let fetcher = rota_calendar::Fetcher::new();
+    let cals = rota_server::calendars::refresh_once(&state, &dir, &fetcher);
+    if !cals.is_empty() {
+        tracing::info!(
+            sources = cals.len(),
+            every_secs = refresh.as_secs(),
+            "absence calendars on"
+        );
+    }
+    // Runs even with no calendars, to pick up a reload that adds some.
+    let _refresher = rota_server::calendars::spawn(state.clone(), cals, fetcher, refresh)
+        .context("starting the calendar thread")?;
     let listener = TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
     let addr = listener.local_addr()?;
 
@@ -101,6 +124,13 @@ pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()
                         let clock = || st.now();
                         if let Err(e) = rota_notify::run_once(&snap.schedule, st.store(), &mailer, &settings, &clock) {
                             tracing::error!(error = %e, "reminder run failed; trying again next time");
+                        }
+                        // One email per new conflict, from the calendars as last read.
+                        let now = st.now();
+                        let horizon = now + chrono::Duration::days(rota_notify::plan::CONFLICT_HORIZON_DAYS);
+                        let off = st.calendars().time_off_for(&snap.schedule, now, horizon, horizon);
+                        if let Err(e) = rota_notify::run_conflicts(&snap.schedule, &off, st.store(), &mailer, &settings, &clock) {
+                            tracing::error!(error = %e, "conflict email run failed; trying again next time");
                         }
                         std::thread::sleep(std::time::Duration::from_secs(interval));
                     }

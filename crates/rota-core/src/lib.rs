@@ -50,6 +50,7 @@ mod error;
 mod load;
 mod model;
 mod schedule;
+pub mod timeoff;
 pub mod tz;
 pub mod view;
 

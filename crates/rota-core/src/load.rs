@@ -150,6 +150,7 @@ struct Loader {
     problems: Vec<(usize, usize, String, String)>,
     syntax_errors: bool,
     hero_rotation: Option<(String, Loc)>,
+    holidays: Option<(String, Loc)>,
     admins: Vec<(String, Loc)>,
     teams: BTreeMap<String, (Team, Loc)>,
     people: BTreeMap<String, (RawPerson, Loc)>,
@@ -290,6 +291,16 @@ impl Loader {
                         }
                     }
                 }
+                "holidays" => {
+                    if let Some(s) = self.string(fi, v, "holidays") {
+                        if let Some((_, prev)) = &self.holidays {
+                            let at = self.at(prev);
+                            self.problem(&loc, "holidays", format!("holidays is already set at {at}; set it in one file only"));
+                        } else if self.calendar_source(&loc, "holidays", &s) {
+                            self.holidays = Some((s, loc));
+                        }
+                    }
+                }
                 "admins" => {
                     for (s, l) in self.string_list(fi, v, "admins") {
                         self.admins.push((s, l));
@@ -304,8 +315,8 @@ impl Loader {
                     &kloc,
                     &key_part(other),
                     format!(
-                        "unknown key{}; expected one of: hero_rotation, admins, teams, people, rotations, links, overrides",
-                        suggest(other, ["hero_rotation", "admins", "teams", "people", "rotations", "links", "overrides"])
+                        "unknown key{}; expected one of: hero_rotation, admins, holidays, teams, people, rotations, links, overrides",
+                        suggest(other, ["hero_rotation", "admins", "holidays", "teams", "people", "rotations", "links", "overrides"])
                     ),
                 ),
             }
@@ -561,6 +572,41 @@ impl Loader {
         }
     }
 
+    /// Checks the form of a calendar source (`absence`, `holidays`): an `http(s)://` URL or a path.
+    /// Whether the file exists or the URL answers is checked by whoever reads it.
+    fn calendar_source(&mut self, loc: &Loc, key: &str, src: &str) -> bool {
+        let problem = if src.trim().is_empty() {
+            Some("empty calendar source; expected an https:// URL or the path of an .ics file relative to the schedules directory".to_string())
+        } else if src.chars().any(char::is_control) {
+            Some(format!(
+                "calendar source {src:?} contains control characters"
+            ))
+        } else if let Some((scheme, rest)) = src.split_once("://") {
+            let lower = scheme.to_ascii_lowercase();
+            if lower == "http" || lower == "https" {
+                (rest.is_empty() || rest.starts_with('/'))
+                    .then(|| format!("calendar URL {src:?} has no host"))
+            } else if lower == "webcal" || lower == "webcals" {
+                Some(format!(
+                    "{scheme}:// is how calendar apps spell subscriptions; write the same address with https:// (https://{rest})"
+                ))
+            } else {
+                Some(format!(
+                    "unsupported scheme {scheme:?} in {src:?}; expected an https:// URL or the path of an .ics file relative to the schedules directory"
+                ))
+            }
+        } else {
+            None
+        };
+        match problem {
+            Some(m) => {
+                self.problem(loc, key, m);
+                false
+            }
+            None => true,
+        }
+    }
+
     fn timezone(&mut self, fi: usize, v: &Spanned<DeValue<'_>>, key: &str) -> Option<Tz> {
         let s = self.string(fi, v, key)?;
         match s.parse::<Tz>() {
@@ -585,7 +631,12 @@ impl Loader {
 
     fn person(&mut self, fi: usize, id: &str, t: &DeTable<'_>, loc: Loc) {
         let path = join("people", id);
-        let f = self.fields(fi, &path, t, &["name", "email", "team", "timezone"]);
+        let f = self.fields(
+            fi,
+            &path,
+            t,
+            &["name", "email", "team", "timezone", "absence"],
+        );
         let name = f
             .get("name")
             .and_then(|v| self.string(fi, v, &join(&path, "name")))
@@ -620,6 +671,26 @@ impl Loader {
         let timezone = f
             .get("timezone")
             .and_then(|v| self.timezone(fi, v, &join(&path, "timezone")));
+        let mut absence = Vec::new();
+        if let Some(v) = f.get("absence") {
+            let key = join(&path, "absence");
+            let list = match v.get_ref() {
+                DeValue::String(s) => vec![(
+                    s.to_string(),
+                    Loc {
+                        file: fi,
+                        span: v.span(),
+                    },
+                )],
+                _ => self.string_list(fi, v, &key),
+            };
+            for (i, (src, l)) in list.into_iter().enumerate() {
+                if self.calendar_source(&l, &format!("{key}[{i}]"), &src) && !absence.contains(&src)
+                {
+                    absence.push(src);
+                }
+            }
+        }
         let people = std::mem::take(&mut self.people);
         let dup = self.check_duplicate(&people, id, "person", &path, &loc);
         self.people = people;
@@ -630,6 +701,7 @@ impl Loader {
                 email,
                 team: team.as_ref().map(|t| t.0.clone()),
                 timezone,
+                absence,
             };
             self.people.insert(
                 id.to_string(),
@@ -1287,6 +1359,7 @@ impl Loader {
         admins.dedup();
         Schedule::assemble(Parts {
             hero_rotation: self.hero_rotation.map(|h| h.0),
+            holidays: self.holidays.map(|h| h.0),
             admins,
             teams: self.teams.into_values().map(|t| t.0).collect(),
             people: self.people.into_values().map(|p| p.0.person).collect(),

@@ -20,6 +20,10 @@ pub struct Person {
     pub team: Option<String>,
     /// The person's own zone, used to show times and to time reminders.
     pub timezone: Option<Tz>,
+    /// Where their absences (out-of-office calendars) are read from, as written in the schedule:
+    /// `http(s)://` URLs or `.ics` paths relative to the schedules directory. rota-core does not
+    /// read them; see `timeoff`.
+    pub absence: Vec<String>,
 }
 
 /// A team, which owns at most one secondary rotation that links point into.

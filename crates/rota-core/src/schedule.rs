@@ -37,6 +37,7 @@ use crate::tz::{self, Secs};
 #[derive(Clone, Debug)]
 pub struct Schedule {
     pub(crate) hero_rotation: Option<String>,
+    pub(crate) holidays: Option<String>,
     pub(crate) admins: Vec<String>,
     pub(crate) teams: Vec<Team>,
     pub(crate) people: Vec<Person>,
@@ -65,6 +66,7 @@ struct Plan {
 /// The raw parts of a schedule, already checked by the loader.
 pub(crate) struct Parts {
     pub(crate) hero_rotation: Option<String>,
+    pub(crate) holidays: Option<String>,
     pub(crate) admins: Vec<String>,
     pub(crate) teams: Vec<Team>,
     pub(crate) people: Vec<Person>,
@@ -77,6 +79,7 @@ impl Schedule {
     pub(crate) fn assemble(parts: Parts) -> Result<Schedule, Error> {
         let Parts {
             hero_rotation,
+            holidays,
             admins,
             mut teams,
             mut people,
@@ -117,6 +120,7 @@ impl Schedule {
         }
         let mut schedule = Schedule {
             hero_rotation,
+            holidays,
             admins,
             teams,
             people,
@@ -247,6 +251,12 @@ impl Schedule {
         self.hero_rotation
             .as_deref()
             .and_then(|id| self.rotation(id))
+    }
+
+    /// Where public holidays are read from (`holidays = "..."` in a schedule file), as written: an
+    /// `http(s)://` URL or an `.ics` path relative to the schedules directory.
+    pub fn holidays(&self) -> Option<&str> {
+        self.holidays.as_deref()
     }
 
     /// People who may write overrides and swaps for anyone.

@@ -65,3 +65,207 @@ impl<'s> From<&Shift<'s>> for ShiftView<'s> {
 pub fn utc(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
+
+/// Hours with two decimals, for JSON: `hours(5400) == 1.5`.
+pub fn hours(secs: i64) -> f64 {
+    (secs as f64 / 36.0).round() / 100.0
+}
+
+/// An absence as JSON.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct AbsenceView<'a> {
+    /// RFC 3339 UTC instant.
+    pub start: String,
+    /// RFC 3339 UTC instant.
+    pub end: String,
+    /// What the calendar calls it; left out when empty (the service leaves summaries out, since
+    /// an out-of-office title may be private).
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub summary: &'a str,
+}
+
+/// A colleague who could trade, as JSON.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SuggestionView<'s> {
+    /// The colleague.
+    pub person: PersonView<'s>,
+    /// The colleague's shift the absent person would take in return.
+    pub give_back: SlotView,
+    /// Whether the colleague would be on call twice in a row.
+    pub back_to_back: bool,
+    /// The colleague's on-call hours around the conflict, before the trade.
+    pub load_hours_before: f64,
+    /// The same after it.
+    pub load_hours_after: f64,
+}
+
+/// A slot of a rotation as JSON.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct SlotView {
+    /// The slot number (what swap requests name).
+    pub slot: u64,
+    /// RFC 3339 UTC instant.
+    pub start: String,
+    /// RFC 3339 UTC instant.
+    pub end: String,
+}
+
+/// A conflict as JSON: the shift's fields, its slot, the absences, and the suggestions.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ConflictView<'s> {
+    /// The conflicting shift.
+    #[serde(flatten)]
+    pub shift: ShiftView<'s>,
+    /// Its slot.
+    pub slot: u64,
+    /// How long the person is away during it.
+    pub away_hours: f64,
+    /// The absences overlapping it.
+    pub absences: Vec<AbsenceView<'s>>,
+    /// Who could trade, best first.
+    pub suggestions: Vec<SuggestionView<'s>>,
+}
+
+impl<'s> ConflictView<'s> {
+    /// The view of `c` with `suggestions`.
+    pub fn new(
+        c: &'s crate::timeoff::Conflict<'s>,
+        suggestions: &[crate::timeoff::Suggestion<'s>],
+    ) -> ConflictView<'s> {
+        ConflictView {
+            shift: (&c.shift).into(),
+            slot: c.shift.slot,
+            away_hours: hours(c.away.num_seconds()),
+            absences: c
+                .absences
+                .iter()
+                .map(|a| AbsenceView {
+                    start: utc(a.start),
+                    end: utc(a.end),
+                    summary: &a.summary,
+                })
+                .collect(),
+            suggestions: suggestions
+                .iter()
+                .map(|s| SuggestionView {
+                    person: s.give_back.person.into(),
+                    give_back: SlotView {
+                        slot: s.give_back.slot,
+                        start: utc(s.give_back.start),
+                        end: utc(s.give_back.end),
+                    },
+                    back_to_back: s.back_to_back,
+                    load_hours_before: hours(s.load_before.num_seconds()),
+                    load_hours_after: hours(s.load_after.num_seconds()),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One row of the fairness report as JSON (hours, not seconds).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LoadView<'a> {
+    /// Person id.
+    pub person: &'a str,
+    /// Rotation id; absent in per-person totals.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub rotation: &'a str,
+    /// Distinct shifts (slots).
+    pub shifts: u32,
+    /// On-call hours in the window.
+    pub hours: f64,
+    /// Of those, on a weekend on their wall clock.
+    pub weekend_hours: f64,
+    /// Of those, on a public holiday on their wall clock.
+    pub holiday_hours: f64,
+    /// Overrides that gave their turn away.
+    pub overrides_given: u32,
+    /// Hours given away.
+    pub given_hours: f64,
+    /// Overrides that put them on call.
+    pub overrides_taken: u32,
+    /// Hours taken.
+    pub taken_hours: f64,
+}
+
+impl<'a> From<&'a crate::timeoff::Load> for LoadView<'a> {
+    fn from(l: &'a crate::timeoff::Load) -> Self {
+        LoadView {
+            person: &l.person,
+            rotation: &l.rotation,
+            shifts: l.shifts,
+            hours: hours(l.secs),
+            weekend_hours: hours(l.weekend_secs),
+            holiday_hours: hours(l.holiday_secs),
+            overrides_given: l.overrides_given,
+            given_hours: hours(l.given_secs),
+            overrides_taken: l.overrides_taken,
+            taken_hours: hours(l.taken_secs),
+        }
+    }
+}
+
+/// A spread as JSON.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SpreadView<'a> {
+    /// Rotation id, or `null` over all rotations.
+    pub rotation: Option<&'a str>,
+    /// The most loaded person.
+    pub most: &'a str,
+    /// Their hours.
+    pub most_hours: f64,
+    /// The least loaded person.
+    pub least: &'a str,
+    /// Their hours.
+    pub least_hours: f64,
+    /// The difference in hours.
+    pub spread_hours: f64,
+}
+
+impl<'a> From<&'a crate::timeoff::Spread> for SpreadView<'a> {
+    fn from(s: &'a crate::timeoff::Spread) -> Self {
+        SpreadView {
+            rotation: s.rotation.as_deref(),
+            most: &s.most.0,
+            most_hours: hours(s.most.1),
+            least: &s.least.0,
+            least_hours: hours(s.least.1),
+            spread_hours: hours(s.secs()),
+        }
+    }
+}
+
+/// The fairness report as JSON.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ReportView<'a> {
+    /// RFC 3339 UTC instant.
+    pub from: String,
+    /// RFC 3339 UTC instant.
+    pub to: String,
+    /// Per person and rotation.
+    pub loads: Vec<LoadView<'a>>,
+    /// Per person over all rotations.
+    pub people: Vec<LoadView<'a>>,
+    /// Per rotation.
+    pub spreads: Vec<SpreadView<'a>>,
+    /// Over everyone.
+    pub overall: Option<SpreadView<'a>>,
+    /// How many holiday dates the report knew of in its window.
+    pub holidays: usize,
+}
+
+impl<'a> ReportView<'a> {
+    /// The view of `r`; `holidays` is how many holiday dates were known.
+    pub fn new(r: &'a crate::timeoff::Report, holidays: usize) -> ReportView<'a> {
+        ReportView {
+            from: utc(r.from),
+            to: utc(r.to),
+            loads: r.loads.iter().map(LoadView::from).collect(),
+            people: r.totals.iter().map(LoadView::from).collect(),
+            spreads: r.spreads.iter().map(SpreadView::from).collect(),
+            overall: r.overall.as_ref().map(SpreadView::from),
+            holidays,
+        }
+    }
+}

@@ -49,6 +49,9 @@ pub mod run;
 pub mod send;
 
 pub use error::{Error, ErrorKind};
-pub use plan::{Lead, PlanConfig, Planned, SwapEvent, SwapKind};
-pub use run::{Report, Run, Settings, describe, execute, plan_run, run_once, send_swap};
+pub use plan::{ConflictNotice, Lead, PlanConfig, Planned, SwapEvent, SwapKind, plan_conflicts};
+pub use run::{
+    Report, Run, Settings, describe, execute, plan_conflict_run, plan_run, run_conflicts, run_once,
+    send_swap,
+};
 pub use send::{Mailer, Security, SendError, SmtpConfig, SmtpMailer};

@@ -94,6 +94,19 @@ fn in_words(d: chrono::Duration) -> String {
     }
 }
 
+/// A length of time in words: "3 days", "5 hours", "45 minutes".
+pub fn duration_words(d: chrono::Duration) -> String {
+    let mins = d.num_minutes().max(0);
+    let plural = |n: i64, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    if mins < 60 {
+        plural(mins, "minute")
+    } else if mins < 48 * 60 {
+        plural((mins as f64 / 60.0).round() as i64, "hour")
+    } else {
+        plural((mins as f64 / 1440.0).round() as i64, "day")
+    }
+}
+
 fn html_doc(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{body}</body></html>\n",
@@ -164,6 +177,99 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                 subject,
                 text,
                 attachment: Some((file, ics::shift_calendar(shift, now))),
+            }
+        }
+        Content::Conflict(c) => {
+            let shift = &c.shift;
+            let subject = format!(
+                "Conflict: you are on call in {} from {} while away",
+                shift.rotation_name,
+                short(shift.start, zone)
+            );
+            let away: Vec<String> = c
+                .absences
+                .iter()
+                .map(|(a, b, what)| {
+                    let what = if what.trim().is_empty() {
+                        "away"
+                    } else {
+                        what.as_str()
+                    };
+                    format!("{what}: {} to {}", local(*a, zone), local(*b, zone))
+                })
+                .collect();
+            let offers: Vec<String> = c
+                .suggestions
+                .iter()
+                .map(|(name, theirs)| {
+                    format!(
+                        "{name}: takes your shift, you take theirs from {} to {}",
+                        local(theirs.start, zone),
+                        local(theirs.end, zone)
+                    )
+                })
+                .collect();
+            let link = |theirs: Option<&ShiftInfo>| {
+                base.map(|b| match theirs {
+                    Some(t) => format!(
+                        "{b}/swaps/new?rotation={}&slot={}&counterpart={}&their_slot={}",
+                        shift.rotation, shift.slot, t.person, t.slot
+                    ),
+                    None => format!(
+                        "{b}/swaps/new?rotation={}&slot={}",
+                        shift.rotation, shift.slot
+                    ),
+                })
+            };
+            let mut text = format!(
+                "Hello {},\n\nYou are on call in {} from {} to {}, and your calendar says you are away:\n{}\n",
+                p.to.name,
+                shift.rotation_name,
+                local(shift.start, zone),
+                local(shift.end, zone),
+                text_list(&away)
+            );
+            let mut html = format!(
+                "<p>Hello {},</p>\n<p>You are on call in <strong>{}</strong> from {} to {}, and your calendar says you are away:</p>\n{}",
+                escape(&p.to.name),
+                escape(&shift.rotation_name),
+                escape(&local(shift.start, zone)),
+                escape(&local(shift.end, zone)),
+                html_list(&away)
+            );
+            if offers.is_empty() {
+                text.push_str("\nNobody in the rotation is free for all of it with a shift you could take back; ask your team or an admin.\n");
+                html.push_str("<p>Nobody in the rotation is free for all of it with a shift you could take back; ask your team or an admin.</p>\n");
+            } else {
+                text.push_str(&format!(
+                    "\nColleagues who are free for all of it, fairest first:\n{}",
+                    text_list(&offers)
+                ));
+                html.push_str(
+                    "<p>Colleagues who are free for all of it, fairest first:</p>\n<ul>\n",
+                );
+                for (o, (_, theirs)) in offers.iter().zip(&c.suggestions) {
+                    match link(Some(theirs)) {
+                        Some(l) => html.push_str(&format!(
+                            "<li>{} <a href=\"{}\">Propose this swap</a></li>\n",
+                            escape(o),
+                            escape(&l)
+                        )),
+                        None => html.push_str(&format!("<li>{}</li>\n", escape(o))),
+                    }
+                }
+                html.push_str("</ul>\n");
+            }
+            if let Some(l) = link(c.suggestions.first().map(|(_, t)| t)) {
+                text.push_str(&format!("\nPropose a swap: {l}\n"));
+            }
+            text.push_str(&format!("\nTimes are in {}.\n", zone.name()));
+            html.push_str(&format!("<p>Times are in {}.</p>\n", escape(zone.name())));
+            Rendered {
+                html: html_doc(&subject, &html),
+                subject,
+                text,
+                attachment: None,
             }
         }
         Content::Change { before, after, .. } => {

@@ -445,6 +445,92 @@ pub enum Content {
     },
     /// A swap event.
     Swap(Box<SwapEvent>),
+    /// "You are on call while you are away": a conflict with the colleagues who could trade.
+    Conflict(Box<ConflictNotice>),
+}
+
+/// A conflict as an email states it: the shift, the absences overlapping it, and who could trade.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConflictNotice {
+    /// The conflicting shift.
+    pub shift: ShiftInfo,
+    /// `(start, end, summary)` of each absence overlapping it.
+    pub absences: Vec<(DateTime<Utc>, DateTime<Utc>, String)>,
+    /// Best first: `(colleague name, their shift to take in return)`.
+    pub suggestions: Vec<(String, ShiftInfo)>,
+}
+
+/// How far ahead conflicts are looked for, and how far ahead a trade-back shift may be.
+pub const CONFLICT_HORIZON_DAYS: i64 = 182;
+
+/// One message per conflict that starts within [`CONFLICT_HORIZON_DAYS`] of `now`, to the absent
+/// person. The ledger key is the shift (`conflict:{person}:{rotation}:{slot}:{start}`), not the
+/// absence: editing the absence or adding another in the same shift is not a new conflict, so it
+/// never sends twice. Shifts already started are not mentioned; a message expires at the start.
+pub fn plan_conflicts(
+    schedule: &Schedule,
+    time_off: &rota_core::timeoff::TimeOff,
+    now: DateTime<Utc>,
+    base_url: Option<&str>,
+) -> Vec<Planned> {
+    let until = now + Duration::days(CONFLICT_HORIZON_DAYS);
+    let Ok(conflicts) = schedule.conflicts(time_off, now, until) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for c in conflicts {
+        let x = &c.shift;
+        if x.start <= now {
+            continue;
+        }
+        let Some(to) = Recipient::of(x.person, x.rotation.timezone) else {
+            continue;
+        };
+        let suggestions = schedule
+            .suggestions(time_off, x, now, until)
+            .unwrap_or_default()
+            .iter()
+            .take(3)
+            .map(|s| {
+                (
+                    s.person().name.clone(),
+                    ShiftInfo::new(schedule, &s.give_back),
+                )
+            })
+            .collect();
+        let key = format!(
+            "conflict:{}:{}:{}:{}",
+            x.person.id,
+            x.rotation.id,
+            x.slot,
+            x.start.timestamp()
+        );
+        let why = format!(
+            "{} is on call in {} from {} and away for {} of it",
+            x.person.id,
+            x.rotation.id,
+            rota_core::view::utc(x.start),
+            crate::message::duration_words(c.away)
+        );
+        out.push(Planned {
+            key,
+            kind: "conflict".into(),
+            to,
+            expires: Some(x.start),
+            why,
+            content: Content::Conflict(Box::new(ConflictNotice {
+                shift: ShiftInfo::new(schedule, x),
+                absences: c
+                    .absences
+                    .iter()
+                    .map(|a| (a.start, a.end, a.summary.clone()))
+                    .collect(),
+                suggestions,
+            })),
+            base_url: base_url.map(str::to_string),
+        });
+    }
+    out
 }
 
 /// A message that is due, with its ledger key.

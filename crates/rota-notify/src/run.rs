@@ -331,6 +331,42 @@ pub fn send_swap(
     )
 }
 
+/// Plans the conflict emails due at `now` (one per new conflict; see
+/// [`plan::plan_conflicts`]): reads the ledger, writes nothing.
+pub fn plan_conflict_run(
+    schedule: &Schedule,
+    time_off: &rota_core::timeoff::TimeOff,
+    store: &Store,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<Run, Error> {
+    let planned = plan::plan_conflicts(schedule, time_off, now, settings.plan.base_url.as_deref());
+    let keys: Vec<&str> = planned.iter().map(|p| p.key.as_str()).collect();
+    let ledger: HashMap<String, _> = store
+        .ledger_entries(&keys)?
+        .into_iter()
+        .map(|e| (e.key.clone(), e))
+        .collect();
+    Ok(Run {
+        decisions: plan::select(planned, Vec::new(), &ledger, now),
+        snapshots: Vec::new(),
+    })
+}
+
+/// Sends one email per new conflict (a shift whose person is away for some of it), exactly once
+/// per conflict through the ledger. `time_off` holds everyone's absences around `clock()`.
+pub fn run_conflicts(
+    schedule: &Schedule,
+    time_off: &rota_core::timeoff::TimeOff,
+    store: &Store,
+    mailer: &dyn Mailer,
+    settings: &Settings,
+    clock: &dyn Fn() -> DateTime<Utc>,
+) -> Result<Report, Error> {
+    let run = plan_conflict_run(schedule, time_off, store, settings, clock())?;
+    execute(run, store, mailer, settings, clock)
+}
+
 /// `--dry-run`: one line per due message: what, to whom, and why.
 pub fn describe(run: &Run, now: DateTime<Utc>) -> Vec<String> {
     run.decisions

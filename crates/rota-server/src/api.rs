@@ -476,8 +476,28 @@ fn ids<'a>(it: impl Iterator<Item = &'a str>) -> String {
 /// `GET /healthz`
 pub(crate) async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let snap = state.snapshot();
+    let cals = state.calendars();
+    // A failing calendar source degrades the service (conflicts may be missed) but never stops it.
+    let calendars: Vec<serde_json::Value> = cals
+        .statuses
+        .iter()
+        .map(|(s, people)| {
+            serde_json::json!({
+                "source": s.location,
+                "people": people,
+                "ok": s.ok,
+                "events": s.events,
+                "last_success": s.last_success.map(utc),
+                "last_attempt": s.last_attempt.map(utc),
+                "last_error": s.last_error,
+                "warnings": s.warnings,
+            })
+        })
+        .collect();
+    let degraded = snap.reload_error.is_some() || !cals.healthy();
     let body = serde_json::json!({
-        "status": if snap.reload_error.is_some() { "degraded" } else { "ok" },
+        "status": if degraded { "degraded" } else { "ok" },
+        "calendars": calendars,
         "schedule": {
             "loaded_at": utc(snap.loaded_at),
             "rotations": snap.schedule.rotations().len(),

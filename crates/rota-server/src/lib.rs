@@ -11,7 +11,7 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /`, `/signin`, `/me`, `/swaps/new`, `/swaps/{id}` | HTML pages and their forms (see [`pages`]) |
-//! | `GET /healthz` | liveness and the last reload's problems |
+//! | `GET /healthz` | liveness, the last reload's problems, and each calendar source's state |
 //! | `GET /api/v1/whoishero[?at=]` | the hero's shift (DESIGN.md's JSON shape) or `null` |
 //! | `GET /api/v1/oncall[?at=]` | every rotation's shift |
 //! | `GET /api/v1/rotations` | the rotations |
@@ -20,6 +20,8 @@
 //! | `GET/POST /api/v1/overrides`, `DELETE /api/v1/overrides/{id}` | overrides (writes need a token) |
 //! | `GET/POST /api/v1/swaps`, `GET /api/v1/swaps/{id}`, `POST .../{id}/accept\|decline\|cancel` | swap requests (see [`swaps`]) |
 //! | `GET /api/v1/audit[?limit=&before=]` | the audit log (admins) |
+//! | `GET /api/v1/conflicts?from=&to=` | shifts whose person is away, with who could trade (see [`timeoff`]) |
+//! | `GET /api/v1/report?from=&to=` | the fairness report; `GET /report` is the page with a chart |
 //! | `GET /calendars/rotations/{id}.ics` | a rotation's feed |
 //! | `GET /calendars/people/{id}.ics?token=` | a person's feed (secret token) |
 //!
@@ -28,11 +30,13 @@
 //! API tokens travel in a header and feed tokens in the query string.
 
 pub mod api;
+pub mod calendars;
 pub mod error;
 pub mod ics;
 pub mod pages;
 pub mod state;
 pub mod swaps;
+pub mod timeoff;
 
 use std::future::Future;
 use std::time::Instant;
@@ -75,13 +79,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/overrides", web::get().to(api::list_overrides))
             .route("/overrides", web::post().to(api::create_override))
             .route("/overrides/{id}", web::delete().to(api::delete_override))
-            .configure(swaps::configure),
+            .configure(swaps::configure)
+            .configure(timeoff::configure_api),
     )
     .route(
         "/calendars/rotations/{file}",
         web::get().to(ics::rotation_feed),
     )
     .route("/calendars/people/{file}", web::get().to(ics::person_feed))
+    .route("/report", web::get().to(timeoff::report_page))
     .configure(pages::configure)
     .default_service(web::to(not_found));
 }

@@ -231,10 +231,16 @@ pub(crate) async fn schedule(
     _q: web::Query<crate::ics::NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snap = state.snapshot();
-    Ok(page(
-        "On-call schedule",
-        &schedule_body(&snap.schedule, state.now()),
-    ))
+    let now = state.now();
+    let mut body = schedule_body(&snap.schedule, now);
+    body.push_str(&crate::timeoff::conflicts_section(
+        &state,
+        &snap.schedule,
+        now,
+        now + Duration::weeks(SCHEDULE_WEEKS),
+    ));
+    body.push_str("<p class=\"muted\"><a href=\"/report\">Fairness report</a></p>");
+    Ok(page("On-call schedule", &body))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -568,6 +574,10 @@ async fn me(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
 struct NewSwapQuery {
     rotation: String,
     slot: u64,
+    /// Pre-selects a colleague (the conflict suggestions link here with one).
+    counterpart: Option<String>,
+    /// Pre-selects their shift for a trade.
+    their_slot: Option<u64>,
 }
 
 /// `GET /swaps/new?rotation=&slot=`: propose a trade or a cover of your shift.
@@ -597,8 +607,13 @@ async fn new_swap_page(
     let mut people = String::new();
     for m in rot.members.iter().filter(|m| **m != sess.person) {
         let name = s.person(m).map_or(m.as_str(), |p| p.name.as_str());
+        let selected = if q.counterpart.as_deref() == Some(m.as_str()) {
+            " selected"
+        } else {
+            ""
+        };
         people.push_str(&format!(
-            "<option value=\"{}\">{}</option>",
+            "<option value=\"{}\"{selected}>{}</option>",
             esc(m),
             esc(name)
         ));
@@ -609,15 +624,21 @@ async fn new_swap_page(
         if x.start <= now || x.person.id == sess.person || x.slot == q.slot {
             continue;
         }
+        let selected = if q.their_slot == Some(x.slot) {
+            " selected"
+        } else {
+            ""
+        };
         theirs.push_str(&format!(
-            "<option value=\"{}\">{} – {}</option>",
+            "<option value=\"{}\"{selected}>{} – {}</option>",
             x.slot,
             esc(&local(x.start, rot)),
             esc(&x.person.name)
         ));
     }
+    let hint = crate::timeoff::suggestion_hint(&state, s, &rot.id, q.slot, &sess.person, now);
     let b = format!(
-        "<h1>Swap a shift</h1><p>Your {rot_name} shift: <strong>{from}</strong> to {to} <span class=\"muted\">({zone})</span></p>\
+        "<h1>Swap a shift</h1><p>Your {rot_name} shift: <strong>{from}</strong> to {to} <span class=\"muted\">({zone})</span></p>{hint}\
          <form method=\"post\" action=\"/swaps/new\">{csrf}\
          <input type=\"hidden\" name=\"rotation\" value=\"{rot_id}\"><input type=\"hidden\" name=\"my_slot\" value=\"{slot}\">\
          <p><label><input type=\"radio\" name=\"kind\" value=\"trade\" checked> Trade: they take mine, I take theirs</label><br>\

@@ -68,6 +68,8 @@ struct Inner {
     write: Mutex<()>,
     /// Told about swap request changes (email), if anyone listens.
     swap_hook: OnceLock<SwapHook>,
+    /// The absence and holiday calendars as last read (see [`crate::calendars`]).
+    calendars: RwLock<Arc<rota_calendar::Snapshot>>,
 }
 
 /// The shared state handle.
@@ -101,6 +103,7 @@ impl AppState {
             snapshot: RwLock::new(empty),
             write: Mutex::new(()),
             swap_hook: OnceLock::new(),
+            calendars: RwLock::new(Arc::new(rota_calendar::Snapshot::default())),
         }));
         state.rebuild(None).map_err(|e| e.to_string())?;
         Ok(state)
@@ -113,6 +116,20 @@ impl AppState {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// The absence and holiday calendars as last read.
+    pub fn calendars(&self) -> Arc<rota_calendar::Snapshot> {
+        self.0
+            .calendars
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Publishes newly read calendars.
+    pub fn set_calendars(&self, c: rota_calendar::Snapshot) {
+        *self.0.calendars.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(c);
     }
 
     /// Sets the hook told about swap request changes; only the first call takes effect.

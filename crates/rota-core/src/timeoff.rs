@@ -1,0 +1,618 @@
+//! Time off and fairness: people's absences set against the resolved schedule.
+//!
+//! This module owns three questions, all answered from plain data (no calendars are read here:
+//! whoever reads them, `rota-calendar`, fills a [`TimeOff`] and a [`Holidays`]):
+//!
+//! - **Conflicts** ([`Schedule::conflicts`]): a conflict is a resolved shift whose person is absent
+//!   for any part of it. Every resolved shift counts, whatever its source: when the Support Hero is
+//!   away, their hero shift and the secondary shift the link gives them are two conflicts.
+//! - **Suggestions** ([`Schedule::suggestions`]): who could take a conflicting shift. A colleague
+//!   qualifies when they are a member of the same rotation, free for the *whole* shift, and hold a
+//!   shift of their own in that rotation that the absent person is free for the whole of, so the
+//!   two can trade. Both shifts must be *tradeable* the way the swap service checks it: not started
+//!   at `now`, the whole slot resolved to that one person, and no override in it. For each colleague
+//!   the return shift closest in time to the conflict is offered (earlier first on a tie).
+//!   Ranking, best first:
+//!   1. colleagues for whom taking the shift would *not* make back-to-back turns (their own shift
+//!      right before or right after it in the same rotation) come first;
+//!   2. then the lighter load after the trade: on-call seconds across all rotations within
+//!      [`FAIRNESS_WINDOW_DAYS`] days either side of the conflict, plus the shift taken, minus
+//!      the shift given back;
+//!   3. then the return shift closest to the conflict (the debt is settled soonest);
+//!   4. then the person id, so the order is total and stable.
+//! - **Fairness** ([`Schedule::report`]): for a window `[from, to)`, per person and rotation, the
+//!   shifts (distinct slots), on-call seconds, the seconds on a weekend (Saturday or Sunday) and on a
+//!   public holiday, and the overrides given (an override moved a shift of theirs to someone else)
+//!   and taken (they are on call through an override; a swap is one given and one taken on each
+//!   side). Only the part of a shift inside the window counts.
+//!
+//! # Whose clock
+//!
+//! Weekends and holidays are civil days, so they are read on the *person's* wall clock (their
+//! `timezone`), or on the rotation's when they have none: a Saturday 00:00 to 24:00 in Kolkata
+//! is not a Saturday in Chicago. Local midnights go through [`crate::tz`], so a day on which the
+//! clocks change is 23 or 25 hours long, and a day skipped entirely (Pacific/Apia, 2011-12-30) has
+//! no hours. A holiday is a civil date; the holiday calendar's all-day events are taken as dates,
+//! not instants, for the same reason.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use chrono_tz::Tz;
+
+use crate::error::Error;
+use crate::model::{Shift, Source};
+use crate::schedule::Schedule;
+use crate::tz;
+
+/// How far either side of a conflict the load used to rank suggestions is counted, in days.
+pub const FAIRNESS_WINDOW_DAYS: i64 = 91;
+
+/// One stretch of time a person is away, in UTC, with what their calendar calls it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Absence {
+    /// First instant away.
+    pub start: DateTime<Utc>,
+    /// First instant back; after `start`.
+    pub end: DateTime<Utc>,
+    /// The calendar event's summary ("Ski trip"), possibly empty.
+    pub summary: String,
+}
+
+/// Everyone's absences, by person id. Absences may overlap; empty ones are ignored.
+#[derive(Clone, Debug, Default)]
+pub struct TimeOff {
+    by_person: HashMap<String, Vec<Absence>>,
+}
+
+impl TimeOff {
+    /// No absences.
+    pub fn new() -> TimeOff {
+        TimeOff::default()
+    }
+
+    /// Records that `person` is away for `absence` (ignored unless `start < end`).
+    pub fn add(&mut self, person: &str, absence: Absence) {
+        if absence.start >= absence.end {
+            return;
+        }
+        let list = self.by_person.entry(person.to_string()).or_default();
+        let at = list.partition_point(|a| (a.start, a.end) <= (absence.start, absence.end));
+        list.insert(at, absence);
+    }
+
+    /// `person`'s absences, ordered by start.
+    pub fn of(&self, person: &str) -> &[Absence] {
+        self.by_person.get(person).map_or(&[], Vec::as_slice)
+    }
+
+    /// Number of absences recorded, over everyone.
+    pub fn len(&self) -> usize {
+        self.by_person.values().map(Vec::len).sum()
+    }
+
+    /// Whether no absence is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `person`'s absences that overlap `[start, end)`, ordered by start.
+    pub fn overlapping(
+        &self,
+        person: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> impl Iterator<Item = &Absence> {
+        let list = self.of(person);
+        // Sorted by start: nothing from the first absence starting at or after `end` on overlaps.
+        let stop = list.partition_point(|a| a.start < end);
+        list[..stop].iter().filter(move |a| a.end > start)
+    }
+
+    /// Whether `person` is free for the whole of `[start, end)`.
+    pub fn is_free(&self, person: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+        self.overlapping(person, start, end).next().is_none()
+    }
+}
+
+/// Public holidays: civil dates with their names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Holidays {
+    dates: BTreeMap<NaiveDate, String>,
+}
+
+impl Holidays {
+    /// No holidays.
+    pub fn new() -> Holidays {
+        Holidays::default()
+    }
+
+    /// Adds a holiday (the first name given for a date is kept).
+    pub fn add(&mut self, date: NaiveDate, name: &str) {
+        self.dates.entry(date).or_insert_with(|| name.to_string());
+    }
+
+    /// The holiday's name on `date`, if it is one.
+    pub fn get(&self, date: NaiveDate) -> Option<&str> {
+        self.dates.get(&date).map(String::as_str)
+    }
+
+    /// Number of holiday dates.
+    pub fn len(&self) -> usize {
+        self.dates.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.dates.is_empty()
+    }
+}
+
+/// A shift whose person is away for some of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conflict<'s> {
+    /// The resolved shift.
+    pub shift: Shift<'s>,
+    /// The absences that overlap it, ordered by start.
+    pub absences: Vec<Absence>,
+    /// How much of the shift the person is away for (overlapping absences counted once).
+    pub away: Duration,
+}
+
+/// A colleague who could take a conflicting shift, and the shift of theirs to take in return.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Suggestion<'s> {
+    /// The colleague's shift the absent person would take: a whole slot, theirs alone.
+    pub give_back: Shift<'s>,
+    /// Whether taking the conflicting shift gives the colleague two turns in a row.
+    pub back_to_back: bool,
+    /// The colleague's on-call time within [`FAIRNESS_WINDOW_DAYS`] of the conflict, now.
+    pub load_before: Duration,
+    /// The same after the trade: plus the conflicting shift, minus `give_back`.
+    pub load_after: Duration,
+}
+
+impl Suggestion<'_> {
+    /// The colleague.
+    pub fn person(&self) -> &crate::model::Person {
+        self.give_back.person
+    }
+}
+
+/// One person's load in one rotation over a report's window. Times are in seconds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Load {
+    /// The person's id.
+    pub person: String,
+    /// The rotation's id.
+    pub rotation: String,
+    /// Distinct slots in which they were on call for some time inside the window.
+    pub shifts: u32,
+    /// On-call seconds inside the window.
+    pub secs: i64,
+    /// Of those, seconds on a Saturday or Sunday on their wall clock.
+    pub weekend_secs: i64,
+    /// Of those, seconds on a public holiday on their wall clock.
+    pub holiday_secs: i64,
+    /// Overrides that moved their turn to someone else.
+    pub overrides_given: u32,
+    /// Seconds of their turns moved to someone else by overrides.
+    pub given_secs: i64,
+    /// Overrides that put them on call.
+    pub overrides_taken: u32,
+    /// Seconds on call through overrides.
+    pub taken_secs: i64,
+}
+
+/// Who carries the most and the least on-call time, and the difference.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Spread {
+    /// The rotation's id, or `None` for everyone over all rotations.
+    pub rotation: Option<String>,
+    /// The most loaded person and their seconds.
+    pub most: (String, i64),
+    /// The least loaded person and their seconds (members with no time count, with 0).
+    pub least: (String, i64),
+}
+
+impl Spread {
+    /// Most minus least, in seconds.
+    pub fn secs(&self) -> i64 {
+        self.most.1 - self.least.1
+    }
+}
+
+/// The fairness report for a window; see the module documentation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// Start of the window.
+    pub from: DateTime<Utc>,
+    /// End of the window (exclusive).
+    pub to: DateTime<Utc>,
+    /// One row per rotation member (and per anyone else on call in it), by rotation id then
+    /// person id. Members with no time in the window have a row of zeros.
+    pub loads: Vec<Load>,
+    /// Per person over all rotations (the `rotation` field is empty), by person id.
+    pub totals: Vec<Load>,
+    /// Per rotation, by rotation id.
+    pub spreads: Vec<Spread>,
+    /// Over everyone who is a member of a rotation, by total seconds.
+    pub overall: Option<Spread>,
+}
+
+fn overlap(a: (DateTime<Utc>, DateTime<Utc>), b: (DateTime<Utc>, DateTime<Utc>)) -> Duration {
+    let s = a.0.max(b.0);
+    let e = a.1.min(b.1);
+    if e > s { e - s } else { Duration::zero() }
+}
+
+/// Total length of the union of `spans` clipped to `within`.
+fn union_within(
+    spans: impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)>,
+    within: (DateTime<Utc>, DateTime<Utc>),
+) -> Duration {
+    let mut v: Vec<_> = spans
+        .map(|(s, e)| (s.max(within.0), e.min(within.1)))
+        .filter(|(s, e)| s < e)
+        .collect();
+    v.sort();
+    let mut total = Duration::zero();
+    let mut cur: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+    for (s, e) in v {
+        match cur {
+            Some((cs, ce)) if s <= ce => cur = Some((cs, ce.max(e))),
+            Some((cs, ce)) => {
+                total += ce - cs;
+                cur = Some((s, e));
+            }
+            None => cur = Some((s, e)),
+        }
+    }
+    if let Some((cs, ce)) = cur {
+        total += ce - cs;
+    }
+    total
+}
+
+/// Seconds of `[start, end)` that fall on weekend days and on holidays, on `zone`'s wall clock.
+fn weekend_and_holiday(
+    zone: Tz,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    holidays: &Holidays,
+) -> (i64, i64) {
+    let (mut weekend, mut holiday) = (0, 0);
+    let mut day = start.with_timezone(&zone).date_naive();
+    // A guard against runaway loops on absurd ranges: a report window is at most a few years.
+    for _ in 0..100_000 {
+        let Some(next) = day.succ_opt() else { break };
+        let (Some(a), Some(b)) = (midnight(zone, day), midnight(zone, next)) else {
+            break;
+        };
+        if a >= end {
+            break;
+        }
+        let secs = overlap((a, b), (start, end)).num_seconds();
+        if matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            weekend += secs;
+        }
+        if holidays.get(day).is_some() {
+            holiday += secs;
+        }
+        day = next;
+    }
+    (weekend, holiday)
+}
+
+fn midnight(zone: Tz, day: NaiveDate) -> Option<DateTime<Utc>> {
+    tz::resolve(zone, day.and_hms_opt(0, 0, 0)?).map(|r| r.instant)
+}
+
+/// Whether `x` is a whole slot held by one person with no override (what the swap service accepts).
+fn tradeable(s: &Schedule, x: &Shift<'_>, now: DateTime<Utc>) -> bool {
+    if x.start <= now || matches!(x.source, Source::Override(_)) {
+        return false;
+    }
+    let Ok(Some(base)) = s.base_shift(&x.rotation.id, x.slot) else {
+        return false;
+    };
+    if (base.start, base.end) != (x.start, x.end) {
+        return false;
+    }
+    match s.shifts(&x.rotation.id, base.start, base.end) {
+        Ok(v) => v
+            .iter()
+            .all(|y| y.person.id == x.person.id && !matches!(y.source, Source::Override(_))),
+        Err(_) => false,
+    }
+}
+
+impl Schedule {
+    /// The resolved shifts overlapping `[from, to)` whose person is away for some of the shift,
+    /// ordered by start, then rotation id. See the module documentation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let people = include_str!("../../../schedules/people.toml");
+    /// # let rotations = include_str!("../../../schedules/rotations.toml");
+    /// use rota_core::{Schedule, timeoff::{Absence, TimeOff}};
+    /// let s = Schedule::load(&[("people.toml", people), ("rotations.toml", rotations)]).unwrap();
+    /// let mut off = TimeOff::new();
+    /// // Carol (New York) is away on Wednesday 2 December 2026, all day in her zone. It is her
+    /// // Support Hero week, so she is also her team's secondary through the link: two conflicts.
+    /// off.add("carol", Absence {
+    ///     start: "2026-12-02T05:00:00Z".parse().unwrap(),
+    ///     end: "2026-12-03T05:00:00Z".parse().unwrap(),
+    ///     summary: "Dentist".into(),
+    /// });
+    /// let from = "2026-11-01T00:00:00Z".parse().unwrap();
+    /// let to = "2026-12-01T00:00:00Z".parse().unwrap();
+    /// let c = s.conflicts(&off, from, to).unwrap();
+    /// let got: Vec<String> = c.iter().map(|c| format!("{} {} {}h", c.shift.rotation.id, c.shift.slot, c.away.num_hours())).collect();
+    /// assert_eq!(got, ["core-experience-secondary 4 24h", "support-hero 4 24h"]);
+    /// ```
+    pub fn conflicts(
+        &self,
+        time_off: &TimeOff,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Conflict<'_>>, Error> {
+        let mut out = Vec::new();
+        if time_off.is_empty() {
+            self.all_shifts(from, to)?;
+            return Ok(out);
+        }
+        for x in self.all_shifts(from, to)? {
+            let absences: Vec<Absence> = time_off
+                .overlapping(&x.person.id, x.start, x.end)
+                .cloned()
+                .collect();
+            if absences.is_empty() {
+                continue;
+            }
+            let away = union_within(absences.iter().map(|a| (a.start, a.end)), (x.start, x.end));
+            out.push(Conflict {
+                shift: x,
+                absences,
+                away,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Colleagues who could trade for `shift` (normally a [`Conflict`]'s), best first, with their
+    /// own shifts starting before `until` considered for the trade back. `now` is when the trade
+    /// would be proposed: shifts that have started cannot be traded. Empty when `shift` itself
+    /// cannot be traded (it started, is partly someone else's, or is an override). See the module
+    /// documentation for who qualifies and the ranking.
+    pub fn suggestions<'s>(
+        &'s self,
+        time_off: &TimeOff,
+        shift: &Shift<'s>,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<Suggestion<'s>>, Error> {
+        let rot = shift.rotation;
+        let me = shift.person.id.as_str();
+        let mine = (shift.start, shift.end);
+        let len = shift.end - shift.start;
+        if !tradeable(self, shift, now) || until <= now {
+            return Ok(Vec::new());
+        }
+        let window = Duration::days(FAIRNESS_WINDOW_DAYS);
+        let (wf, wt) = (shift.start - window, shift.start + window);
+        let theirs = self.shifts(&rot.id, now, until)?;
+        let prev = shift.slot.checked_sub(1);
+        let next = shift.slot + 1;
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for m in &rot.members {
+            if m == me || !seen.insert(m.as_str()) || !time_off.is_free(m, mine.0, mine.1) {
+                continue;
+            }
+            let best = theirs
+                .iter()
+                .filter(|x| {
+                    x.person.id == *m
+                        && x.slot != shift.slot
+                        && time_off.is_free(me, x.start, x.end)
+                        && tradeable(self, x, now)
+                })
+                .min_by_key(|x| ((x.start - shift.start).abs(), x.start));
+            let Some(give_back) = best else { continue };
+            let load_before = self
+                .shifts_for_person(m, wf, wt)?
+                .iter()
+                .map(|x| overlap((x.start, x.end), (wf, wt)))
+                .sum::<Duration>();
+            let load_after = load_before + len - (give_back.end - give_back.start);
+            let adjacent = |slot: u64| {
+                self.base_shift(&rot.id, slot)
+                    .ok()
+                    .flatten()
+                    .and_then(|b| self.shifts(&rot.id, b.start, b.end).ok())
+                    .is_some_and(|v| v.iter().any(|y| y.person.id == *m))
+            };
+            let back_to_back = prev.is_some_and(|p| p != give_back.slot && adjacent(p))
+                || (next != give_back.slot && adjacent(next));
+            out.push(Suggestion {
+                give_back: *give_back,
+                back_to_back,
+                load_before,
+                load_after,
+            });
+        }
+        out.sort_by(|a, b| {
+            let key = |s: &Suggestion<'_>| {
+                (
+                    s.back_to_back,
+                    s.load_after,
+                    (s.give_back.start - shift.start).abs(),
+                    s.give_back.start,
+                )
+            };
+            key(a)
+                .cmp(&key(b))
+                .then_with(|| a.person().id.cmp(&b.person().id))
+        });
+        Ok(out)
+    }
+
+    /// The fairness report for `[from, to)`, with public holidays from `holidays`. See the module
+    /// documentation for what each figure counts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let people = include_str!("../../../schedules/people.toml");
+    /// # let rotations = include_str!("../../../schedules/rotations.toml");
+    /// use rota_core::{Schedule, timeoff::Holidays};
+    /// let s = Schedule::load(&[("people.toml", people), ("rotations.toml", rotations)]).unwrap();
+    /// let from = "2026-11-02T09:00:00Z".parse().unwrap();
+    /// let to = "2026-11-09T09:00:00Z".parse().unwrap();
+    /// let r = s.report(from, to, &Holidays::new()).unwrap();
+    /// let hero = r.loads.iter().find(|l| l.rotation == "support-hero" && l.secs > 0).unwrap();
+    /// // One hero week, Monday 09:00 to Monday 09:00 London time: 168 hours, 48 on the weekend.
+    /// assert_eq!((hero.person.as_str(), hero.shifts, hero.secs / 3600, hero.weekend_secs / 3600), ("alice", 1, 168, 48));
+    /// ```
+    pub fn report(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        holidays: &Holidays,
+    ) -> Result<Report, Error> {
+        let shifts = self.all_shifts(from, to)?;
+        let base = if self.overrides.is_empty() {
+            None
+        } else {
+            Some(self.without_overrides())
+        };
+        let mut loads: BTreeMap<(String, String), Load> = BTreeMap::new();
+        let mut slots: HashSet<(String, String, u64)> = HashSet::new();
+        let mut given: HashSet<(String, String)> = HashSet::new();
+        let mut taken: HashSet<(String, String)> = HashSet::new();
+        for rot in &self.rotations {
+            for m in &rot.members {
+                let key = (rot.id.clone(), m.clone());
+                loads.entry(key.clone()).or_insert_with(|| Load {
+                    person: m.clone(),
+                    rotation: rot.id.clone(),
+                    ..Load::default()
+                });
+            }
+        }
+        for x in &shifts {
+            let (a, b) = (x.start.max(from), x.end.min(to));
+            if a >= b {
+                continue;
+            }
+            let secs = (b - a).num_seconds();
+            let zone = x.person.timezone.unwrap_or(x.rotation.timezone);
+            let (we, hol) = weekend_and_holiday(zone, a, b, holidays);
+            let key = (x.rotation.id.clone(), x.person.id.clone());
+            let l = loads.entry(key).or_insert_with(|| Load {
+                person: x.person.id.clone(),
+                rotation: x.rotation.id.clone(),
+                ..Load::default()
+            });
+            if slots.insert((x.rotation.id.clone(), x.person.id.clone(), x.slot)) {
+                l.shifts += 1;
+            }
+            l.secs += secs;
+            l.weekend_secs += we;
+            l.holiday_secs += hol;
+            if let Source::Override(o) = x.source {
+                l.taken_secs += secs;
+                if taken.insert((o.id.clone(), x.person.id.clone())) {
+                    l.overrides_taken += 1;
+                }
+                let whose = base
+                    .as_ref()
+                    .and_then(|b| b.on_call(&x.rotation.id, a).ok().flatten())
+                    .map(|y| y.person.id.clone());
+                if let Some(p) = whose.filter(|p| *p != x.person.id) {
+                    let g = loads
+                        .entry((x.rotation.id.clone(), p.clone()))
+                        .or_insert_with(|| Load {
+                            person: p.clone(),
+                            rotation: x.rotation.id.clone(),
+                            ..Load::default()
+                        });
+                    g.given_secs += secs;
+                    if given.insert((o.id.clone(), p)) {
+                        g.overrides_given += 1;
+                    }
+                }
+            }
+        }
+        let loads: Vec<Load> = loads.into_values().collect();
+        let mut totals: BTreeMap<String, Load> = BTreeMap::new();
+        for l in &loads {
+            let t = totals.entry(l.person.clone()).or_insert_with(|| Load {
+                person: l.person.clone(),
+                ..Load::default()
+            });
+            t.shifts += l.shifts;
+            t.secs += l.secs;
+            t.weekend_secs += l.weekend_secs;
+            t.holiday_secs += l.holiday_secs;
+            t.overrides_given += l.overrides_given;
+            t.given_secs += l.given_secs;
+            t.overrides_taken += l.overrides_taken;
+            t.taken_secs += l.taken_secs;
+        }
+        let spread = |rotation: Option<String>, it: &mut dyn Iterator<Item = (&str, i64)>| {
+            let mut most: Option<(String, i64)> = None;
+            let mut least: Option<(String, i64)> = None;
+            for (p, secs) in it {
+                if most.as_ref().is_none_or(|m| secs > m.1) {
+                    most = Some((p.to_string(), secs));
+                }
+                if least.as_ref().is_none_or(|m| secs < m.1) {
+                    least = Some((p.to_string(), secs));
+                }
+            }
+            Some(Spread {
+                rotation,
+                most: most?,
+                least: least?,
+            })
+        };
+        let spreads = self
+            .rotations
+            .iter()
+            .filter_map(|r| {
+                spread(
+                    Some(r.id.clone()),
+                    &mut loads
+                        .iter()
+                        .filter(|l| l.rotation == r.id && r.members.contains(&l.person))
+                        .map(|l| (l.person.as_str(), l.secs)),
+                )
+            })
+            .collect::<Vec<_>>();
+        let mut spreads = spreads;
+        spreads.sort_by(|a, b| a.rotation.cmp(&b.rotation));
+        let members: HashSet<&str> = self
+            .rotations
+            .iter()
+            .flat_map(|r| r.members.iter().map(String::as_str))
+            .collect();
+        let overall = spread(
+            None,
+            &mut totals
+                .values()
+                .filter(|t| members.contains(t.person.as_str()))
+                .map(|t| (t.person.as_str(), t.secs)),
+        );
+        Ok(Report {
+            from,
+            to,
+            loads,
+            totals: totals.into_values().collect(),
+            spreads,
+            overall,
+        })
+    }
+}

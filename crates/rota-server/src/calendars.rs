@@ -1,0 +1,96 @@
+//! Keeps the absence and holiday calendars fresh: a background thread that reads every source the
+//! schedule names, publishes the result in [`AppState::calendars`], and does it again every
+//! refresh interval, and at once after a reload that names new sources.
+//!
+//! A source that fails keeps its last good copy (see `rota_calendar::source`); `/healthz` shows it
+//! as failing with the error and the time of the last success, and the status is "degraded".
+//! Fetching is blocking I/O with timeouts, so it runs on a thread of its own and never holds up a
+//! request: readers see the previous snapshot until the new one is published.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use rota_calendar::{Calendars, Fetcher};
+
+use crate::state::AppState;
+
+/// The default refresh interval: 15 minutes, about what calendar clients use for subscriptions.
+pub const DEFAULT_REFRESH: Duration = Duration::from_secs(15 * 60);
+
+/// Stops the refresher when dropped or when [`Refresher::stop`] is called.
+#[derive(Debug)]
+pub struct Refresher {
+    stop: Arc<AtomicBool>,
+}
+
+impl Refresher {
+    /// Asks the thread to stop at its next tick.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Refresher {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Reads every source once, now, on this thread, and publishes the result. For `rota serve`'s
+/// start (so the first requests see the calendars) and for one-shot commands.
+pub fn refresh_once(state: &AppState, base: &std::path::Path, fetcher: &Fetcher) -> Calendars {
+    let snap = state.snapshot();
+    let mut cals = Calendars::new(&snap.schedule, base);
+    cals.refresh(fetcher, state.now());
+    publish(state, &cals);
+    cals
+}
+
+fn publish(state: &AppState, cals: &Calendars) {
+    let snap = cals.snapshot();
+    for (s, people) in &snap.statuses {
+        if !s.ok {
+            tracing::warn!(source = %s.location, people = ?people, error = s.last_error.as_deref().unwrap_or(""), "calendar source failing; keeping its last good copy");
+        }
+    }
+    state.set_calendars(snap);
+}
+
+/// Starts the refresher thread with `cals` (already read once) and refreshes every `every`.
+pub fn spawn(
+    state: AppState,
+    mut cals: Calendars,
+    fetcher: Fetcher,
+    every: Duration,
+) -> std::io::Result<Refresher> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let mut loaded_at = state.snapshot().loaded_at;
+    std::thread::Builder::new()
+        .name("rota-calendars".into())
+        .spawn(move || {
+            let mut last = Instant::now();
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(200).min(every));
+                let snap = state.snapshot();
+                let mut changed = false;
+                if snap.loaded_at != loaded_at {
+                    loaded_at = snap.loaded_at;
+                    if cals.retarget(&snap.schedule) {
+                        cals.refresh_new(&fetcher, state.now());
+                    }
+                    changed = true;
+                }
+                if last.elapsed() >= every {
+                    cals.refresh(&fetcher, state.now());
+                    last = Instant::now();
+                    changed = true;
+                }
+                if changed {
+                    publish(&state, &cals);
+                }
+            }
+        })?;
+    Ok(Refresher { stop })
+}

@@ -1,0 +1,256 @@
+//! `rota check --conflicts` and `rota report`: time off and fairness on the command line.
+//!
+//! Both read the absence and holiday calendars the schedule names once (files from the schedules
+//! directory, URLs fetched), use the state file's run-time overrides when it exists (so accepted
+//! swaps count), and print the same figures as `/api/v1/conflicts` and `/api/v1/report`. Unlike
+//! the service, the command line shows absence summaries: whoever runs it can read the calendars.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
+use rota_calendar::{Calendars, Fetcher};
+use rota_core::Schedule;
+use rota_core::view::{ConflictView, ReportView, hours, utc};
+
+use crate::output::local;
+use crate::schedules;
+
+/// The trade-back horizon: the swap form's.
+const SUGGEST_WEEKS: i64 = rota_server::pages::SWAP_FORM_WEEKS;
+
+/// Files plus run-time overrides (if the state file exists; a read-only command never creates it).
+pub fn schedule_with_state(
+    dir: &Path,
+    state: &Path,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Arc<Schedule>> {
+    if !state.exists() {
+        return Ok(Arc::new(schedules::load(dir)?));
+    }
+    let store = rota_store::Store::open(state)
+        .with_context(|| format!("opening the state file {}", state.display()))?;
+    let d = dir.to_path_buf();
+    let loader: rota_server::Loader =
+        Arc::new(move || schedules::load(&d).map_err(|e| format!("{e:#}")));
+    let st = rota_server::AppState::new(store, Arc::new(rota_server::FixedClock(now)), loader)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(st.snapshot().schedule.clone())
+}
+
+/// Reads every calendar source once; prints the failing ones to stderr. Returns the snapshot and
+/// whether every source was read.
+pub fn read_calendars(
+    schedule: &Schedule,
+    dir: &Path,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(rota_calendar::Snapshot, bool)> {
+    let mut cals = Calendars::new(schedule, dir);
+    let fetcher = Fetcher::new();
+    cals.refresh(&fetcher, now);
+    let snap = cals.snapshot();
+    let mut ok = true;
+    for (s, people) in &snap.statuses {
+        for w in &s.warnings {
+            eprintln!("warning: calendar {}: {w}", s.location);
+        }
+        if !s.ok {
+            ok = false;
+            let who = if people.is_empty() {
+                "holidays".to_string()
+            } else {
+                people.join(", ")
+            };
+            eprintln!(
+                "error: calendar {} ({who}): {}",
+                s.location,
+                s.last_error.as_deref().unwrap_or("not read")
+            );
+        }
+    }
+    Ok((snap, ok))
+}
+
+fn zone_of(s: &Schedule) -> rota_core::Tz {
+    s.hero_rotation().map_or(rota_core::Tz::UTC, |r| r.timezone)
+}
+
+/// `rota check --conflicts`: exit 0 when nobody is on call while away, 1 when someone is or a
+/// calendar could not be read.
+pub fn conflicts(
+    schedule: &Schedule,
+    dir: &Path,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    now: DateTime<Utc>,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let (cals, ok) = read_calendars(schedule, dir, now)?;
+    let until = now + Duration::weeks(SUGGEST_WEEKS);
+    let off = cals.time_off_for(schedule, from, to, until);
+    let mut found = Vec::new();
+    for c in schedule.conflicts(&off, from, to)? {
+        let sug = schedule.suggestions(&off, &c.shift, now, until)?;
+        found.push((c, sug));
+    }
+    if json {
+        let views: Vec<ConflictView<'_>> =
+            found.iter().map(|(c, s)| ConflictView::new(c, s)).collect();
+        let body = serde_json::json!({
+            "from": utc(from), "to": utc(to), "calendars_ok": ok, "conflicts": views,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&body)?)?;
+    } else {
+        let sources = cals.statuses.len();
+        if sources == 0 {
+            writeln!(
+                out,
+                "no absence calendars: add `absence = [\"...\"]` to people in the schedule files"
+            )?;
+        }
+        for (c, sug) in &found {
+            let x = &c.shift;
+            let z = x.person.timezone.unwrap_or(x.rotation.timezone);
+            writeln!(
+                out,
+                "conflict: {} ({}) in {}, {} to {} (slot {}): away {:.1} h of it",
+                x.person.name,
+                x.person.id,
+                x.rotation.id,
+                local(x.start, z),
+                local(x.end, z),
+                x.slot,
+                hours(c.away.num_seconds())
+            )?;
+            for a in &c.absences {
+                let what = if a.summary.trim().is_empty() {
+                    "away"
+                } else {
+                    a.summary.as_str()
+                };
+                writeln!(
+                    out,
+                    "  away: {what}, {} to {}",
+                    local(a.start, z),
+                    local(a.end, z)
+                )?;
+            }
+            if sug.is_empty() {
+                writeln!(
+                    out,
+                    "  could trade: nobody free for all of it with a shift to give back"
+                )?;
+            }
+            for s in sug.iter().take(5) {
+                writeln!(
+                    out,
+                    "  could trade: {} ({}) takes it; {} takes theirs, {} (slot {}); their load {:.1} h -> {:.1} h{}",
+                    s.person().name,
+                    s.person().id,
+                    x.person.id,
+                    local(s.give_back.start, z),
+                    s.give_back.slot,
+                    hours(s.load_before.num_seconds()),
+                    hours(s.load_after.num_seconds()),
+                    if s.back_to_back { ", back to back" } else { "" }
+                )?;
+            }
+        }
+        writeln!(
+            out,
+            "{} conflict{} from {} to {} ({} calendar source{} read{})",
+            found.len(),
+            if found.len() == 1 { "" } else { "s" },
+            local(from, zone_of(schedule)),
+            local(to, zone_of(schedule)),
+            sources,
+            if sources == 1 { "" } else { "s" },
+            if ok { "" } else { "; some failed, see above" }
+        )?;
+    }
+    Ok(if found.is_empty() && ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `rota report`: the fairness report as a table or JSON.
+pub fn report(
+    schedule: &Schedule,
+    dir: &Path,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    now: DateTime<Utc>,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let (cals, _) = read_calendars(schedule, dir, now)?;
+    let holidays = cals.holidays(from, to);
+    let r = schedule.report(from, to, &holidays)?;
+    if json {
+        let v = ReportView::new(&r, holidays.len());
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let z = zone_of(schedule);
+    writeln!(
+        out,
+        "Fairness from {} to {}; {} public holiday date{} known",
+        local(from, z),
+        local(to, z),
+        holidays.len(),
+        if holidays.len() == 1 { "" } else { "s" }
+    )?;
+    let mut current = "";
+    for l in &r.loads {
+        if l.rotation != current {
+            current = &l.rotation;
+            writeln!(out)?;
+            let spread = r
+                .spreads
+                .iter()
+                .find(|s| s.rotation.as_deref() == Some(current));
+            match spread {
+                Some(s) => writeln!(
+                    out,
+                    "{current}: spread {:.1} h ({} most, {} least)",
+                    hours(s.secs()),
+                    s.most.0,
+                    s.least.0
+                )?,
+                None => writeln!(out, "{current}")?,
+            }
+            writeln!(
+                out,
+                "  {:<12} {:>6} {:>9} {:>9} {:>9} {:>14} {:>14}",
+                "PERSON", "SHIFTS", "HOURS", "WEEKEND", "HOLIDAY", "GIVEN", "TAKEN"
+            )?;
+        }
+        writeln!(
+            out,
+            "  {:<12} {:>6} {:>9.1} {:>9.1} {:>9.1} {:>14} {:>14}",
+            l.person,
+            l.shifts,
+            hours(l.secs),
+            hours(l.weekend_secs),
+            hours(l.holiday_secs),
+            format!("{} ({:.1} h)", l.overrides_given, hours(l.given_secs)),
+            format!("{} ({:.1} h)", l.overrides_taken, hours(l.taken_secs)),
+        )?;
+    }
+    if let Some(o) = &r.overall {
+        writeln!(
+            out,
+            "\nOverall spread: {:.1} h between {} ({:.1} h) and {} ({:.1} h)",
+            hours(o.secs()),
+            o.most.0,
+            hours(o.most.1),
+            o.least.0,
+            hours(o.least.1)
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
