@@ -703,3 +703,65 @@ fn swap_requests_email_the_counterpart_then_both_when_accepted() {
         "{req}"
     );
 }
+
+#[test]
+fn a_conflict_with_an_absence_calendar_is_emailed_once_with_the_suggestions() {
+    // Bob's out-of-office calendar (Outlook-style all-day event) says he is away 1-3 December;
+    // his Support Hero turn is slot 4, Mon 30 Nov to Mon 7 Dec.
+    let people = PEOPLE.replace(
+        "timezone = \"America/Chicago\"",
+        "timezone = \"America/Chicago\"\nabsence = \"bob-away.ics\"",
+    );
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN\r\nBEGIN:VEVENT\r\nUID:040000008200E00074C5B7101A82E008\r\nDTSTAMP:20261101T000000Z\r\nDTSTART;VALUE=DATE:20261201\r\nDTEND;VALUE=DATE:20261204\r\nSUMMARY:Family wedding\r\nX-MICROSOFT-CDO-BUSYSTATUS:OOF\r\nX-MICROSOFT-CDO-ALLDAYEVENT:TRUE\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let env = Env::new(&[("schedule.toml", &people), ("bob-away.ics", ics)]);
+    let sink = env.sink(&[]);
+    let conflicts = |sink: &Sink| -> Vec<Value> {
+        sink.messages()
+            .into_iter()
+            .filter(|m| m["rota_key"].as_str().unwrap().starts_with("conflict:"))
+            .collect()
+    };
+    env.remind(Some(&sink), &["--once", "--now", "2026-11-20T12:00:00Z"]);
+    let got = conflicts(&sink);
+    assert_eq!(got.len(), 1, "{got:#?}");
+    let m = &got[0];
+    assert_eq!(
+        m["rota_key"],
+        format!("conflict:bob:support-hero:4:{}", 1_796_029_200) // 2026-11-30T09:00:00Z
+    );
+    assert_eq!(m["rcpt_tos"], serde_json::json!(["bob@example.com"]));
+    // Bob's own clock (Chicago).
+    assert_eq!(
+        m["subject"],
+        "Conflict: you are on call in Support Hero from Mon 30 Nov 03:00 CST while away"
+    );
+    let text = part(m, "text/plain")["content"].as_str().unwrap();
+    assert!(
+        text.contains("Family wedding: Tuesday 1 December 2026, 00:00 CST"),
+        "{text}"
+    );
+    // Carol has the lightest load around it (her turns are one fewer) and gives back slot 5.
+    assert!(
+        text.contains("  - Carol Diaz: takes your shift, you take theirs from Monday 7 December 2026, 03:00 CST"),
+        "{text}"
+    );
+    assert!(text.contains("  - Alice Smith: takes your shift"), "{text}");
+    assert!(
+        text.contains("Propose a swap: https://rota.example.com/swaps/new?rotation=support-hero&slot=4&counterpart=carol&their_slot=5"),
+        "{text}"
+    );
+    let html = part(m, "text/html")["content"].as_str().unwrap();
+    assert!(html.contains("Propose this swap</a>"), "{html}");
+
+    // Never twice: not on the next run, nor days later.
+    env.remind(Some(&sink), &["--once", "--now", "2026-11-20T12:00:00Z"]);
+    env.remind(Some(&sink), &["--once", "--now", "2026-11-27T12:00:00Z"]);
+    assert_eq!(conflicts(&sink).len(), 1);
+    // --dry-run says why it would (or would not) send.
+    let o = env.remind(None, &["--dry-run", "--now", "2026-11-27T12:00:00Z"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("skip (already sent): conflict:bob:support-hero:4:"),
+        "{out}"
+    );
+}

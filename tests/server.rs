@@ -31,6 +31,11 @@ impl Server {
 
     /// Starts a server in `dir` (which holds `schedules/` and gets `rota.db`).
     pub fn start_in(dir: &Path) -> Server {
+        Server::start_in_with(dir, &[])
+    }
+
+    /// [`Server::start_in`] with extra environment variables.
+    pub fn start_in_with(dir: &Path, env: &[(&str, &str)]) -> Server {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -43,6 +48,7 @@ impl Server {
             .arg("--state")
             .arg(dir.join("rota.db"))
             .env_remove("ROTA_SCHEDULES")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
@@ -114,11 +120,15 @@ impl Drop for Server {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
-        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
     }
 }
 

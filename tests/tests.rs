@@ -5,4 +5,5 @@ mod cli;
 mod notify;
 mod server;
 mod swaps;
+mod timeoff;
 mod util;

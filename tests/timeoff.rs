@@ -1,0 +1,453 @@
+//! Time off end to end: `rota check --conflicts` and `rota report` on the example schedules (whose
+//! people.toml names Carol's out-of-office calendar and the UK bank holidays), and `rota serve`
+//! reading an absence calendar from a local HTTP server that fails and recovers.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::server::{Server, client, get_json};
+use crate::util::{example_schedules, rota, stderr, stdout};
+
+const NOW: &str = "--now=2026-11-23T12:00:00Z";
+const NO_STATE: &str = "--state=/nonexistent/rota.db";
+
+#[test]
+fn check_conflicts_lists_carols_two_shifts_with_trades_fairest_first() {
+    let o = rota(
+        &example_schedules(),
+        &[
+            "check",
+            "--conflicts",
+            NOW,
+            NO_STATE,
+            "--from=2026-11-23",
+            "--to=2027-02-22",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "conflicts exit 1: {}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    // Carol (New York) is away Tue 1 to Sat 5 December; she is Support Hero that week and so,
+    // through the link, her team's secondary too.
+    assert_eq!(
+        lines[1],
+        "conflict: Carol Diaz (carol) in core-experience-secondary, Mon 2026-11-30 04:00 EST to Mon 2026-12-07 04:00 EST (slot 4): away 96.0 h of it"
+    );
+    assert_eq!(
+        lines[2],
+        "  away: Family visit, Tue 2026-12-01 00:00 EST to Sat 2026-12-05 00:00 EST"
+    );
+    // Frank gives back slot 5, the one right after, so he is not on call twice in a row; Bob
+    // holds slot 3, right before, so taking slot 4 would make his turns back to back: he ranks
+    // after Frank.
+    assert!(
+        lines[3].starts_with("  could trade: Frank Müller (frank) takes it"),
+        "{out}"
+    );
+    assert!(lines[4].ends_with(", back to back"), "{out}");
+    let hero: Vec<&str> = lines
+        .iter()
+        .skip_while(|l| !l.contains("in support-hero"))
+        .skip(2)
+        .take_while(|l| l.starts_with("  could trade"))
+        .copied()
+        .collect();
+    // Lightest load first: Ivan 798 h, Alice 840 h, Heidi 1248 h, then Frank and Bob at 1512 h
+    // (equal load: the trade-back closest to the conflict first).
+    let who: Vec<&str> = hero
+        .iter()
+        .map(|l| {
+            l.split(" (")
+                .next()
+                .unwrap()
+                .trim_start_matches("  could trade: ")
+        })
+        .collect();
+    assert_eq!(
+        who,
+        [
+            "Ivan Petrov",
+            "Alice Smith",
+            "Heidi Tanaka",
+            "Frank Müller",
+            "Bob Jones"
+        ],
+        "{out}"
+    );
+    assert!(
+        hero[0].contains(
+            "carol takes theirs, Mon 2026-12-28 04:00 EST (slot 8); their load 798.0 h -> 798.0 h"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("2 conflicts from Mon 2026-11-23 00:00 GMT to Mon 2027-02-22 00:00 GMT (2 calendar sources read)\n"),
+        "{out}"
+    );
+
+    // JSON: the service's shape, with the summary (the command line may show it).
+    let o = rota(
+        &example_schedules(),
+        &[
+            "check",
+            "--conflicts",
+            "--json",
+            NOW,
+            NO_STATE,
+            "--from=2026-11-23",
+            "--to=2027-02-22",
+        ],
+    );
+    let out = stdout(&o);
+    let json_start = out.find('{').unwrap();
+    let v: Value = serde_json::from_str(&out[json_start..]).unwrap();
+    assert_eq!(v["calendars_ok"], true);
+    let c = &v["conflicts"][1];
+    assert_eq!(c["rotation"], "support-hero");
+    assert_eq!(c["slot"], 4);
+    assert_eq!(c["source"], "rotation");
+    assert_eq!(c["away_hours"], 96.0);
+    assert_eq!(c["absences"][0]["start"], "2026-12-01T05:00:00Z");
+    assert_eq!(c["absences"][0]["summary"], "Family visit");
+    assert_eq!(c["suggestions"][0]["person"]["id"], "ivan");
+    assert_eq!(c["suggestions"][0]["give_back"]["slot"], 8);
+
+    // Before her calendar's dates, no conflict: exit 0.
+    let o = rota(
+        &example_schedules(),
+        &[
+            "check",
+            "--conflicts",
+            NOW,
+            NO_STATE,
+            "--from=2027-01-01",
+            "--to=2027-02-01",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("0 conflicts"), "{}", stdout(&o));
+}
+
+#[test]
+fn report_counts_weekend_and_holiday_hours_on_each_persons_clock() {
+    let o = rota(
+        &example_schedules(),
+        &[
+            "report",
+            "--json",
+            NOW,
+            NO_STATE,
+            "--from=2026-11-23",
+            "--to=2027-01-04",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    // Christmas Day, Boxing Day (substitute, 28th) and New Year's Day 2027.
+    assert_eq!(v["holidays"], 3);
+    let load = |rot: &str, who: &str| -> Value {
+        v["loads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["rotation"] == rot && l["person"] == who)
+            .unwrap_or_else(|| panic!("no row {rot}/{who}"))
+            .clone()
+    };
+    // Frank (Berlin) is hero Mon 21 Dec 09:00 London (10:00 Berlin) to Mon 28 Dec: all of the
+    // 25th (24 h) and the 28th until 10:00 Berlin (10 h) are holidays on his clock.
+    let f = load("support-hero", "frank");
+    assert_eq!(
+        (f["shifts"].clone(), f["hours"].clone()),
+        (1.into(), 168.0.into())
+    );
+    assert_eq!(f["holiday_hours"], 34.0);
+    assert_eq!(f["weekend_hours"], 48.0);
+    // The example override: Erin covers Dave's Platform shift over Christmas Eve.
+    let d = load("platform-secondary", "dave");
+    let e = load("platform-secondary", "erin");
+    assert_eq!(
+        (d["overrides_given"].clone(), d["given_hours"].clone()),
+        (1.into(), 24.0.into())
+    );
+    assert_eq!(
+        (e["overrides_taken"].clone(), e["taken_hours"].clone()),
+        (1.into(), 24.0.into())
+    );
+    // Members with no time in the window still have a row.
+    assert_eq!(load("platform-secondary", "alice")["hours"], 0.0);
+    let spread = v["spreads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["rotation"] == "core-experience-secondary")
+        .unwrap();
+    assert_eq!(spread["most"], "frank");
+    assert_eq!(spread["least"], "carol");
+    assert_eq!(spread["spread_hours"], 336.0);
+
+    // The table says the same.
+    let o = rota(
+        &example_schedules(),
+        &[
+            "report",
+            NOW,
+            NO_STATE,
+            "--from=2026-11-23",
+            "--to=2027-01-04",
+        ],
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("core-experience-secondary: spread 336.0 h (frank most, carol least)"),
+        "{out}"
+    );
+    assert!(out.contains("3 public holiday dates known"), "{out}");
+}
+
+/// A scripted HTTP server for one calendar: serves `body` with `etag` (304 when the request's
+/// If-None-Match matches) or fails with 500, and records every If-None-Match it receives.
+#[derive(Clone)]
+struct CalendarServer {
+    mode: Arc<Mutex<Option<(String, String)>>>,
+    seen: Arc<Mutex<Vec<Option<String>>>>,
+    port: u16,
+}
+
+impl CalendarServer {
+    fn start() -> CalendarServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let me = CalendarServer {
+            mode: Arc::new(Mutex::new(None)),
+            seen: Arc::new(Mutex::new(Vec::new())),
+            port,
+        };
+        let srv = me.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut inm = None;
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                    if line == "\r\n" {
+                        break;
+                    }
+                    if let Some((k, v)) = line.split_once(':')
+                        && k.eq_ignore_ascii_case("if-none-match")
+                    {
+                        inm = Some(v.trim().to_string());
+                    }
+                    line.clear();
+                }
+                srv.seen.lock().unwrap().push(inm.clone());
+                let mode = srv.mode.lock().unwrap().clone();
+                let resp = match mode {
+                    None => "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 4\r\nconnection: close\r\n\r\noops".to_string(),
+                    Some((_, etag)) if inm.as_deref() == Some(etag.as_str()) => format!(
+                        "HTTP/1.1 304 Not Modified\r\netag: {etag}\r\nconnection: close\r\n\r\n"
+                    ),
+                    Some((body, etag)) => format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/calendar\r\netag: {etag}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    ),
+                };
+                let _ = stream.write_all(resp.as_bytes());
+                let _ = stream.flush();
+                let _ = reader.read_to_end(&mut Vec::new());
+            }
+        });
+        me
+    }
+
+    fn serve(&self, body: &str, etag: &str) {
+        *self.mode.lock().unwrap() = Some((body.to_string(), etag.to_string()));
+    }
+
+    fn fail(&self) {
+        *self.mode.lock().unwrap() = None;
+    }
+}
+
+fn away(from: &str, to: &str) -> String {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:{from}@test\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:{from}\r\nDTEND;VALUE=DATE:{to}\r\nSUMMARY:Secret trip\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+}
+
+/// Polls `f` every 100 ms until it returns `Some`, for up to 20 s.
+fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(t) = f() {
+            return t;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn an_absence_url_that_fails_keeps_the_last_good_copy_and_healthz_says_so() {
+    let cal = CalendarServer::start();
+    // Alice's hero turns are every third week from 2026-11-02: slot 228 starts Mon 17 March
+    // 2031. She is away the 18th to the 20th.
+    cal.serve(&away("20310318", "20310321"), "\"v1\"");
+    let tmp = tempfile::tempdir().unwrap();
+    let schedules = tmp.path().join("schedules");
+    std::fs::create_dir(&schedules).unwrap();
+    let url = format!("http://127.0.0.1:{}/private-s3cr3t/basic.ics", cal.port);
+    std::fs::write(
+        schedules.join("schedule.toml"),
+        format!(
+            r#"hero_rotation = "support-hero"
+[people.alice]
+name = "Alice Smith"
+timezone = "Europe/London"
+absence = ["{url}"]
+[people.bob]
+name = "Bob Jones"
+[people.carol]
+name = "Carol Diaz"
+[rotations.support-hero]
+members = ["alice", "bob", "carol"]
+timezone = "Europe/London"
+start = "2026-11-02T09:00"
+every = "1 week"
+"#
+        ),
+    )
+    .unwrap();
+    let s = Server::start_in_with(tmp.path(), &[("ROTA_CALENDAR_REFRESH", "1")]);
+    let c = client();
+    let conflicts_url = s.url("/api/v1/conflicts?from=2031-03-01&to=2031-04-01");
+    let conflicts = || -> Vec<Value> {
+        let (st, v) = get_json(&c, &conflicts_url);
+        assert_eq!(st, 200, "{v}");
+        v["conflicts"].as_array().unwrap().clone()
+    };
+    let health = || get_json(&c, &s.url("/healthz")).1;
+
+    // Read at start-up: one conflict, healthy.
+    let h = health();
+    assert_eq!(h["status"], "ok", "{h:#}");
+    assert_eq!(h["calendars"][0]["ok"], true, "{h:#}");
+    assert_eq!(h["calendars"][0]["people"], serde_json::json!(["alice"]));
+    let got = conflicts();
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0]["person"]["id"], "alice");
+    assert_eq!(got[0]["start"], "2031-03-17T09:00:00Z");
+    assert_eq!(got[0]["slot"], 228);
+    assert_eq!(got[0]["away_hours"], 72.0);
+    // The service never shows absence titles.
+    assert!(got[0]["absences"][0].get("summary").is_none(), "{got:#?}");
+
+    // Refreshes are conditional: the server sees If-None-Match with the ETag and answers 304.
+    eventually("a conditional refresh", || {
+        cal.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| e.as_deref() == Some("\"v1\""))
+            .then_some(())
+    });
+
+    // The calendar server fails: the last good copy stays in use, /healthz is degraded and says
+    // why, without the secret part of the URL.
+    cal.fail();
+    let h = eventually("healthz to report the failure", || {
+        let h = health();
+        (h["status"] == "degraded").then_some(h)
+    });
+    let src = &h["calendars"][0];
+    assert_eq!(src["ok"], false);
+    assert!(src["last_error"].as_str().unwrap().contains("500"), "{h:#}");
+    assert!(src["last_success"].is_string(), "{h:#}");
+    assert_eq!(src["events"], 1);
+    assert!(!h.to_string().contains("s3cr3t"), "secret URL leaked: {h}");
+    assert_eq!(conflicts().len(), 1, "the last good copy is still used");
+    let page = c.get(s.url("/")).send().unwrap().text().unwrap();
+    assert!(
+        page.contains("could not be read"),
+        "the schedule page warns"
+    );
+
+    // It recovers with a new calendar: Alice moved her trip to a week she is not on call.
+    cal.serve(&away("20310325", "20310328"), "\"v2\"");
+    eventually("healthz to recover", || {
+        (health()["status"] == "ok").then_some(())
+    });
+    eventually("the new calendar", || conflicts().is_empty().then_some(()));
+    let log = std::fs::read_to_string(tmp.path().join("server.log")).unwrap();
+    assert!(!log.contains("s3cr3t"), "secret URL in the log");
+}
+
+#[test]
+fn the_report_page_draws_a_bar_per_person_and_the_swap_form_takes_a_suggestion() {
+    let s = Server::start();
+    let c = client();
+    let r = c
+        .get(s.url("/report?from=2026-11-23&to=2027-01-04"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().unwrap();
+    assert!(html.contains("<svg role=\"img\""), "{html}");
+    // Nine people, one bar each, with the same hours as the JSON report.
+    assert_eq!(html.matches("<g class=\"bar\"").count(), 9, "{html}");
+    let (_, v) = get_json(&c, &s.url("/api/v1/report?from=2026-11-23&to=2027-01-04"));
+    for p in v["people"].as_array().unwrap() {
+        let bar = format!(
+            "data-person=\"{}\" data-hours=\"{}\"",
+            p["person"].as_str().unwrap(),
+            p["hours"].as_f64().unwrap()
+        );
+        assert!(html.contains(&bar), "no bar {bar}");
+    }
+    assert!(html.contains("3 public holidays known"), "{html}");
+    // Bad windows are 4xx problems naming the field, on the page and in the API.
+    let (st, v) = get_json(&c, &s.url("/api/v1/report?from=2027-01-04&to=2026-11-23"));
+    assert_eq!((st.as_u16(), v["field"].as_str()), (400, Some("to")), "{v}");
+    let (st, v) = get_json(&c, &s.url("/api/v1/conflicts?from=yesterday"));
+    assert_eq!(
+        (st.as_u16(), v["field"].as_str()),
+        (400, Some("from")),
+        "{v}"
+    );
+    let (st, _) = get_json(&c, &s.url("/api/v1/conflicts?until=2027-01-01"));
+    assert_eq!(st.as_u16(), 400);
+
+    // A suggestion's link pre-selects the colleague in the swap form.
+    let carol = s.token("carol");
+    let no_redirect = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = no_redirect
+        .post(s.url("/signin"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={carol}"))
+        .send()
+        .unwrap();
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .map(|h| h.to_str().unwrap().split(';').next().unwrap().to_string());
+    let cookie = cookie.unwrap_or_else(|| panic!("no session cookie: {}", r.status()));
+    let form = c
+        .get(s.url("/swaps/new?rotation=support-hero&slot=4&counterpart=ivan&their_slot=8"))
+        .header("cookie", &cookie)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(form.contains("<option value=\"ivan\" selected>"), "{form}");
+}
