@@ -20,8 +20,15 @@ pub struct Error {
 pub enum ErrorKind {
     /// The text is not an iCalendar file (no `BEGIN:VCALENDAR`, broken nesting, a malformed
     /// content line). `line` is the 1-based line number where it is known.
-    #[error("invalid calendar{}: {message}", line.map(|l| format!(" at line {l}")).unwrap_or_default())]
+    #[error(
+        "invalid calendar{}{}: {message}",
+        origin.as_ref().map(|o| format!(" {o}")).unwrap_or_default(),
+        line.map(|l| format!(" at line {l}")).unwrap_or_default()
+    )]
     Parse {
+        /// Where the text came from (a path, or a redacted URL), when read by a
+        /// [`crate::Source`].
+        origin: Option<String>,
         /// 1-based line number in the text, where known.
         line: Option<usize>,
         /// What is wrong.

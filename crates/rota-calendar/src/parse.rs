@@ -211,12 +211,34 @@ struct Occ {
 pub fn parse(text: &str) -> Result<Calendar, Error> {
     // A byte-order mark would make the first line "\u{feff}BEGIN", which ical rejects.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Check the first line ourselves: a feed URL that answers with an HTML login page is the
+    // commonest failure, and the ical crate words it as a content-line problem.
+    let first = text.lines().enumerate().find(|(_, l)| !l.trim().is_empty());
+    match first {
+        None => {
+            return Err(Error::new(ErrorKind::Parse {
+                origin: None,
+                line: None,
+                message: "the text is empty: expected BEGIN:VCALENDAR".into(),
+            }));
+        }
+        Some((n, l)) if !l.trim().eq_ignore_ascii_case("BEGIN:VCALENDAR") => {
+            let shown: String = l.trim().chars().take(40).collect();
+            return Err(Error::new(ErrorKind::Parse {
+                origin: None,
+                line: Some(n + 1),
+                message: format!("expected BEGIN:VCALENDAR, found {shown:?}"),
+            }));
+        }
+        Some(_) => {}
+    }
     let mut calendars = Vec::new();
     for item in ical::IcalParser::new(BufReader::new(text.as_bytes())) {
         calendars.push(item.map_err(|e| parse_error(text, e))?);
     }
     if calendars.is_empty() {
         return Err(Error::new(ErrorKind::Parse {
+            origin: None,
             line: None,
             message: "the text is empty: expected BEGIN:VCALENDAR".into(),
         }));
@@ -974,7 +996,11 @@ fn parse_error(text: &str, e: ical::parser::ParserError) -> Error {
         }
         P::InvalidComponent | P::NotComplete => structure_problem(text),
     };
-    Error::new(ErrorKind::Parse { line, message })
+    Error::new(ErrorKind::Parse {
+        origin: None,
+        line,
+        message,
+    })
 }
 
 /// Finds the first nesting problem: a component where it may not be, or one never closed.

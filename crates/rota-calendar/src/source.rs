@@ -418,9 +418,10 @@ impl Source {
 /// Prefixes a parse error with the (redacted) location it came from.
 fn in_location(location: &Location, e: Error) -> Error {
     match e.kind() {
-        ErrorKind::Parse { line, message } => Error::new(ErrorKind::Parse {
+        ErrorKind::Parse { line, message, .. } => Error::new(ErrorKind::Parse {
+            origin: Some(location.redacted()),
             line: *line,
-            message: format!("{}: {message}", location.redacted()),
+            message: message.clone(),
         }),
         _ => e,
     }

@@ -203,9 +203,11 @@ mod tests {
     fn every_windows_row_resolves_in_chrono_tz() {
         for (windows, iana) in WINDOWS_ZONES {
             assert!(Tz::from_str(iana).is_ok(), "{windows} -> {iana}");
+            // "UTC" is also an IANA name, which is read first; it is the same zone.
+            let want = Tz::from_str(windows).map(|t| t.name()).unwrap_or(iana);
             assert_eq!(
                 resolve_tzid(windows).map(|t| t.name()),
-                Some(*iana),
+                Some(want),
                 "{windows}"
             );
         }

@@ -674,19 +674,40 @@ impl Loader {
         let mut absence = Vec::new();
         if let Some(v) = f.get("absence") {
             let key = join(&path, "absence");
-            let list = match v.get_ref() {
+            // One string, or a list: each problem names the element it is about.
+            let list: Vec<(String, Loc, String)> = match v.get_ref() {
                 DeValue::String(s) => vec![(
                     s.to_string(),
                     Loc {
                         file: fi,
                         span: v.span(),
                     },
+                    key.clone(),
                 )],
-                _ => self.string_list(fi, v, &key),
+                DeValue::Array(items) => items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| {
+                        let k = format!("{key}[{i}]");
+                        self.string(fi, item, &k).map(|s| {
+                            (
+                                s,
+                                Loc {
+                                    file: fi,
+                                    span: item.span(),
+                                },
+                                k,
+                            )
+                        })
+                    })
+                    .collect(),
+                _ => {
+                    self.string_list(fi, v, &key);
+                    Vec::new()
+                }
             };
-            for (i, (src, l)) in list.into_iter().enumerate() {
-                if self.calendar_source(&l, &format!("{key}[{i}]"), &src) && !absence.contains(&src)
-                {
+            for (src, l, k) in list {
+                if self.calendar_source(&l, &k, &src) && !absence.contains(&src) {
                     absence.push(src);
                 }
             }

@@ -449,7 +449,6 @@ impl Schedule {
                     s.back_to_back,
                     s.load_after,
                     (s.give_back.start - shift.start).abs(),
-                    s.give_back.start,
                 )
             };
             key(a)
