@@ -45,8 +45,8 @@ pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()
             None
         }
     };
-    // Absence and holiday calendars: read once before serving (so the first requests see them),
-    // then kept fresh by a thread of their own.
+    // Absence and holiday calendars: files are read before serving (so the first requests see
+    // them); URLs are fetched at once by a thread of their own, which keeps all of them fresh.
     let refresh = match std::env::var("ROTA_CALENDAR_REFRESH") {
         Ok(s) => std::time::Duration::from_secs(
             s.trim()
@@ -57,7 +57,7 @@ pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()
         Err(_) => rota_server::calendars::DEFAULT_REFRESH,
     };
     let fetcher = rota_calendar::Fetcher::new();
-    let cals = rota_server::calendars::refresh_once(&state, &dir, &fetcher);
+    let cals = rota_server::calendars::read_files(&state, &dir, &fetcher);
     if !cals.is_empty() {
         tracing::info!(
             sources = cals.len(),

@@ -125,6 +125,16 @@ impl Calendars {
         }
     }
 
+    /// Reads the file sources only: quick and local, for a service's start, where a slow or
+    /// unreachable URL must not hold up serving (the refresher fetches URLs at once after).
+    pub fn refresh_files(&mut self, fetcher: &Fetcher, now: DateTime<Utc>) {
+        for s in self.sources.values_mut() {
+            if matches!(s.location(), Location::File(_)) {
+                s.refresh(fetcher, now);
+            }
+        }
+    }
+
     /// Refreshes only the sources never read yet (after [`Calendars::retarget`]).
     pub fn refresh_new(&mut self, fetcher: &Fetcher, now: DateTime<Utc>) {
         for s in self.sources.values_mut() {
@@ -252,9 +262,12 @@ impl Snapshot {
         h
     }
 
-    /// Whether every source was read successfully the last time it was tried.
+    /// Whether every source was read successfully the last time it was tried (a source not tried
+    /// yet, just after start, does not count as failing).
     pub fn healthy(&self) -> bool {
-        self.statuses.iter().all(|(s, _)| s.ok)
+        self.statuses
+            .iter()
+            .all(|(s, _)| s.ok || (s.last_attempt.is_none() && s.last_error.is_none()))
     }
 
     /// Whether a holiday calendar is configured and has been read.

@@ -486,6 +486,7 @@ pub(crate) async fn healthz(state: web::Data<AppState>) -> HttpResponse {
                 "source": s.location,
                 "people": people,
                 "ok": s.ok,
+                "pending": s.last_attempt.is_none(),
                 "events": s.events,
                 "last_success": s.last_success.map(utc),
                 "last_attempt": s.last_attempt.map(utc),

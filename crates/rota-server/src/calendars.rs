@@ -37,12 +37,13 @@ impl Drop for Refresher {
     }
 }
 
-/// Reads every source once, now, on this thread, and publishes the result. For `rota serve`'s
-/// start (so the first requests see the calendars) and for one-shot commands.
-pub fn refresh_once(state: &AppState, base: &std::path::Path, fetcher: &Fetcher) -> Calendars {
+/// Reads the file sources now, on this thread, and publishes the result, so the first requests
+/// see them. URLs are left to [`spawn`]'s thread, which fetches them at once: an unreachable
+/// calendar host must not hold up the start of the service.
+pub fn read_files(state: &AppState, base: &std::path::Path, fetcher: &Fetcher) -> Calendars {
     let snap = state.snapshot();
     let mut cals = Calendars::new(&snap.schedule, base);
-    cals.refresh(fetcher, state.now());
+    cals.refresh_files(fetcher, state.now());
     publish(state, &cals);
     cals
 }
@@ -57,7 +58,7 @@ fn publish(state: &AppState, cals: &Calendars) {
     state.set_calendars(snap);
 }
 
-/// Starts the refresher thread with `cals` (already read once) and refreshes every `every`.
+/// Starts the refresher thread with `cals`: it reads every source at once, then every `every`.
 pub fn spawn(
     state: AppState,
     mut cals: Calendars,
@@ -70,9 +71,11 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("rota-calendars".into())
         .spawn(move || {
-            let mut last = Instant::now();
+            let mut last: Option<Instant> = None;
             while !flag.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(200).min(every));
+                if last.is_some() {
+                    std::thread::sleep(Duration::from_millis(200).min(every));
+                }
                 let snap = state.snapshot();
                 let mut changed = false;
                 if snap.loaded_at != loaded_at {
@@ -82,9 +85,9 @@ pub fn spawn(
                     }
                     changed = true;
                 }
-                if last.elapsed() >= every {
+                if last.is_none_or(|l| l.elapsed() >= every) {
                     cals.refresh(&fetcher, state.now());
-                    last = Instant::now();
+                    last = Some(Instant::now());
                     changed = true;
                 }
                 if changed {
