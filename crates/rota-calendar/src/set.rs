@@ -121,7 +121,7 @@ impl Calendars {
     /// the last good copy and show in the statuses.
     pub fn refresh(&mut self, fetcher: &Fetcher, now: DateTime<Utc>) {
         for s in self.sources.values_mut() {
-            s.refresh(fetcher, now);
+            guarded(s, fetcher, now);
         }
     }
 
@@ -130,7 +130,7 @@ impl Calendars {
     pub fn refresh_files(&mut self, fetcher: &Fetcher, now: DateTime<Utc>) {
         for s in self.sources.values_mut() {
             if matches!(s.location(), Location::File(_)) {
-                s.refresh(fetcher, now);
+                guarded(s, fetcher, now);
             }
         }
     }
@@ -139,7 +139,7 @@ impl Calendars {
     pub fn refresh_new(&mut self, fetcher: &Fetcher, now: DateTime<Utc>) {
         for s in self.sources.values_mut() {
             if s.status().last_attempt.is_none() {
-                s.refresh(fetcher, now);
+                guarded(s, fetcher, now);
             }
         }
     }
@@ -237,13 +237,22 @@ impl Snapshot {
             .min()
             .unwrap_or(from)
             .min(from);
+        // A trade-back may start just before `until` and end after it: cover the shift on call
+        // at `until` in every rotation too.
+        let tail = schedule
+            .on_call_all(until)
+            .iter()
+            .map(|x| x.end)
+            .max()
+            .unwrap_or(until)
+            .max(until);
         let b = shifts
             .iter()
             .map(|x| x.end)
             .max()
             .unwrap_or(to)
             .max(to)
-            .max(until);
+            .max(tail);
         self.time_off(a, b)
     }
 
@@ -262,17 +271,25 @@ impl Snapshot {
         h
     }
 
-    /// Whether every source was read successfully the last time it was tried (a source not tried
-    /// yet, just after start, does not count as failing).
+    /// Whether every source was read successfully the last time it was tried. A source not tried
+    /// yet (just after start) is not: until it is read, conflicts may be missing.
     pub fn healthy(&self) -> bool {
-        self.statuses
-            .iter()
-            .all(|(s, _)| s.ok || (s.last_attempt.is_none() && s.last_error.is_none()))
+        self.statuses.iter().all(|(s, _)| s.ok)
     }
 
     /// Whether a holiday calendar is configured and has been read.
     pub fn has_holidays(&self) -> bool {
         self.holidays.is_some()
+    }
+}
+
+/// Refreshes one source; a panic anywhere below (the parsers are third-party code) is caught and
+/// recorded as the source's error, so one bad calendar cannot stop the refresher thread and shows
+/// in the status; the last good copy stays.
+fn guarded(s: &mut Source, fetcher: &Fetcher, now: DateTime<Utc>) {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.refresh(fetcher, now)));
+    if r.is_err() {
+        s.record_panic(now);
     }
 }
 

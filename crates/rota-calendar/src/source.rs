@@ -378,6 +378,16 @@ impl Source {
         }
     }
 
+    /// Records that a refresh at `now` did not finish (it panicked): the last good copy stays.
+    pub(crate) fn record_panic(&mut self, now: DateTime<Utc>) {
+        self.last_attempt = Some(now);
+        self.last_error = Some(Error::new(ErrorKind::Fetch {
+            location: self.location.redacted(),
+            status: None,
+            message: "reading the calendar failed unexpectedly (an internal error); the last good copy is kept".into(),
+        }));
+    }
+
     /// The last good copy, if any refresh has succeeded.
     pub fn calendar(&self) -> Option<&Arc<Calendar>> {
         self.calendar.as_ref()

@@ -575,26 +575,45 @@ impl Loader {
     /// Checks the form of a calendar source (`absence`, `holidays`): an `http(s)://` URL or a path.
     /// Whether the file exists or the URL answers is checked by whoever reads it.
     fn calendar_source(&mut self, loc: &Loc, key: &str, src: &str) -> bool {
+        // Calendar URLs are often secrets (Google's "secret address", Apple's published
+        // calendars), and these messages reach logs and /healthz: they never repeat the address.
         let problem = if src.trim().is_empty() {
             Some("empty calendar source; expected an https:// URL or the path of an .ics file relative to the schedules directory".to_string())
         } else if src.chars().any(char::is_control) {
-            Some(format!(
-                "calendar source {src:?} contains control characters"
-            ))
+            Some("the calendar source contains control characters".to_string())
         } else if let Some((scheme, rest)) = src.split_once("://") {
             let lower = scheme.to_ascii_lowercase();
             if lower == "http" || lower == "https" {
                 (rest.is_empty() || rest.starts_with('/'))
-                    .then(|| format!("calendar URL {src:?} has no host"))
+                    .then(|| "the calendar URL has no host".to_string())
             } else if lower == "webcal" || lower == "webcals" {
                 Some(format!(
-                    "{scheme}:// is how calendar apps spell subscriptions; write the same address with https:// (https://{rest})"
+                    "{lower}:// is how calendar apps spell subscriptions; write the same address with https:// instead"
+                ))
+            } else if scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+            {
+                Some(format!(
+                    "unsupported scheme {lower:?}; expected an https:// URL or the path of an .ics file relative to the schedules directory"
                 ))
             } else {
-                Some(format!(
-                    "unsupported scheme {scheme:?} in {src:?}; expected an https:// URL or the path of an .ics file relative to the schedules directory"
-                ))
+                Some("unsupported calendar source; expected an https:// URL or the path of an .ics file relative to the schedules directory".to_string())
             }
+        } else if src.starts_with('/')
+            || src.starts_with('\\')
+            || std::path::Path::new(src).components().any(|c| {
+                !matches!(
+                    c,
+                    std::path::Component::Normal(_) | std::path::Component::CurDir
+                )
+            })
+        {
+            // The service shows a source's read errors on /healthz, so it reads only files the
+            // schedule's own directory holds.
+            Some(format!(
+                "calendar files must be inside the schedules directory: write a relative path without \"..\" (got {src:?})"
+            ))
         } else {
             None
         };

@@ -137,6 +137,17 @@ impl Holidays {
         self.dates.get(&date).map(String::as_str)
     }
 
+    /// The holiday dates in `[from, to)`.
+    pub fn between(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> impl Iterator<Item = (NaiveDate, &str)> {
+        self.dates
+            .range(from..to.max(from))
+            .map(|(d, n)| (*d, n.as_str()))
+    }
+
     /// Number of holiday dates.
     pub fn len(&self) -> usize {
         self.dates.len()
@@ -168,7 +179,8 @@ pub struct Suggestion<'s> {
     pub back_to_back: bool,
     /// The colleague's on-call time within [`FAIRNESS_WINDOW_DAYS`] of the conflict, now.
     pub load_before: Duration,
-    /// The same after the trade: plus the conflicting shift, minus `give_back`.
+    /// The same after the trade: plus the conflicting shift, minus `give_back` (each only as far
+    /// as it lies within the window).
     pub load_after: Duration,
 }
 
@@ -396,7 +408,6 @@ impl Schedule {
         let rot = shift.rotation;
         let me = shift.person.id.as_str();
         let mine = (shift.start, shift.end);
-        let len = shift.end - shift.start;
         if !tradeable(self, shift, now) || until <= now {
             return Ok(Vec::new());
         }
@@ -426,7 +437,10 @@ impl Schedule {
                 .iter()
                 .map(|x| overlap((x.start, x.end), (wf, wt)))
                 .sum::<Duration>();
-            let load_after = load_before + len - (give_back.end - give_back.start);
+            // Both counted within the same window as `load_before` (a trade-back months away
+            // does not lighten this window).
+            let load_after = load_before + overlap(mine, (wf, wt))
+                - overlap((give_back.start, give_back.end), (wf, wt));
             let adjacent = |slot: u64| {
                 self.base_shift(&rot.id, slot)
                     .ok()

@@ -476,7 +476,7 @@ name = "Bob"
 absence = [
     "bob-ooo.ics",
     "http://intranet.example/bob.ics",
-    "../shared/team-ooo.ics",
+    "shared/team-ooo.ics",
     "bob-ooo.ics",
     "HTTPS://calendar.example.com/bob.ics",
     "http://intranet.example/bob.ics",
@@ -502,7 +502,7 @@ name = "Dave"
         [
             "bob-ooo.ics",
             "http://intranet.example/bob.ics",
-            "../shared/team-ooo.ics",
+            "shared/team-ooo.ics",
             "HTTPS://calendar.example.com/bob.ics",
         ]
     );
@@ -530,10 +530,10 @@ absence = ["webcal://calendar.example.com/a.ics", "ftp://x", "", "ok.ics", " ", 
     assert_diagnostics(
         &[("p.toml", text)],
         &[
+            // The address is never repeated: calendar URLs are often secrets.
             "p.toml:3:12: people.a.absence[0]: webcal:// is how calendar apps spell \
-             subscriptions; write the same address with https:// \
-             (https://calendar.example.com/a.ics)",
-            "p.toml:3:51: people.a.absence[1]: unsupported scheme \"ftp\" in \"ftp://x\"; \
+             subscriptions; write the same address with https:// instead",
+            "p.toml:3:51: people.a.absence[1]: unsupported scheme \"ftp\"; \
              expected an https:// URL or the path of an .ics file relative to the schedules \
              directory",
             "p.toml:3:62: people.a.absence[2]: empty calendar source; expected an https:// URL \
@@ -541,9 +541,9 @@ absence = ["webcal://calendar.example.com/a.ics", "ftp://x", "", "ok.ics", " ", 
             // blank is empty too
             "p.toml:3:76: people.a.absence[4]: empty calendar source; expected an https:// URL \
              or the path of an .ics file relative to the schedules directory",
-            "p.toml:3:81: people.a.absence[5]: calendar URL \"https://\" has no host",
+            "p.toml:3:81: people.a.absence[5]: the calendar URL has no host",
             "p.toml:3:93: people.a.absence[6]: webcals:// is how calendar apps spell \
-             subscriptions; write the same address with https:// (https://x.example/y)",
+             subscriptions; write the same address with https:// instead",
         ],
     );
     assert_diagnostics(
@@ -552,20 +552,19 @@ absence = ["webcal://calendar.example.com/a.ics", "ftp://x", "", "ok.ics", " ", 
     );
 }
 
-/// The problems of `absence = "..."`, one string. The key is checked up to `people.a.absence`
-/// only: see `absence_string_problem_names_the_key_itself` for what it should be.
+/// The problems of `absence = "..."`, one string.
 #[test]
 fn absence_string_problems() {
     for (value, message) in [
         (
             "\"webcal://calendar.example.com/a.ics\"",
             "webcal:// is how calendar apps spell subscriptions; write the same address with \
-             https:// (https://calendar.example.com/a.ics)",
+             https:// instead",
         ),
         (
             "\"ftp://x\"",
-            "unsupported scheme \"ftp\" in \"ftp://x\"; expected an https:// URL or the path of \
-             an .ics file relative to the schedules directory",
+            "unsupported scheme \"ftp\"; expected an https:// URL or the path of an .ics file \
+             relative to the schedules directory",
         ),
         (
             "\"\"",
@@ -583,8 +582,8 @@ fn absence_string_problems() {
     }
 }
 
-/// Known bug (rota-core/src/load.rs, `person`): a problem with `absence = "..."` written as one
-/// string is reported under `people.a.absence[0]`, a key that is not in the file.
+/// Regression: a problem with `absence = "..."` written as one string was reported under
+/// `people.a.absence[0]`, a key that is not in the file.
 #[test]
 fn absence_string_problem_names_the_key_itself() {
     assert_diagnostics(
@@ -596,9 +595,8 @@ fn absence_string_problem_names_the_key_itself() {
     );
 }
 
-/// Known bug (rota-core/src/load.rs, `person`): the index in `absence[i]` counts only the
-/// elements that were strings, so after a non-string element the next problem names the wrong
-/// element (here `[0]`, the integer, instead of `[1]`).
+/// Regression: the index in `absence[i]` counted only the elements that were strings, so after a
+/// non-string element the next problem named the wrong element (`[0]`, the integer, not `[1]`).
 #[test]
 fn absence_problem_index_after_a_non_string() {
     assert_diagnostics(
@@ -613,6 +611,27 @@ fn absence_problem_index_after_a_non_string() {
     );
 }
 
+/// Calendar files are read from the schedules directory only: the service shows read errors on
+/// /healthz, which must not become a way to read other files.
+#[test]
+fn calendar_files_stay_inside_the_schedules_directory() {
+    for (value, col) in [
+        ("\"/etc/passwd\"", 11),
+        ("\"../secrets.ics\"", 11),
+        ("\"a/../../b.ics\"", 11),
+    ] {
+        let text = format!("[people.a]\nname = \"A\"\nabsence = {value}\n");
+        let got = diagnostics(&[("p.toml", &text)]);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].starts_with(&format!("p.toml:3:{col}: people.a.absence: calendar files must be inside the schedules directory")),
+            "{got:?}"
+        );
+    }
+    let ok = "[people.a]\nname = \"A\"\nabsence = [\"./a.ics\", \"team/b.ics\"]\n";
+    assert!(Schedule::load(&[("p.toml", ok)]).is_ok());
+}
+
 #[test]
 fn holidays_problems() {
     for (value, col, message) in [
@@ -620,13 +639,13 @@ fn holidays_problems() {
             "\"webcal://example.com/uk.ics\"",
             12,
             "webcal:// is how calendar apps spell subscriptions; write the same address with \
-             https:// (https://example.com/uk.ics)",
+             https:// instead",
         ),
         (
             "\"ftp://x\"",
             12,
-            "unsupported scheme \"ftp\" in \"ftp://x\"; expected an https:// URL or the path of \
-             an .ics file relative to the schedules directory",
+            "unsupported scheme \"ftp\"; expected an https:// URL or the path of an .ics file \
+             relative to the schedules directory",
         ),
         (
             "\"\"",

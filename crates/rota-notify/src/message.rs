@@ -94,6 +94,19 @@ fn in_words(d: chrono::Duration) -> String {
     }
 }
 
+/// Percent-encodes a query value: ids may hold `&`, `#`, `+` or `%`.
+fn query_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// A length of time in words: "3 days", "5 hours", "45 minutes".
 pub fn duration_words(d: chrono::Duration) -> String {
     let mins = d.num_minutes().max(0);
@@ -213,11 +226,15 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                 base.map(|b| match theirs {
                     Some(t) => format!(
                         "{b}/swaps/new?rotation={}&slot={}&counterpart={}&their_slot={}",
-                        shift.rotation, shift.slot, t.person, t.slot
+                        query_value(&shift.rotation),
+                        shift.slot,
+                        query_value(&t.person),
+                        t.slot
                     ),
                     None => format!(
                         "{b}/swaps/new?rotation={}&slot={}",
-                        shift.rotation, shift.slot
+                        query_value(&shift.rotation),
+                        shift.slot
                     ),
                 })
             };

@@ -477,7 +477,8 @@ fn ids<'a>(it: impl Iterator<Item = &'a str>) -> String {
 pub(crate) async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let snap = state.snapshot();
     let cals = state.calendars();
-    // A failing calendar source degrades the service (conflicts may be missed) but never stops it.
+    // A failing calendar source, or one not read yet just after start, degrades the service
+    // (conflicts may be missed) but never stops it.
     let calendars: Vec<serde_json::Value> = cals
         .statuses
         .iter()
@@ -486,12 +487,14 @@ pub(crate) async fn healthz(state: web::Data<AppState>) -> HttpResponse {
                 "source": s.location,
                 "people": people,
                 "ok": s.ok,
-                "pending": s.last_attempt.is_none(),
+                "pending": s.last_attempt.is_none() && s.last_error.is_none(),
                 "events": s.events,
                 "last_success": s.last_success.map(utc),
                 "last_attempt": s.last_attempt.map(utc),
                 "last_error": s.last_error,
-                "warnings": s.warnings,
+                // Only how many: a warning names its event, and event titles can be private.
+                // `rota check --conflicts` prints them.
+                "skipped_events": s.warnings.len(),
             })
         })
         .collect();

@@ -80,9 +80,11 @@ pub fn spawn(
                 let mut changed = false;
                 if snap.loaded_at != loaded_at {
                     loaded_at = snap.loaded_at;
-                    if cals.retarget(&snap.schedule) {
-                        cals.refresh_new(&fetcher, state.now());
-                    }
+                    // New sources are read at once, and every file again (an edited .ics
+                    // usually comes with the reload); URLs wait for their interval.
+                    cals.retarget(&snap.schedule);
+                    cals.refresh_new(&fetcher, state.now());
+                    cals.refresh_files(&fetcher, state.now());
                     changed = true;
                 }
                 if last.is_none_or(|l| l.elapsed() >= every) {

@@ -112,14 +112,31 @@ fn report_range(
     s: &Schedule,
     now: DateTime<Utc>,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+    // As `rota report`: `from` defaults to REPORT_DAYS ago; `to` to REPORT_DAYS from now, or to
+    // twice REPORT_DAYS after `from` when only `from` is given.
     let days = Duration::days(REPORT_DAYS);
-    let rq = RangeQuery {
-        from: q.from.clone(),
-        to: q.to.clone(),
+    let from = match &q.from {
+        Some(f) => f.clone(),
+        None => utc(now - days),
     };
-    if q.from.is_none() && q.to.is_none() {
-        return Ok((now - days, now + days));
-    }
+    let rq = RangeQuery {
+        from: Some(from),
+        to: Some(match (&q.from, &q.to) {
+            (_, Some(t)) => t.clone(),
+            (None, None) => utc(now + days),
+            (Some(_), None) => {
+                return range_or(
+                    &RangeQuery {
+                        from: q.from.clone(),
+                        to: None,
+                    },
+                    zone(s),
+                    now,
+                    days * 2,
+                );
+            }
+        }),
+    };
     range_or(&rq, zone(s), now, days * 2)
 }
 
@@ -131,11 +148,22 @@ fn build_report(
 ) -> Result<(Report, usize), ApiError> {
     let holidays = state.calendars().holidays(from, to);
     let r = s.report(from, to, &holidays)?;
-    Ok((r, holidays.len()))
+    // The holidays inside the window (the set also holds a day either side, for wall clocks
+    // ahead of or behind UTC).
+    let n = holidays
+        .between(
+            from.date_naive(),
+            (to - Duration::seconds(1))
+                .date_naive()
+                .succ_opt()
+                .unwrap_or(to.date_naive()),
+        )
+        .count();
+    Ok((r, n))
 }
 
-/// `GET /api/v1/report?from=&to=`: the fairness report. Without `from` and `to` the window is
-/// [`REPORT_DAYS`] days either side of now; with `from` alone it is twice that from `from`.
+/// `GET /api/v1/report?from=&to=`: the fairness report. `from` defaults to [`REPORT_DAYS`] days
+/// ago, `to` to as many days from now (twice that after `from` when only `from` is given).
 pub(crate) async fn report(
     state: web::Data<AppState>,
     q: web::Query<ReportQuery>,
@@ -170,15 +198,30 @@ fn local(t: DateTime<Utc>, zone: rota_core::Tz) -> String {
 pub(crate) fn swap_link(c: &Conflict<'_>, sug: Option<&Suggestion<'_>>) -> String {
     let mut l = format!(
         "/swaps/new?rotation={}&slot={}",
-        c.shift.rotation.id, c.shift.slot
+        query_value(&c.shift.rotation.id),
+        c.shift.slot
     );
     if let Some(x) = sug {
         l.push_str(&format!(
             "&counterpart={}&their_slot={}",
-            x.give_back.person.id, x.give_back.slot
+            query_value(&x.give_back.person.id),
+            x.give_back.slot
         ));
     }
     l
+}
+
+/// Percent-encodes a query value: ids may hold `&`, `#`, `+` or `%`.
+pub(crate) fn query_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// The schedule page's conflicts section for `[now, to)`: empty when there are none and no
