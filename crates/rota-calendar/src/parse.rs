@@ -14,9 +14,10 @@
 //!   UTC `20261224T090000Z`, and floating `20261224T090000`.
 //! - **Zones.** A `TZID` is read by [`crate::zones`] rules: IANA names, prefixed names such as
 //!   `/mozilla.org/20050126_1/Europe/London`, Windows names (`W. Europe Standard Time`) through
-//!   CLDR's table, and a VTIMEZONE's `X-LIC-LOCATION` when its own `TZID` is none of those. An
-//!   event whose zone cannot be found is skipped with a warning naming the `TZID`; we never guess
-//!   from a VTIMEZONE's STANDARD/DAYLIGHT rules. Floating times are read in the calendar's
+//!   CLDR's table, and a VTIMEZONE's `X-LIC-LOCATION` when its own `TZID` is none of those. A
+//!   `TZID` that is none of these (Outlook's "Customized Time Zone") is read like a floating
+//!   time, on the person's clock, with one warning naming the `TZID`: dropping the event would
+//!   hide an absence, and we never guess from a VTIMEZONE's STANDARD/DAYLIGHT rules. Floating times are read in the calendar's
 //!   `X-WR-TIMEZONE` if it names a zone, else in the zone the caller passes (the person's);
 //!   all-day dates always in the caller's zone, because a day off is a day where the person is.
 //! - **End.** `DTEND`, or `DURATION` (`P1D`, `PT8H30M`, `P2W`, `P1DT12H`): weeks and days are
@@ -270,6 +271,12 @@ pub fn parse(text: &str) -> Result<Calendar, Error> {
                 Err(msg) => warnings.push(format!("{}: {msg}", label(ev))),
             }
         }
+        for tzid in zones.unknown.borrow().iter() {
+            warnings.push(format!(
+                "TZID {tzid:?} is not a zone rota knows (not an IANA or Windows name, and its \
+                 VTIMEZONE has no X-LIC-LOCATION): its times are read on the person's clock"
+            ));
+        }
     }
     Ok(Calendar {
         events,
@@ -289,7 +296,7 @@ impl Calendar {
     }
 
     /// Why events were skipped, one line each, such as
-    /// `event "Ski trip" (UID abc): unknown TZID "Mars/Olympus"`.
+    /// `event "Ski trip" (UID abc): DTEND "..." is before DTSTART`.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }
@@ -592,6 +599,8 @@ fn expand_event(
 /// VTIMEZONE TZIDs that only make sense through their `X-LIC-LOCATION`.
 struct ZoneMap {
     lic_locations: HashMap<String, Tz>,
+    /// TZIDs seen that are none of the known forms; their times are read as floating.
+    unknown: std::cell::RefCell<std::collections::BTreeSet<String>>,
 }
 
 impl ZoneMap {
@@ -606,7 +615,10 @@ impl ZoneMap {
                 lic_locations.insert(tzid.trim().to_string(), tz);
             }
         }
-        ZoneMap { lic_locations }
+        ZoneMap {
+            lic_locations,
+            unknown: Default::default(),
+        }
     }
 
     fn get(&self, tzid: &str) -> Option<Tz> {
@@ -813,11 +825,15 @@ fn parse_time(
         let zone = if utc {
             Zone::Utc
         } else if let Some(tzid) = tzid {
-            Zone::Named(
-                zones
-                    .get(tzid)
-                    .ok_or_else(|| format!("unknown TZID {tzid:?}"))?,
-            )
+            match zones.get(tzid) {
+                Some(tz) => Zone::Named(tz),
+                // Outlook's "Customized Time Zone" and the like: the nearest honest reading is
+                // the person's own clock (or X-WR-TIMEZONE); `parse` says so in a warning.
+                None => {
+                    zones.unknown.borrow_mut().insert(tzid.trim().to_string());
+                    default_zone.unwrap_or(Zone::Floating)
+                }
+            }
         } else {
             default_zone.unwrap_or(Zone::Floating)
         };
@@ -867,6 +883,7 @@ impl ZoneMap {
     fn empty() -> ZoneMap {
         ZoneMap {
             lic_locations: HashMap::new(),
+            unknown: Default::default(),
         }
     }
 }
@@ -1098,11 +1115,12 @@ mod tests {
             t("20261224T090000", Some("Europe/London")).unwrap().zone,
             Zone::Named(_)
         ));
-        assert!(
-            t("20261224T090000", Some("Mars/Olympus"))
-                .unwrap_err()
-                .contains("unknown TZID \"Mars/Olympus\"")
+        // An unknown TZID reads as floating and is remembered for the warning.
+        assert_eq!(
+            t("20261224T090000", Some("Mars/Olympus")).unwrap().zone,
+            Zone::Floating
         );
+        assert!(z.unknown.borrow().contains("Mars/Olympus"));
         assert!(t("2026-12-24", None).is_err());
         assert!(t("20261324T090000", None).is_err());
         assert!(t("00001224T090000", None).is_err());

@@ -492,9 +492,9 @@ pub(crate) async fn healthz(state: web::Data<AppState>) -> HttpResponse {
                 "last_success": s.last_success.map(utc),
                 "last_attempt": s.last_attempt.map(utc),
                 "last_error": s.last_error,
-                // Only how many: a warning names its event, and event titles can be private.
-                // `rota check --conflicts` prints them.
-                "skipped_events": s.warnings.len(),
+                // Only how many: a warning may name its event, and event titles can be
+                // private. `rota check --conflicts` prints them.
+                "warnings": s.warnings.len(),
             })
         })
         .collect();

@@ -124,16 +124,29 @@ fn end_before_start_is_a_warning_and_the_event_is_skipped() {
 }
 
 #[test]
-fn unknown_tzid_is_a_warning_naming_it() {
+fn unknown_tzid_is_read_on_the_persons_clock_with_a_warning_naming_it() {
     let cal = calendar_of(
         "",
         &["SUMMARY:Ski trip\nDTSTART;TZID=Mars/Olympus:20270110T090000\nDURATION:P7D"],
     );
-    assert_eq!(cal.events(), 0);
+    assert_eq!(cal.events(), 1);
     assert_eq!(cal.warnings().len(), 1);
     let w = &cal.warnings()[0];
-    assert!(w.starts_with("event \"Ski trip\" (UID ev0): "), "{w}");
-    assert!(w.ends_with("unknown TZID \"Mars/Olympus\""), "{w}");
+    assert!(
+        w.starts_with("TZID \"Mars/Olympus\" is not a zone rota knows"),
+        "{w}"
+    );
+    assert!(!w.contains("Ski trip"), "{w}");
+    // 09:00 on the caller's clock: Kolkata is UTC+05:30.
+    let kolkata: chrono_tz::Tz = "Asia/Kolkata".parse().unwrap();
+    let b = cal.busy(
+        kolkata,
+        "2027-01-01T00:00:00Z".parse().unwrap(),
+        "2027-02-01T00:00:00Z".parse().unwrap(),
+    );
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].start.to_rfc3339(), "2027-01-10T03:30:00+00:00");
+    assert_eq!(b[0].end.to_rfc3339(), "2027-01-17T03:30:00+00:00");
 }
 
 #[test]
