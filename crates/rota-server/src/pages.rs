@@ -232,13 +232,19 @@ pub(crate) async fn schedule(
 ) -> Result<HttpResponse, ApiError> {
     let snap = state.snapshot();
     let now = state.now();
-    let mut body = schedule_body(&snap.schedule, now);
-    body.push_str(&crate::timeoff::conflicts_section(
-        &state,
-        &snap.schedule,
-        now,
-        now + Duration::weeks(SCHEDULE_WEEKS),
-    ));
+    let st = state.get_ref().clone();
+    // Resolving weeks of shifts and expanding calendars is CPU work: off the async workers.
+    let mut body = crate::timeoff::off_worker(move || {
+        let mut body = schedule_body(&snap.schedule, now);
+        body.push_str(&crate::timeoff::conflicts_section(
+            &st,
+            &snap.schedule,
+            now,
+            now + Duration::weeks(SCHEDULE_WEEKS),
+        ));
+        Ok(body)
+    })
+    .await?;
     body.push_str("<p class=\"muted\"><a href=\"/report\">Fairness report</a></p>");
     Ok(page("On-call schedule", &body))
 }

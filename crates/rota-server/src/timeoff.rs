@@ -75,29 +75,43 @@ pub(crate) async fn conflicts(
     q: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snap = state.snapshot();
-    let s = &snap.schedule;
     let now = state.now();
-    let (from, to) = range_or(&q, zone(s), now, Duration::days(CONFLICT_DAYS))?;
-    let until = now + Duration::weeks(SWAP_FORM_WEEKS);
-    let off = time_off_for(&state, s, from, to, until);
-    let found = conflicts_with_suggestions(s, &off, from, to, now)?;
-    let views: Vec<ConflictView<'_>> = found
-        .iter()
-        .map(|(c, sug)| {
-            let mut v = ConflictView::new(c, sug);
-            for a in &mut v.absences {
-                a.summary = "";
-            }
-            v
-        })
-        .collect();
-    let body = serde_json::json!({
-        "from": utc(from),
-        "to": utc(to),
-        "calendars_ok": state.calendars().healthy(),
-        "conflicts": views,
-    });
+    let (from, to) = range_or(&q, zone(&snap.schedule), now, Duration::days(CONFLICT_DAYS))?;
+    let state = state.get_ref().clone();
+    // Expanding calendars and ranking is CPU work: off the async workers.
+    let body = off_worker(move || {
+        let s = &snap.schedule;
+        let until = now + Duration::weeks(SWAP_FORM_WEEKS);
+        let off = time_off_for(&state, s, from, to, until);
+        let found = conflicts_with_suggestions(s, &off, from, to, now)?;
+        let views: Vec<ConflictView<'_>> = found
+            .iter()
+            .map(|(c, sug)| {
+                let mut v = ConflictView::new(c, sug);
+                for a in &mut v.absences {
+                    a.summary = "";
+                }
+                v
+            })
+            .collect();
+        Ok(serde_json::json!({
+            "from": utc(from),
+            "to": utc(to),
+            "calendars_ok": state.calendars().healthy(),
+            "conflicts": views,
+        }))
+    })
+    .await?;
     Ok(json(&body))
+}
+
+/// Runs `f` on actix's blocking pool.
+pub(crate) async fn off_worker<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    web::block(f)
+        .await
+        .map_err(|e| ApiError::unavailable(e.to_string()))?
 }
 
 #[derive(Deserialize)]
@@ -169,9 +183,9 @@ pub(crate) async fn report(
     q: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snap = state.snapshot();
-    let s = &snap.schedule;
-    let (from, to) = report_range(&q, s, state.now())?;
-    let (r, n) = build_report(&state, s, from, to)?;
+    let (from, to) = report_range(&q, &snap.schedule, state.now())?;
+    let st = state.get_ref().clone();
+    let (r, n) = off_worker(move || build_report(&st, &snap.schedule, from, to)).await?;
     let mut body = serde_json::to_value(ReportView::new(&r, n)).unwrap_or_default();
     if let Some(o) = body.as_object_mut() {
         o.insert(
@@ -293,9 +307,11 @@ pub(crate) async fn report_page(
     q: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snap = state.snapshot();
+    let (from, to) = report_range(&q, &snap.schedule, state.now())?;
+    let st = state.get_ref().clone();
+    let sched = snap.schedule.clone();
+    let (r, n) = off_worker(move || build_report(&st, &sched, from, to)).await?;
     let s = &snap.schedule;
-    let (from, to) = report_range(&q, s, state.now())?;
-    let (r, n) = build_report(&state, s, from, to)?;
     let z = zone(s);
     let mut b = format!(
         "<h1>Fairness</h1><p class=\"muted\">From {} to {} ({}). {} public holiday{} known in this window.</p>",
