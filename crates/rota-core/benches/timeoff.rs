@@ -67,10 +67,23 @@ fn timeoff(c: &mut Criterion) {
     g.bench_function("conflicts/1y", |b| {
         b.iter(|| black_box(&s).conflicts(black_box(&off), from, to).unwrap())
     });
+    // A conflict with colleagues to suggest (one that cannot be traded returns at once).
     let first = conflicts
         .iter()
-        .find(|c| c.shift.start > now)
-        .expect("a future conflict");
+        .find(|c| {
+            c.shift.start > now
+                && !s
+                    .suggestions(&off, &c.shift, now, until)
+                    .unwrap()
+                    .is_empty()
+        })
+        .expect("a future conflict with suggestions");
+    eprintln!(
+        "timeoff: suggestions for {} slot {}: {} colleagues",
+        first.shift.rotation.id,
+        first.shift.slot,
+        s.suggestions(&off, &first.shift, now, until).unwrap().len()
+    );
     g.bench_function("suggestions/one conflict", |b| {
         b.iter(|| {
             black_box(&s)
