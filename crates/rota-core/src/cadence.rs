@@ -219,7 +219,14 @@ impl Handoffs {
 
     /// The index of the (non-empty) shift containing instant `t`: the `n` with
     /// `instant(n) <= t < instant(n + 1)`, or `None` before the first handoff.
+    #[cfg(test)]
     pub(crate) fn index_at(&self, t: Secs) -> Option<i64> {
+        self.slot_at(t).map(|(n, _, _)| n)
+    }
+
+    /// [`Handoffs::index_at`] with the shift's bounds `(n, instant(n), instant(n + 1))`, which it
+    /// computes anyway: callers need not convert the two handoffs again.
+    pub(crate) fn slot_at(&self, t: Secs) -> Option<(i64, Secs, Secs)> {
         let first = self.instant(0);
         if t < first {
             return None;
@@ -228,26 +235,30 @@ impl Handoffs {
         let mut n = self.last_civil_at_or_before(civil).max(0);
         // Nudge: the civil estimate is off only around gaps and folds, by a step or two (more only
         // for rotations shorter than a gap, such as hourly ones across Samoa's skipped day).
-        while n > 0 && self.instant(n) > t {
+        let mut start = if n == 0 { first } else { self.instant(n) };
+        while n > 0 && start > t {
             n -= 1;
+            start = self.instant(n);
         }
-        while self.instant(n + 1) <= t {
+        let mut end = self.instant(n + 1);
+        while end <= t {
             n += 1;
+            start = end;
+            end = self.instant(n + 1);
         }
-        Some(n)
+        Some((n, start, end))
     }
 
     /// Iterates the non-empty shifts `(n, start, end)` that overlap `[from, to)`, in order.
     pub(crate) fn shifts(&self, from: Secs, to: Secs) -> ShiftIter<'_> {
-        let n = if from < self.instant(0) {
-            0
-        } else {
-            self.index_at(from).unwrap_or(0)
+        let (n, start) = match self.slot_at(from) {
+            Some((n, start, _)) => (n, start),
+            None => (0, self.instant(0)),
         };
         ShiftIter {
             h: self,
             n,
-            start: self.instant(n),
+            start,
             to,
         }
     }

@@ -347,8 +347,7 @@ impl Schedule {
 
     fn on_call_idx(&self, r: u32, t: Secs) -> Option<Shift<'_>> {
         let h = &self.rotations[r as usize].handoffs;
-        let n = h.index_at(t)?;
-        let (a, b) = (h.instant(n), h.instant(n + 1));
+        let (n, a, b) = h.slot_at(t)?;
         let mut buf = Vec::with_capacity(4);
         self.resolve_slot(r, n, a, b, &mut buf);
         buf.iter()
