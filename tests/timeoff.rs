@@ -463,3 +463,121 @@ fn the_report_page_draws_a_bar_per_person_and_the_swap_form_takes_a_suggestion()
         .unwrap();
     assert!(form.contains("<option value=\"ivan\" selected>"), "{form}");
 }
+
+/// Against the real clock: Alice's next hero turn (at least a day away) gets an absence in her
+/// calendar file; her own page marks it, and the swap form for it suggests who to ask, with a
+/// link that pre-fills the colleague and their shift.
+#[test]
+fn my_page_marks_a_shift_i_am_away_for_and_the_form_suggests_who_to_ask() {
+    use chrono::{Duration as Days, NaiveDate, Utc};
+    let start = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    let today = Utc::now().date_naive();
+    // Slots are whole weeks from Monday 2 November 2026; Alice has every third one.
+    let mut slot = ((today - start).num_days().max(0) / 7 + 1) as u64;
+    while !slot.is_multiple_of(3) {
+        slot += 1;
+    }
+    let monday = start + Days::weeks(slot as i64);
+    let ics = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:a@test\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:{}\r\nDTEND;VALUE=DATE:{}\r\nSUMMARY:Away\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        (monday + Days::days(1)).format("%Y%m%d"),
+        (monday + Days::days(3)).format("%Y%m%d")
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let schedules = tmp.path().join("schedules");
+    std::fs::create_dir(&schedules).unwrap();
+    std::fs::write(schedules.join("alice.ics"), ics).unwrap();
+    std::fs::write(
+        schedules.join("schedule.toml"),
+        r#"hero_rotation = "support-hero"
+[people.alice]
+name = "Alice Smith"
+timezone = "Europe/London"
+absence = "alice.ics"
+[people.bob]
+name = "Bob Jones"
+[people.carol]
+name = "Carol Diaz"
+[rotations.support-hero]
+members = ["alice", "bob", "carol"]
+timezone = "Europe/London"
+start = "2026-11-02T09:00"
+every = "1 week"
+"#,
+    )
+    .unwrap();
+    let s = Server::start_in(tmp.path());
+    let no_redirect = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let token = s.token("alice");
+    let r = no_redirect
+        .post(s.url("/signin"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={token}"))
+        .send()
+        .unwrap();
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let get = |path: &str| {
+        no_redirect
+            .get(s.url(path))
+            .header("cookie", &cookie)
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
+    };
+    let me = get("/me");
+    assert_eq!(me.matches(">away</span>").count(), 1, "{me}");
+    let form = get(&format!("/swaps/new?rotation=support-hero&slot={slot}"));
+    assert!(
+        form.contains("Your calendar says you are away during this shift"),
+        "{form}"
+    );
+    // Bob and Carol are both free; each link pre-fills the form with them and their shift.
+    let links: Vec<&str> = form
+        .split("class=\"suggestion\" href=\"")
+        .skip(1)
+        .map(|t| t.split('"').next().unwrap())
+        .collect();
+    assert_eq!(links.len(), 2, "{form}");
+    for l in &links {
+        let l = l.replace("&amp;", "&");
+        assert!(
+            l.starts_with(&format!(
+                "/swaps/new?rotation=support-hero&slot={slot}&counterpart="
+            )),
+            "{l}"
+        );
+        let prefilled = get(&l);
+        let who = l
+            .split("counterpart=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap();
+        let theirs = l.split("their_slot=").nth(1).unwrap();
+        assert!(
+            prefilled.contains(&format!("<option value=\"{who}\" selected>")),
+            "{prefilled}"
+        );
+        assert!(
+            prefilled.contains(&format!("<option value=\"{theirs}\" selected>")),
+            "{prefilled}"
+        );
+    }
+    // An unrelated slot of hers has no hint.
+    let other = get(&format!(
+        "/swaps/new?rotation=support-hero&slot={}",
+        slot + 3
+    ));
+    assert!(!other.contains("Your calendar says"), "{other}");
+}

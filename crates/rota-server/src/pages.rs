@@ -520,18 +520,29 @@ async fn me(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     );
     b.push_str("<h2>Your shifts</h2><div class=\"scroll\"><table><thead><tr><th>Rotation</th><th>From</th><th>To</th><th></th></tr></thead><tbody>");
     let to = now + Duration::weeks(SWAP_FORM_WEEKS);
+    // Shifts their absence calendars say they are away for are marked; the swap form then
+    // suggests who to ask.
+    let off = state.calendars().time_off_for(s, now, to, to);
     for x in s.shifts_for_person(&person.id, now, to).unwrap_or_default() {
         let action = if x.start > now {
             format!(
-                "<a href=\"/swaps/new?rotation={}&amp;slot={}\">Swap…</a>",
-                esc(&x.rotation.id),
-                x.slot
+                "<a href=\"{}\">Swap…</a>",
+                esc(&format!(
+                    "/swaps/new?rotation={}&slot={}",
+                    crate::timeoff::query_value(&x.rotation.id),
+                    x.slot
+                ))
             )
         } else {
             "on call now".to_string()
         };
+        let away = if off.is_free(&person.id, x.start, x.end) {
+            ""
+        } else {
+            " <span class=\"tag override\" title=\"your absence calendar says you are away during this shift\">away</span>"
+        };
         b.push_str(&format!(
-            "<tr><td>{}{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
+            "<tr><td>{}{}{away}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
             esc(&x.rotation.name),
             source_tag(&x),
             esc(&local(x.start, x.rotation)),
