@@ -581,3 +581,42 @@ every = "1 week"
     ));
     assert!(!other.contains("Your calendar says"), "{other}");
 }
+
+#[test]
+fn bad_windows_and_unreadable_calendars_are_clear_errors() {
+    let ex = example_schedules();
+    let o = rota(
+        &ex,
+        &["report", NO_STATE, "--from=2027-01-01", "--to=2026-01-01"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("--to (2026-01-01T00:00:00Z) must be after --from"),
+        "{}",
+        stderr(&o)
+    );
+    let o = rota(&ex, &["check", "--conflicts", NO_STATE, "--from=yesterday"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).starts_with("error: --from:"), "{}", stderr(&o));
+
+    // A missing file and a file that is not a calendar: each named, with why; exit 1.
+    let dir = crate::util::schedules_dir(&[
+        (
+            "s.toml",
+            "hero_rotation = \"h\"\n[people.a]\nname = \"A\"\nabsence = [\"gone.ics\", \"page.ics\"]\n\
+             [people.b]\nname = \"B\"\n[rotations.h]\nmembers = [\"a\", \"b\"]\ntimezone = \"UTC\"\n\
+             start = \"2026-11-02T09:00\"\nevery = \"1 week\"\n",
+        ),
+        ("page.ics", "<html><body>Sign in</body></html>\n"),
+    ]);
+    let o = rota(dir.path(), &["check", "--conflicts", NO_STATE, NOW]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(err.contains("gone.ics") && err.contains("(a)"), "{err}");
+    assert!(err.contains("page.ics") && err.contains("line 1"), "{err}");
+    assert!(
+        stdout(&o).contains("some failed, see above"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -202,8 +202,20 @@ impl Calendars {
 impl Snapshot {
     /// Everyone's absences overlapping `[from, to)`.
     pub fn time_off(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> TimeOff {
+        self.expand(None, from, to)
+    }
+
+    /// One person's absences overlapping `[from, to)` (only their calendars are expanded).
+    pub fn time_off_of(&self, person: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> TimeOff {
+        self.expand(Some(person), from, to)
+    }
+
+    fn expand(&self, only: Option<&str>, from: DateTime<Utc>, to: DateTime<Utc>) -> TimeOff {
         let mut off = TimeOff::new();
         for (person, zone, cals) in &self.people {
+            if only.is_some_and(|p| p != person) {
+                continue;
+            }
             for c in cals {
                 for b in c.busy(*zone, from, to) {
                     off.add(

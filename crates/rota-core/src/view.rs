@@ -269,3 +269,35 @@ impl<'a> ReportView<'a> {
         }
     }
 }
+
+/// The path of the service's swap form for `slot` of `rotation`, pre-filled with a colleague and
+/// their shift when `with` is given: `/swaps/new?rotation=..&slot=..[&counterpart=..&their_slot=..]`.
+/// Shared by the service's pages and the conflict emails so both link alike. Ids are
+/// percent-encoded (they may hold `&`, `#`, `+` or `%`).
+///
+/// ```
+/// use rota_core::view::swap_form_path;
+/// assert_eq!(swap_form_path("ops&co", 4, Some(("ann", 5))), "/swaps/new?rotation=ops%26co&slot=4&counterpart=ann&their_slot=5");
+/// ```
+pub fn swap_form_path(rotation: &str, slot: u64, with: Option<(&str, u64)>) -> String {
+    let mut l = format!("/swaps/new?rotation={}&slot={slot}", query_value(rotation));
+    if let Some((person, theirs)) = with {
+        l.push_str(&format!(
+            "&counterpart={}&their_slot={theirs}",
+            query_value(person)
+        ));
+    }
+    l
+}
+
+fn query_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

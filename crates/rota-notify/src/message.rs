@@ -94,19 +94,6 @@ fn in_words(d: chrono::Duration) -> String {
     }
 }
 
-/// Percent-encodes a query value: ids may hold `&`, `#`, `+` or `%`.
-fn query_value(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// A length of time in words: "3 days", "5 hours", "45 minutes".
 pub fn duration_words(d: chrono::Duration) -> String {
     let mins = d.num_minutes().max(0);
@@ -223,19 +210,12 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                 })
                 .collect();
             let link = |theirs: Option<&ShiftInfo>| {
-                base.map(|b| match theirs {
-                    Some(t) => format!(
-                        "{b}/swaps/new?rotation={}&slot={}&counterpart={}&their_slot={}",
-                        query_value(&shift.rotation),
-                        shift.slot,
-                        query_value(&t.person),
-                        t.slot
-                    ),
-                    None => format!(
-                        "{b}/swaps/new?rotation={}&slot={}",
-                        query_value(&shift.rotation),
-                        shift.slot
-                    ),
+                base.map(|b| {
+                    let with = theirs.map(|t| (t.person.as_str(), t.slot));
+                    format!(
+                        "{b}{}",
+                        rota_core::view::swap_form_path(&shift.rotation, shift.slot, with)
+                    )
                 })
             };
             let mut text = format!(

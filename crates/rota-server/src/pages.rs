@@ -522,15 +522,15 @@ async fn me(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let to = now + Duration::weeks(SWAP_FORM_WEEKS);
     // Shifts their absence calendars say they are away for are marked; the swap form then
     // suggests who to ask.
-    let off = state.calendars().time_off_for(s, now, to, to);
+    let off = state.calendars().time_off_of(&person.id, now, to);
     for x in s.shifts_for_person(&person.id, now, to).unwrap_or_default() {
         let action = if x.start > now {
             format!(
                 "<a href=\"{}\">Swap…</a>",
-                esc(&format!(
-                    "/swaps/new?rotation={}&slot={}",
-                    crate::timeoff::query_value(&x.rotation.id),
-                    x.slot
+                esc(&rota_core::view::swap_form_path(
+                    &x.rotation.id,
+                    x.slot,
+                    None
                 ))
             )
         } else {

@@ -126,30 +126,15 @@ fn report_range(
     s: &Schedule,
     now: DateTime<Utc>,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
-    // As `rota report`: `from` defaults to REPORT_DAYS ago; `to` to REPORT_DAYS from now, or to
-    // twice REPORT_DAYS after `from` when only `from` is given.
+    // As `rota report`: `from` defaults to REPORT_DAYS ago and `to` to REPORT_DAYS from now; with
+    // `from` alone, `to` is twice REPORT_DAYS after it (range_or's default).
     let days = Duration::days(REPORT_DAYS);
-    let from = match &q.from {
-        Some(f) => f.clone(),
-        None => utc(now - days),
-    };
     let rq = RangeQuery {
-        from: Some(from),
-        to: Some(match (&q.from, &q.to) {
-            (_, Some(t)) => t.clone(),
-            (None, None) => utc(now + days),
-            (Some(_), None) => {
-                return range_or(
-                    &RangeQuery {
-                        from: q.from.clone(),
-                        to: None,
-                    },
-                    zone(s),
-                    now,
-                    days * 2,
-                );
-            }
-        }),
+        from: Some(q.from.clone().unwrap_or_else(|| utc(now - days))),
+        to: match (&q.from, &q.to) {
+            (Some(_), None) => None,
+            (_, t) => Some(t.clone().unwrap_or_else(|| utc(now + days))),
+        },
     };
     range_or(&rq, zone(s), now, days * 2)
 }
@@ -210,32 +195,11 @@ fn local(t: DateTime<Utc>, zone: rota_core::Tz) -> String {
 
 /// The swap form for `c`'s shift, pre-filled with suggestion `sug` when given.
 pub(crate) fn swap_link(c: &Conflict<'_>, sug: Option<&Suggestion<'_>>) -> String {
-    let mut l = format!(
-        "/swaps/new?rotation={}&slot={}",
-        query_value(&c.shift.rotation.id),
-        c.shift.slot
-    );
-    if let Some(x) = sug {
-        l.push_str(&format!(
-            "&counterpart={}&their_slot={}",
-            query_value(&x.give_back.person.id),
-            x.give_back.slot
-        ));
-    }
-    l
-}
-
-/// Percent-encodes a query value: ids may hold `&`, `#`, `+` or `%`.
-pub(crate) fn query_value(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    rota_core::view::swap_form_path(
+        &c.shift.rotation.id,
+        c.shift.slot,
+        sug.map(|x| (x.give_back.person.id.as_str(), x.give_back.slot)),
+    )
 }
 
 /// The schedule page's conflicts section for `[now, to)`: empty when there are none and no
