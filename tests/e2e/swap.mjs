@@ -1,12 +1,14 @@
 // End-to-end: headless Chromium signs in, proposes a swap, accepts it as the colleague, and sees
 // the schedule page change. Run by scripts/e2e.sh, which starts the server and passes:
-//   node swap.mjs BASE_URL TOKEN_A TOKEN_B SCREENSHOT_PATH
-// Person A is Carol, person B is Erin; they trade Support Hero weeks.
+//   node swap.mjs BASE_URL TOKENS_JSON SCREENSHOT_PATH
+// TOKENS_JSON maps every person id to an API token. Who trades is chosen from the slots the API
+// lists for the Support Hero rotation on the day the test runs (the next two weeks, held by two
+// different people by the rotation order, with no override), so the test passes on any date.
+import { readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
-const [base, tokenA, tokenB, shot] = process.argv.slice(2);
-const A = 'Carol Diaz';
-const B = 'Erin Walsh';
+const [base, tokensFile, shot] = process.argv.slice(2);
+const tokens = JSON.parse(readFileSync(tokensFile, 'utf8'));
 
 function check(ok, what) {
   if (!ok) throw new Error(`e2e: ${what}`);
@@ -30,6 +32,22 @@ try {
     });
   }
 
+  // The two weeks to trade: the first two Support Hero slots that have not started, that the
+  // schedule page shows (it lists the same 8 weeks as the slots API's default), and whose people
+  // differ and hold them by the order (an override's shift cannot be traded).
+  const res = await fetch(`${base}/api/v1/rotations/support-hero/slots`);
+  check(res.ok, `GET slots answered ${res.status}`);
+  const now = Date.now();
+  const open = (await res.json()).filter((s) => Date.parse(s.start) > now && s.on_call.length === 1
+    && s.on_call[0].person.id === s.member && s.on_call[0].source === 'rotation');
+  const first = open[0];
+  const second = open.find((s) => s.member !== first?.member);
+  check(first && second, `two tradeable Support Hero weeks in the next 8 (slots: ${JSON.stringify(open)})`);
+  const a = first.on_call[0].person;
+  const b = second.on_call[0].person;
+  const A = a.name;
+  const B = b.name;
+
   async function signIn(token, name) {
     await page.goto(`${base}/signin`);
     await page.fill('input[name=token]', token);
@@ -51,13 +69,14 @@ try {
   }
 
   // A proposes: trade their next Support Hero week for one of B's.
-  await signIn(tokenA, A);
-  await page.click('a[href^="/swaps/new?rotation=support-hero&"]');
+  await signIn(tokens[a.id], A);
+  await page.click(`a[href="/swaps/new?rotation=support-hero&slot=${first.slot}"]`);
   const mine = (await page.textContent('p:has-text("Your Support Hero shift") strong')).trim();
-  await page.selectOption('select[name=counterpart]', 'erin');
-  const theirs = page.locator('select[name=their_slot] option', { hasText: `– ${B}` }).first();
+  await page.selectOption('select[name=counterpart]', b.id);
+  const theirs = page.locator(`select[name=their_slot] option[value="${second.slot}"]`);
   const theirLabel = (await theirs.textContent()).trim();
-  await page.selectOption('select[name=their_slot]', await theirs.getAttribute('value'));
+  check(theirLabel.endsWith(`– ${B}`), `the form offers ${B}'s week (got ${theirLabel})`);
+  await page.selectOption('select[name=their_slot]', String(second.slot));
   const their = theirLabel.split(' – ')[0];
   check((await heroAt(mine)).startsWith(A) && (await heroAt(their)).startsWith(B),
     `before the swap, ${A} has ${mine} and ${B} has ${their}`);
@@ -74,7 +93,7 @@ try {
   await signOut();
 
   // B accepts.
-  await signIn(tokenB, B);
+  await signIn(tokens[b.id], B);
   check(await page.locator(`a[href="${new URL(swapUrl).pathname}"]`).count() === 1,
     `${B} sees the request on their page`);
   await page.goto(swapUrl);
