@@ -13,6 +13,9 @@ use crate::schedules;
 
 /// Runs the service; returns when it has shut down.
 pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()> {
+    // The pages' security settings (ROTA_BASE_URL, ROTA_TRUSTED_PROXIES, ...): a typo must stop
+    // the start, not quietly leave the forms refusing everyone or believing everyone.
+    rota_server::pages::PagesConfig::from_env().map_err(|e| anyhow::anyhow!(e))?;
     let store = Store::open(&state_path)
         .with_context(|| format!("opening the state file {}", state_path.display()))?;
     let loader_dir = dir.clone();

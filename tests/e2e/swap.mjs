@@ -72,7 +72,9 @@ try {
   await signIn(tokens[a.id], A);
   await page.click(`a[href="/swaps/new?rotation=support-hero&slot=${first.slot}"]`);
   const mine = (await page.textContent('p:has-text("Your Support Hero shift") strong')).trim();
+  // The form's steps: a colleague first, then only their shifts that can be traded.
   await page.selectOption('select[name=counterpart]', b.id);
+  await Promise.all([page.waitForURL(/counterpart=/), page.click('button:text("Next")')]);
   const theirs = page.locator(`select[name=their_slot] option[value="${second.slot}"]`);
   const theirLabel = (await theirs.textContent()).trim();
   check(theirLabel.endsWith(`– ${B}`), `the form offers ${B}'s week (got ${theirLabel})`);

@@ -442,6 +442,34 @@ pub(crate) async fn delete_override(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// `DELETE /api/v1/people/{id}/sessions`: ends every page sign-in of a person ("sign out
+/// everywhere"), for an admin or the person themselves. Answers `{"ended": N}`.
+pub(crate) async fn end_sessions(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller(&state, &req).await?;
+    let person = path.into_inner();
+    let snap = state.snapshot();
+    if snap.schedule.person(&person).is_none() {
+        return Err(ApiError::not_found(format!("unknown person {person:?}")));
+    }
+    if who != person && !snap.schedule.is_admin(&who) {
+        return Err(ApiError::forbidden(format!(
+            "{who} may only end their own sessions; only admins may end another person's"
+        )));
+    }
+    let st = state.clone();
+    let now = state.now();
+    let ended = web::block(move || st.store().end_sessions_of(&person, &who, now))
+        .await
+        .map_err(|e| ApiError::unavailable(e.to_string()))??;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(serde_json::json!({ "ended": ended }).to_string()))
+}
+
 /// Parses a JSON request body (after authentication), with the same problems as actix's extractor.
 pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
     req: &HttpRequest,

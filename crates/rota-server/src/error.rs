@@ -126,9 +126,17 @@ impl ResponseError for ApiError {
 }
 
 impl From<rota_store::Error> for ApiError {
+    /// A refusal by the store (a conflict with the current state, a row that is not there) is the
+    /// client's 409 or 404; anything else is the state file failing (503).
     fn from(e: rota_store::Error) -> ApiError {
-        tracing::error!(error = %e, "state file error");
-        ApiError::unavailable(format!("the state file failed: {e}"))
+        match e.kind() {
+            rota_store::ErrorKind::Conflict(m) => ApiError::conflict(m.clone()),
+            rota_store::ErrorKind::NotFound(m) => ApiError::not_found(m.clone()),
+            _ => {
+                tracing::error!(error = %e, "state file error");
+                ApiError::unavailable(format!("the state file failed: {e}"))
+            }
+        }
     }
 }
 

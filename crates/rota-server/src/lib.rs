@@ -20,6 +20,7 @@
 //! | `GET/POST /api/v1/overrides`, `DELETE /api/v1/overrides/{id}` | overrides (writes need a token) |
 //! | `GET/POST /api/v1/swaps`, `GET /api/v1/swaps/{id}`, `POST .../{id}/accept\|decline\|cancel` | swap requests (see [`swaps`]) |
 //! | `GET /api/v1/audit[?limit=&before=]` | the audit log (admins) |
+//! | `DELETE /api/v1/people/{id}/sessions` | ends every page sign-in of a person (admins, or the person) |
 //! | `GET /api/v1/conflicts?from=&to=` | shifts whose person is away, with who could trade (see [`timeoff`]) |
 //! | `GET /api/v1/report?from=&to=` | the fairness report; `GET /report` is the page with a chart |
 //! | `GET /calendars/rotations/{id}.ics` | a rotation's feed |
@@ -34,6 +35,7 @@ pub mod calendars;
 pub mod error;
 pub mod ics;
 pub mod pages;
+pub mod paths;
 pub mod state;
 pub mod swaps;
 pub mod timeoff;
@@ -79,6 +81,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/overrides", web::get().to(api::list_overrides))
             .route("/overrides", web::post().to(api::create_override))
             .route("/overrides/{id}", web::delete().to(api::delete_override))
+            .route("/people/{id}/sessions", web::delete().to(api::end_sessions))
             .configure(swaps::configure)
             .configure(timeoff::configure_api),
     )

@@ -19,7 +19,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use rota_core::view::utc;
 use rota_core::{Schedule, Source};
-use rota_store::{ErrorKind, NewOverride, NewSwap, SwapKind, SwapRequest, SwapSlot, SwapState};
+use rota_store::{NewOverride, NewSwap, SwapKind, SwapRequest, SwapSlot, SwapState};
 use serde::Deserialize;
 
 use crate::api::{caller, json_body};
@@ -51,21 +51,13 @@ fn problem(status: StatusCode, field: Option<&str>, detail: impl Into<String>) -
 
 /// Store errors: a conflict is a 409 and a missing row a 404; anything else is the state file
 /// failing (503).
-fn store_error(e: rota_store::Error) -> ApiError {
-    match e.kind() {
-        ErrorKind::Conflict(m) => ApiError::conflict(m.clone()),
-        ErrorKind::NotFound(m) => ApiError::not_found(m.clone()),
-        _ => ApiError::from(e),
-    }
-}
-
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, rota_store::Error> + Send + 'static,
 ) -> Result<T, ApiError> {
     web::block(f)
         .await
         .map_err(|e| ApiError::unavailable(e.to_string()))?
-        .map_err(store_error)
+        .map_err(ApiError::from)
 }
 
 fn view(r: &SwapRequest, now: DateTime<Utc>) -> serde_json::Value {
@@ -181,6 +173,25 @@ fn check_slot(
         ));
     }
     Ok(sl)
+}
+
+/// Whether `person` could offer slot `slot` of `rotation` in a swap request made at `now`: it
+/// exists, has not started, is theirs in the resolved schedule and no override covers it. The swap
+/// form offers only such slots, so it never offers a pair that the request would refuse.
+pub(crate) fn tradeable(
+    s: &Schedule,
+    rotation: &str,
+    slot: u64,
+    person: &str,
+    now: DateTime<Utc>,
+) -> bool {
+    check_slot(s, rotation, slot, person, "slot", now).is_ok()
+}
+
+/// Whether the schedule of `r`'s shifts changed since it was made, so accepting it would be
+/// refused. Pages say so before anyone presses Accept.
+pub(crate) fn is_stale(s: &Schedule, r: &SwapRequest) -> bool {
+    fingerprint(s, &r.rotation, &r.slots()) != r.fingerprint
 }
 
 /// The body of `POST /api/v1/swaps`.
@@ -422,7 +433,7 @@ pub(crate) async fn accept(
     let now = state.now();
     still_pending(state, &r, now).await?;
     let snap = state.snapshot();
-    if fingerprint(&snap.schedule, &r.rotation, &r.slots()) != r.fingerprint {
+    if is_stale(&snap.schedule, &r) {
         return Err(ApiError::conflict(format!(
             "swap request {} is stale: the schedule of its shifts changed since it was made (another override or swap, or the schedule files); make a new request",
             r.id
@@ -637,6 +648,84 @@ pub(crate) mod tests {
             .map_err(|e| e.to_string())
         });
         AppState::new(store, clock, loader).unwrap()
+    }
+
+    /// Issue 11, point 3: after a trade is accepted, neither party can delete their half alone.
+    #[actix_web::test]
+    async fn r11_3_an_override_of_an_accepted_swap_cannot_be_deleted_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(Hand(Mutex::new(t("2026-11-23T10:00:00Z"))));
+        let st = state(dir.path(), clock.clone());
+        let token = |p: &str| {
+            st.store()
+                .issue_token(p, "test", clock.now())
+                .unwrap()
+                .token
+        };
+        let (carol, erin, alice) = (token("carol"), token("erin"), token("alice"));
+        let app = test::init_service(crate::app(actix_web::web::Data::new(st.clone()))).await;
+        let call = |method: &str, uri: &str, bearer: &str, body: Option<Value>| {
+            let r = match method {
+                "POST" => test::TestRequest::post(),
+                "DELETE" => test::TestRequest::delete(),
+                _ => test::TestRequest::get(),
+            }
+            .uri(uri)
+            .insert_header(("authorization", format!("Bearer {bearer}")));
+            match body {
+                Some(b) => r.set_json(b).to_request(),
+                None => r.to_request(),
+            }
+        };
+        // Carol's week (slot 4) for Erin's (slot 6).
+        let req = call(
+            "POST",
+            "/api/v1/swaps",
+            &carol,
+            Some(
+                json!({"rotation":"support-hero","kind":"trade","my_slot":4,"counterpart":"erin","their_slot":6}),
+            ),
+        );
+        let created: Value = test::call_and_read_body_json(&app, req).await;
+        let id = created["id"].as_str().unwrap().to_string();
+        let req = call("POST", &format!("/api/v1/swaps/{id}/accept"), &erin, None);
+        let accepted: Value = test::call_and_read_body_json(&app, req).await;
+        let overrides: Vec<String> = accepted["overrides"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(overrides.len(), 2);
+        // Carol's half puts her on Erin's week: she may delete overrides that put her on call,
+        // but not this one; nor may Erin or an admin delete one half alone.
+        for (who, ovr) in [
+            (&carol, &overrides[1]),
+            (&erin, &overrides[0]),
+            (&alice, &overrides[0]),
+        ] {
+            let res = test::call_service(
+                &app,
+                call("DELETE", &format!("/api/v1/overrides/{ovr}"), who, None),
+            )
+            .await;
+            assert_eq!(res.status(), 409);
+            let body: Value = test::read_body_json(res).await;
+            assert!(body["detail"].as_str().unwrap().contains(&id), "{body}");
+        }
+        assert_eq!(st.store().overrides().unwrap().len(), 2, "both halves stay");
+        assert_eq!(
+            st.store().swap(&id).unwrap().unwrap().state,
+            SwapState::Accepted
+        );
+        // The freed slot was never freed: a second trade over Carol's week is refused.
+        let req = call(
+            "POST",
+            "/api/v1/swaps",
+            &erin,
+            Some(json!({"rotation":"support-hero","kind":"cover","my_slot":4,"counterpart":"bob"})),
+        );
+        assert_eq!(test::call_service(&app, req).await.status(), 409);
     }
 
     #[actix_web::test]

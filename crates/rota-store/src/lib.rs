@@ -40,6 +40,10 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+mod sessions;
+
+pub use sessions::NewSession;
+
 /// The error type of rota-store.
 #[derive(Debug, thiserror::Error)]
 #[error("{kind}")]
@@ -182,6 +186,18 @@ pub const MIGRATIONS: &[&str] = &[
      CREATE INDEX swap_requests_requester ON swap_requests (requester, created_at);
      CREATE INDEX swap_requests_counterpart ON swap_requests (counterpart, created_at);
      CREATE INDEX swap_requests_rotation ON swap_requests (rotation, state);",
+    // 4: server-side sign-in sessions of the web pages (see the `sessions` module): a session
+    // ends when its API token is revoked, at sign-out, or when an admin ends them all.
+    "CREATE TABLE sessions (
+        hash        BLOB PRIMARY KEY,
+        person      TEXT NOT NULL,
+        token_id    TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        ended_at    INTEGER
+     );
+     CREATE INDEX sessions_person ON sessions (person);
+     CREATE INDEX sessions_token ON sessions (token_id);",
 ];
 
 /// The state file.
@@ -562,7 +578,9 @@ impl Store {
         Ok(o)
     }
 
-    /// Deletes a run-time override; returns it, or `None` if there is no such override.
+    /// Deletes a run-time override; returns it, or `None` if there is no such override. An override
+    /// written by accepting a swap request is refused with [`ErrorKind::Conflict`] naming the
+    /// request: the two overrides of a trade are one change.
     pub fn delete_override(
         &self,
         id: &str,
@@ -572,8 +590,25 @@ impl Store {
         let Some(o) = self.overrides()?.into_iter().find(|o| o.id == id) else {
             return Ok(None);
         };
-        let deleted = self.with(|c| {
-            let tx = c.transaction()?;
+        let deleted = self.with_swaps(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // An accepted swap is two overrides that stand or fall together: deleting one alone
+            // would leave one person working both shifts while the request still says accepted,
+            // and free the slot for a second trade.
+            let swap: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM swap_requests
+                     WHERE state = 'accepted' AND (override_a = ?1 OR override_b = ?1)",
+                    params![id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(swap) = swap {
+                return Err(Refusal::Conflict(format!(
+                    "override {id} belongs to the accepted swap request {swap}: it cannot be \
+                     deleted alone, because the other side of the trade would stay"
+                )));
+            }
             let n = tx.execute("DELETE FROM overrides WHERE id = ?1", params![id])?;
             if n == 1 {
                 audit(
@@ -645,6 +680,11 @@ impl Store {
                         "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1",
                         params![id, secs(now)],
                     )?;
+                    // Its page sessions end with it (they are refused anyway: see `sessions`).
+                    tx.execute(
+                        "UPDATE sessions SET ended_at = ?2 WHERE token_id = ?1 AND ended_at IS NULL",
+                        params![id, secs(now)],
+                    )?;
                     audit(
                         &tx,
                         now,
@@ -683,15 +723,20 @@ impl Store {
 
     /// The person an API token belongs to, if it is a valid, unrevoked token.
     pub fn authenticate(&self, token: &str) -> Result<Option<String>> {
+        Ok(self.token_owner(token)?.map(|(_, person)| person))
+    }
+
+    /// The id and person of a valid, unrevoked API token.
+    fn token_owner(&self, token: &str) -> Result<Option<(String, String)>> {
         if !token.starts_with("rota_") || token.len() != 69 {
             return Ok(None);
         }
         let hash = Sha256::digest(token.as_bytes()).to_vec();
         self.with(|c| {
             c.query_row(
-                "SELECT person FROM api_tokens WHERE hash = ?1 AND revoked_at IS NULL",
+                "SELECT id, person FROM api_tokens WHERE hash = ?1 AND revoked_at IS NULL",
                 params![hash],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
         })

@@ -1,0 +1,181 @@
+//! `GET /me`: your next shift first (when, which rotation, who hands over to you), then your
+//! shifts with a swap link each, your swap requests, and your calendar subscription.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, web};
+use chrono::{DateTime, Duration, Utc};
+use maud::{Markup, html};
+use rota_core::{Schedule, Shift};
+use rota_store::SwapRequest;
+
+use super::{PageResult, SWAP_FORM_WEEKS, auth, blocking, layout, local, respond, source_tag};
+use crate::paths;
+use crate::state::AppState;
+
+/// What a swap request is, in a sentence.
+pub(crate) fn describe(s: &Schedule, r: &SwapRequest) -> String {
+    let name = |p: &str| s.person(p).map_or(p.to_string(), |x| x.name.clone());
+    let rot = s.rotation(&r.rotation);
+    let when = |start: DateTime<Utc>| {
+        rot.map_or(start.to_rfc3339(), |rot| {
+            format!("{} ({})", local(start, rot), rot.timezone.name())
+        })
+    };
+    let rot_name = rot.map_or(r.rotation.as_str(), |x| x.name.as_str());
+    match r.counterpart_slot {
+        Some(c) => format!(
+            "{} takes {}'s {rot_name} shift of {}, and {} takes {}'s of {}",
+            name(&r.counterpart),
+            name(&r.requester),
+            when(r.requester_slot.start),
+            name(&r.requester),
+            name(&r.counterpart),
+            when(c.start)
+        ),
+        None => format!(
+            "{} covers {}'s {rot_name} shift of {}",
+            name(&r.counterpart),
+            name(&r.requester),
+            when(r.requester_slot.start)
+        ),
+    }
+}
+
+/// The "your next shift" box: the shifts you are on now, or else the next ones to start (several
+/// when, say, a hero week also makes you your team's secondary), the hero rotation first, each
+/// with who hands it over to you.
+fn next_shift(s: &Schedule, me: &str, shifts: &[Shift<'_>], now: DateTime<Utc>) -> Markup {
+    let current: Vec<&Shift<'_>> = shifts.iter().filter(|x| x.contains(now)).collect();
+    if !current.is_empty() {
+        return html! {
+            p.hero {
+                strong { "You are on call now" }
+                @for (i, x) in current.iter().enumerate() {
+                    (if i == 0 { " in " } else { "; in " }) (x.rotation.name) " until "
+                    (local(x.end, x.rotation)) " " span.muted { "(" (x.rotation.timezone.name()) ")" }
+                }
+                "."
+            }
+        };
+    }
+    let Some(first) = shifts.iter().find(|x| x.start > now) else {
+        return html! {
+            p.hero { "You have no shifts in the next " (SWAP_FORM_WEEKS) " weeks." }
+        };
+    };
+    let hero = s.hero_rotation().map(|h| h.id.as_str());
+    let mut next: Vec<&Shift<'_>> = shifts.iter().filter(|x| x.start == first.start).collect();
+    next.sort_by_key(|x| (Some(x.rotation.id.as_str()) != hero, x.rotation.id.as_str()));
+    let handed_by = |x: &Shift<'_>| {
+        s.on_call(&x.rotation.id, x.start - Duration::seconds(1))
+            .ok()
+            .flatten()
+            .filter(|h| h.person.id != me)
+            .map(|h| h.person.name.clone())
+    };
+    html! {
+        p.hero {
+            strong { "Your next shift" }
+            @for (i, x) in next.iter().enumerate() {
+                (if i == 0 { ": " } else { "; and " }) (x.rotation.name) ", " (local(x.start, x.rotation))
+                " to " (local(x.end, x.rotation)) " " span.muted { "(" (x.rotation.timezone.name()) ")" }
+                @if let Some(h) = handed_by(x) { ". " (h) " hands over to you" }
+            }
+            "."
+        }
+    }
+}
+
+/// `GET /me`
+pub(crate) async fn page(state: web::Data<AppState>, req: HttpRequest) -> PageResult {
+    let sess = match auth::require(&state, &req).await? {
+        Ok(s) => s,
+        Err(to_signin) => return Ok(to_signin),
+    };
+    let snap = state.snapshot();
+    let s = &snap.schedule;
+    let now = state.now();
+    let Some(person) = s.person(&sess.person) else {
+        return Ok(super::redirect(&paths::signin(Some(paths::ME))));
+    };
+    let to = now + Duration::weeks(SWAP_FORM_WEEKS);
+    let shifts = s.shifts_for_person(&person.id, now, to).unwrap_or_default();
+    // Shifts their absence calendars say they are away for are marked; the swap form then
+    // suggests who to ask.
+    let off = state.calendars().time_off_of(&person.id, now, to);
+    let st = state.clone();
+    let who = person.id.clone();
+    let requests = blocking(move || st.store().swaps(Some(&who))).await?;
+    let st = state.clone();
+    let who = person.id.clone();
+    let feed_token = blocking(move || st.store().feed_token(&who)).await?;
+    let feed = format!(
+        "{}{}",
+        auth_origin(&req),
+        paths::person_feed(&person.id, &feed_token)
+    );
+    let webcal = feed
+        .split_once("://")
+        .map_or(feed.clone(), |(_, rest)| format!("webcal://{rest}"));
+    let body = html! {
+        h1 { (person.name) }
+        form method="post" action="/signout" {
+            (auth::csrf_field(&state, &sess))
+            p.muted { "Signed in as " (person.id) ". " button type="submit" { "Sign out" } }
+        }
+        (next_shift(s, &person.id, &shifts, now))
+        h2 { "Your shifts" }
+        div.scroll {
+            table {
+                thead { tr { th { "Rotation" } th { "From" } th { "To" } th { span.muted { "Action" } } } }
+                tbody {
+                    @for x in &shifts {
+                        tr {
+                            td {
+                                (x.rotation.name) (source_tag(x))
+                                @if !off.is_free(&person.id, x.start, x.end) {
+                                    " " span.tag.override title="your absence calendar says you are away during this shift" { "away" }
+                                }
+                            }
+                            td { (local(x.start, x.rotation)) }
+                            td { (local(x.end, x.rotation)) " " span.muted { "(" (x.rotation.timezone.name()) ")" } }
+                            td {
+                                @if x.start > now {
+                                    a href=(paths::swap_form(&x.rotation.id, x.slot, None)) { "Swap…" }
+                                } @else { "on call now" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Swap requests" }
+        @if requests.is_empty() {
+            p.muted { "None." }
+        } @else {
+            ul {
+                @for r in &requests {
+                    li {
+                        a href=(paths::swap(&r.id)) { (describe(s, r)) }
+                        " " span.tag { (r.state_at(now).as_str()) }
+                    }
+                }
+            }
+        }
+        h2 { "Calendar" }
+        p {
+            "Subscribe to all your shifts: " a href=(webcal) { "webcal link" }
+            " (or add " code style="overflow-wrap:anywhere" { (feed) } " to your calendar). The link is secret."
+        }
+    };
+    Ok(respond(
+        StatusCode::OK,
+        layout(&format!("{} – rota", person.name), Some(&person.name), body),
+    ))
+}
+
+fn auth_origin(req: &HttpRequest) -> String {
+    req.app_data::<web::Data<auth::PagesConfig>>()
+        .map(|c| c.origin(req))
+        .unwrap_or_else(|| auth::PagesConfig::default().origin(req))
+}

@@ -1,0 +1,338 @@
+//! The swap form (`/swaps/new`) and the request page (`/swaps/{id}`).
+//!
+//! The form works in steps, without JavaScript, and offers only what the request would accept:
+//!
+//! 1. `/swaps/new` alone lists your shifts that can be swapped (not started, yours, no override).
+//! 2. `/swaps/new?rotation=&slot=` is that shift: choose a colleague of the rotation.
+//! 3. `...&counterpart=` lists only that colleague's shifts that can be traded for it, or asks
+//!    them for a cover. Sending it calls the same code as `POST /api/v1/swaps`.
+//!
+//! The request page shows the request and its state, with Accept / Decline / Cancel for whoever
+//! may. A pending request whose shifts changed since it was made says so, and offers no Accept.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, web};
+use chrono::Duration;
+use maud::{Markup, PreEscaped, html};
+use rota_core::{Rotation, Schedule};
+use rota_store::{SwapKind, SwapState};
+use serde::Deserialize;
+
+use super::{
+    PageError, PageResult, SWAP_FORM_WEEKS, auth, layout, local, redirect, respond, source_tag,
+};
+use crate::error::ApiError;
+use crate::paths;
+use crate::state::AppState;
+use crate::swaps::{self, SwapBody};
+
+#[derive(Deserialize)]
+pub(crate) struct NewSwapQuery {
+    rotation: Option<String>,
+    slot: Option<u64>,
+    /// The colleague (step 3; the conflict suggestions link here with one).
+    counterpart: Option<String>,
+    /// Pre-selects their shift for a trade.
+    their_slot: Option<u64>,
+}
+
+/// The tradeable slots of `person` in `rot` from now to [`SWAP_FORM_WEEKS`] ahead, but `except`.
+fn tradeable_slots<'s>(
+    s: &'s Schedule,
+    rot: &'s Rotation,
+    person: &str,
+    except: Option<u64>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<rota_core::Shift<'s>> {
+    let to = now + Duration::weeks(SWAP_FORM_WEEKS);
+    let mut out: Vec<rota_core::Shift<'s>> = Vec::new();
+    for x in s.shifts(&rot.id, now, to).unwrap_or_default() {
+        if Some(x.slot) == except || out.last().is_some_and(|l| l.slot == x.slot) {
+            continue;
+        }
+        if swaps::tradeable(s, &rot.id, x.slot, person, now) {
+            out.push(x);
+        }
+    }
+    out
+}
+
+fn zone(rot: &Rotation) -> Markup {
+    html! { span.muted { "(" (rot.timezone.name()) ")" } }
+}
+
+/// `GET /swaps/new[?rotation=&slot=[&counterpart=[&their_slot=]]]`
+pub(crate) async fn new_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<NewSwapQuery>,
+) -> PageResult {
+    let sess = match auth::require(&state, &req).await? {
+        Ok(s) => s,
+        Err(to_signin) => return Ok(to_signin),
+    };
+    let snap = state.snapshot();
+    let s = &snap.schedule;
+    let now = state.now();
+    let me_name = s.person(&sess.person).map(|p| p.name.as_str());
+    let q = q.into_inner();
+    let (Some(rot_id), Some(slot)) = (q.rotation.as_deref(), q.slot) else {
+        // Step 1: which of your shifts?
+        let mine: Vec<(&Rotation, rota_core::Shift<'_>)> = s
+            .rotations()
+            .iter()
+            .filter(|r| r.members.contains(&sess.person))
+            .flat_map(|r| {
+                tradeable_slots(s, r, &sess.person, None, now)
+                    .into_iter()
+                    .map(move |x| (r, x))
+            })
+            .collect();
+        let body = html! {
+            h1 { "Swap a shift" }
+            @if mine.is_empty() {
+                p { "You have no shift in the next " (SWAP_FORM_WEEKS) " weeks that can be swapped \
+                     (a shift that started, or that an override already covers, cannot be)." }
+            } @else {
+                p { "Which of your shifts?" }
+                ul {
+                    @for (rot, x) in &mine {
+                        li { a href=(paths::swap_form(&rot.id, x.slot, None)) {
+                            (rot.name) ": " (local(x.start, rot)) " to " (local(x.end, rot))
+                        } " " (zone(rot)) }
+                    }
+                }
+            }
+            p { a href=(paths::ME) { "Back to your page" } }
+        };
+        return Ok(respond(
+            StatusCode::OK,
+            layout("Swap a shift", me_name, body),
+        ));
+    };
+    let rot = s.rotation(rot_id).ok_or_else(|| {
+        PageError::new(
+            StatusCode::NOT_FOUND,
+            format!("there is no rotation {rot_id:?}"),
+        )
+    })?;
+    let mine = s.base_shift(&rot.id, slot).ok().flatten().ok_or_else(|| {
+        PageError::new(
+            StatusCode::NOT_FOUND,
+            format!("{} has no shift number {slot}", rot.name),
+        )
+    })?;
+    let colleague = match q.counterpart.as_deref() {
+        Some(c) if c != sess.person && rot.members.iter().any(|m| m == c) => s.person(c),
+        Some(c) if !c.is_empty() => {
+            return Err(PageError::new(
+                StatusCode::BAD_REQUEST,
+                format!("{c:?} is not a colleague in {}", rot.name),
+            ));
+        }
+        _ => None,
+    };
+    let hint = crate::timeoff::suggestion_hint(&state, s, &rot.id, slot, &sess.person, now);
+    let yours = html! {
+        h1 { "Swap a shift" }
+        p { "Your " (rot.name) " shift: " strong { (local(mine.start, rot)) } " to " (local(mine.end, rot)) " " (zone(rot)) }
+        (PreEscaped(hint))
+    };
+    let body = match colleague {
+        None => {
+            // Step 2: with whom?
+            html! {
+                (yours)
+                form method="get" action="/swaps/new" {
+                    input type="hidden" name="rotation" value=(rot.id);
+                    input type="hidden" name="slot" value=(slot);
+                    p {
+                        label for="counterpart" { "Colleague" } br;
+                        select #counterpart name="counterpart" {
+                            @for m in rot.members.iter().filter(|m| **m != sess.person) {
+                                option value=(m) { (s.person(m).map_or(m.as_str(), |p| p.name.as_str())) }
+                            }
+                        }
+                    }
+                    p { button type="submit" { "Next: choose their shift" } }
+                }
+                p { a href=(paths::ME) { "Back to your page" } }
+            }
+        }
+        Some(them) => {
+            // Step 3: a cover, or a trade for one of their shifts that can be traded.
+            let theirs = tradeable_slots(s, rot, &them.id, Some(slot), now);
+            html! {
+                (yours)
+                form method="post" action="/swaps/new" {
+                    (auth::csrf_field(&state, &sess))
+                    input type="hidden" name="rotation" value=(rot.id);
+                    input type="hidden" name="my_slot" value=(slot);
+                    input type="hidden" name="counterpart" value=(them.id);
+                    p { "Colleague: " strong { (them.name) } " · "
+                        a href=(paths::swap_form(&rot.id, slot, None)) { "choose another" } }
+                    p {
+                        label for="their_slot" { "What you ask of " (them.name) } br;
+                        select #their_slot name="their_slot" {
+                            option value="" { "A cover: they take my shift" }
+                            @for x in &theirs {
+                                option value=(x.slot) selected[q.their_slot == Some(x.slot)] {
+                                    (local(x.start, rot)) " – " (x.person.name)
+                                }
+                            }
+                        }
+                    }
+                    @if theirs.is_empty() {
+                        p.muted { (them.name) " has no shift in the next " (SWAP_FORM_WEEKS)
+                            " weeks that can be traded: you can ask for a cover." }
+                    } @else {
+                        p.muted { "A trade: they take yours and you take the one you choose. \
+                                   Times in " (rot.timezone.name()) "." }
+                    }
+                    p { button type="submit" { "Send request" } }
+                }
+                p { a href=(paths::ME) { "Back to your page" } }
+            }
+        }
+    };
+    Ok(respond(
+        StatusCode::OK,
+        layout("Swap a shift", me_name, body),
+    ))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewSwapForm {
+    #[serde(default)]
+    csrf: String,
+    rotation: String,
+    my_slot: u64,
+    /// `trade` or `cover`; without it, a trade when `their_slot` is given.
+    kind: Option<String>,
+    counterpart: String,
+    #[serde(default)]
+    their_slot: String,
+}
+
+/// `POST /swaps/new`
+pub(crate) async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<NewSwapForm>,
+) -> PageResult {
+    let sess = auth::check_form(&state, &req, &form.csrf).await?;
+    let f = form.into_inner();
+    let their_slot = match f.their_slot.trim() {
+        "" => None,
+        t => Some(t.parse().map_err(|_| {
+            PageError::new(StatusCode::BAD_REQUEST, "their shift is not a shift number")
+        })?),
+    };
+    let kind = match (f.kind.as_deref(), their_slot) {
+        (Some("trade"), _) | (None, Some(_)) => SwapKind::Trade,
+        (Some("cover"), _) | (None, None) => SwapKind::Cover,
+        (Some(other), _) => {
+            return Err(PageError::new(
+                StatusCode::BAD_REQUEST,
+                format!("kind must be trade or cover, not {other:?}"),
+            ));
+        }
+    };
+    let body = SwapBody {
+        rotation: f.rotation,
+        kind,
+        my_slot: f.my_slot,
+        counterpart: f.counterpart,
+        their_slot,
+        on_behalf_of: None,
+    };
+    let r = swaps::propose(&state, sess.person, body).await?;
+    Ok(redirect(&paths::swap(&r.id)))
+}
+
+/// `GET /swaps/{id}`: the request, with accept / decline / cancel buttons for whoever may.
+pub(crate) async fn request_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> PageResult {
+    let sess = match auth::require(&state, &req).await? {
+        Ok(s) => s,
+        Err(to_signin) => return Ok(to_signin),
+    };
+    let (r, admin) = swaps::load(&state, &sess.person, path.into_inner()).await?;
+    let snap = state.snapshot();
+    let s = &snap.schedule;
+    let now = state.now();
+    let pending = r.state_at(now) == SwapState::Pending;
+    let stale = pending && swaps::is_stale(s, &r);
+    let can_decide = pending && (r.counterpart == sess.person || admin);
+    let can_cancel =
+        pending && (r.requester == sess.person || r.created_by == sess.person || admin);
+    let button = |verb: &str, label: &str| {
+        html! {
+            form method="post" action=(paths::swap_action(&r.id, verb)) style="display:inline" {
+                (auth::csrf_field(&state, &sess))
+                button type="submit" { (label) } " "
+            }
+        }
+    };
+    let rot_shifts = s.rotation(&r.rotation).map(|rot| {
+        let shifts: Vec<rota_core::Shift<'_>> = r
+            .slots()
+            .iter()
+            .flat_map(|sl| s.shifts(&rot.id, sl.start, sl.end).unwrap_or_default())
+            .collect();
+        (rot, shifts)
+    });
+    let body = html! {
+        h1 { "Swap request" }
+        p { (super::me::describe(s, &r)) }
+        p { "State: " span.tag { (r.state_at(now).as_str()) } ". Expires "
+            (r.expires_at().format("%Y-%m-%d %H:%M UTC")) "." }
+        @if stale {
+            p.warn role="alert" {
+                strong { "This request is out of date." }
+                " The schedule of its shifts changed since it was made (another override or swap, \
+                  or an edit of the schedule files), so it can no longer be accepted. Ask for a new one."
+            }
+        }
+        @if let Some((rot, shifts)) = &rot_shifts {
+            h2 { "Who is on call in these shifts now" }
+            div.scroll { table {
+                thead { tr { th { "From" } th { "To" } th { "Who" } } }
+                tbody { @for x in shifts { tr {
+                    td { (local(x.start, rot)) } td { (local(x.end, rot)) " " (zone(rot)) }
+                    td { (x.person.name) (source_tag(x)) }
+                } } }
+            } }
+        }
+        p {
+            @if can_decide && !stale { (button("accept", "Accept")) }
+            @if can_decide { (button("decline", "Decline")) }
+            @if can_cancel { (button("cancel", "Cancel request")) }
+        }
+        p { a href=(paths::ME) { "Your page" } " · " a href=(paths::SCHEDULE) { "Schedule" } }
+    };
+    let name = s.person(&sess.person).map(|p| p.name.as_str());
+    Ok(respond(StatusCode::OK, layout("Swap request", name, body)))
+}
+
+/// `POST /swaps/{id}/{accept|decline|cancel}`
+pub(crate) async fn action(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    form: web::Form<auth::CsrfForm>,
+) -> PageResult {
+    let sess = auth::check_form(&state, &req, &form.csrf).await?;
+    let (id, verb) = path.into_inner();
+    let back = paths::swap(&id);
+    match verb.as_str() {
+        "accept" => swaps::accept(&state, &sess.person, id).await?,
+        "decline" => swaps::decide_as(&state, &sess.person, id, SwapState::Declined).await?,
+        "cancel" => swaps::decide_as(&state, &sess.person, id, SwapState::Cancelled).await?,
+        _ => return Err(ApiError::not_found(format!("there is no action {verb:?}")).into()),
+    };
+    Ok(redirect(&back))
+}

@@ -1,0 +1,699 @@
+//! The pages through the real routes (`crate::app`): sign-in, the swap form's steps, sessions that
+//! end, HTML errors, and the same-origin rule behind a reverse proxy.
+
+use std::sync::{Arc, Mutex};
+
+use actix_web::body::MessageBody;
+use actix_web::http::header;
+use actix_web::test as at;
+use actix_web::web;
+use chrono::{DateTime, Utc};
+use rota_core::Schedule;
+
+use super::*;
+use crate::swaps::tests::{Hand, state};
+
+fn example() -> Schedule {
+    Schedule::load(&[
+        (
+            "people.toml",
+            include_str!("../../../../schedules/people.toml"),
+        ),
+        (
+            "rotations.toml",
+            include_str!("../../../../schedules/rotations.toml"),
+        ),
+        (
+            "overrides.toml",
+            include_str!("../../../../schedules/overrides.toml"),
+        ),
+    ])
+    .unwrap()
+}
+
+fn between<'a>(text: &'a str, before: &str, after: &str) -> &'a str {
+    let i = text
+        .find(before)
+        .unwrap_or_else(|| panic!("{before:?} not in {text}"))
+        + before.len();
+    let j = text[i..].find(after).unwrap() + i;
+    &text[i..j]
+}
+
+async fn body<B: MessageBody>(res: actix_web::dev::ServiceResponse<B>) -> String {
+    String::from_utf8(at::read_body(res).await.to_vec()).unwrap()
+}
+
+fn location<B>(res: &actix_web::dev::ServiceResponse<B>) -> String {
+    res.headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+fn content_type<B>(res: &actix_web::dev::ServiceResponse<B>) -> String {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+fn sign_in(t: &str) -> actix_http::Request {
+    at::TestRequest::post()
+        .uri("/signin")
+        .set_form([("token", t)])
+        .to_request()
+}
+
+fn cookie_of<B>(res: &actix_web::dev::ServiceResponse<B>) -> String {
+    res.headers()
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+fn get(uri: &str, cookie: &str) -> actix_http::Request {
+    at::TestRequest::get()
+        .uri(uri)
+        .insert_header((header::COOKIE, cookie.to_string()))
+        .to_request()
+}
+
+#[test]
+fn the_schedule_page_marks_overrides_and_links() {
+    let s = example();
+    let html = schedule::body(&s, "2026-12-30T12:00:00Z".parse().unwrap()).into_string();
+    // Ivan's hero week (slot 8) runs to Monday 4 January; then the Christmas swap.
+    assert!(
+        html.contains("Support Hero now: <strong>Ivan Petrov</strong> until Mon 4 Jan 2027 09:00"),
+        "{html}"
+    );
+    assert!(html.contains(
+        "<td>Mon 4 Jan 2027 09:00</td><td>Mon 11 Jan 2027 09:00</td><td>Bob Jones <span class=\"tag override\" title=\"swap: Bob covers Alice's week (holiday)\">override</span>"
+    ), "{html}");
+    assert!(html.contains("class=\"tag link\""), "{html}");
+    assert!(html.contains("Frank Müller"));
+    // The hero rotation comes first.
+    let hero = html.find("<h2 id=\"support-hero\">").unwrap();
+    let other = html.find("<h2 id=\"core-analytics-secondary\">").unwrap();
+    assert!(hero < other);
+}
+
+#[actix_web::test]
+async fn sign_in_propose_and_accept_a_swap_with_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let now: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().unwrap();
+    let st = state(dir.path(), Arc::new(Hand(Mutex::new(now))));
+    let token = |p: &str| st.store().issue_token(p, "test", now).unwrap().token;
+    let (carol_token, bob_token) = (token("carol"), token("bob"));
+    let app = at::init_service(crate::app(web::Data::new(st.clone()))).await;
+
+    // Signing in sets an HttpOnly, SameSite=Lax session cookie and goes to /me.
+    let res = at::call_service(&app, sign_in("rota_wrong")).await;
+    assert_eq!(res.status(), 401);
+    assert!(content_type(&res).starts_with("text/html"));
+    let res = at::call_service(&app, sign_in(&carol_token)).await;
+    assert_eq!(
+        (res.status().as_u16(), location(&res).as_str()),
+        (303, "/me")
+    );
+    let set = res
+        .headers()
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        set.contains("; HttpOnly") && set.contains("; SameSite=Lax"),
+        "{set}"
+    );
+    assert!(
+        !set.contains(&carol_token),
+        "the cookie is a session, not the API token"
+    );
+    let carol = cookie_of(&res);
+
+    // Carol's page: her next shift first, then her shifts with swap links, and her feed.
+    let page = body(at::call_service(&app, get("/me", &carol)).await).await;
+    assert!(page.contains("<h1>Carol Diaz</h1>"), "{page}");
+    let next = page.find("Your next shift").expect("a next-shift box");
+    assert!(next < page.find("<h2>Your shifts</h2>").unwrap(), "{page}");
+    // Her hero week (slot 4) starts on the 30th, after Dave's; the link makes her Core Experience
+    // secondary then too, after Bob. The hero rotation comes first.
+    let next = between(&page, "Your next shift</strong>", "</p>");
+    assert!(
+        next.starts_with(": Support Hero, Mon 30 Nov 2026 09:00 to Mon 7 Dec 2026 09:00")
+            && next.contains("Dave Okafor hands over to you; and Core Experience secondary")
+            && next.contains("Bob Jones hands over to you"),
+        "{next}"
+    );
+    assert!(
+        page.contains("/swaps/new?rotation=support-hero&amp;slot=4"),
+        "{page}"
+    );
+    assert!(page.contains("webcal://"), "{page}");
+    assert!(
+        page.contains("Your page (Carol Diaz)"),
+        "the header says who is signed in"
+    );
+    let csrf = between(&page, "name=\"csrf\" value=\"", "\"").to_string();
+
+    // Step 2 lists colleagues; step 3 lists only Bob's shifts that can be traded.
+    let form =
+        body(at::call_service(&app, get("/swaps/new?rotation=support-hero&slot=4", &carol)).await)
+            .await;
+    assert!(
+        form.contains("<option value=\"bob\">Bob Jones</option>"),
+        "{form}"
+    );
+    assert!(!form.contains("<option value=\"carol\">"), "{form}");
+    let step3 = body(
+        at::call_service(
+            &app,
+            get(
+                "/swaps/new?rotation=support-hero&slot=4&counterpart=bob",
+                &carol,
+            ),
+        )
+        .await,
+    )
+    .await;
+    let options = between(
+        &step3,
+        "<select id=\"their_slot\" name=\"their_slot\">",
+        "</select>",
+    );
+    assert!(options.contains("A cover"), "{options}");
+    for label in options
+        .split("</option>")
+        .skip(1)
+        .filter(|o| o.contains("value="))
+    {
+        assert!(
+            label.ends_with("– Bob Jones"),
+            "only Bob's shifts: {options}"
+        );
+    }
+    // Bob's own week of 11 January is Alice's side of the Christmas swap (an override): never
+    // offered. His next week by the order, slot 19, is.
+    assert!(!options.contains("value=\"10\""), "{options}");
+    assert!(
+        options.contains("<option value=\"19\">Mon 15 Mar 2027 09:00 – Bob Jones</option>"),
+        "{options}"
+    );
+
+    let propose = |csrf: &str, cookie: &str, origin: Option<&str>| {
+        let mut r = at::TestRequest::post()
+            .uri("/swaps/new")
+            .insert_header((header::COOKIE, cookie.to_string()))
+            .set_form([
+                ("csrf", csrf),
+                ("rotation", "support-hero"),
+                ("my_slot", "4"),
+                ("counterpart", "bob"),
+                ("their_slot", ""),
+            ]);
+        if let Some(o) = origin {
+            r = r.insert_header((header::ORIGIN, o.to_string()));
+        }
+        r.to_request()
+    };
+    // Forged posts: no token, a wrong token, another site, no session. Each is an HTML page.
+    for (csrf, cookie, origin, status) in [
+        ("", carol.as_str(), None, 403),
+        (
+            "0123456789abcdef0123456789abcdef",
+            carol.as_str(),
+            None,
+            403,
+        ),
+        (
+            csrf.as_str(),
+            carol.as_str(),
+            Some("https://evil.example"),
+            403,
+        ),
+        (csrf.as_str(), "rota_session=tampered", None, 401),
+    ] {
+        let res = at::call_service(&app, propose(csrf, cookie, origin)).await;
+        assert_eq!(res.status(), status, "{csrf:?} {origin:?}");
+        assert!(
+            content_type(&res).starts_with("text/html"),
+            "{csrf:?} {origin:?}"
+        );
+    }
+    assert!(
+        st.store().swaps(None).unwrap().is_empty(),
+        "nothing was created"
+    );
+
+    let res = at::call_service(&app, propose(&csrf, &carol, None)).await;
+    assert_eq!(res.status(), 303);
+    let at = location(&res);
+    assert!(at.starts_with("/swaps/swp_"), "{at}");
+
+    // Bob signs in, sees Accept, and accepts.
+    let bob = cookie_of(&at::call_service(&app, sign_in(&bob_token)).await);
+    let page = body(at::call_service(&app, get(&at, &bob)).await).await;
+    assert!(
+        page.contains("Bob Jones covers Carol Diaz's Support Hero shift of Mon 30 Nov 2026 09:00 (Europe/London)"),
+        "{page}"
+    );
+    assert!(page.contains(">Accept</button>"), "{page}");
+    let bob_csrf = between(&page, "name=\"csrf\" value=\"", "\"").to_string();
+    let accept = |csrf: &str, cookie: &str| {
+        at::TestRequest::post()
+            .uri(&format!("{at}/accept"))
+            .insert_header((header::COOKIE, cookie.to_string()))
+            .set_form([("csrf", csrf)])
+            .to_request()
+    };
+    // Carol cannot accept her own request; Bob's cookie with Carol's CSRF token is refused.
+    assert_eq!(
+        at::call_service(&app, accept(&csrf, &carol)).await.status(),
+        403
+    );
+    assert_eq!(
+        at::call_service(&app, accept(&csrf, &bob)).await.status(),
+        403
+    );
+    let res = at::call_service(&app, accept(&bob_csrf, &bob)).await;
+    assert_eq!(res.status(), 303);
+    let hero = st
+        .snapshot()
+        .schedule
+        .on_call("support-hero", "2026-11-30T12:00:00Z".parse().unwrap())
+        .unwrap()
+        .unwrap()
+        .person
+        .id
+        .clone();
+    assert_eq!(hero, "bob");
+    let page = body(at::call_service(&app, get(&at, &bob)).await).await;
+    assert!(
+        page.contains(">accepted</span>") && !page.contains(">Accept</button>"),
+        "{page}"
+    );
+
+    // Signed out (or tampered with), a page sends you to sign in, and back here afterwards.
+    let res = at::call_service(
+        &app,
+        get(
+            "/swaps/new?rotation=support-hero&slot=4",
+            &format!("{carol}x"),
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let to = location(&res);
+    assert_eq!(
+        to,
+        "/signin?next=%2Fswaps%2Fnew%3Frotation%3Dsupport-hero%26slot%3D4"
+    );
+    let signin =
+        body(at::call_service(&app, at::TestRequest::get().uri(&to).to_request()).await).await;
+    assert!(
+        signin.contains("name=\"next\" value=\"/swaps/new?rotation=support-hero&amp;slot=4\""),
+        "{signin}"
+    );
+    let res = at::call_service(
+        &app,
+        at::TestRequest::post()
+            .uri("/signin")
+            .set_form([
+                ("token", carol_token.as_str()),
+                ("next", "/swaps/new?rotation=support-hero&slot=4"),
+            ])
+            .to_request(),
+    )
+    .await;
+    assert_eq!(location(&res), "/swaps/new?rotation=support-hero&slot=4");
+    // ... but never to another site.
+    let res = at::call_service(
+        &app,
+        at::TestRequest::post()
+            .uri("/signin")
+            .set_form([
+                ("token", carol_token.as_str()),
+                ("next", "//evil.example/x"),
+            ])
+            .to_request(),
+    )
+    .await;
+    assert_eq!(location(&res), "/me");
+}
+
+/// Issue 11, point 4: a session ends when its token is revoked, at sign-out (a copied cookie
+/// too), and when an admin ends all of a person's sessions.
+#[actix_web::test]
+async fn r11_4_sessions_end_with_the_token_at_sign_out_and_by_an_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let now: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().unwrap();
+    let st = state(dir.path(), Arc::new(Hand(Mutex::new(now))));
+    let t = st.store().issue_token("carol", "test", now).unwrap();
+    let admin = st.store().issue_token("alice", "test", now).unwrap();
+    let app = at::init_service(crate::app(web::Data::new(st.clone()))).await;
+    let me = |cookie: &str| get("/me", cookie);
+
+    // Revoking the token ends the session at once.
+    let a = cookie_of(&at::call_service(&app, sign_in(&t.token)).await);
+    assert_eq!(at::call_service(&app, me(&a)).await.status(), 200);
+    st.store().revoke_token(&t.id, "test", now).unwrap();
+    let res = at::call_service(&app, me(&a)).await;
+    assert_eq!(
+        (res.status().as_u16(), location(&res).as_str()),
+        (303, "/signin")
+    );
+
+    // Signing out ends the session on the server: a copy of the cookie stops working.
+    let t = st.store().issue_token("carol", "test", now).unwrap();
+    let b = cookie_of(&at::call_service(&app, sign_in(&t.token)).await);
+    let copy = b.clone();
+    let page = body(at::call_service(&app, me(&b)).await).await;
+    let csrf = between(&page, "name=\"csrf\" value=\"", "\"").to_string();
+    let res = at::call_service(
+        &app,
+        at::TestRequest::post()
+            .uri("/signout")
+            .insert_header((header::COOKIE, b))
+            .set_form([("csrf", csrf.as_str())])
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(at::call_service(&app, me(&copy)).await.status(), 303);
+
+    // An admin ends all of Carol's sessions through the API.
+    let c = cookie_of(&at::call_service(&app, sign_in(&t.token)).await);
+    let d = cookie_of(&at::call_service(&app, sign_in(&t.token)).await);
+    let end = |bearer: &str| {
+        at::TestRequest::delete()
+            .uri("/api/v1/people/carol/sessions")
+            .insert_header((header::AUTHORIZATION, format!("Bearer {bearer}")))
+            .to_request()
+    };
+    let other = st.store().issue_token("bob", "test", now).unwrap();
+    assert_eq!(
+        at::call_service(&app, end(&other.token)).await.status(),
+        403,
+        "Bob is not an admin"
+    );
+    let res = at::call_service(&app, end(&admin.token)).await;
+    assert_eq!(res.status(), 200);
+    let ended: serde_json::Value = at::read_body_json(res).await;
+    assert_eq!(ended["ended"], 2);
+    assert_eq!(at::call_service(&app, me(&c)).await.status(), 303);
+    assert_eq!(at::call_service(&app, me(&d)).await.status(), 303);
+}
+
+/// A browser never sees JSON from a page: a missing or malformed query, an unknown rotation, and
+/// a refusal are HTML pages with a way back.
+#[actix_web::test]
+async fn page_errors_are_html_with_a_way_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let now: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().unwrap();
+    let st = state(dir.path(), Arc::new(Hand(Mutex::new(now))));
+    let t = st.store().issue_token("carol", "test", now).unwrap();
+    let app = at::init_service(crate::app(web::Data::new(st.clone()))).await;
+    let carol = cookie_of(&at::call_service(&app, sign_in(&t.token)).await);
+
+    // /swaps/new alone lists her shifts that can be swapped.
+    let res = at::call_service(&app, get("/swaps/new", &carol)).await;
+    assert_eq!(res.status(), 200);
+    let page = body(res).await;
+    assert!(page.contains("Which of your shifts?"), "{page}");
+    assert!(
+        page.contains("/swaps/new?rotation=support-hero&amp;slot=4"),
+        "{page}"
+    );
+
+    for (uri, status, says) in [
+        (
+            "/swaps/new?rotation=support-hero&slot=abc",
+            400,
+            "this address is not right",
+        ),
+        (
+            "/swaps/new?rotation=nope&slot=1",
+            404,
+            "there is no rotation",
+        ),
+        (
+            "/swaps/new?rotation=support-hero&slot=4&counterpart=mallory",
+            400,
+            "not a colleague",
+        ),
+        ("/swaps/swp_nope", 404, "swp_nope"),
+        ("/?x=1", 400, "this address is not right"),
+    ] {
+        let res = at::call_service(&app, get(uri, &carol)).await;
+        assert_eq!(res.status(), status, "{uri}");
+        assert!(
+            content_type(&res).starts_with("text/html"),
+            "{uri}: {}",
+            content_type(&res)
+        );
+        let page = body(res).await;
+        assert!(page.contains(says), "{uri}: {page}");
+        assert!(
+            page.contains("<a href=\"/me\">Your page</a>"),
+            "{uri}: {page}"
+        );
+        assert!(
+            page.contains("<main>") && page.contains("<html lang=\"en\">"),
+            "{uri}"
+        );
+    }
+    // A form post with a malformed body is an HTML page too.
+    let res = at::call_service(
+        &app,
+        at::TestRequest::post()
+            .uri("/swaps/new")
+            .insert_header((header::COOKIE, carol.clone()))
+            .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+            .set_payload("my_slot=notanumber")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert!(content_type(&res).starts_with("text/html"));
+}
+
+/// A pending request whose shifts changed says so, and offers no Accept.
+#[actix_web::test]
+async fn a_stale_request_says_so_before_anyone_presses_accept() {
+    let dir = tempfile::tempdir().unwrap();
+    let now: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().unwrap();
+    let st = state(dir.path(), Arc::new(Hand(Mutex::new(now))));
+    let carol_t = st.store().issue_token("carol", "test", now).unwrap();
+    let bob_t = st.store().issue_token("bob", "test", now).unwrap();
+    let app = at::init_service(crate::app(web::Data::new(st.clone()))).await;
+    let carol = cookie_of(&at::call_service(&app, sign_in(&carol_t.token)).await);
+    let bob = cookie_of(&at::call_service(&app, sign_in(&bob_t.token)).await);
+    let page = body(at::call_service(&app, get("/me", &carol)).await).await;
+    let csrf = between(&page, "name=\"csrf\" value=\"", "\"").to_string();
+    let res = at::call_service(
+        &app,
+        at::TestRequest::post()
+            .uri("/swaps/new")
+            .insert_header((header::COOKIE, carol.clone()))
+            .set_form([
+                ("csrf", csrf.as_str()),
+                ("rotation", "support-hero"),
+                ("my_slot", "4"),
+                ("counterpart", "bob"),
+            ])
+            .to_request(),
+    )
+    .await;
+    let at = location(&res);
+    let fresh = body(at::call_service(&app, get(&at, &bob)).await).await;
+    assert!(
+        fresh.contains(">Accept</button>") && !fresh.contains("out of date"),
+        "{fresh}"
+    );
+    // An override over Carol's week changes the schedule under the request.
+    st.store()
+        .add_override(
+            rota_store::NewOverride {
+                rotation: "support-hero".into(),
+                person: "heidi".into(),
+                start: "2026-12-01T09:00:00Z".parse().unwrap(),
+                end: "2026-12-02T09:00:00Z".parse().unwrap(),
+                reason: None,
+            },
+            "alice",
+            now,
+        )
+        .unwrap();
+    st.rebuild(None).unwrap();
+    let stale = body(at::call_service(&app, get(&at, &bob)).await).await;
+    assert!(stale.contains("This request is out of date."), "{stale}");
+    assert!(
+        !stale.contains(">Accept</button>") && stale.contains(">Decline</button>"),
+        "{stale}"
+    );
+}
+
+#[actix_web::test]
+async fn a_trusted_proxy_header_signs_people_in_only_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let now: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().unwrap();
+    let st = state(dir.path(), Arc::new(Hand(Mutex::new(now))));
+    let data = web::Data::new(st);
+    let trusting = PagesConfig {
+        trusted_user_header: Some(header::HeaderName::from_static("x-remote-user")),
+        ..PagesConfig::default()
+    };
+    let app = at::init_service(
+        actix_web::App::new()
+            .app_data(data.clone())
+            .configure(|c| configure_with(c, trusting.clone())),
+    )
+    .await;
+    let me = |who: &str| {
+        at::TestRequest::get()
+            .uri("/me")
+            .insert_header(("x-remote-user", who.to_string()))
+            .to_request()
+    };
+    let res = at::call_service(&app, me("carol")).await;
+    assert_eq!(res.status(), 200);
+    assert!(body(res).await.contains("<h1>Carol Diaz</h1>"));
+    // An unknown person is not signed in.
+    assert_eq!(at::call_service(&app, me("mallory")).await.status(), 303);
+    // Off (the default): the header means nothing.
+    let plain = at::init_service(
+        actix_web::App::new()
+            .app_data(data)
+            .configure(|c| configure_with(c, PagesConfig::default())),
+    )
+    .await;
+    assert_eq!(at::call_service(&plain, me("carol")).await.status(), 303);
+}
+
+/// Issue 10, point 6: behind a TLS proxy that sends no `X-Forwarded-Proto`, forms work; a
+/// client's own `X-Forwarded-Host` is not believed; with `ROTA_BASE_URL` the origin must be it;
+/// and a cross-site sign-in is refused.
+#[actix_web::test]
+async fn forms_behind_a_reverse_proxy() {
+    let dir = tempfile::tempdir().unwrap();
+    let now: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().unwrap();
+    let st = state(dir.path(), Arc::new(Hand(Mutex::new(now))));
+    let t = st.store().issue_token("carol", "test", now).unwrap();
+    let data = web::Data::new(st);
+    let signin = |origin: &str, host: &str, forwarded_host: Option<&str>, peer: &str| {
+        let mut r = at::TestRequest::post()
+            .uri("/signin")
+            .peer_addr(peer.parse().unwrap())
+            .insert_header((header::HOST, host.to_string()))
+            .insert_header((header::ORIGIN, origin.to_string()))
+            .set_form([("token", t.token.as_str())]);
+        if let Some(h) = forwarded_host {
+            r = r.insert_header(("x-forwarded-host", h.to_string()));
+        }
+        r.to_request()
+    };
+    let mount = |cfg: PagesConfig| {
+        actix_web::App::new()
+            .app_data(data.clone())
+            .configure(move |c| configure_with(c, cfg.clone()))
+    };
+
+    // No settings: a TLS proxy passes Host through and says nothing of https.
+    let app = at::init_service(mount(PagesConfig::default())).await;
+    let peer = "10.0.0.2:5000";
+    let ok = at::call_service(
+        &app,
+        signin("https://rota.example.com", "rota.example.com", None, peer),
+    )
+    .await;
+    assert_eq!(ok.status(), 303, "a TLS proxy without X-Forwarded-Proto");
+    let evil = at::call_service(
+        &app,
+        signin("https://evil.example", "rota.example.com", None, peer),
+    )
+    .await;
+    assert_eq!(evil.status(), 403, "a cross-site sign-in");
+    assert!(content_type(&evil).starts_with("text/html"));
+    // A client's X-Forwarded-Host is not believed from an untrusted peer.
+    let forged = at::call_service(
+        &app,
+        signin(
+            "https://evil.example",
+            "rota.example.com",
+            Some("evil.example"),
+            peer,
+        ),
+    )
+    .await;
+    assert_eq!(forged.status(), 403);
+
+    // A trusted proxy's forwarded host and scheme are believed; others' are not.
+    let cfg = PagesConfig::from_values("", "", "10.0.0.0/8").unwrap();
+    let app = at::init_service(mount(cfg)).await;
+    let via = at::call_service(
+        &app,
+        at::TestRequest::post()
+            .uri("/signin")
+            .peer_addr("10.0.0.2:5000".parse().unwrap())
+            .insert_header((header::HOST, "127.0.0.1:8080"))
+            .insert_header(("x-forwarded-host", "rota.example.com"))
+            .insert_header(("x-forwarded-proto", "https"))
+            .insert_header((header::ORIGIN, "https://rota.example.com"))
+            .set_form([("token", t.token.as_str())])
+            .to_request(),
+    )
+    .await;
+    assert_eq!(via.status(), 303);
+    let set = via
+        .headers()
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        set.contains("; Secure"),
+        "https through a trusted proxy: {set}"
+    );
+    let outsider = at::call_service(
+        &app,
+        signin(
+            "https://evil.example",
+            "127.0.0.1:8080",
+            Some("evil.example"),
+            "192.0.2.9:4000",
+        ),
+    )
+    .await;
+    assert_eq!(outsider.status(), 403);
+
+    // ROTA_BASE_URL: the origin must be exactly it.
+    let cfg = PagesConfig::from_values("", "https://rota.example.com", "").unwrap();
+    let app = at::init_service(mount(cfg)).await;
+    let ok = at::call_service(
+        &app,
+        signin("https://rota.example.com", "internal:8080", None, peer),
+    )
+    .await;
+    assert_eq!(ok.status(), 303);
+    let set = ok
+        .headers()
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(set.contains("; Secure"), "{set}");
+    let http = at::call_service(
+        &app,
+        signin("http://rota.example.com", "rota.example.com", None, peer),
+    )
+    .await;
+    assert_eq!(http.status(), 403, "the http origin of an https site");
+}

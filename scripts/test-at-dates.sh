@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs tests with the clock moved to other dates (Debian's `faketime`, installed if missing), to
+# prove that no test depends on today's date: a test that picks "next week's shift" by the
+# calendar instead of from what the service shows fails on some dates and not others.
+#
+#   scripts/test-at-dates.sh [--full] DATE...
+#
+# DATE is what faketime takes, e.g. '2027-03-25 10:00:00' (the clock starts there and ticks).
+# Without --full, each date runs the tests that read the clock: the end-to-end test binary
+# (`cargo test --test tests`, the real `rota` binary and server) and the browser test. With --full,
+# each date runs the whole of scripts/test.sh. Everything is built first, on the real clock, so
+# cargo's freshness checks are not fooled.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+die() { echo "test-at-dates: $*" >&2; exit 1; }
+as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+full=
+if [[ ${1:-} == --full ]]; then full=1; shift; fi
+[[ $# -gt 0 ]] || die "usage: scripts/test-at-dates.sh [--full] DATE..."
+
+if ! command -v faketime >/dev/null; then
+    echo "test-at-dates: installing faketime (Debian)"
+    { as_root apt-get update -qq &&
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends faketime; } \
+        >/dev/null || die "could not install faketime: apt-get install faketime"
+fi
+# faketime must really move the clock, or the runs below prove nothing.
+year=$(faketime '2031-01-02 03:04:05' date -u +%Y)
+[[ $year == 2031 ]] || die "faketime does not move the clock here (date says $year)"
+
+scripts/smtp-sink-setup.sh
+cargo test --workspace --all-targets --no-run --quiet
+cargo build --quiet --bin rota
+
+for d in "$@"; do
+    echo "test-at-dates: === the clock at $d ==="
+    if [[ -n $full ]]; then
+        faketime "$d" scripts/test.sh || die "scripts/test.sh failed with the clock at $d"
+    else
+        faketime "$d" cargo test --quiet --test tests || die "cargo test --test tests failed with the clock at $d"
+        faketime "$d" scripts/e2e.sh || die "scripts/e2e.sh failed with the clock at $d"
+    fi
+done
+echo "test-at-dates: passed at $# date(s)"
