@@ -321,6 +321,49 @@ mod tests {
     }
 
     #[test]
+    fn feeds_have_no_method_and_publish_has_what_itip_requires() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let e = Event::new(
+            "r-1@rota".into(),
+            t("2026-11-30T09:00:00Z"),
+            t("2026-12-07T09:00:00Z"),
+            "Support Hero",
+            "Bob",
+            "their turn in the rotation",
+        );
+        let feed = calendar(
+            Some("Support Hero"),
+            t("2026-11-30T00:00:00Z"),
+            &[e.clone()],
+        );
+        assert!(!feed.contains("METHOD"), "{feed}");
+        assert!(!feed.contains("ORGANIZER"), "{feed}");
+        let msg = publish(
+            ("Rota \"bot\"", "rota@example.com"),
+            t("2026-11-28T12:00:00Z"),
+            7,
+            &[(e.clone(), Status::Confirmed), (e, Status::Cancelled)],
+        );
+        assert!(msg.contains("\r\nMETHOD:PUBLISH\r\n"), "{msg}");
+        for ev in msg.split("BEGIN:VEVENT").skip(1) {
+            for p in [
+                "\r\nDTSTAMP:20261128T120000Z\r\n",
+                "\r\nDTSTART:20261130T090000Z\r\n",
+                // The name's quotes are dropped: a quoted parameter value cannot hold them.
+                "\r\nORGANIZER;CN=\"Rota bot\":mailto:rota@example.com\r\n",
+                "\r\nSEQUENCE:7\r\n",
+                "\r\nSUMMARY:Support Hero: Bob\r\n",
+                "\r\nUID:r-1@rota\r\n",
+            ] {
+                assert!(ev.contains(p), "no {p:?} in {ev}");
+            }
+            assert!(!ev.contains("ATTENDEE"), "PUBLISH forbids attendees: {ev}");
+        }
+        assert_eq!(msg.matches("STATUS:CONFIRMED").count(), 1);
+        assert_eq!(msg.matches("STATUS:CANCELLED").count(), 1);
+    }
+
+    #[test]
     fn text_is_escaped() {
         let (mut out, mut scratch) = (String::new(), String::new());
         text(&mut out, &mut scratch, "SUMMARY", "a\\b;c,d\ne\u{7}f");
