@@ -334,7 +334,7 @@ mod tests {
         let feed = calendar(
             Some("Support Hero"),
             t("2026-11-30T00:00:00Z"),
-            &[e.clone()],
+            std::slice::from_ref(&e),
         );
         assert!(!feed.contains("METHOD"), "{feed}");
         assert!(!feed.contains("ORGANIZER"), "{feed}");
