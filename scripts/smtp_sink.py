@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A real SMTP server for rota's tests: listens on 127.0.0.1, accepts every message, and writes each
-one to DIR as NNNNNN.eml (the bytes as received) plus NNNNNN.json (envelope and parsed parts, read
-by tests/notify.rs). Each file is written to a temporary name, fsync'd and renamed, so a reader
+one to DIR as NNNNNN.eml (the bytes as received) plus NNNNNN.json (envelope, the client's EHLO name,
+headers and parsed parts, read by tests/notify.rs). Each file is written to a temporary name, fsync'd and renamed, so a reader
 never sees half a message.
 
     smtp_sink.py DIR [--port N] [--fail-first N]
@@ -61,6 +61,10 @@ class Sink:
             "subject": str(msg["Subject"]),
             "message_id": str(msg["Message-ID"]),
             "rota_key": str(msg["X-Rota-Key"]),
+            "reply_to": str(msg["Reply-To"]) if msg["Reply-To"] else None,
+            "auto_submitted": msg["Auto-Submitted"],
+            "auto_response_suppress": msg["X-Auto-Response-Suppress"],
+            "helo": session.host_name,
             "content_type": msg.get_content_type(),
             "parts": parts,
         }

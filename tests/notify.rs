@@ -141,7 +141,8 @@ impl Env {
             c.env("ROTA_SMTP_HOST", "127.0.0.1")
                 .env("ROTA_SMTP_PORT", s.port.to_string())
                 .env("ROTA_SMTP_SECURITY", "plain")
-                .env("ROTA_SMTP_FROM", "Rota <rota@example.com>");
+                .env("ROTA_SMTP_FROM", "Rota <rota@example.com>")
+                .env("ROTA_SMTP_EHLO_NAME", "rota.example.com");
         }
         c
     }
@@ -230,6 +231,25 @@ fn serve_with_smtp(env: &Env, sink: &Sink, extra: &[(&str, &str)]) -> (Child, St
     (child, base)
 }
 
+/// The properties of each VEVENT of an ICS text, by name (the first of each).
+fn event_props(ics: &str) -> Vec<BTreeMap<String, String>> {
+    let cal = ical::IcalParser::new(ics.as_bytes())
+        .next()
+        .expect("one calendar")
+        .expect("parses as ICS");
+    cal.events
+        .iter()
+        .map(|e| {
+            let mut m = BTreeMap::new();
+            for p in &e.properties {
+                m.entry(p.name.clone())
+                    .or_insert_with(|| p.value.clone().unwrap_or_default());
+            }
+            m
+        })
+        .collect()
+}
+
 fn keys(msgs: &[Value]) -> Vec<String> {
     msgs.iter()
         .map(|m| m["rota_key"].as_str().unwrap().to_string())
@@ -272,12 +292,20 @@ fn remind_once_sends_a_reminder_with_text_html_and_ics_exactly_once() {
         "{text}"
     );
     assert!(text.contains("America/Chicago"), "{text}");
+    // The person's own page (there is no /people/{id} page).
     assert!(
-        text.contains("https://rota.example.com/people/bob"),
+        text.contains("Your shifts: https://rota.example.com/me"),
         "{text}"
     );
+    assert!(!text.contains("/people/"), "{text}");
+    // Automated mail (RFC 3834), so out-of-office replies stay away; rota's own EHLO name.
+    assert_eq!(m["auto_submitted"], "auto-generated");
+    assert_eq!(m["auto_response_suppress"], "All");
+    assert_eq!(m["reply_to"], Value::Null);
+    assert_eq!(m["helo"], "rota.example.com");
     let html = part(m, "text/html")["content"].as_str().unwrap();
     assert!(html.contains("<strong>Support Hero</strong>"), "{html}");
+    assert!(html.contains("<html lang=\"en\">"), "{html}");
     assert!(
         html.contains("Monday 30 November 2026, 03:00 CST"),
         "{html}"
@@ -305,6 +333,18 @@ fn remind_once_sends_a_reminder_with_text_html_and_ics_exactly_once() {
     assert_eq!(prop("DTEND"), "20261207T090000Z");
     assert_eq!(prop("SUMMARY"), "Support Hero: Bob Jones");
     assert_eq!(prop("TRANSP"), "TRANSPARENT");
+    // An iTIP PUBLISH (RFC 5546): the organizer is the sender, and a sequence that later updates
+    // outrank.
+    assert_eq!(
+        cal.properties
+            .iter()
+            .find(|p| p.name == "METHOD")
+            .and_then(|p| p.value.as_deref()),
+        Some("PUBLISH")
+    );
+    assert_eq!(prop("ORGANIZER"), "mailto:rota@example.com");
+    assert_eq!(prop("STATUS"), "CONFIRMED");
+    assert!(prop("SEQUENCE").parse::<u32>().unwrap() > 0);
 
     // Running again at the same time, or a bit later, sends nothing more.
     env.remind(Some(&sink), &["--once", "--now", "2026-11-28T12:00:00Z"]);
@@ -396,7 +436,10 @@ reason = "Bob is at a conference"
         .iter()
         .find(|m| m["rcpt_tos"][0] == "bob@example.com")
         .unwrap();
-    assert_eq!(to_bob["subject"], "Your upcoming shifts changed");
+    assert_eq!(
+        to_bob["subject"],
+        "Your upcoming Support Hero shifts changed"
+    );
     let text = part(to_bob, "text/plain")["content"].as_str().unwrap();
     let (before, now) = text.split_once("Now:").unwrap();
     assert!(
@@ -411,10 +454,37 @@ reason = "Bob is at a conference"
             .unwrap()
             .contains("<h3>Before</h3>")
     );
+    // Bob's reminder (sent on the first run) put the shift in his calendar: the notice cancels
+    // that event, same UID, with a higher SEQUENCE than the reminder's.
+    assert!(
+        text.contains("The attached calendar file updates"),
+        "{text}"
+    );
+    let ics = part(to_bob, "text/calendar");
+    assert_eq!(ics["filename"], "rota-update.ics");
+    let update = event_props(ics["content"].as_str().unwrap());
+    let reminder = event_props(part(&msgs[0], "text/calendar")["content"].as_str().unwrap());
+    assert_eq!(update.len(), 1, "{update:?}");
+    assert_eq!(update[0]["UID"], "support-hero-4@rota");
+    assert_eq!(update[0]["UID"], reminder[0]["UID"]);
+    assert_eq!(update[0]["STATUS"], "CANCELLED");
+    assert!(
+        update[0]["SEQUENCE"].parse::<u32>().unwrap()
+            > reminder[0]["SEQUENCE"].parse::<u32>().unwrap()
+    );
     let to_alice = changes
         .iter()
         .find(|m| m["rcpt_tos"][0] == "alice@example.com")
         .unwrap();
+    // Alice was never reminded of the shifts that changed: nothing to update.
+    assert!(
+        to_alice["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["content_type"] != "text/calendar"),
+        "{to_alice:#}"
+    );
     let text = part(to_alice, "text/plain")["content"].as_str().unwrap();
     assert!(
         text.split_once("Now:")
@@ -695,6 +765,10 @@ fn swap_requests_email_the_counterpart_then_both_when_accepted() {
         text.contains(&format!("https://rota.example.com/swaps/{id}")),
         "{text}"
     );
+    // Replies reach the person who asked, not rota; and out-of-office replies are suppressed.
+    assert_eq!(req["reply_to"], "Ann <ann@example.com>");
+    assert_eq!(req["auto_submitted"], "auto-generated");
+    assert_eq!(req["subject"], "Ann asks to swap Daily shifts with you");
     assert!(
         part(req, "text/html")["content"]
             .as_str()
@@ -764,4 +838,255 @@ fn a_conflict_with_an_absence_calendar_is_emailed_once_with_the_suggestions() {
         out.contains("skip (already sent): conflict:bob:support-hero:4:"),
         "{out}"
     );
+}
+
+/// Every `http(s)://` URL in a text: up to whitespace, a quote or an angle bracket, with HTML's
+/// `&amp;` undone (HTML parts escape `&` in attribute values).
+fn urls_in(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("http") {
+        let tail = &rest[i..];
+        if !(tail.starts_with("https://") || tail.starts_with("http://")) {
+            rest = &tail[4..];
+            continue;
+        }
+        let end = tail
+            .find(|c: char| c.is_whitespace() || "\"'<>".contains(c))
+            .unwrap_or(tail.len());
+        out.push(tail[..end].replace("&amp;", "&"));
+        rest = &tail[end..];
+    }
+    out
+}
+
+/// Decodes `%XX` and `+` in a query value.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                Ok(v) => {
+                    out.push(v);
+                    i += 3;
+                    continue;
+                }
+                Err(_) => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn every_link_in_every_email_resolves_on_the_real_server() {
+    // A daily rotation that started two days ago (UTC), as in the swap test: the server runs on
+    // the system clock, so the shifts are placed relative to it. Slot n is day n: Ann's when n is
+    // even, Raj's when odd. Raj is away on day 7 (his slot), which is a conflict.
+    let start = chrono::Utc::now().date_naive() - chrono::Days::new(2);
+    let away = start + chrono::Days::new(7);
+    let text = format!(
+        "[people.ann]\nname = \"Ann\"\nemail = \"ann@example.com\"\n\
+         [people.raj]\nname = \"Raj\"\nemail = \"raj@example.com\"\ntimezone = \"Asia/Kolkata\"\nabsence = \"raj-away.ics\"\n\
+         [rotations.daily]\nname = \"Daily\"\nmembers = [\"ann\", \"raj\"]\ntimezone = \"UTC\"\nstart = \"{}T00:00\"\nevery = \"1 days\"\n",
+        start.format("%Y-%m-%d")
+    );
+    let ics = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:raj-away\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:{}\r\nDTEND;VALUE=DATE:{}\r\nSUMMARY:Away\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        away.format("%Y%m%d"),
+        (away + chrono::Days::new(1)).format("%Y%m%d")
+    );
+    let env = Env::new(&[("schedule.toml", &text), ("raj-away.ics", &ics)]);
+    let sink = env.sink(&[]);
+    let token = |person: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_rota"))
+            .arg("--schedules")
+            .arg(env.path("schedules"))
+            .args(["token", "issue", person, "--state"])
+            .arg(env.path("rota.db"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap().trim().to_string()
+    };
+    let tokens: BTreeMap<&str, String> = [("ann", token("ann")), ("raj", token("raj"))].into();
+    const BASE: &str = "https://rota.example.com";
+    let (mut child, base) = serve_with_smtp(
+        &env,
+        &sink,
+        &[("ROTA_REMIND_INTERVAL", "1"), ("ROTA_BASE_URL", BASE)],
+    );
+    let kinds = |sink: &Sink| -> BTreeSet<String> {
+        sink.messages()
+            .iter()
+            .map(|m| {
+                let k = m["rota_key"].as_str().unwrap_or("");
+                k.split(['/', ':']).next().unwrap_or("").to_string()
+            })
+            .collect()
+    };
+    let wait_for = |what: &str, kind: &str| {
+        let began = Instant::now();
+        while !kinds(&sink).contains(kind) {
+            assert!(
+                began.elapsed() < Duration::from_secs(30),
+                "no {what} after 30 s: {:?}",
+                kinds(&sink)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    // The first background run: reminders (and everyone's snapshot), and Raj's conflict.
+    wait_for("reminder", "reminder");
+    wait_for("conflict email", "conflict");
+    // Swaps: one accepted (its overrides then make change notices), one declined, one cancelled.
+    let c = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let swap = |mine: u64, theirs: u64, then: &str, by: &str| {
+        let r = c
+            .post(format!("{base}/api/v1/swaps"))
+            .bearer_auth(&tokens["ann"])
+            .json(&serde_json::json!({"rotation":"daily","kind":"trade","my_slot":mine,"counterpart":"raj","their_slot":theirs}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
+        let id = r.json::<Value>().unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = c
+            .post(format!("{base}/api/v1/swaps/{id}/{then}"))
+            .bearer_auth(&tokens[by])
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().unwrap_or_default());
+    };
+    swap(4, 5, "accept", "raj");
+    swap(10, 11, "decline", "raj");
+    swap(12, 13, "cancel", "ann");
+    for kind in [
+        "swap-requested",
+        "swap-accepted",
+        "swap-declined",
+        "swap-cancelled",
+        "change",
+    ] {
+        wait_for(kind, kind);
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+
+    // Sign in as each recipient: a link must also work for the person it was sent to.
+    let cookie = |person: &str| -> String {
+        let r = c
+            .post(format!("{base}/signin"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("token={}", tokens[person]))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 303, "sign in as {person}");
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let cookies: BTreeMap<&str, String> = [("ann", cookie("ann")), ("raj", cookie("raj"))].into();
+
+    let mut checked: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for m in sink.messages() {
+        let key = m["rota_key"].as_str().unwrap().to_string();
+        let kind = key.split(['/', ':']).next().unwrap().to_string();
+        let to = m["rcpt_tos"][0]
+            .as_str()
+            .unwrap()
+            .split('@')
+            .next()
+            .unwrap()
+            .to_string();
+        let mut urls = BTreeSet::new();
+        for p in m["parts"].as_array().unwrap() {
+            if p["content_type"] == "text/plain" || p["content_type"] == "text/html" {
+                urls.extend(urls_in(p["content"].as_str().unwrap()));
+            }
+        }
+        for url in urls {
+            let Some(path) = url.strip_prefix(BASE).filter(|p| p.starts_with('/')) else {
+                problems.push(format!("{key}: {url} is not under ROTA_BASE_URL"));
+                continue;
+            };
+            // Signed out: the page, or a redirect to sign in that comes back here.
+            let r = c.get(format!("{base}{path}")).send().unwrap();
+            let status = r.status().as_u16();
+            let location = r
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let ok = match status {
+                200 => true,
+                302 | 303 | 307 => {
+                    let (lpath, query) = location.split_once('?').unwrap_or((&location, ""));
+                    let next = query
+                        .split('&')
+                        .find_map(|kv| kv.strip_prefix("next="))
+                        .map(percent_decode);
+                    // Until sign-in learns `next`, a plain redirect to /signin is accepted.
+                    lpath == "/signin" && next.is_none_or(|n| n == path)
+                }
+                _ => false,
+            };
+            if !ok {
+                problems.push(format!("{key}: GET {path} signed out: {status} {location}"));
+            }
+            // Signed in as the recipient: the page itself.
+            let r = c
+                .get(format!("{base}{path}"))
+                .header("cookie", &cookies[to.as_str()])
+                .send()
+                .unwrap();
+            if r.status() != 200 {
+                problems.push(format!(
+                    "{key}: GET {path} signed in as {to}: {}",
+                    r.status()
+                ));
+            }
+            checked
+                .entry(kind.clone())
+                .or_default()
+                .insert(path.to_string());
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        problems.is_empty(),
+        "links that do not resolve:\n{}",
+        problems.join("\n")
+    );
+    // The kinds that carry links each had some, and of the pages expected.
+    let has = |kind: &str, prefix: &str| {
+        checked
+            .get(kind)
+            .is_some_and(|paths| paths.iter().any(|p| p.starts_with(prefix)))
+    };
+    assert!(has("reminder", "/me"), "{checked:#?}");
+    assert!(has("change", "/me"), "{checked:#?}");
+    assert!(has("swap-requested", "/swaps/swp"), "{checked:#?}");
+    assert!(has("swap-accepted", "/me"), "{checked:#?}");
+    assert!(
+        has("conflict", "/swaps/new?rotation=daily&slot=7"),
+        "{checked:#?}"
+    );
+    eprintln!("checked: {checked:#?}");
 }

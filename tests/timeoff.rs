@@ -417,8 +417,9 @@ fn the_report_page_draws_a_bar_per_person_and_the_swap_form_takes_a_suggestion()
     assert_eq!(html.matches("<g class=\"bar\"").count(), 9, "{html}");
     let (_, v) = get_json(&c, &s.url("/api/v1/report?from=2026-11-23&to=2027-01-04"));
     for p in v["people"].as_array().unwrap() {
+        // To one decimal, as the tables print hours.
         let bar = format!(
-            "data-person=\"{}\" data-hours=\"{}\"",
+            "data-person=\"{}\" data-hours=\"{:.1}\"",
             p["person"].as_str().unwrap(),
             p["hours"].as_f64().unwrap()
         );

@@ -22,9 +22,34 @@
 //!   4. then the person id, so the order is total and stable.
 //! - **Fairness** ([`Schedule::report`]): for a window `[from, to)`, per person and rotation, the
 //!   shifts (distinct slots), on-call seconds, the seconds on a weekend (Saturday or Sunday) and on a
-//!   public holiday, and the overrides given (an override moved a shift of theirs to someone else)
-//!   and taken (they are on call through an override; a swap is one given and one taken on each
-//!   side). Only the part of a shift inside the window counts.
+//!   public holiday, and the overrides given and taken (below). Only the part of a shift inside the
+//!   window counts.
+//!
+//! # Given and taken
+//!
+//! Overrides are measured against the rotation's *plan*: who would be on call in that rotation had
+//! none of **its own** overrides been made. That is the member whose turn it is, or whoever a link
+//! (or a swap-back) puts there, the link following the rotation it comes from as it really is,
+//! that rotation's overrides included. Every second of the window in which an override of the
+//! rotation has someone other than the plan's person on call is *taken* by the override's person
+//! and *given* by the plan's person, second by second: one override can take from two people when
+//! it spans a link's edge or a handoff. So, per rotation, the seconds given equal the seconds
+//! taken, and each person's seconds are the plan's minus given plus taken. It follows that:
+//!
+//! - an override on a stretch a link made is given by the person the link put there, not by the
+//!   member whose turn the order says it is, and an override on a member's own turn is given by
+//!   that member even when, without the *hero's* overrides, a link would have put someone else
+//!   there (the links follow the real hero);
+//! - a swap (two overrides) is one given and one taken on each side;
+//! - overrides stacked on one stretch are all given by the plan's person: when dave's week goes to
+//!   erin and erin then gives a day of it to frank, dave gave seven days, erin took six and frank
+//!   one; erin is not charged for handing on a day that was never hers in the plan;
+//! - an override naming the plan's own person moves nothing and counts neither way;
+//! - a change of hero moves the linked stretch of a secondary with it, but nothing is given or
+//!   taken in the secondary: the override is the hero rotation's, and counts there.
+//!
+//! The counts (`overrides_given`, `overrides_taken`) are distinct overrides, however many pieces
+//! one is split into.
 //!
 //! # Whose clock
 //!
@@ -206,13 +231,15 @@ pub struct Load {
     pub weekend_secs: i64,
     /// Of those, seconds on a public holiday on their wall clock.
     pub holiday_secs: i64,
-    /// Overrides that moved their turn to someone else.
+    /// Overrides that moved some of their planned time to someone else (see "Given and taken" in
+    /// the module doc).
     pub overrides_given: u32,
-    /// Seconds of their turns moved to someone else by overrides.
+    /// Seconds they would have been on call without the rotation's overrides, and someone else
+    /// was through one.
     pub given_secs: i64,
-    /// Overrides that put them on call.
+    /// Overrides that put them on call in place of the plan's person.
     pub overrides_taken: u32,
-    /// Seconds on call through overrides.
+    /// Seconds on call through an override in place of the plan's person.
     pub taken_secs: i64,
 }
 
@@ -314,6 +341,20 @@ fn weekend_and_holiday(
         day = next;
     }
     (weekend, holiday)
+}
+
+/// The schedule without `rotation`'s own overrides, every other rotation's kept: what `rotation`
+/// would have been had none of its overrides been made. Links into it still follow the overrides
+/// of the rotation they come from (a swap of hero weeks moves the linked secondary stretch too).
+impl Schedule {
+    fn without_overrides_of(&self, rotation: &str) -> Result<Schedule, Error> {
+        self.without_overrides().with_overrides(
+            self.overrides
+                .iter()
+                .filter(|o| o.rotation != rotation)
+                .cloned(),
+        )
+    }
 }
 
 fn midnight(zone: Tz, day: NaiveDate) -> Option<DateTime<Utc>> {
@@ -496,23 +537,26 @@ impl Schedule {
         holidays: &Holidays,
     ) -> Result<Report, Error> {
         let shifts = self.all_shifts(from, to)?;
-        let base = if self.overrides.is_empty() {
-            None
-        } else {
-            Some(self.without_overrides())
-        };
+        // Per rotation with an override in the window, the schedule without that rotation's own
+        // overrides: who would be on call there had none of them been made (see `given` in the
+        // module doc). Built once per rotation, on demand.
+        let mut plans: HashMap<String, Schedule> = HashMap::new();
         let mut loads: BTreeMap<(String, String), Load> = BTreeMap::new();
         let mut slots: HashSet<(String, String, u64)> = HashSet::new();
         let mut given: HashSet<(String, String)> = HashSet::new();
         let mut taken: HashSet<(String, String)> = HashSet::new();
+        let row = |loads: &mut BTreeMap<(String, String), Load>, rotation: &str, person: &str| {
+            let key = (rotation.to_string(), person.to_string());
+            loads.entry(key.clone()).or_insert_with(|| Load {
+                person: person.to_string(),
+                rotation: rotation.to_string(),
+                ..Load::default()
+            });
+            key
+        };
         for rot in &self.rotations {
             for m in &rot.members {
-                let key = (rot.id.clone(), m.clone());
-                loads.entry(key.clone()).or_insert_with(|| Load {
-                    person: m.clone(),
-                    rotation: rot.id.clone(),
-                    ..Load::default()
-                });
+                row(&mut loads, &rot.id, m);
             }
         }
         for x in &shifts {
@@ -523,38 +567,48 @@ impl Schedule {
             let secs = (b - a).num_seconds();
             let zone = x.person.timezone.unwrap_or(x.rotation.timezone);
             let (we, hol) = weekend_and_holiday(zone, a, b, holidays);
-            let key = (x.rotation.id.clone(), x.person.id.clone());
-            let l = loads.entry(key).or_insert_with(|| Load {
-                person: x.person.id.clone(),
-                rotation: x.rotation.id.clone(),
-                ..Load::default()
-            });
-            if slots.insert((x.rotation.id.clone(), x.person.id.clone(), x.slot)) {
-                l.shifts += 1;
-            }
-            l.secs += secs;
-            l.weekend_secs += we;
-            l.holiday_secs += hol;
-            if let Source::Override(o) = x.source {
-                l.taken_secs += secs;
-                if taken.insert((o.id.clone(), x.person.id.clone())) {
-                    l.overrides_taken += 1;
+            let key = row(&mut loads, &x.rotation.id, &x.person.id);
+            if let Some(l) = loads.get_mut(&key) {
+                if slots.insert((x.rotation.id.clone(), x.person.id.clone(), x.slot)) {
+                    l.shifts += 1;
                 }
-                let whose = base
-                    .as_ref()
-                    .and_then(|b| b.on_call(&x.rotation.id, a).ok().flatten())
-                    .map(|y| y.person.id.clone());
-                if let Some(p) = whose.filter(|p| *p != x.person.id) {
-                    let g = loads
-                        .entry((x.rotation.id.clone(), p.clone()))
-                        .or_insert_with(|| Load {
-                            person: p.clone(),
-                            rotation: x.rotation.id.clone(),
-                            ..Load::default()
-                        });
-                    g.given_secs += secs;
-                    if given.insert((o.id.clone(), p)) {
-                        g.overrides_given += 1;
+                l.secs += secs;
+                l.weekend_secs += we;
+                l.holiday_secs += hol;
+            }
+            let Source::Override(o) = x.source else {
+                continue;
+            };
+            let plan = match plans.entry(x.rotation.id.clone()) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(self.without_overrides_of(&x.rotation.id)?)
+                }
+            };
+            // Who the plan has on call during this piece, piece by piece: a piece of an override
+            // can span a link's edge or the end of a swapped-back turn inside one slot.
+            let moved: Vec<(String, i64)> = plan
+                .shifts(&x.rotation.id, a, b)?
+                .iter()
+                .filter(|y| y.person.id != x.person.id)
+                .map(|y| {
+                    let secs = (y.end.min(b) - y.start.max(a)).num_seconds();
+                    (y.person.id.clone(), secs)
+                })
+                .filter(|&(_, secs)| secs > 0)
+                .collect();
+            for (giver, secs) in moved {
+                if let Some(l) = loads.get_mut(&key) {
+                    l.taken_secs += secs;
+                    if taken.insert((o.id.clone(), x.person.id.clone())) {
+                        l.overrides_taken += 1;
+                    }
+                }
+                let g = row(&mut loads, &x.rotation.id, &giver);
+                if let Some(l) = loads.get_mut(&g) {
+                    l.given_secs += secs;
+                    if given.insert((o.id.clone(), giver)) {
+                        l.overrides_given += 1;
                     }
                 }
             }

@@ -11,6 +11,9 @@
 //! - The report counts only the part of a shift inside its window, reads weekends and holidays
 //!   on the person's own wall clock (23- and 25-hour days, and Samoa's missing day, included) and
 //!   counts a swap as one override given and one taken on each side.
+//! - "Given" is charged to the rotation's plan (who would be on call without that rotation's own
+//!   overrides: the member, or whoever a link put there following the real hero), second by
+//!   second; per rotation given equals taken, and hours = plan - given + taken.
 //!
 //! Every expected number is worked out by hand in a comment beside it. The suggestion schedules
 //! hand off in Asia/Kolkata, which has no DST, so that a week is always 168 hours and the
@@ -1358,4 +1361,311 @@ fn report_of_a_window_before_any_shift() {
     let t = utc("2027-01-01T00:00:00Z");
     assert!(s.report(t, t, &Holidays::new()).is_err());
     assert!(s.conflicts(&TimeOff::new(), t, t).is_err());
+}
+
+// ------------------------------------------------------------------------------------------------
+// Given and taken: measured against the rotation's plan (the schedule without that rotation's own
+// overrides, links following the real hero). See "Given and taken" in the module doc.
+// ------------------------------------------------------------------------------------------------
+
+/// The rows of a report that gave or took anything: `rotation person: given n (h), taken n (h)`.
+fn moves(r: &Report) -> Vec<String> {
+    r.loads
+        .iter()
+        .filter(|l| l.given_secs != 0 || l.taken_secs != 0 || l.overrides_given != 0)
+        .map(|l| {
+            format!(
+                "{} {}: given {} ({}), taken {} ({})",
+                l.rotation,
+                l.person,
+                l.overrides_given,
+                hours(l.given_secs),
+                l.overrides_taken,
+                hours(l.taken_secs)
+            )
+        })
+        .collect()
+}
+
+/// Checks the two identities the definition promises, against a plan built here independently:
+/// per rotation the seconds given equal the seconds taken, and each person's seconds are the
+/// plan's seconds minus given plus taken.
+fn assert_balanced(s: &Schedule, r: &Report) {
+    for rot in s.rotations() {
+        let rows: Vec<&Load> = r.loads.iter().filter(|l| l.rotation == rot.id).collect();
+        let given: i64 = rows.iter().map(|l| l.given_secs).sum();
+        let taken: i64 = rows.iter().map(|l| l.taken_secs).sum();
+        assert_eq!(given, taken, "{}: given {given} s, taken {taken} s", rot.id);
+        let plan = s
+            .without_overrides()
+            .with_overrides(
+                s.overrides()
+                    .iter()
+                    .filter(|o| o.rotation != rot.id)
+                    .cloned(),
+            )
+            .unwrap();
+        let planned = plan.report(r.from, r.to, &Holidays::new()).unwrap();
+        for l in rows {
+            let p = planned
+                .loads
+                .iter()
+                .find(|x| x.rotation == rot.id && x.person == l.person)
+                .map_or(0, |x| x.secs);
+            assert_eq!(
+                l.secs,
+                p - l.given_secs + l.taken_secs,
+                "{} {}: {} s on call, plan {p} s, given {} s, taken {} s",
+                rot.id,
+                l.person,
+                l.secs,
+                l.given_secs,
+                l.taken_secs
+            );
+        }
+    }
+}
+
+/// A weekly hero rotation (dirk, hank; Mondays 12:00 UTC from 2026-10-19) linked into a daily
+/// secondary of team t (ana, ben; midnight UTC from 2026-10-19). Dirk is in team t, hank in none,
+/// so in dirk's hero weeks the link makes dirk the secondary, and in hank's the order holds:
+///
+/// ```text
+/// hero slot 0 dirk Oct 19 12:00 .. Oct 26 12:00   sec slot n = Oct 19 + n days: ana if n is even
+/// hero slot 1 hank Oct 26 12:00 .. Nov 02 12:00   (Oct 21 ana, Oct 26 ben, Nov 3 ben, Nov 4 ana)
+/// hero slot 2 dirk Nov 02 12:00 .. Nov 09 12:00
+/// hero slot 3 hank Nov 09 12:00 .. Nov 16 12:00
+/// ```
+fn linked(extra: &str) -> Schedule {
+    let text = format!(
+        r#"
+hero_rotation = "hero"
+[teams.t]
+name = "T"
+[people.ana]
+name = "Ana"
+team = "t"
+[people.ben]
+name = "Ben"
+team = "t"
+[people.dirk]
+name = "Dirk"
+team = "t"
+[people.hank]
+name = "Hank"
+[rotations.hero]
+members = ["dirk", "hank"]
+timezone = "UTC"
+start = "2026-10-19T12:00"
+every = "1 week"
+[rotations.sec]
+team = "t"
+members = ["ana", "ben"]
+timezone = "UTC"
+start = "2026-10-19T00:00"
+every = "1 day"
+[[links]]
+from = "hero"
+to = ["sec"]
+displaced = "skip"
+{extra}"#
+    );
+    Schedule::load(&[("linked.toml", &text)]).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+/// Overrides stacked on one stretch are given by the plan's person; an override naming the plan's
+/// own person moves nothing.
+#[test]
+fn report_given_is_the_plans_person_through_stacked_and_idle_overrides() {
+    let s = weekly_london(
+        r#"
+# c takes all of b's slot 1: Oct 26 09:00Z to Nov 2 09:00Z, 168h ...
+[[overrides]]
+id = "week"
+rotation = "r"
+person = "c"
+start = "2026-10-26T09:00:00Z"
+end = "2026-11-02T09:00:00Z"
+
+# ... d takes Wednesday of it from c ...
+[[overrides]]
+id = "day"
+rotation = "r"
+person = "d"
+start = "2026-10-28T00:00:00Z"
+end = "2026-10-29T00:00:00Z"
+
+# ... and b takes Friday of it back.
+[[overrides]]
+id = "back"
+rotation = "r"
+person = "b"
+start = "2026-10-30T00:00:00Z"
+end = "2026-10-31T00:00:00Z"
+
+# a "covers" a Tuesday that is a's anyway.
+[[overrides]]
+id = "own"
+rotation = "r"
+person = "a"
+start = "2026-10-20T00:00:00Z"
+end = "2026-10-21T00:00:00Z"
+"#,
+    );
+    let r = s
+        .report(
+            utc("2026-10-19T08:00:00Z"),
+            utc("2026-11-02T09:00:00Z"),
+            &Holidays::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        loads(&r),
+        [
+            // "own" moved nothing: neither given nor taken, though a is on call through it
+            "r a: 1 shifts, 169h (weekend 49h, holiday 0h), given 0 (0h), taken 0 (0h)",
+            // the plan has b all week: "week" took 168 - 24 - 24 = 120h of it and "day" 24h; b's
+            // Friday through "back" is b's in the plan too, so not taken
+            "r b: 1 shifts, 24h (weekend 0h, holiday 0h), given 2 (144h), taken 0 (0h)",
+            // Saturday 31 and Sunday 1 (GMT) are c's
+            "r c: 1 shifts, 120h (weekend 48h, holiday 0h), given 0 (0h), taken 1 (120h)",
+            // d took Wednesday from b (the plan's person), not from c
+            "r d: 1 shifts, 24h (weekend 0h, holiday 0h), given 0 (0h), taken 1 (24h)",
+        ]
+    );
+    assert_balanced(&s, &r);
+}
+
+/// An override on a stretch a link made is given by the linked person, and one that spans the
+/// link's edge inside a slot is given by each side for its own part.
+#[test]
+fn report_given_on_link_made_stretches() {
+    let s = linked(
+        r#"
+# Wednesday Oct 21 is ana's turn by the order, but dirk is hero, so the link has dirk there.
+[[overrides]]
+id = "wed"
+rotation = "sec"
+person = "ben"
+start = "2026-10-21T00:00:00Z"
+end = "2026-10-22T00:00:00Z"
+
+# Monday Oct 26 (ben's turn): dirk by the link until the hero handoff at 12:00, then ben.
+[[overrides]]
+id = "mon"
+rotation = "sec"
+person = "ana"
+start = "2026-10-26T00:00:00Z"
+end = "2026-10-27T00:00:00Z"
+"#,
+    );
+    let r = s
+        .report(
+            utc("2026-10-19T00:00:00Z"),
+            utc("2026-11-02T00:00:00Z"),
+            &Holidays::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        moves(&r),
+        [
+            "sec ana: given 0 (0h), taken 1 (24h)",
+            // ben took Wednesday from dirk, and gave the afternoon of Monday
+            "sec ben: given 1 (12h), taken 1 (24h)",
+            // not ana: on Wednesday the link, not the order, had dirk on call
+            "sec dirk: given 2 (36h), taken 0 (0h)",
+        ]
+    );
+    assert_balanced(&s, &r);
+}
+
+/// The case that was reported wrongly as `dirk GIVEN 1 (24.0 h)`: hank covers dirk's hero week,
+/// so the link no longer puts dirk in the secondary, and an override on ana's day there is ana's
+/// to give, whatever the schedule without any overrides would have had.
+#[test]
+fn report_given_follows_the_real_hero_not_the_schedule_without_overrides() {
+    let s = linked(
+        r#"
+[[overrides]]
+id = "cover"
+rotation = "hero"
+person = "hank"
+start = "2026-11-02T12:00:00Z"
+end = "2026-11-09T12:00:00Z"
+
+# Wednesday Nov 4 (sec slot 16): ana's turn, and with hank as hero nobody is linked in.
+[[overrides]]
+id = "ana-wed"
+rotation = "sec"
+person = "ben"
+start = "2026-11-04T00:00:00Z"
+end = "2026-11-05T00:00:00Z"
+"#,
+    );
+    let r = s
+        .report(
+            utc("2026-10-26T00:00:00Z"),
+            utc("2026-11-16T00:00:00Z"),
+            &Holidays::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        moves(&r),
+        [
+            "hero dirk: given 1 (168h), taken 0 (0h)",
+            "hero hank: given 0 (0h), taken 1 (168h)",
+            "sec ana: given 1 (24h), taken 0 (0h)",
+            "sec ben: given 0 (0h), taken 1 (24h)",
+        ]
+    );
+    // Dirk is in the secondary only by the link of hero slot 0 (Oct 26 until 12:00), and the link
+    // moved away with his hero week: nothing given there.
+    let dirk = row_of(&r, "sec", "dirk");
+    assert_eq!((dirk.secs, dirk.given_secs), (12 * 3600, 0));
+    assert_balanced(&s, &r);
+}
+
+/// Swaps, in the hero rotation and in the secondary: one given and one taken on each side, in the
+/// rotation where the swap was made. The hero swap moves dirk's linked secondary stretch with it,
+/// which the secondary shows as hours, not as given or taken.
+#[test]
+fn report_swaps_in_linked_rotations() {
+    let s = linked("");
+    let hero = |n| s.base_shift("hero", n).unwrap().unwrap();
+    let sec = |n| s.base_shift("sec", n).unwrap().unwrap();
+    let mut overrides =
+        swap_overrides(&hero(2), &hero(3), ("h2".into(), "h3".into()), None).to_vec();
+    // ben's Tuesday Nov 3 for ana's Wednesday Nov 4, in hank's (now) hero week: no link there.
+    overrides.extend(swap_overrides(
+        &sec(15),
+        &sec(16),
+        ("s15".into(), "s16".into()),
+        None,
+    ));
+    let s = s.with_overrides(overrides).unwrap();
+    let r = s
+        .report(
+            utc("2026-11-02T00:00:00Z"),
+            utc("2026-11-16T00:00:00Z"),
+            &Holidays::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        moves(&r),
+        [
+            // dirk gave slot 2 (168h) and took slot 3 up to the window's end, Nov 9 12:00 to
+            // Nov 16 00:00: 156h
+            "hero dirk: given 1 (168h), taken 1 (156h)",
+            "hero hank: given 1 (156h), taken 1 (168h)",
+            "sec ana: given 1 (24h), taken 1 (24h)",
+            "sec ben: given 1 (24h), taken 1 (24h)",
+        ]
+    );
+    // Dirk's linked stretch moved with his hero week: Nov 9 12:00 to the window's end.
+    let dirk = row_of(&r, "sec", "dirk");
+    assert_eq!(
+        (dirk.secs, dirk.given_secs, dirk.taken_secs),
+        (156 * 3600, 0, 0)
+    );
+    assert_balanced(&s, &r);
 }

@@ -20,6 +20,10 @@
 //!   ([`window`]), so the same schedule gives byte-identical feeds all day.
 //! - `SEQUENCE` is not written (0): a feed is a published snapshot, not an invitation; clients that
 //!   subscribe replace events by UID on every refresh.
+//! - A feed has no `METHOD`: it is not an iTIP message (RFC 5546), and RFC 5545 section 3.7.2 ties
+//!   `METHOD` to the MIME `method` parameter, which a feed served over HTTP does not have. (With
+//!   `METHOD:PUBLISH`, iTIP requires an `ORGANIZER` in every event, and libical's restriction
+//!   check rejected the feeds for lacking one.) Email attachments are iTIP messages: [`publish`].
 //! - `TRANSP:TRANSPARENT`: an on-call week must not mark anyone busy.
 //! - `SUMMARY` is `"{rotation name}: {person name}"`; `DESCRIPTION` says why ([`why`]).
 
@@ -62,12 +66,15 @@ pub fn uid(schedule: &Schedule, s: &Shift<'_>) -> String {
 }
 
 /// Why the person is on call, in words: "their turn in the rotation", "linked: ...", "override: REASON".
-pub fn why(s: &Shift<'_>) -> String {
+/// A link names the rotation it comes from by its name, as people know it, not by its id.
+pub fn why(schedule: &Schedule, s: &Shift<'_>) -> String {
     match s.source {
         Source::Rotation => "their turn in the rotation".to_string(),
         Source::Link(l) => format!(
             "linked: on call in {} and a member of this rotation's team",
-            l.from
+            schedule
+                .rotation(&l.from)
+                .map_or(l.from.as_str(), |r| r.name.as_str())
         ),
         Source::Override(o) => match &o.reason {
             Some(r) => format!("override: {r}"),
@@ -118,7 +125,7 @@ impl Event {
             s.end,
             &s.rotation.name,
             &s.person.name,
-            &why(s),
+            &why(schedule, s),
         )
     }
 }
@@ -177,7 +184,6 @@ pub fn calendar(name: Option<&str>, stamp: DateTime<Utc>, events: &[Event]) -> S
         "VERSION:2.0",
         "PRODID:-//rota//rota on-call schedule//EN",
         "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
     ] {
         line(&mut out, l);
     }
@@ -192,6 +198,77 @@ pub fn calendar(name: Option<&str>, stamp: DateTime<Utc>, events: &[Event]) -> S
         utc(&mut out, &mut scratch, "DTEND", e.end);
         utc(&mut out, &mut scratch, "DTSTAMP", stamp);
         utc(&mut out, &mut scratch, "DTSTART", e.start);
+        text(&mut out, &mut scratch, "SUMMARY", &e.summary);
+        line(&mut out, "TRANSP:TRANSPARENT");
+        text(&mut out, &mut scratch, "UID", &e.uid);
+        line(&mut out, "END:VEVENT");
+    }
+    line(&mut out, "END:VCALENDAR");
+    out
+}
+
+/// An event's status in an iTIP message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// The shift is (still) theirs, at these times.
+    Confirmed,
+    /// The shift is no longer theirs: calendars that have the UID mark it cancelled.
+    Cancelled,
+}
+
+/// An iTIP `METHOD:PUBLISH` message (RFC 5546 section 3.2.1) of `events`, for an email attachment:
+/// each `VEVENT` carries what PUBLISH requires (`DTSTAMP`, `DTSTART`, `ORGANIZER`, `SUMMARY`,
+/// `UID`), `SEQUENCE` (present, as it must be when above 0) and `STATUS`, and no `ATTENDEE` (which
+/// PUBLISH forbids). `organizer` is `(name, email address)`: the sender. A later message about the
+/// same UID must have a higher `sequence` for calendars to take it as an update.
+///
+/// PUBLISH rather than CANCEL for a cancelled event: the event was published (there are no
+/// attendees to uninvite), PUBLISH allows `STATUS:CANCELLED`, and one message can then carry both
+/// moved and cancelled shifts.
+pub fn publish(
+    organizer: (&str, &str),
+    stamp: DateTime<Utc>,
+    sequence: u32,
+    events: &[(Event, Status)],
+) -> String {
+    let mut out = String::with_capacity(512 + events.len() * 500);
+    let mut scratch = String::with_capacity(256);
+    for l in [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//rota//rota on-call schedule//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+    ] {
+        line(&mut out, l);
+    }
+    // A quoted parameter value may hold anything but DQUOTE and control characters.
+    let cn: String = organizer
+        .0
+        .chars()
+        .filter(|c| *c != '"' && !c.is_control())
+        .collect();
+    let address: String = organizer
+        .1
+        .chars()
+        .filter(|c| !c.is_control() && !c.is_whitespace())
+        .collect();
+    let organizer = format!("ORGANIZER;CN=\"{cn}\":mailto:{address}");
+    for (e, status) in events {
+        line(&mut out, "BEGIN:VEVENT");
+        text(&mut out, &mut scratch, "DESCRIPTION", &e.description);
+        utc(&mut out, &mut scratch, "DTEND", e.end);
+        utc(&mut out, &mut scratch, "DTSTAMP", stamp);
+        utc(&mut out, &mut scratch, "DTSTART", e.start);
+        line(&mut out, &organizer);
+        line(&mut out, &format!("SEQUENCE:{sequence}"));
+        line(
+            &mut out,
+            match status {
+                Status::Confirmed => "STATUS:CONFIRMED",
+                Status::Cancelled => "STATUS:CANCELLED",
+            },
+        );
         text(&mut out, &mut scratch, "SUMMARY", &e.summary);
         line(&mut out, "TRANSP:TRANSPARENT");
         text(&mut out, &mut scratch, "UID", &e.uid);
@@ -241,6 +318,49 @@ mod tests {
             }
             assert_eq!(out.trim_end_matches("\r\n").replace("\r\n ", ""), content);
         }
+    }
+
+    #[test]
+    fn feeds_have_no_method_and_publish_has_what_itip_requires() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let e = Event::new(
+            "r-1@rota".into(),
+            t("2026-11-30T09:00:00Z"),
+            t("2026-12-07T09:00:00Z"),
+            "Support Hero",
+            "Bob",
+            "their turn in the rotation",
+        );
+        let feed = calendar(
+            Some("Support Hero"),
+            t("2026-11-30T00:00:00Z"),
+            std::slice::from_ref(&e),
+        );
+        assert!(!feed.contains("METHOD"), "{feed}");
+        assert!(!feed.contains("ORGANIZER"), "{feed}");
+        let msg = publish(
+            ("Rota \"bot\"", "rota@example.com"),
+            t("2026-11-28T12:00:00Z"),
+            7,
+            &[(e.clone(), Status::Confirmed), (e, Status::Cancelled)],
+        );
+        assert!(msg.contains("\r\nMETHOD:PUBLISH\r\n"), "{msg}");
+        for ev in msg.split("BEGIN:VEVENT").skip(1) {
+            for p in [
+                "\r\nDTSTAMP:20261128T120000Z\r\n",
+                "\r\nDTSTART:20261130T090000Z\r\n",
+                // The name's quotes are dropped: a quoted parameter value cannot hold them.
+                "\r\nORGANIZER;CN=\"Rota bot\":mailto:rota@example.com\r\n",
+                "\r\nSEQUENCE:7\r\n",
+                "\r\nSUMMARY:Support Hero: Bob\r\n",
+                "\r\nUID:r-1@rota\r\n",
+            ] {
+                assert!(ev.contains(p), "no {p:?} in {ev}");
+            }
+            assert!(!ev.contains("ATTENDEE"), "PUBLISH forbids attendees: {ev}");
+        }
+        assert_eq!(msg.matches("STATUS:CONFIRMED").count(), 1);
+        assert_eq!(msg.matches("STATUS:CANCELLED").count(), 1);
     }
 
     #[test]

@@ -2,10 +2,11 @@
 //!
 //! - [`plan`] decides which messages are due: a pure function of the resolved schedule, the lead
 //!   times, "now", the ledger entries and the stored snapshots. No I/O, no clock.
-//! - [`message`] builds them: subject, a text and an HTML part, times in the recipient's zone, and
-//!   for reminders the shift as an `.ics` attachment ([`ics`]).
+//! - [`message`] builds them: subject, a text and an HTML part, times in the recipient's zone, the
+//!   headers of automated mail, and for reminders the shift as an `.ics` attachment (an iTIP
+//!   PUBLISH, [`ics`]); a change notice that moves or removes a reminded shift attaches its update.
 //! - [`send`] delivers them over SMTP (lettre; STARTTLS, TLS or plain; credentials from the
-//!   environment only).
+//!   environment only; the EHLO name configurable).
 //! - [`run`] ties them together with the ledger in the state file (rota-store).
 //!
 //! It never reads the clock itself and never reads the schedule files: the binary passes the

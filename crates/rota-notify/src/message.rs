@@ -1,6 +1,15 @@
 //! Building the emails: subject, a plain-text part and an HTML part (`multipart/alternative`),
-//! times in the recipient's zone, and for reminders the shift as a `text/calendar` attachment.
-//! Pure: no sending here.
+//! times in the recipient's zone, and for reminders (and change notices that move or remove a
+//! reminded shift) a `text/calendar` attachment ([`crate::ics`]). Pure: no sending here.
+//!
+//! Every message says it is automated mail, because its recipients are often the people who are
+//! away, and their out-of-office replies should not come back to rota (RFC 3834):
+//! `Auto-Submitted: auto-generated`, and `X-Auto-Response-Suppress: All` for Exchange, which does
+//! not read the former. Swap messages carry `Reply-To:` the other person of the swap, so a reply
+//! reaches a human. Rotations are named by their names, never their ids, in subjects and bodies;
+//! the HTML part says its language (`lang="en"`). Links go to pages that exist: `/me` (the
+//! person's shifts; it asks them to sign in first), `/swaps/{id}` and the swap form, and only
+//! when `ROTA_BASE_URL` is set, since a relative link in an email leads nowhere.
 //!
 //! Every message's `Message-ID` is derived from its ledger key (`<{sha256(key)}.rota@{domain of
 //! From}>`), so the one message that a crash may send twice (see the crate doc) arrives twice with
@@ -15,7 +24,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind};
 use crate::ics;
-use crate::plan::{Content, Planned, ShiftInfo, SnapShift, SwapKind};
+use crate::plan::{Content, Planned, Recipient, ShiftInfo, SnapShift, SwapKind};
 
 /// `Monday 7 December 2026, 09:00 GMT`.
 pub fn local(t: DateTime<Utc>, zone: Tz) -> String {
@@ -61,8 +70,9 @@ pub struct Rendered {
     pub text: String,
     /// The text/html part.
     pub html: String,
-    /// An .ics attachment: (file name, text).
-    pub attachment: Option<(String, String)>,
+    /// A calendar attachment: the file name and its events (written with the sender as
+    /// organizer by [`build`], see [`crate::ics::calendar`]).
+    pub attachment: Option<(String, Vec<(ics::Event, ics::Status)>)>,
 }
 
 fn shift_line(s: &ShiftInfo, zone: Tz) -> String {
@@ -109,7 +119,7 @@ pub fn duration_words(d: chrono::Duration) -> String {
 
 fn html_doc(title: &str, body: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{body}</body></html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{body}</body></html>\n",
         escape(title)
     )
 }
@@ -145,7 +155,7 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                 shift.rotation_name,
                 local(shift.start, zone)
             );
-            let page = base.map(|b| format!("{b}/people/{}", shift.person));
+            let page = base.map(|b| format!("{b}/me"));
             let mut text = format!(
                 "Hello {},\n\nYour {} shift starts {when}.\n\n  Starts: {}\n  Ends:   {}\n  Why:    {}\n\nTimes are in {}. The shift is attached as a calendar file.\n",
                 p.to.name,
@@ -176,7 +186,7 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                 html: html_doc(&subject, &html),
                 subject,
                 text,
-                attachment: Some((file, ics::shift_calendar(shift, now))),
+                attachment: Some((file, vec![(ics::event(shift), ics::Status::Confirmed)])),
             }
         }
         Content::Conflict(c) => {
@@ -269,8 +279,31 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                 attachment: None,
             }
         }
-        Content::Change { before, after, .. } => {
-            let subject = "Your upcoming shifts changed".to_string();
+        Content::Change {
+            before,
+            after,
+            updates,
+            ..
+        } => {
+            // The rotations whose shifts changed, by name, for the subject.
+            let mut names: Vec<&str> = before
+                .iter()
+                .filter(|b| !after.iter().any(|a| a.same(b)))
+                .chain(after.iter().filter(|a| !before.iter().any(|b| b.same(a))))
+                .map(|x| x.name.as_str())
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            let subject = match names.as_slice() {
+                [] => "Your upcoming shifts changed".to_string(),
+                [one] => format!("Your upcoming {one} shifts changed"),
+                [rest @ .., last] => {
+                    format!(
+                        "Your upcoming {} and {last} shifts changed",
+                        rest.join(", ")
+                    )
+                }
+            };
             let b: Vec<String> = before.iter().map(|s| snap_line(s, zone)).collect();
             let a: Vec<String> = after.iter().map(|s| snap_line(s, zone)).collect();
             let mut text = format!(
@@ -287,8 +320,13 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                 html_list(&a),
                 escape(zone.name())
             );
+            if !updates.is_empty() {
+                let note = "The attached calendar file updates the shifts that earlier reminders put in your calendar.";
+                text.push_str(&format!("\n{note}\n"));
+                html.push_str(&format!("<p>{note}</p>\n"));
+            }
             if let Some(b) = base {
-                let page = format!("{b}/people/{}", p.to.id);
+                let page = format!("{b}/me");
                 text.push_str(&format!("\nYour shifts: {page}\n"));
                 html.push_str(&format!(
                     "<p><a href=\"{}\">Your shifts</a></p>\n",
@@ -299,7 +337,8 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                 html: html_doc(&subject, &html),
                 subject,
                 text,
-                attachment: None,
+                attachment: (!updates.is_empty())
+                    .then(|| ("rota-update.ics".to_string(), updates.clone())),
             }
         }
         Content::Swap(e) => {
@@ -316,16 +355,20 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                 .as_deref()
                 .map(|r| format!("Reason: {r}\n"))
                 .unwrap_or_default();
+            let rotation = &e.give.rotation_name;
             let (subject, lead) = match e.kind {
                 SwapKind::Requested if cover => (
-                    format!("{} asks you to cover a shift", e.requester.name),
+                    format!("{} asks you to cover a {rotation} shift", e.requester.name),
                     format!(
                         "{} asks you to cover their shift: you would take it, with nothing in return.",
                         e.requester.name
                     ),
                 ),
                 SwapKind::Requested => (
-                    format!("{} asks to swap shifts with you", e.requester.name),
+                    format!(
+                        "{} asks to swap {rotation} shifts with you",
+                        e.requester.name
+                    ),
                     format!(
                         "{} asks to swap shifts with you: you would take their shift, and they would take yours.",
                         e.requester.name
@@ -333,7 +376,7 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                 ),
                 SwapKind::Accepted => (
                     format!(
-                        "Swap accepted: {} and {}",
+                        "{rotation} swap accepted: {} and {}",
                         e.requester.name, e.counterpart.name
                     ),
                     format!(
@@ -342,14 +385,14 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                     ),
                 ),
                 SwapKind::Declined => (
-                    format!("Swap declined by {}", e.counterpart.name),
+                    format!("{rotation} swap declined by {}", e.counterpart.name),
                     format!(
                         "{} declined the swap {} asked for. Nothing changed.",
                         e.counterpart.name, e.requester.name
                     ),
                 ),
                 SwapKind::Cancelled => (
-                    format!("Swap cancelled by {}", e.requester.name),
+                    format!("{rotation} swap cancelled by {}", e.requester.name),
                     format!(
                         "{} cancelled the swap request. Nothing changed.",
                         e.requester.name
@@ -388,17 +431,33 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                     .unwrap_or_default(),
                 escape(zone.name())
             );
-            if e.kind == SwapKind::Requested {
-                let b = base.unwrap_or("");
-                // One link to the request page, whose Accept and Decline buttons are forms with
-                // a CSRF token: a link in an email must never change anything by being opened
-                // (mail scanners follow links), and the accept/decline routes take POST only.
-                let page = format!("{}/swaps/{}", b.trim_end_matches('/'), e.id);
-                text.push_str(&format!("\nAccept or decline: {page}\n"));
-                html.push_str(&format!(
-                    "<p><a href=\"{}\">Accept or decline this request</a></p>\n",
-                    escape(&page)
-                ));
+            match (e.kind, base) {
+                (SwapKind::Requested, Some(b)) => {
+                    // One link to the request page, whose Accept and Decline buttons are forms
+                    // with a CSRF token: a link in an email must never change anything by being
+                    // opened (mail scanners follow links), and the accept/decline routes take
+                    // POST only.
+                    let page = format!("{b}/swaps/{}", e.id);
+                    text.push_str(&format!("\nAccept or decline: {page}\n"));
+                    html.push_str(&format!(
+                        "<p><a href=\"{}\">Accept or decline this request</a></p>\n",
+                        escape(&page)
+                    ));
+                }
+                (SwapKind::Requested, None) => {
+                    let note = "Accept or decline it on rota's Swaps page.";
+                    text.push_str(&format!("\n{note}\n"));
+                    html.push_str(&format!("<p>{note}</p>\n"));
+                }
+                (SwapKind::Accepted, Some(b)) => {
+                    let page = format!("{b}/me");
+                    text.push_str(&format!("\nYour shifts: {page}\n"));
+                    html.push_str(&format!(
+                        "<p><a href=\"{}\">Your shifts</a></p>\n",
+                        escape(&page)
+                    ));
+                }
+                _ => {}
             }
             Rendered {
                 html: html_doc(&subject, &html),
@@ -410,18 +469,17 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
     }
 }
 
+fn mailbox(r: &Recipient) -> Result<Mailbox, Error> {
+    format!("{} <{}>", r.name, r.email)
+        .parse()
+        .or_else(|_| r.email.parse())
+        .map_err(|e| Error::new(ErrorKind::Address(format!("{} ({}): {e}", r.email, r.id))))
+}
+
 /// Builds the email for a planned message, from `from`.
 pub fn build(p: &Planned, from: &Mailbox, now: DateTime<Utc>) -> Result<Message, Error> {
     let r = render(p, now);
-    let to: Mailbox = format!("{} <{}>", p.to.name, p.to.email)
-        .parse()
-        .or_else(|_| p.to.email.parse())
-        .map_err(|e| {
-            Error::new(ErrorKind::Address(format!(
-                "{} ({}): {e}",
-                p.to.email, p.to.id
-            )))
-        })?;
+    let to = mailbox(&p.to)?;
     let alternative = MultiPart::alternative()
         .singlepart(
             SinglePart::builder()
@@ -434,25 +492,76 @@ pub fn build(p: &Planned, from: &Mailbox, now: DateTime<Utc>) -> Result<Message,
                 .body(r.html),
         );
     let body = match r.attachment {
-        Some((name, text)) => MultiPart::mixed().multipart(alternative).singlepart(
+        Some((name, events)) => MultiPart::mixed().multipart(alternative).singlepart(
             Attachment::new(name).body(
-                text,
+                ics::calendar(from, now, &events),
+                // The MIME method must match the calendar's METHOD (RFC 5545 section 3.7.2).
                 ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
                     .map_err(|e| Error::new(ErrorKind::Build(e.to_string())))?,
             ),
         ),
         None => alternative,
     };
-    Message::builder()
+    let mut builder = Message::builder()
         .from(from.clone())
         .to(to)
         .subject(r.subject)
         .message_id(Some(format!("<{}>", message_id(&p.key, from))))
         .date(now.into())
         .header(RotaKey(p.key.clone()))
+        .header(AutoSubmitted)
+        .header(AutoResponseSuppress);
+    if let Content::Swap(e) = &p.content {
+        // Replies go to the other person of the swap, not to rota's address.
+        let other = if p.to.id == e.requester.id {
+            &e.counterpart
+        } else {
+            &e.requester
+        };
+        builder = builder.reply_to(mailbox(other)?);
+    }
+    builder
         .multipart(body)
         .map_err(|e| Error::new(ErrorKind::Build(e.to_string())))
 }
+
+/// Declares a header with a fixed value.
+macro_rules! fixed_header {
+    ($(#[$doc:meta])* $ty:ident, $name:literal, $value:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug)]
+        struct $ty;
+
+        impl lettre::message::header::Header for $ty {
+            fn name() -> lettre::message::header::HeaderName {
+                lettre::message::header::HeaderName::new_from_ascii_str($name)
+            }
+
+            fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+                Ok($ty)
+            }
+
+            fn display(&self) -> lettre::message::header::HeaderValue {
+                lettre::message::header::HeaderValue::new(Self::name(), $value.to_string())
+            }
+        }
+    };
+}
+
+fixed_header!(
+    /// `Auto-Submitted: auto-generated` (RFC 3834): automatic replies must not be sent to it.
+    AutoSubmitted,
+    "Auto-Submitted",
+    "auto-generated"
+);
+
+fixed_header!(
+    /// `X-Auto-Response-Suppress: All`: Exchange and Outlook send no out-of-office or other
+    /// automatic reply (they do not read `Auto-Submitted`).
+    AutoResponseSuppress,
+    "X-Auto-Response-Suppress",
+    "All"
+);
 
 /// `X-Rota-Key`: the ledger key, so a receiver (and the tests) can see what a message is.
 #[derive(Clone, Debug)]

@@ -41,13 +41,20 @@
 //! notice that was sent but whose snapshot was not yet stored is recognised and not sent again. A
 //! person without a stored snapshot (the first run) only gets one recorded: no flood of notices.
 //!
+//! A reminder attaches its shift as a calendar event, which the person may have added to their
+//! calendar. When a change removes or moves a shift whose reminder the ledger says was sent to
+//! them, the notice attaches an update for that event: the same UID with the new times, or
+//! `STATUS:CANCELLED` ([`calendar_updates`]; the iTIP side is in [`crate::ics`]). Reminders are
+//! found by their ledger keys under the lead times configured now: one sent under a lead time
+//! since removed from `ROTA_REMIND_LEADS` is not found, and its event gets no update.
+//!
 //! # Selection
 //!
 //! [`select`] compares candidates with their ledger entries: a key already `sent`, `failed` or
 //! `superseded` is never sent again; one in `retry` waits for its next attempt and is given up once
 //! it has expired (a reminder: its shift started).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use chrono::{DateTime, Days, Duration, Utc};
@@ -227,7 +234,7 @@ impl ShiftInfo {
     pub fn new(schedule: &Schedule, s: &Shift<'_>) -> ShiftInfo {
         // The feed's UID, so a client that also subscribes sees one event; and the same words.
         let uid = rota_ics::uid(schedule, s);
-        let why = rota_ics::why(s);
+        let why = rota_ics::why(schedule, s);
         ShiftInfo {
             rotation: s.rotation.id.clone(),
             rotation_name: s.rotation.name.clone(),
@@ -352,6 +359,10 @@ impl SwapEvent {
 }
 
 /// One shift in a change-notice snapshot.
+///
+/// Two snapshots are compared by rotation, name and times only ([`SnapShift::same`]): the slot,
+/// UID and reason are there to write calendar updates, and snapshots stored before they existed
+/// (read with empty values) must not look changed.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SnapShift {
     /// Rotation id.
@@ -362,6 +373,44 @@ pub struct SnapShift {
     pub start: DateTime<Utc>,
     /// End.
     pub end: DateTime<Utc>,
+    /// The slot (index of the rotation's shift); `None` in snapshots stored by older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<u64>,
+    /// The calendar UID, as the feeds and the reminder's attachment have it; empty in snapshots
+    /// stored by older versions.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub uid: String,
+    /// Why they are on call, in words (the calendar event's description).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub why: String,
+}
+
+impl SnapShift {
+    /// Whether `self` and `other` are the same shift for a change notice: same rotation (and
+    /// name) and times.
+    pub fn same(&self, other: &SnapShift) -> bool {
+        self.rotation == other.rotation
+            && self.name == other.name
+            && self.start == other.start
+            && self.end == other.end
+    }
+
+    /// The calendar event for this shift of `person_name`, as the feeds describe it.
+    fn event(&self, person_name: &str) -> rota_ics::Event {
+        let why = if self.why.is_empty() {
+            "on call"
+        } else {
+            self.why.as_str()
+        };
+        rota_ics::Event::new(
+            self.uid.clone(),
+            self.start,
+            self.end,
+            &self.name,
+            person_name,
+            why,
+        )
+    }
 }
 
 /// A person's shifts in `[from, to)`, as stored between runs.
@@ -393,6 +442,9 @@ impl Snapshot {
                 name: s.rotation.name.clone(),
                 start: s.start,
                 end: s.end,
+                slot: Some(s.slot),
+                uid: rota_ics::uid(schedule, s),
+                why: rota_ics::why(schedule, s),
             })
             .collect();
         shifts.sort();
@@ -442,6 +494,9 @@ pub enum Content {
         after: Vec<SnapShift>,
         /// The snapshot to store once the notice is sent.
         snapshot: Snapshot,
+        /// Calendar updates for the shifts a reminder's attachment put in their calendar that
+        /// were moved or removed (see [`calendar_updates`]); attached when not empty.
+        updates: Vec<(rota_ics::Event, rota_ics::Status)>,
     },
     /// A swap event.
     Swap(Box<SwapEvent>),
@@ -552,6 +607,11 @@ pub struct Planned {
     pub base_url: Option<String>,
 }
 
+/// The ledger key of the `lead` reminder of `person`'s shift in slot `slot` of `rotation`.
+pub fn reminder_key(rotation: &str, slot: u64, person: &str, lead: Lead) -> String {
+    format!("reminder/{rotation}/{slot}/{person}/{}", lead.label())
+}
+
 /// Which reminders are due at `now`: see the module doc. The second list holds the reminders
 /// superseded by a shorter lead time of the same shift, due at the same time.
 pub fn plan_reminders(
@@ -598,13 +658,7 @@ pub fn plan_reminders(
         let info = ShiftInfo::new(schedule, s);
         for (i, (lead, due_at)) in due.into_iter().enumerate() {
             let p = Planned {
-                key: format!(
-                    "reminder/{}/{}/{}/{}",
-                    s.rotation.id,
-                    s.slot,
-                    s.person.id,
-                    lead.label()
-                ),
+                key: reminder_key(&s.rotation.id, s.slot, &s.person.id, lead),
                 kind: "reminder".into(),
                 to: to.clone(),
                 expires: Some(s.start),
@@ -631,13 +685,93 @@ pub fn plan_reminders(
     (send, superseded)
 }
 
+/// The slots `(rotation, slot)` of `previous`'s shifts that `current` no longer has at the same
+/// times (removed or moved), within the window both cover: the ones whose reminder, if one was
+/// sent, needs a calendar update. The caller looks them up in the ledger.
+pub fn moved_slots(previous: &Snapshot, current: &Snapshot) -> Vec<(String, u64)> {
+    let from = current.from.max(previous.from);
+    let to = current.to.min(previous.to);
+    if to <= from {
+        return Vec::new();
+    }
+    let after = current.within(from, to);
+    let mut out: Vec<(String, u64)> = previous
+        .within(from, to)
+        .into_iter()
+        .filter(|b| !after.iter().any(|a| a.same(b)))
+        .filter_map(|b| Some((b.rotation, b.slot?)))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The calendar updates a change notice carries, for the slots in `reminded` (those whose
+/// reminder was sent to this person, so whose event their calendar may hold): for each such slot
+/// whose shift was removed or moved,
+///
+/// - the event the reminder attached (the first piece of the slot they had, by UID) with its new
+///   times if they still have a piece with that UID, else `STATUS:CANCELLED`;
+/// - any other piece of that slot they now have, as a new event (a partial override split their
+///   shift: the calendar should show both parts).
+///
+/// Slots nobody reminded them of get nothing: their calendar has no event to update, and the
+/// notice's text says what changed.
+pub fn calendar_updates(
+    person_name: &str,
+    before: &[SnapShift],
+    after: &[SnapShift],
+    reminded: &HashSet<(String, u64)>,
+) -> Vec<(rota_ics::Event, rota_ics::Status)> {
+    use rota_ics::Status;
+    let mut out = Vec::new();
+    let mut done: HashSet<(String, u64)> = HashSet::new();
+    for b in before {
+        let Some(slot) = b.slot else { continue };
+        let key = (b.rotation.clone(), slot);
+        if b.uid.is_empty()
+            || after.iter().any(|a| a.same(b))
+            || !reminded.contains(&key)
+            || done.contains(&key)
+        {
+            continue;
+        }
+        // The first piece of the slot they had is the one a reminder attached.
+        let Some(first) = before
+            .iter()
+            .filter(|x| x.rotation == b.rotation && x.slot == Some(slot) && !x.uid.is_empty())
+            .min_by_key(|x| x.start)
+        else {
+            continue;
+        };
+        done.insert(key);
+        let now_pieces: Vec<&SnapShift> = after
+            .iter()
+            .filter(|a| a.rotation == b.rotation && a.slot == Some(slot))
+            .collect();
+        match now_pieces.iter().find(|a| a.uid == first.uid) {
+            Some(a) if a.same(first) => {}
+            Some(a) => out.push((a.event(person_name), Status::Confirmed)),
+            None => out.push((first.event(person_name), Status::Cancelled)),
+        }
+        for a in now_pieces {
+            if a.uid != first.uid && !before.iter().any(|x| x.same(a)) {
+                out.push((a.event(person_name), Status::Confirmed));
+            }
+        }
+    }
+    out
+}
+
 /// Compares a person's stored snapshot with the current one: a notice if their shifts in the
-/// window both cover changed, else `None` (the caller then just stores `current`).
+/// window both cover changed, else `None` (the caller then just stores `current`). `reminded` are
+/// the slots whose reminder was sent to them (see [`moved_slots`] and [`calendar_updates`]).
 pub fn plan_change(
     person: &Person,
     previous: Option<&Snapshot>,
     current: &Snapshot,
     base_url: Option<&str>,
+    reminded: &HashSet<(String, u64)>,
 ) -> Option<Planned> {
     let previous = previous?;
     let from = current.from.max(previous.from);
@@ -647,36 +781,66 @@ pub fn plan_change(
     }
     let before = previous.within(from, to);
     let after = current.within(from, to);
-    if before == after {
+    let gone = |x: &SnapShift, other: &[SnapShift]| !other.iter().any(|o| o.same(x));
+    let (added, removed) = (
+        after.iter().filter(|s| gone(s, &before)).count(),
+        before.iter().filter(|s| gone(s, &after)).count(),
+    );
+    if added == 0 && removed == 0 && before.len() == after.len() {
         return None;
     }
     let to_whom = Recipient::of(person, Tz::UTC)?;
     let mut h = Sha256::new();
     // The stored snapshot stays as it is until the notice is sent, so its time keeps the key
-    // stable across retries, and a later change back and forth again gets a new key.
-    h.update(serde_json::to_string(&(previous.from, &before, &after)).unwrap_or_default());
+    // stable across retries, and a later change back and forth again gets a new key. Only what
+    // the comparison looks at is hashed, serialized as the snapshot's format had it before slots
+    // and UIDs were added, so a notice in retry across an upgrade keeps its key.
+    #[derive(Serialize)]
+    struct Compared<'a> {
+        rotation: &'a str,
+        name: &'a str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    }
+    fn key_of(v: &[SnapShift]) -> Vec<Compared<'_>> {
+        v.iter()
+            .map(|x| Compared {
+                rotation: &x.rotation,
+                name: &x.name,
+                start: x.start,
+                end: x.end,
+            })
+            .collect()
+    }
+    h.update(
+        serde_json::to_string(&(previous.from, key_of(&before), key_of(&after)))
+            .unwrap_or_default(),
+    );
     let hash: String = h.finalize()[..8]
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let (added, removed) = (
-        after.iter().filter(|s| !before.contains(s)).count(),
-        before.iter().filter(|s| !after.contains(s)).count(),
-    );
+    let updates = calendar_updates(&person.name, &before, &after, reminded);
     Some(Planned {
         key: format!("change/{}/{hash}", person.id),
         kind: "change".into(),
         to: to_whom,
         expires: None,
         why: format!(
-            "shifts before {} changed since {}: {added} new or moved, {removed} gone or moved",
+            "shifts before {} changed since {}: {added} new or moved, {removed} gone or moved{}",
             rota_core::view::utc(to),
-            rota_core::view::utc(previous.from)
+            rota_core::view::utc(previous.from),
+            if updates.is_empty() {
+                String::new()
+            } else {
+                format!("; {} calendar update(s) attached", updates.len())
+            }
         ),
         content: Content::Change {
             before,
             after,
             snapshot: current.clone(),
+            updates,
         },
         base_url: base_url.map(str::to_string),
     })

@@ -1,7 +1,7 @@
 //! One reminder run: plan (pure, [`crate::plan`]), then for each due message claim its ledger
 //! key, send, and record the outcome. See the crate doc for the exactly-once discipline.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use lettre::message::Mailbox;
@@ -98,11 +98,16 @@ pub fn plan_run(
         let previous = store
             .notify_snapshot(&person.id)?
             .and_then(|(json, _)| Snapshot::from_json(&json));
+        let reminded = match &previous {
+            Some(prev) => reminded_slots(store, settings, &person.id, prev, &current)?,
+            None => HashSet::new(),
+        };
         match plan::plan_change(
             person,
             previous.as_ref(),
             &current,
             settings.plan.base_url.as_deref(),
+            &reminded,
         ) {
             Some(p) => due.push(p),
             None => snapshots.push((person.id.clone(), current)),
@@ -135,6 +140,38 @@ pub fn plan_run(
         decisions,
         snapshots,
     })
+}
+
+/// Of the slots `person` had in `previous` that moved or went away, those whose reminder (under
+/// any lead time configured now) the ledger says was sent, or may have been (`sending`): their
+/// event may be in the person's calendar, so the change notice carries an update for it.
+fn reminded_slots(
+    store: &Store,
+    settings: &Settings,
+    person: &str,
+    previous: &Snapshot,
+    current: &Snapshot,
+) -> Result<HashSet<(String, u64)>, Error> {
+    let slots = plan::moved_slots(previous, current);
+    if slots.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut by_key: HashMap<String, (String, u64)> = HashMap::new();
+    for (rotation, slot) in &slots {
+        for &lead in &settings.plan.leads {
+            by_key.insert(
+                plan::reminder_key(rotation, *slot, person, lead),
+                (rotation.clone(), *slot),
+            );
+        }
+    }
+    let keys: Vec<&str> = by_key.keys().map(String::as_str).collect();
+    Ok(store
+        .ledger_entries(&keys)?
+        .into_iter()
+        .filter(|e| matches!(e.state, LedgerState::Sent | LedgerState::Sending))
+        .filter_map(|e| by_key.get(&e.key).cloned())
+        .collect())
 }
 
 /// This process, as a ledger owner: `host/pid`.

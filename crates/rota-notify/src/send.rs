@@ -8,6 +8,10 @@
 //! | `ROTA_SMTP_USERNAME`, `ROTA_SMTP_PASSWORD` | credentials, if the server wants them; only ever from the environment |
 //! | `ROTA_SMTP_FROM` | the From address, e.g. `rota <rota@example.com>` (required) |
 //! | `ROTA_SMTP_TIMEOUT` | seconds per SMTP command, default 30 |
+//! | `ROTA_SMTP_EHLO_NAME` | the name rota gives in `EHLO`, e.g. `rota.example.com`; default this host's name |
+//!
+//! Relays that check the `EHLO` name (or score it for spam) want a fully qualified name that
+//! resolves; a container's host name is often neither, hence the setting.
 //!
 //! TLS is rustls with the `ring` provider and the Mozilla roots (webpki-roots): no OpenSSL and no C
 //! build beyond ring's.
@@ -16,6 +20,7 @@ use std::time::Duration;
 
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::extension::ClientId;
 use lettre::{Message, SmtpTransport, Transport};
 
 use crate::error::{Error, ErrorKind};
@@ -46,6 +51,8 @@ pub struct SmtpConfig {
     pub from: Mailbox,
     /// Timeout per SMTP command.
     pub timeout: Duration,
+    /// The name to give in `EHLO`; `None` for this host's name.
+    pub ehlo_name: Option<String>,
 }
 
 impl std::fmt::Debug for SmtpConfig {
@@ -57,6 +64,7 @@ impl std::fmt::Debug for SmtpConfig {
             .field("security", &self.security)
             .field("username", &self.credentials.as_ref().map(|c| &c.0))
             .field("from", &self.from.to_string())
+            .field("ehlo_name", &self.ehlo_name)
             .finish()
     }
 }
@@ -120,6 +128,23 @@ impl SmtpConfig {
             ),
             None => Duration::from_secs(30),
         };
+        let ehlo_name = match get("ROTA_SMTP_EHLO_NAME") {
+            Some(n) => {
+                let n = n.trim();
+                // A domain name or an address literal (`[192.0.2.1]`); nothing that would break
+                // the command line.
+                let ok = n.len() <= 255
+                    && n.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-.[]:".contains(c));
+                if !ok {
+                    return Err(config(format!(
+                        "ROTA_SMTP_EHLO_NAME={n:?}: expected a host name such as rota.example.com"
+                    )));
+                }
+                Some(n.to_string())
+            }
+            None => None,
+        };
         Ok(Some(SmtpConfig {
             host: host.trim().to_string(),
             port,
@@ -127,6 +152,7 @@ impl SmtpConfig {
             credentials,
             from,
             timeout,
+            ehlo_name,
         }))
     }
 }
@@ -166,6 +192,9 @@ impl SmtpMailer {
         if let Some((u, p)) = &cfg.credentials {
             builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
         }
+        if let Some(name) = &cfg.ehlo_name {
+            builder = builder.hello_name(ClientId::Domain(name.clone()));
+        }
         Ok(SmtpMailer {
             transport: builder.build(),
         })
@@ -181,5 +210,46 @@ impl Mailer for SmtpMailer {
                 permanent: e.is_permanent(),
                 message: e.to_string(),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(extra: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            [
+                ("ROTA_SMTP_HOST", "smtp.example.com"),
+                ("ROTA_SMTP_FROM", "rota@example.com"),
+            ]
+            .iter()
+            .chain(extra)
+            .find(|(name, _)| *name == k)
+            .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn the_ehlo_name_is_this_host_unless_set_and_must_be_a_host_name() {
+        let c = SmtpConfig::from_env(env(&[])).unwrap().unwrap();
+        assert_eq!(c.ehlo_name, None);
+        let c = SmtpConfig::from_env(env(&[("ROTA_SMTP_EHLO_NAME", " rota.example.com ")]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.ehlo_name.as_deref(), Some("rota.example.com"));
+        assert!(format!("{c:?}").contains("rota.example.com"));
+        for bad in ["rota example", "rota.example.com\r\nQUIT", "ünï.example"] {
+            let e = SmtpConfig::from_env(env(&[("ROTA_SMTP_EHLO_NAME", bad)])).unwrap_err();
+            assert!(e.to_string().contains("ROTA_SMTP_EHLO_NAME"), "{e}");
+        }
+        // A mailer builds with it.
+        let c = SmtpConfig::from_env(env(&[
+            ("ROTA_SMTP_EHLO_NAME", "rota.example.com"),
+            ("ROTA_SMTP_SECURITY", "plain"),
+        ]))
+        .unwrap()
+        .unwrap();
+        assert!(SmtpMailer::new(&c).is_ok());
     }
 }

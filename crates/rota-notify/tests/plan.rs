@@ -1,6 +1,6 @@
 //! Planning, as a pure function: which reminders and notices are due, by table.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use rota_core::{Override, Schedule};
@@ -10,6 +10,11 @@ use rota_notify::plan::{
     plan_change, plan_reminders, plan_swap, select,
 };
 use rota_store::{LedgerEntry, LedgerState};
+
+/// No slot was reminded.
+fn none() -> HashSet<(String, u64)> {
+    HashSet::new()
+}
 
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
@@ -296,11 +301,11 @@ fn change_notices_compare_only_the_window_both_snapshots_cover() {
     let t0 = t("2026-11-28T12:00:00Z");
     let first = Snapshot::take(&s, "bob", t0, horizon);
     // The first run has nothing to compare with: no notice.
-    assert_eq!(plan_change(&bob, None, &first, None), None);
+    assert_eq!(plan_change(&bob, None, &first, None, &none()), None);
     // 16 days later nothing changed, though a shift left the window and one entered it: no notice.
     let later = Snapshot::take(&s, "bob", t0 + Duration::days(16), horizon);
     assert_ne!(later.shifts, first.shifts);
-    assert_eq!(plan_change(&bob, Some(&first), &later, None), None);
+    assert_eq!(plan_change(&bob, Some(&first), &later, None, &none()), None);
     // Alice takes Bob's 30 Nov week: one notice, before and after.
     let changed = s
         .with_overrides([Override {
@@ -313,7 +318,14 @@ fn change_notices_compare_only_the_window_both_snapshots_cover() {
         }])
         .unwrap();
     let now = Snapshot::take(&changed, "bob", t0 + Duration::minutes(5), horizon);
-    let p = plan_change(&bob, Some(&first), &now, Some("https://rota.example.com")).unwrap();
+    let p = plan_change(
+        &bob,
+        Some(&first),
+        &now,
+        Some("https://rota.example.com"),
+        &none(),
+    )
+    .unwrap();
     assert!(p.key.starts_with("change/bob/"), "{}", p.key);
     let Content::Change { before, after, .. } = &p.content else {
         panic!()
@@ -322,13 +334,23 @@ fn change_notices_compare_only_the_window_both_snapshots_cover() {
     // The same change seen again (not yet recorded) has the same key: sent once.
     let again = Snapshot::take(&changed, "bob", t0 + Duration::minutes(6), horizon);
     assert_eq!(
-        plan_change(&bob, Some(&first), &again, None).unwrap().key,
+        plan_change(&bob, Some(&first), &again, None, &none())
+            .unwrap()
+            .key,
         p.key
     );
     let r = render(&p, t0);
-    assert_eq!(r.subject, "Your upcoming shifts changed");
+    assert_eq!(r.subject, "Your upcoming Support Hero shifts changed");
     assert!(r.text.contains("Mon 30 Nov 03:00 CST"), "{}", r.text);
-    assert!(r.html.contains("https://rota.example.com/people/bob"));
+    // The person's page is /me (there is no /people/{id} page).
+    assert!(
+        r.html.contains("<a href=\"https://rota.example.com/me\">"),
+        "{}",
+        r.html
+    );
+    assert!(!r.html.contains("/people/"), "{}", r.html);
+    // Nobody was reminded of the shift: no calendar update to attach.
+    assert_eq!(r.attachment, None);
     // Carol has no email: no notice, however her shifts change.
     let carol = s.person("carol").unwrap().clone();
     let c0 = Snapshot::take(&s, "carol", t0, horizon);
@@ -337,7 +359,7 @@ fn change_notices_compare_only_the_window_both_snapshots_cover() {
         shifts: Vec::new(),
         ..c1
     };
-    assert_eq!(plan_change(&carol, Some(&c0), &c1, None), None);
+    assert_eq!(plan_change(&carol, Some(&c0), &c1, None, &none()), None);
 }
 
 fn swap_event(kind: SwapKind) -> SwapEvent {
@@ -363,7 +385,10 @@ fn swap_messages_go_to_the_right_people_with_accept_and_decline_links() {
     assert_eq!(req.len(), 1);
     assert_eq!(req[0].key, "swap-requested/swp_1/bob");
     let r = render(&req[0], t("2026-12-01T10:00:00Z"));
-    assert_eq!(r.subject, "Alice Smith asks to swap shifts with you");
+    assert_eq!(
+        r.subject,
+        "Alice Smith asks to swap Support Hero shifts with you"
+    );
     // The link opens the request page (accepting takes a POST with a CSRF token there).
     assert!(
         r.text
@@ -387,10 +412,16 @@ fn swap_messages_go_to_the_right_people_with_accept_and_decline_links() {
     for (kind, subject) in [
         (
             SwapKind::Accepted,
-            "Swap accepted: Alice Smith and Bob Jones",
+            "Support Hero swap accepted: Alice Smith and Bob Jones",
         ),
-        (SwapKind::Declined, "Swap declined by Bob Jones"),
-        (SwapKind::Cancelled, "Swap cancelled by Alice Smith"),
+        (
+            SwapKind::Declined,
+            "Support Hero swap declined by Bob Jones",
+        ),
+        (
+            SwapKind::Cancelled,
+            "Support Hero swap cancelled by Alice Smith",
+        ),
     ] {
         let ps = plan_swap(&swap_event(kind), base);
         let to: Vec<&str> = ps.iter().map(|p| p.to.id.as_str()).collect();
@@ -430,11 +461,320 @@ fn messages_have_both_parts_an_ics_attachment_and_a_key_derived_message_id() {
     let Content::Reminder { shift, .. } = &send[0].content else {
         panic!()
     };
-    let ics = rota_notify::ics::shift_calendar(shift, t("2026-11-23T09:00:00Z"));
+    let ics = rota_notify::ics::shift_calendar(shift, &from, t("2026-11-23T09:00:00Z"));
     let cal = ical::IcalParser::new(ics.as_bytes())
         .next()
         .unwrap()
         .unwrap();
     assert_eq!(cal.events.len(), 1);
     let _ = plan::Snapshot::from_json("not json");
+}
+
+/// A calendar's own properties, and each VEVENT's by name (the first of each).
+type Props = (Vec<(String, String)>, Vec<HashMap<String, String>>);
+
+/// The properties of a calendar and of each of its VEVENTs.
+fn events(ics: &str) -> Props {
+    let cal = ical::IcalParser::new(ics.as_bytes())
+        .next()
+        .expect("one calendar")
+        .expect("parses as ICS");
+    let top = cal
+        .properties
+        .iter()
+        .map(|p| (p.name.clone(), p.value.clone().unwrap_or_default()))
+        .collect();
+    let evs = cal
+        .events
+        .iter()
+        .map(|e| {
+            let mut m = HashMap::new();
+            for p in &e.properties {
+                let mut v = p.value.clone().unwrap_or_default();
+                if let Some(params) = &p.params {
+                    for (k, vs) in params {
+                        v = format!("{k}={};{v}", vs.join(","));
+                    }
+                }
+                m.entry(p.name.clone()).or_insert(v);
+            }
+            m
+        })
+        .collect();
+    (top, evs)
+}
+
+/// What RFC 5546 section 3.2.1 requires of a `METHOD:PUBLISH` calendar, and what libical's
+/// restriction check enforces: ORGANIZER, DTSTAMP, DTSTART, SUMMARY and UID in every event,
+/// SEQUENCE when above 0, no ATTENDEE.
+fn assert_valid_publish(ics: &str) {
+    let (top, evs) = events(ics);
+    assert!(
+        top.contains(&("METHOD".into(), "PUBLISH".into())),
+        "{top:?}"
+    );
+    assert!(!evs.is_empty());
+    for e in &evs {
+        for p in [
+            "DTSTAMP",
+            "DTSTART",
+            "ORGANIZER",
+            "SUMMARY",
+            "UID",
+            "SEQUENCE",
+        ] {
+            assert!(e.contains_key(p), "no {p} in {e:?}");
+        }
+        assert!(!e.contains_key("ATTENDEE"), "{e:?}");
+        assert!(e["ORGANIZER"].ends_with("mailto:rota@example.com"), "{e:?}");
+    }
+}
+
+#[test]
+fn messages_are_marked_automated_and_swaps_reply_to_the_other_person() {
+    let s = schedule();
+    let from: lettre::message::Mailbox = "Rota <rota@example.com>".parse().unwrap();
+    let now = t("2026-11-23T09:00:00Z");
+    let (send, _) = plan_reminders(&s, &PlanConfig::default(), now);
+    let raw = String::from_utf8(message::build(&send[0], &from, now).unwrap().formatted()).unwrap();
+    assert!(
+        raw.contains("\r\nAuto-Submitted: auto-generated\r\n"),
+        "{raw}"
+    );
+    assert!(
+        raw.contains("\r\nX-Auto-Response-Suppress: All\r\n"),
+        "{raw}"
+    );
+    assert!(
+        !raw.contains("Reply-To:"),
+        "a reminder has nobody to reply to: {raw}"
+    );
+    assert!(
+        raw.contains("<html lang=3D\"en\">") || raw.contains("<html lang=\"en\">"),
+        "{raw}"
+    );
+    // A swap request to Bob: replies go to Alice, who asked; the outcome to Alice: replies to Bob.
+    let base = Some("https://rota.example.com");
+    let req = &plan_swap(&swap_event(SwapKind::Requested), base)[0];
+    let raw = String::from_utf8(message::build(req, &from, now).unwrap().formatted()).unwrap();
+    assert!(
+        raw.contains("\r\nReply-To: \"Alice Smith\" <alice@example.com>\r\n")
+            || raw.contains("\r\nReply-To: Alice Smith <alice@example.com>\r\n"),
+        "{raw}"
+    );
+    assert!(
+        raw.contains("\r\nAuto-Submitted: auto-generated\r\n"),
+        "{raw}"
+    );
+    let to_alice = &plan_swap(&swap_event(SwapKind::Accepted), base)[0];
+    assert_eq!(to_alice.to.id, "alice");
+    let raw = String::from_utf8(message::build(to_alice, &from, now).unwrap().formatted()).unwrap();
+    assert!(
+        raw.contains("Reply-To: Bob Jones <bob@example.com>")
+            || raw.contains("Reply-To: \"Bob Jones\" <bob@example.com>"),
+        "{raw}"
+    );
+    // Every link is absolute, to a page that exists: the request page, the person's own page.
+    let r = render(req, now);
+    assert!(
+        r.text.contains("https://rota.example.com/swaps/swp_1"),
+        "{}",
+        r.text
+    );
+    let r = render(to_alice, now);
+    assert!(
+        r.text
+            .contains("Your shifts: https://rota.example.com/me\n"),
+        "{}",
+        r.text
+    );
+    // Without ROTA_BASE_URL no link at all (a relative link in an email leads nowhere).
+    let r = render(&plan_swap(&swap_event(SwapKind::Requested), None)[0], now);
+    assert!(!r.text.contains("/swaps/"), "{}", r.text);
+    assert!(!r.html.contains("href"), "{}", r.html);
+}
+
+#[test]
+fn a_reminder_attaches_a_valid_publish_with_organizer_and_sequence() {
+    let s = schedule();
+    let from: lettre::message::Mailbox = "Rota <rota@example.com>".parse().unwrap();
+    let now = t("2026-11-23T09:00:00Z");
+    let (send, _) = plan_reminders(&s, &PlanConfig::default(), now);
+    let r = render(&send[0], now);
+    let (file, evs) = r.attachment.clone().unwrap();
+    assert_eq!(file, "support-hero-4.ics");
+    let ics = rota_notify::ics::calendar(&from, now, &evs);
+    assert_valid_publish(&ics);
+    let (_, e) = events(&ics);
+    assert_eq!(e[0]["UID"], "support-hero-4@rota");
+    assert_eq!(e[0]["STATUS"], "CONFIRMED");
+    assert_eq!(e[0]["ORGANIZER"], "CN=Rota;mailto:rota@example.com");
+    // Seconds since 2020: later messages about the shift have higher numbers.
+    let seq: u32 = e[0]["SEQUENCE"].parse().unwrap();
+    assert_eq!(seq, rota_notify::ics::sequence(now));
+    assert!(rota_notify::ics::sequence(now + Duration::seconds(1)) > seq);
+    assert_eq!(rota_notify::ics::sequence(t("2019-01-01T00:00:00Z")), 0);
+}
+
+#[test]
+fn a_change_to_a_reminded_shift_carries_an_update_with_the_same_uid() {
+    let s = schedule();
+    let bob = s.person("bob").unwrap().clone();
+    let horizon = Duration::weeks(4);
+    let t0 = t("2026-11-23T09:00:00Z");
+    let first = Snapshot::take(&s, "bob", t0, horizon);
+    let reminded: HashSet<(String, u64)> = [("support-hero".to_string(), 4)].into();
+    let cover = |start: &str, end: &str| {
+        s.with_overrides([Override {
+            id: "o1".into(),
+            rotation: "support-hero".into(),
+            person: "alice".into(),
+            start: t(start),
+            end: t(end),
+            reason: None,
+        }])
+        .unwrap()
+    };
+    let from: lettre::message::Mailbox = "Rota <rota@example.com>".parse().unwrap();
+    let updates = |changed: &Schedule, reminded: &HashSet<(String, u64)>| {
+        let now = Snapshot::take(changed, "bob", t0 + Duration::minutes(5), horizon);
+        assert_eq!(
+            plan::moved_slots(&first, &now),
+            [("support-hero".to_string(), 4)]
+        );
+        let p = plan_change(&bob, Some(&first), &now, None, reminded).unwrap();
+        let r = render(&p, t0 + Duration::minutes(5));
+        match r.attachment {
+            None => Vec::new(),
+            Some((file, evs)) => {
+                assert_eq!(file, "rota-update.ics");
+                assert!(
+                    r.text.contains("The attached calendar file updates"),
+                    "{}",
+                    r.text
+                );
+                let ics = rota_notify::ics::calendar(&from, t0 + Duration::minutes(5), &evs);
+                assert_valid_publish(&ics);
+                let (_, e) = events(&ics);
+                e.iter()
+                    .map(|e| {
+                        assert!(
+                            e["SEQUENCE"].parse::<u32>().unwrap() > rota_notify::ics::sequence(t0),
+                            "an update outranks the reminder sent at t0"
+                        );
+                        format!(
+                            "{} {} {} {}",
+                            e["UID"], e["STATUS"], e["DTSTART"], e["DTEND"]
+                        )
+                    })
+                    .collect()
+            }
+        }
+    };
+    // Alice takes all of Bob's week: the reminded event is cancelled.
+    let whole = cover("2026-11-30T09:00:00Z", "2026-12-07T09:00:00Z");
+    assert_eq!(
+        updates(&whole, &reminded),
+        ["support-hero-4@rota CANCELLED 20261130T090000Z 20261207T090000Z"]
+    );
+    // Alice takes its first day: Bob's piece starts later, under another UID, so the reminded
+    // event is cancelled and the rest of the week is published as a new one.
+    let head = cover("2026-11-30T09:00:00Z", "2026-12-01T09:00:00Z");
+    assert_eq!(
+        updates(&head, &reminded),
+        [
+            "support-hero-4@rota CANCELLED 20261130T090000Z 20261207T090000Z",
+            "support-hero-4-1796115600@rota CONFIRMED 20261201T090000Z 20261207T090000Z"
+        ]
+    );
+    // Alice takes Wednesday: the reminded event keeps its UID and ends on Wednesday; the part
+    // after it is a new event.
+    let mid = cover("2026-12-02T09:00:00Z", "2026-12-03T09:00:00Z");
+    assert_eq!(
+        updates(&mid, &reminded),
+        [
+            "support-hero-4@rota CONFIRMED 20261130T090000Z 20261202T090000Z",
+            "support-hero-4-1796288400@rota CONFIRMED 20261203T090000Z 20261207T090000Z"
+        ]
+    );
+    // No reminder was sent for the slot: nothing in a calendar to update.
+    assert!(updates(&whole, &none()).is_empty());
+}
+
+#[test]
+fn snapshots_stored_before_slots_and_uids_existed_do_not_look_changed() {
+    let s = schedule();
+    let bob = s.person("bob").unwrap().clone();
+    let t0 = t("2026-11-28T12:00:00Z");
+    let now = Snapshot::take(&s, "bob", t0, Duration::weeks(4));
+    // The stored form of an older version: no slot, uid or why.
+    let old = format!(
+        "{{\"from\":\"{}\",\"to\":\"{}\",\"shifts\":[{}]}}",
+        now.from.to_rfc3339(),
+        now.to.to_rfc3339(),
+        now.shifts
+            .iter()
+            .map(|x| format!(
+                "{{\"rotation\":\"{}\",\"name\":\"{}\",\"start\":\"{}\",\"end\":\"{}\"}}",
+                x.rotation,
+                x.name,
+                x.start.to_rfc3339(),
+                x.end.to_rfc3339()
+            ))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let old = Snapshot::from_json(&old).expect("old snapshots still read");
+    assert!(
+        old.shifts
+            .iter()
+            .all(|x| x.slot.is_none() && x.uid.is_empty())
+    );
+    assert_eq!(plan_change(&bob, Some(&old), &now, None, &none()), None);
+    // And the new form round-trips.
+    assert_eq!(Snapshot::from_json(&now.to_json()), Some(now.clone()));
+}
+
+#[test]
+fn a_linked_shift_names_the_rotation_it_comes_from() {
+    let text = r#"
+[teams.ops]
+name = "Ops"
+[people.ann]
+name = "Ann"
+email = "ann@example.com"
+team = "ops"
+[rotations.hero-rota]
+name = "Support Hero"
+members = ["ann"]
+timezone = "UTC"
+start = "2026-11-02T09:00"
+every = "1 week"
+[rotations.ops-secondary]
+name = "Ops secondary"
+team = "ops"
+members = ["ann"]
+timezone = "UTC"
+start = "2026-11-02T09:00"
+every = "1 week"
+[[links]]
+from = "hero-rota"
+to = ["ops-secondary"]
+displaced = "skip"
+"#;
+    let s = Schedule::load(&[("s.toml", text)]).unwrap();
+    let (send, _) = plan_reminders(&s, &PlanConfig::default(), t("2026-11-26T09:00:00Z"));
+    let p = send
+        .iter()
+        .find(|p| p.key.starts_with("reminder/ops-secondary/"))
+        .unwrap();
+    let r = render(p, t("2026-11-26T09:00:00Z"));
+    assert!(
+        r.text
+            .contains("linked: on call in Support Hero and a member of this rotation's team"),
+        "{}",
+        r.text
+    );
+    assert!(!r.text.contains("hero-rota"), "{}", r.text);
+    assert!(r.subject.contains("Ops secondary"), "{}", r.subject);
 }

@@ -285,7 +285,7 @@ pub(crate) async fn report_page(
         n,
         if n == 1 { "" } else { "s" }
     );
-    b.push_str(&chart(&r));
+    b.push_str(&chart(&r, s));
     if let Some(o) = &r.overall {
         b.push_str(&format!(
             "<p>Spread: <strong>{:.1} h</strong> between {} ({:.1} h) and {} ({:.1} h).</p>",
@@ -334,8 +334,9 @@ fn name<'a>(s: &'a Schedule, id: &'a str) -> &'a str {
 }
 
 /// A horizontal bar per person: total on-call hours, with the weekend and holiday parts drawn
-/// over it. Plain SVG, no script (the pages' CSP allows none).
-fn chart(r: &Report) -> String {
+/// over it. Plain SVG, no script (the pages' CSP allows none). Hours are printed to one decimal,
+/// as in the tables below it, so the chart and the table never disagree by a rounding.
+fn chart(r: &Report, s: &Schedule) -> String {
     let rows: Vec<_> = r
         .totals
         .iter()
@@ -353,13 +354,14 @@ fn chart(r: &Report) -> String {
         let y = i as f64 * row_h + 4.0;
         let w = |secs: i64| secs as f64 / max * bar_w;
         svg.push_str(&format!(
-            "<g class=\"bar\" data-person=\"{p}\" data-hours=\"{hrs}\"><title>{p}: {hrs} h on call, {we} h at weekends, {ho} h on holidays</title>\
+            "<g class=\"bar\" data-person=\"{id}\" data-hours=\"{hrs:.1}\"><title>{p}: {hrs:.1} h on call, {we:.1} h at weekends, {ho:.1} h on holidays</title>\
              <text x=\"0\" y=\"{ty}\">{p}</text>\
              <rect x=\"{label_w}\" y=\"{y}\" width=\"{tw:.1}\" height=\"18\" fill=\"#9db8e0\"/>\
              <rect x=\"{label_w}\" y=\"{y}\" width=\"{ww:.1}\" height=\"9\" fill=\"#2f5d9e\"/>\
              <rect x=\"{label_w}\" y=\"{y2}\" width=\"{hw:.1}\" height=\"9\" fill=\"#c0392b\"/>\
-             <text x=\"{tx:.1}\" y=\"{ty}\">{hrs} h</text></g>",
-            p = esc(&t.person),
+             <text x=\"{tx:.1}\" y=\"{ty}\">{hrs:.1} h</text></g>",
+            id = esc(&t.person),
+            p = esc(name(s, &t.person)),
             hrs = hours(t.secs),
             we = hours(t.weekend_secs),
             ho = hours(t.holiday_secs),
