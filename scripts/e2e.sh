@@ -2,7 +2,8 @@
 # End-to-end test in a real browser (README: "Run the tests"): headless Chromium signs in as the
 # person of the next tradeable Support Hero week, proposes a trade with the person of a later one,
 # signs in as that colleague, accepts it, and checks that the schedule page now shows each in the
-# other's week (tests/e2e/swap.mjs). Who trades is read from the schedule on the day it runs. Saves a screenshot of the
+# other's week (tests/e2e/swap.mjs), then checks the pages' accessibility with axe-core at a phone's and a
+# laptop's width (tests/e2e/a11y.mjs). Who trades is read from the schedule on the day it runs. Saves a screenshot of the
 # schedule page to target/e2e-schedule.png; `E2E_SCREENSHOT=docs/schedule.png scripts/e2e.sh`
 # refreshes the README's picture (not done by default: it changes with the date).
 #
@@ -16,6 +17,7 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
 NODE_DIR=$TARGET/e2e-node
 PLAYWRIGHT=playwright-core@1.65.1
+AXE=axe-core@4.14.1
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 SHOT=${E2E_SCREENSHOT:-$TARGET/e2e-schedule.png}
 case $SHOT in /*) ;; *) SHOT=$ROOT/$SHOT ;; esac
@@ -31,13 +33,14 @@ if [[ ! -x $CHROMIUM ]]; then
     [[ -x $CHROMIUM ]] || die "chromium installed but $CHROMIUM is missing"
 fi
 command -v node >/dev/null || die "node is missing (Debian: apt-get install nodejs npm)"
-if [[ $(node -p "try { require('$NODE_DIR/node_modules/playwright-core/package.json').version } catch { '' }") != "${PLAYWRIGHT#*@}" ]]; then
-    command -v npm >/dev/null || die "npm is missing (Debian: apt-get install npm)"
-    echo "e2e.sh: installing $PLAYWRIGHT into ${NODE_DIR#"$ROOT"/}"
+installed() { node -p "try { require('$NODE_DIR/node_modules/$1/package.json').version } catch { '' }"; }
+if [[ $(installed playwright-core) != "${PLAYWRIGHT#*@}" || $(installed axe-core) != "${AXE#*@}" ]]; then
+    command -v npm >/dev/null || die "npm is missing (Debian: apt-get install nodejs npm)"
+    echo "e2e.sh: installing $PLAYWRIGHT and $AXE into ${NODE_DIR#"$ROOT"/}"
     mkdir -p "$NODE_DIR"
     [[ -f $NODE_DIR/package.json ]] || echo '{"private": true}' >"$NODE_DIR/package.json"
     PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$NODE_DIR" --silent --no-audit --no-fund \
-        --save-exact "$PLAYWRIGHT" || die "npm install $PLAYWRIGHT failed"
+        --save-exact "$PLAYWRIGHT" "$AXE" || die "npm install $PLAYWRIGHT $AXE failed"
 fi
 
 cargo build --quiet --bin rota || die "cargo build failed"
@@ -80,7 +83,8 @@ cat <&3 >/dev/null &
 exec 3<&-
 
 mkdir -p "$(dirname "$SHOT")"
-cp tests/e2e/swap.mjs "$NODE_DIR/swap.mjs" # so node resolves playwright-core from target/e2e-node
+# Copied so node resolves playwright-core and axe-core from target/e2e-node.
+cp tests/e2e/swap.mjs tests/e2e/a11y.mjs "$NODE_DIR/"
 CHROMIUM=$CHROMIUM node "$NODE_DIR/swap.mjs" "$BASE" "$TOKENS" "$SHOT" ||
     die "the browser test failed (server log: $(tail -5 "$TMP/server.log"))"
 echo "e2e.sh: passed"

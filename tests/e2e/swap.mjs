@@ -6,6 +6,7 @@
 // different people by the rotation order, with no override), so the test passes on any date.
 import { readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
+import { audit } from './a11y.mjs';
 
 const [base, tokensFile, shot] = process.argv.slice(2);
 const tokens = JSON.parse(readFileSync(tokensFile, 'utf8'));
@@ -115,6 +116,21 @@ try {
   await page.locator('h2#support-hero').waitFor();
   await page.screenshot({ path: shot, fullPage: false });
   console.log(`e2e: ${A} and ${B} swapped ${mine} and ${their}; screenshot in ${shot}`);
+
+  // The pages people use, signed out and signed in, pass the accessibility checks.
+  const request = new URL(swapUrl).pathname;
+  const signedOut = await audit(browser, base, ['/', '/signin', '/report']);
+  const signedIn = await audit(browser, base,
+    ['/', '/me', '/swaps/new', `/swaps/new?rotation=support-hero&slot=${first.slot}`,
+      `/swaps/new?rotation=support-hero&slot=${first.slot}&counterpart=${b.id}`, request, '/report'],
+    async (p) => {
+      await p.goto(`${base}/signin`);
+      await p.fill('input[name=token]', tokens[a.id]);
+      await Promise.all([p.waitForURL(`${base}/me`), p.click('form[action="/signin"] button')]);
+    });
+  const problems = [...signedOut, ...signedIn];
+  for (const p of problems) console.error(`a11y: ${p}`);
+  check(problems.length === 0, `${problems.length} accessibility problem(s), listed above`);
 } finally {
   await browser.close();
 }

@@ -225,7 +225,7 @@ pub(crate) fn conflicts_section(
         b.push_str("<p class=\"muted\">Nobody is on call while away in the next weeks.</p>");
         return b;
     }
-    b.push_str("<div class=\"scroll\"><table><thead><tr><th>Shift</th><th>Away</th><th>Could trade, fairest first</th></tr></thead><tbody>");
+    b.push_str("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Conflicts\"><table><thead><tr><th>Shift</th><th>Away</th><th>Could trade, fairest first</th></tr></thead><tbody>");
     for (c, sug) in &found {
         let z = c.shift.rotation.timezone;
         let away: Vec<String> = c
@@ -302,7 +302,7 @@ pub(crate) async fn report_page(
             .iter()
             .find(|x| x.rotation.as_deref() == Some(&rot.id));
         b.push_str(&format!(
-            "<h2>{}</h2>{}<div class=\"scroll\"><table><thead><tr><th>Who</th><th>Shifts</th><th>Hours</th><th>Weekend</th><th>Holiday</th><th>Given</th><th>Taken</th></tr></thead><tbody>",
+            "<h2>{}</h2>{}<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Loads\"><table><thead><tr><th>Who</th><th>Shifts</th><th>Hours</th><th>Weekend</th><th>Holiday</th><th>Given</th><th>Taken</th></tr></thead><tbody>",
             esc(&rot.name),
             spread.map_or(String::new(), |x| format!(
                 "<p class=\"muted\">Spread {:.1} h.</p>",

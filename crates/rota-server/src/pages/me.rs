@@ -125,7 +125,7 @@ pub(crate) async fn page(state: web::Data<AppState>, req: HttpRequest) -> PageRe
         }
         (next_shift(s, &person.id, &shifts, now))
         h2 { "Your shifts" }
-        div.scroll {
+        div.scroll tabindex="0" role="region" aria-label="Your shifts" {
             table {
                 thead { tr { th { "Rotation" } th { "From" } th { "To" } th { span.muted { "Action" } } } }
                 tbody {

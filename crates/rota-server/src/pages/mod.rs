@@ -6,7 +6,7 @@
 //! - [`schedule`], [`me`], [`swap`]: one file per page.
 //!
 //! Pages work without JavaScript and on a phone (one column, tables that scroll inside their own
-//! box, controls at least 24 px tall), have one `main` landmark and a `lang`, and carry a
+//! box that the keyboard can scroll, controls at least 24 px tall), have one `main` landmark and a `lang`, and carry a
 //! Content-Security-Policy that allows no scripts at all. HTML is written with maud, which escapes
 //! every value by construction: nothing from the schedule files or a request reaches a page
 //! unescaped. Times are shown in each rotation's own zone, named next to them, since that is the
@@ -132,8 +132,9 @@ th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e4e4e4;verti
 .tag{font-size:.8rem;border-radius:.3rem;padding:.05rem .35rem;white-space:nowrap}
 .override{background:#fff1d6;color:#6b4200}.link{background:#e4f1e4;color:#1f4f1f}
 .now{font-weight:600}.muted{color:#555;font-size:.9rem}a{color:#1a4fa0}
-a,button,select,input{min-height:24px}button,select,input{font-size:1rem;padding:.3rem .5rem;max-width:100%}
-nav a,td a{display:inline-block;padding:.15rem 0}
+button,select,input{min-height:24px;font-size:1rem;padding:.3rem .5rem;max-width:100%;box-sizing:border-box}
+.scroll:focus{outline:2px solid #1a4fa0}
+nav a,td a,li a{display:inline-block;padding:.15rem 0;min-height:24px}
 ";
 
 /// A whole page: the header with where you can go (and who you are), `body` in the one `main`.

@@ -35,7 +35,7 @@ pub(crate) fn body(s: &Schedule, now: DateTime<Utc>) -> Markup {
                 "Times in " (rot.timezone.name()) ". "
                 a href=(paths::rotation_feed(&rot.id)) { "Calendar feed" }
             }
-            div.scroll {
+            div.scroll tabindex="0" role="region" aria-label={ (rot.name) " shifts" } {
                 table {
                     thead { tr { th { "From" } th { "To" } th { "Who" } } }
                     tbody {

@@ -299,7 +299,7 @@ pub(crate) async fn request_page(
         }
         @if let Some((rot, shifts)) = &rot_shifts {
             h2 { "Who is on call in these shifts now" }
-            div.scroll { table {
+            div.scroll tabindex="0" role="region" aria-label="Who is on call in these shifts" { table {
                 thead { tr { th { "From" } th { "To" } th { "Who" } } }
                 tbody { @for x in shifts { tr {
                     td { (local(x.start, rot)) } td { (local(x.end, rot)) " " (zone(rot)) }
