@@ -302,12 +302,12 @@ pub(crate) async fn report_page(
             .iter()
             .find(|x| x.rotation.as_deref() == Some(&rot.id));
         b.push_str(&format!(
-            "<h2>{}</h2>{}<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Loads\"><table><thead><tr><th>Who</th><th>Shifts</th><th>Hours</th><th>Weekend</th><th>Holiday</th><th>Given</th><th>Taken</th></tr></thead><tbody>",
-            esc(&rot.name),
+            "<h2>{name}</h2>{}<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"{name}: loads\"><table><thead><tr><th>Who</th><th>Shifts</th><th>Hours</th><th>Weekend</th><th>Holiday</th><th>Given</th><th>Taken</th></tr></thead><tbody>",
             spread.map_or(String::new(), |x| format!(
                 "<p class=\"muted\">Spread {:.1} h.</p>",
                 hours(x.secs())
-            ))
+            )),
+            name = esc(&rot.name),
         ));
         for l in r.loads.iter().filter(|l| l.rotation == rot.id) {
             b.push_str(&format!(
