@@ -1,0 +1,67 @@
+//! The audit log: who changed what, when. Every change is written with its entry in one
+//! transaction.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Transaction, params};
+use serde::Serialize;
+
+use crate::*;
+
+/// One entry of the audit log.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditEntry {
+    /// Increasing sequence number.
+    pub seq: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who (a person id, or `cli` for the command line).
+    pub actor: String,
+    /// What: `override.create`, `override.delete`, `token.issue`, `token.revoke`,
+    /// `feed_token.rotate`, ...
+    pub action: String,
+    /// What it was done to (an override id, a token id, a person id).
+    pub subject: String,
+    /// Details, as JSON.
+    pub detail: serde_json::Value,
+}
+
+impl Store {
+    /// The newest `limit` audit entries with `seq < before` (all if `before` is `None`), newest
+    /// first.
+    pub fn audit(&self, limit: u32, before: Option<i64>) -> Result<Vec<AuditEntry>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT seq, at, actor, action, subject, detail FROM audit
+                 WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), limit], |r| {
+                let detail: String = r.get(5)?;
+                Ok(AuditEntry {
+                    seq: r.get(0)?,
+                    at: instant(r.get(1)?),
+                    actor: r.get(2)?,
+                    action: r.get(3)?,
+                    subject: r.get(4)?,
+                    detail: serde_json::from_str(&detail)
+                        .unwrap_or(serde_json::Value::String(detail)),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+}
+
+pub(crate) fn audit(
+    tx: &Transaction<'_>,
+    now: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &serde_json::Value,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![secs(now), actor, action, subject, detail.to_string()],
+    )?;
+    Ok(())
+}

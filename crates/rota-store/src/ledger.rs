@@ -1,0 +1,369 @@
+//! The delivery ledger: every outbound message, claimed once, retried with backoff, finished.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use crate::*;
+
+/// The state of one ledger entry (one message rota-notify means to send exactly once).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LedgerState {
+    /// Claimed by a sender that is (or was, if it died) in the middle of the SMTP transaction.
+    Sending,
+    /// The SMTP server accepted it (its `250` was received). Never sent again.
+    Sent,
+    /// The last attempt failed; try again at `next_attempt`.
+    Retry,
+    /// Given up (the shift started, or the error was permanent). Never sent.
+    Failed,
+    /// Not sent because another message covers it (e.g. a shorter-lead reminder of the same shift
+    /// was due at the same time). Never sent.
+    Superseded,
+}
+
+impl LedgerState {
+    fn as_str(self) -> &'static str {
+        match self {
+            LedgerState::Sending => "sending",
+            LedgerState::Sent => "sent",
+            LedgerState::Retry => "retry",
+            LedgerState::Failed => "failed",
+            LedgerState::Superseded => "superseded",
+        }
+    }
+
+    fn parse(s: &str) -> LedgerState {
+        match s {
+            "sending" => LedgerState::Sending,
+            "sent" => LedgerState::Sent,
+            "retry" => LedgerState::Retry,
+            "superseded" => LedgerState::Superseded,
+            _ => LedgerState::Failed,
+        }
+    }
+}
+
+/// What a ledger entry is about: the key and who it goes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerItem<'a> {
+    /// The stable key of what is sent (e.g. `reminder/support-hero/12/alice/P7D`).
+    pub key: &'a str,
+    /// The kind of message (`reminder`, `change`, `swap-requested`, ...).
+    pub kind: &'a str,
+    /// The person it is for.
+    pub person: &'a str,
+    /// The address it goes to.
+    pub recipient: &'a str,
+    /// After this instant it is no longer worth sending (a reminder: the shift's start).
+    pub expires: Option<DateTime<Utc>>,
+}
+
+/// One row of the reminder ledger.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LedgerEntry {
+    /// The stable key.
+    pub key: String,
+    /// The kind of message.
+    pub kind: String,
+    /// The person it is for.
+    pub person: String,
+    /// The address it goes to.
+    pub recipient: String,
+    /// Where it stands.
+    pub state: LedgerState,
+    /// Who holds the claim while `Sending` (`host/pid`).
+    pub owner: Option<String>,
+    /// SMTP transactions started so far.
+    pub attempts: u32,
+    /// When to try again (`Retry` only).
+    pub next_attempt: Option<DateTime<Utc>>,
+    /// After this instant it is no longer worth sending.
+    pub expires: Option<DateTime<Utc>>,
+    /// The last SMTP error, if any.
+    pub last_error: Option<String>,
+    /// When the entry was made.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The answer to [`Store::ledger_claim`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The caller now owns the entry (state `Sending`, on disk) and must send, then call
+    /// [`Store::ledger_sent`] or [`Store::ledger_retry`]. `recovered` is true when the entry was
+    /// left in `Sending` by a sender whose claim had lapsed (it probably died mid-transaction, so
+    /// the message may already have been delivered once).
+    Claimed {
+        /// This is attempt number `attempt` (1 for the first).
+        attempt: u32,
+        /// Taken over from a lapsed `Sending` claim.
+        recovered: bool,
+    },
+    /// Another sender holds a live claim on it.
+    Busy {
+        /// Its owner.
+        owner: String,
+        /// When it claimed it.
+        since: DateTime<Utc>,
+    },
+    /// It failed before and its next attempt is later.
+    NotYet(DateTime<Utc>),
+    /// It is finished (`Sent`, `Failed` or `Superseded`): never send it.
+    Done(LedgerState),
+}
+
+impl Store {
+    /// The ledger entries with these keys (those that exist), in no particular order.
+    pub fn ledger_entries(&self, keys: &[&str]) -> Result<Vec<LedgerEntry>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(&format!("{LEDGER_SELECT} WHERE key = ?1"))?;
+            let mut out = Vec::new();
+            for k in keys {
+                if let Some(e) = stmt.query_row(params![k], ledger_row).optional()? {
+                    out.push(e);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// The newest `limit` ledger entries, by last change.
+    pub fn ledger_recent(&self, limit: u32) -> Result<Vec<LedgerEntry>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "{LEDGER_SELECT} ORDER BY updated_at DESC, rowid DESC LIMIT ?1"
+            ))?;
+            let rows = stmt.query_map(params![limit], ledger_row)?;
+            rows.collect()
+        })
+    }
+
+    /// Claims `item` for sending by `owner`, durably (the claim is committed with
+    /// `synchronous=FULL` before this returns), unless it is finished, not yet due for a retry, or
+    /// held by another sender whose claim is younger than `lease`. See [`Claim`].
+    ///
+    /// Two processes sharing the file (the service and a cron `rota remind`) cannot both claim the
+    /// same entry: the check and the claim are one `IMMEDIATE` transaction.
+    pub fn ledger_claim(
+        &self,
+        item: &LedgerItem<'_>,
+        owner: &str,
+        lease: chrono::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Claim> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let row = tx
+                .query_row(
+                    &format!("{LEDGER_SELECT} WHERE key = ?1"),
+                    params![item.key],
+                    ledger_row,
+                )
+                .optional()?;
+            let claim = match row {
+                None => {
+                    tx.execute(
+                        "INSERT INTO notify_ledger (key, kind, person, recipient, state, owner,
+                            attempts, expires_s, created_at, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, 'sending', ?5, 1, ?6, ?7, ?7)",
+                        params![
+                            item.key,
+                            item.kind,
+                            item.person,
+                            item.recipient,
+                            owner,
+                            item.expires.map(secs),
+                            secs(now)
+                        ],
+                    )?;
+                    Claim::Claimed {
+                        attempt: 1,
+                        recovered: false,
+                    }
+                }
+                Some(e) => match e.state {
+                    LedgerState::Sent | LedgerState::Failed | LedgerState::Superseded => {
+                        Claim::Done(e.state)
+                    }
+                    LedgerState::Retry if e.next_attempt.is_some_and(|t| t > now) => {
+                        Claim::NotYet(e.next_attempt.unwrap_or(now))
+                    }
+                    LedgerState::Sending if e.updated_at + lease > now => Claim::Busy {
+                        owner: e.owner.unwrap_or_default(),
+                        since: e.updated_at,
+                    },
+                    LedgerState::Retry | LedgerState::Sending => {
+                        tx.execute(
+                            "UPDATE notify_ledger SET state = 'sending', owner = ?2,
+                                attempts = attempts + 1, next_attempt_s = NULL, recipient = ?3,
+                                expires_s = ?4, updated_at = ?5
+                             WHERE key = ?1",
+                            params![
+                                item.key,
+                                owner,
+                                item.recipient,
+                                item.expires.map(secs),
+                                secs(now)
+                            ],
+                        )?;
+                        Claim::Claimed {
+                            attempt: e.attempts + 1,
+                            recovered: e.state == LedgerState::Sending,
+                        }
+                    }
+                },
+            };
+            tx.commit()?;
+            Ok(claim)
+        })
+    }
+
+    /// Takes over an entry left in `Sending` by `dead_owner` (a sender known to be gone, e.g. a
+    /// process on this host that no longer exists), as [`Store::ledger_claim`] would after the
+    /// lease. Returns the claim, or `None` if the entry is no longer held by `dead_owner`.
+    pub fn ledger_take_over(
+        &self,
+        key: &str,
+        dead_owner: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Claim>> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE notify_ledger SET owner = ?3, attempts = attempts + 1, updated_at = ?4
+                 WHERE key = ?1 AND state = 'sending' AND owner = ?2",
+                params![key, dead_owner, owner, secs(now)],
+            )?;
+            let attempt: Option<u32> = if n == 1 {
+                Some(tx.query_row(
+                    "SELECT attempts FROM notify_ledger WHERE key = ?1",
+                    params![key],
+                    |r| r.get(0),
+                )?)
+            } else {
+                None
+            };
+            tx.commit()?;
+            Ok(attempt.map(|attempt| Claim::Claimed {
+                attempt,
+                recovered: true,
+            }))
+        })
+    }
+
+    /// Marks an entry claimed by `owner` as sent (the SMTP server said `250`). With `snapshot`,
+    /// also records `(person, shifts)` as that person's change-notice snapshot, in the same
+    /// transaction. Returns false if `owner` no longer held the claim (it is marked sent anyway:
+    /// the message did go out).
+    pub fn ledger_sent(
+        &self,
+        key: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        snapshot: Option<(&str, &str)>,
+    ) -> Result<bool> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let held = tx.execute(
+                "UPDATE notify_ledger SET state = 'sent', next_attempt_s = NULL, updated_at = ?3
+                 WHERE key = ?1 AND owner = ?2",
+                params![key, owner, secs(now)],
+            )? == 1;
+            if !held {
+                tx.execute(
+                    "UPDATE notify_ledger SET state = 'sent', updated_at = ?2 WHERE key = ?1",
+                    params![key, secs(now)],
+                )?;
+            }
+            if let Some((person, shifts)) = snapshot {
+                put_snapshot(&tx, person, shifts, now)?;
+            }
+            tx.commit()?;
+            Ok(held)
+        })
+    }
+
+    /// Records a failed attempt of an entry claimed by `owner`: `Retry` at `next`, or `Failed` (for
+    /// good) when `next` is `None`.
+    pub fn ledger_retry(
+        &self,
+        key: &str,
+        owner: &str,
+        next: Option<DateTime<Utc>>,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let state = if next.is_some() { "retry" } else { "failed" };
+        self.with(|c| {
+            c.execute(
+                "UPDATE notify_ledger SET state = ?3, owner = NULL, next_attempt_s = ?4,
+                    last_error = ?5, updated_at = ?6
+                 WHERE key = ?1 AND owner = ?2 AND state = 'sending'",
+                params![key, owner, state, next.map(secs), error, secs(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Finishes an entry that is not `Sent` without sending it (`Failed` or `Superseded`),
+    /// creating it if needed. An entry already `Sent` stays `Sent`; one held by a live sender is
+    /// left alone. Returns whether it was changed.
+    pub fn ledger_finish(
+        &self,
+        item: &LedgerItem<'_>,
+        state: LedgerState,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        debug_assert!(matches!(
+            state,
+            LedgerState::Failed | LedgerState::Superseded
+        ));
+        self.with(|c| {
+            let n = c.execute(
+                "INSERT INTO notify_ledger (key, kind, person, recipient, state, attempts,
+                    expires_s, last_error, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?8)
+                 ON CONFLICT (key) DO UPDATE SET state = excluded.state,
+                    last_error = excluded.last_error, owner = NULL, updated_at = excluded.updated_at
+                 WHERE notify_ledger.state = 'retry'",
+                params![
+                    item.key,
+                    item.kind,
+                    item.person,
+                    item.recipient,
+                    state.as_str(),
+                    item.expires.map(secs),
+                    reason,
+                    secs(now)
+                ],
+            )?;
+            Ok(n == 1)
+        })
+    }
+}
+
+pub(crate) const LEDGER_SELECT: &str =
+    "SELECT key, kind, person, recipient, state, owner, attempts,
+    next_attempt_s, expires_s, last_error, created_at, updated_at FROM notify_ledger";
+
+pub(crate) fn ledger_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LedgerEntry> {
+    Ok(LedgerEntry {
+        key: r.get(0)?,
+        kind: r.get(1)?,
+        person: r.get(2)?,
+        recipient: r.get(3)?,
+        state: LedgerState::parse(&r.get::<_, String>(4)?),
+        owner: r.get(5)?,
+        attempts: r.get(6)?,
+        next_attempt: r.get::<_, Option<i64>>(7)?.map(instant),
+        expires: r.get::<_, Option<i64>>(8)?.map(instant),
+        last_error: r.get(9)?,
+        created_at: instant(r.get(10)?),
+        updated_at: instant(r.get(11)?),
+    })
+}
