@@ -26,6 +26,17 @@
 //!   and taken (they are on call through an override; a swap is one given and one taken on each
 //!   side). Only the part of a shift inside the window counts.
 //!
+//! # The absence index
+//!
+//! [`TimeOff`] holds one [`AbsenceSet`] per person: their absences merged into sorted, disjoint
+//! stretches (overlapping or touching absences become one, naming up to
+//! [`MAX_SUMMARIES_PER_STRETCH`] distinct summaries). Starts and ends are then both sorted, so
+//! "is this person away during this shift" is two binary searches, however many events their
+//! calendars hold: a calendar full of recurring events costs when it is read (rota-calendar
+//! expands each source once, with a cap), not per request. A conflict lists the stretches that
+//! overlap its shift, so a stretch may name an absence that lies just outside the shift but
+//! overlaps one inside it.
+//!
 //! # Whose clock
 //!
 //! Weekends and holidays are civil days, so they are read on the *person's* wall clock (their
@@ -36,6 +47,7 @@
 //! not instants, for the same reason.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
@@ -59,10 +71,322 @@ pub struct Absence {
     pub summary: String,
 }
 
-/// Everyone's absences, by person id. Absences may overlap; empty ones are ignored.
+/// How many distinct summaries a merged stretch names; more are shown as `…`.
+pub const MAX_SUMMARIES_PER_STRETCH: usize = 3;
+/// The longest summary kept, in characters (longer ones are cut, with `…`): a calendar's titles
+/// are shown in emails and on the command line, and must not let one event hold megabytes.
+pub const MAX_SUMMARY_CHARS: usize = 100;
+
+/// One merged stretch: `[start, end)` and the index of its label in the set's table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stretch {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    label: u32,
+}
+
+/// The summaries of the absences merged into a stretch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+struct Label {
+    /// Distinct summaries, earliest-starting first (a stretch merged in later brings its own
+    /// summaries as a block), at most [`MAX_SUMMARIES_PER_STRETCH`].
+    parts: Vec<String>,
+    /// Whether more distinct summaries were merged in than `parts` holds.
+    more: bool,
+}
+
+impl Label {
+    fn text(&self) -> String {
+        let mut s = self.parts.join("; ");
+        if self.more {
+            s.push_str("; …");
+        }
+        s
+    }
+
+    fn absorb(&mut self, other: &Label) {
+        for p in &other.parts {
+            if !self.parts.contains(p) {
+                if self.parts.len() < MAX_SUMMARIES_PER_STRETCH {
+                    self.parts.push(p.clone());
+                } else {
+                    self.more = true;
+                }
+            }
+        }
+        self.more |= other.more;
+    }
+}
+
+/// One person's absences as a sorted set of disjoint stretches: overlapping or touching absences
+/// are merged into one (their distinct summaries joined with `; `), so both the starts and the
+/// ends are sorted and every lookup is two binary searches, whatever the calendar held.
+///
+/// Memory: 28 bytes per stretch plus one label per distinct combination of summaries (each
+/// summary at most [`MAX_SUMMARY_CHARS`] characters). Build one with [`AbsenceSetBuilder`]
+/// (O(n log n) for n absences) or [`AbsenceSet::insert`] (O(n) each, for a few).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AbsenceSet {
+    stretches: Vec<Stretch>,
+    labels: Vec<Label>,
+}
+
+static EMPTY: AbsenceSet = AbsenceSet {
+    stretches: Vec::new(),
+    labels: Vec::new(),
+};
+
+impl AbsenceSet {
+    /// No absences.
+    pub fn new() -> AbsenceSet {
+        AbsenceSet::default()
+    }
+
+    /// The number of merged stretches.
+    pub fn len(&self) -> usize {
+        self.stretches.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.stretches.is_empty()
+    }
+
+    /// The bytes this set holds on the heap (stretches and labels), for stating memory bounds.
+    pub fn heap_bytes(&self) -> usize {
+        self.stretches.capacity() * std::mem::size_of::<Stretch>()
+            + self.labels.capacity() * std::mem::size_of::<Label>()
+            + self
+                .labels
+                .iter()
+                .map(|l| {
+                    l.parts.capacity() * std::mem::size_of::<String>()
+                        + l.parts.iter().map(String::capacity).sum::<usize>()
+                })
+                .sum::<usize>()
+    }
+
+    fn absence(&self, s: &Stretch) -> Absence {
+        Absence {
+            start: s.start,
+            end: s.end,
+            summary: self
+                .labels
+                .get(s.label as usize)
+                .map(Label::text)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Every stretch, ordered by start.
+    pub fn iter(&self) -> impl Iterator<Item = Absence> + '_ {
+        self.stretches.iter().map(|s| self.absence(s))
+    }
+
+    /// The index range of the stretches overlapping `[start, end)`: binary searches on the
+    /// sorted ends and starts.
+    fn range(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> std::ops::Range<usize> {
+        let lo = self.stretches.partition_point(|s| s.end <= start);
+        let hi = self.stretches.partition_point(|s| s.start < end);
+        lo..hi.max(lo)
+    }
+
+    /// The stretches that overlap `[start, end)`, ordered by start.
+    pub fn overlapping(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> impl Iterator<Item = Absence> + '_ {
+        self.stretches[self.range(start, end)]
+            .iter()
+            .map(|s| self.absence(s))
+    }
+
+    /// Whether nothing overlaps `[start, end)`.
+    pub fn is_free(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+        self.range(start, end).is_empty()
+    }
+
+    /// Adds one absence (ignored unless `start < end`), merging it with the stretches it overlaps
+    /// or touches. O(n): for building a large set use [`AbsenceSetBuilder`].
+    pub fn insert(&mut self, absence: Absence) {
+        if absence.start >= absence.end {
+            return;
+        }
+        let (mut start, mut end) = (absence.start, absence.end);
+        // Overlapping or touching: end >= start and start <= end.
+        let lo = self.stretches.partition_point(|s| s.end < start);
+        let hi = self.stretches.partition_point(|s| s.start <= end);
+        let mut label = Label {
+            parts: Vec::new(),
+            more: false,
+        };
+        let new = Label {
+            parts: vec![clip(&absence.summary)],
+            more: false,
+        };
+        let mut absorbed = false;
+        for s in &self.stretches[lo..hi.max(lo)] {
+            if !absorbed && absence.start < s.start {
+                label.absorb(&new);
+                absorbed = true;
+            }
+            start = start.min(s.start);
+            end = end.max(s.end);
+            if let Some(l) = self.labels.get(s.label as usize) {
+                label.absorb(l);
+            }
+        }
+        if !absorbed {
+            label.absorb(&new);
+        }
+        let id = self.intern(label);
+        self.stretches.splice(
+            lo..hi.max(lo),
+            [Stretch {
+                start,
+                end,
+                label: id,
+            }],
+        );
+    }
+
+    fn intern(&mut self, label: Label) -> u32 {
+        match self.labels.iter().position(|l| *l == label) {
+            Some(i) => i as u32,
+            None => {
+                self.labels.push(label);
+                (self.labels.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The union of `sets` (a person with several calendars).
+    pub fn union<'a>(sets: impl IntoIterator<Item = &'a AbsenceSet>) -> AbsenceSet {
+        let mut b = AbsenceSetBuilder::new();
+        for set in sets {
+            for s in &set.stretches {
+                let label = set.labels.get(s.label as usize).cloned().unwrap_or_default();
+                b.push_label(s.start, s.end, label);
+            }
+        }
+        b.build()
+    }
+}
+
+/// Cuts a summary to [`MAX_SUMMARY_CHARS`] characters.
+fn clip(summary: &str) -> String {
+    match summary.char_indices().nth(MAX_SUMMARY_CHARS) {
+        Some((i, _)) => format!("{}…", &summary[..i]),
+        None => summary.to_string(),
+    }
+}
+
+/// Collects absences in any order and builds an [`AbsenceSet`] in one sort and one pass.
+/// Summaries are interned as they come, so a calendar's 50,000 occurrences of one event cost one
+/// copy of its title, not 50,000.
+#[derive(Debug, Default)]
+pub struct AbsenceSetBuilder {
+    raw: Vec<Stretch>,
+    labels: Vec<Label>,
+    ids: HashMap<String, u32>,
+}
+
+impl AbsenceSetBuilder {
+    /// An empty builder.
+    pub fn new() -> AbsenceSetBuilder {
+        AbsenceSetBuilder::default()
+    }
+
+    /// How many absences were pushed (empty ones are not counted).
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    /// Whether none was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// Adds `[start, end)` called `summary` (ignored unless `start < end`).
+    pub fn push(&mut self, start: DateTime<Utc>, end: DateTime<Utc>, summary: &str) {
+        if start >= end {
+            return;
+        }
+        let label = match self.ids.get(summary) {
+            Some(&id) => id,
+            None => {
+                let id = self.labels.len() as u32;
+                self.labels.push(Label {
+                    parts: vec![clip(summary)],
+                    more: false,
+                });
+                self.ids.insert(summary.to_string(), id);
+                id
+            }
+        };
+        self.raw.push(Stretch { start, end, label });
+    }
+
+    fn push_label(&mut self, start: DateTime<Utc>, end: DateTime<Utc>, label: Label) {
+        if start >= end {
+            return;
+        }
+        let id = self.labels.len() as u32;
+        self.labels.push(label);
+        self.raw.push(Stretch {
+            start,
+            end,
+            label: id,
+        });
+    }
+
+    /// The merged set.
+    pub fn build(mut self) -> AbsenceSet {
+        self.raw.sort_unstable_by_key(|s| (s.start, s.end, s.label));
+        let mut out = AbsenceSet::new();
+        let mut interned: HashMap<Label, u32> = HashMap::new();
+        let mut finish = |out: &mut AbsenceSet, start, end, label: Label| {
+            let id = *interned.entry(label).or_insert_with_key(|l| {
+                out.labels.push(l.clone());
+                (out.labels.len() - 1) as u32
+            });
+            out.stretches.push(Stretch {
+                start,
+                end,
+                label: id,
+            });
+        };
+        let mut cur: Option<(DateTime<Utc>, DateTime<Utc>, Label)> = None;
+        for s in &self.raw {
+            let label = &self.labels[s.label as usize];
+            match &mut cur {
+                Some((_, ce, cl)) if s.start <= *ce => {
+                    *ce = (*ce).max(s.end);
+                    cl.absorb(label);
+                }
+                _ => {
+                    if let Some((cs, ce, cl)) = cur.take() {
+                        finish(&mut out, cs, ce, cl);
+                    }
+                    cur = Some((s.start, s.end, label.clone()));
+                }
+            }
+        }
+        if let Some((cs, ce, cl)) = cur {
+            finish(&mut out, cs, ce, cl);
+        }
+        out.stretches.shrink_to_fit();
+        out.labels.shrink_to_fit();
+        out
+    }
+}
+
+/// Everyone's absences, by person id: one [`AbsenceSet`] each. Cheap to clone (shared), so a
+/// service can hand the same index to every request.
 #[derive(Clone, Debug, Default)]
 pub struct TimeOff {
-    by_person: HashMap<String, Vec<Absence>>,
+    by_person: Arc<HashMap<String, Arc<AbsenceSet>>>,
 }
 
 impl TimeOff {
@@ -71,29 +395,49 @@ impl TimeOff {
         TimeOff::default()
     }
 
-    /// Records that `person` is away for `absence` (ignored unless `start < end`).
+    /// Records that `person` is away for `absence` (ignored unless `start < end`); it merges
+    /// with the absences it overlaps or touches.
     pub fn add(&mut self, person: &str, absence: Absence) {
         if absence.start >= absence.end {
             return;
         }
-        let list = self.by_person.entry(person.to_string()).or_default();
-        let at = list.partition_point(|a| (a.start, a.end) <= (absence.start, absence.end));
-        list.insert(at, absence);
+        let map = Arc::make_mut(&mut self.by_person);
+        let set = map.entry(person.to_string()).or_default();
+        Arc::make_mut(set).insert(absence);
     }
 
-    /// `person`'s absences, ordered by start.
-    pub fn of(&self, person: &str) -> &[Absence] {
-        self.by_person.get(person).map_or(&[], Vec::as_slice)
+    /// Sets `person`'s absences to `set` (shared, not copied).
+    pub fn set(&mut self, person: &str, set: Arc<AbsenceSet>) {
+        let map = Arc::make_mut(&mut self.by_person);
+        if set.is_empty() {
+            map.remove(person);
+        } else {
+            map.insert(person.to_string(), set);
+        }
     }
 
-    /// Number of absences recorded, over everyone.
+    /// `person`'s absences (an empty set for someone with none).
+    pub fn of(&self, person: &str) -> &AbsenceSet {
+        self.by_person.get(person).map_or(&EMPTY, |s| s)
+    }
+
+    /// Only `person`'s absences (shared, not copied).
+    pub fn only(&self, person: &str) -> TimeOff {
+        let mut t = TimeOff::new();
+        if let Some(s) = self.by_person.get(person) {
+            t.set(person, s.clone());
+        }
+        t
+    }
+
+    /// Number of merged stretches, over everyone.
     pub fn len(&self) -> usize {
-        self.by_person.values().map(Vec::len).sum()
+        self.by_person.values().map(|s| s.len()).sum()
     }
 
     /// Whether no absence is recorded.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.by_person.values().all(|s| s.is_empty())
     }
 
     /// `person`'s absences that overlap `[start, end)`, ordered by start.
@@ -102,16 +446,13 @@ impl TimeOff {
         person: &str,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
-    ) -> impl Iterator<Item = &Absence> {
-        let list = self.of(person);
-        // Sorted by start: nothing from the first absence starting at or after `end` on overlaps.
-        let stop = list.partition_point(|a| a.start < end);
-        list[..stop].iter().filter(move |a| a.end > start)
+    ) -> impl Iterator<Item = Absence> + '_ {
+        self.of(person).overlapping(start, end)
     }
 
     /// Whether `person` is free for the whole of `[start, end)`.
     pub fn is_free(&self, person: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
-        self.overlapping(person, start, end).next().is_none()
+        self.of(person).is_free(start, end)
     }
 }
 
@@ -164,7 +505,8 @@ impl Holidays {
 pub struct Conflict<'s> {
     /// The resolved shift.
     pub shift: Shift<'s>,
-    /// The absences that overlap it, ordered by start.
+    /// The person's absence stretches (overlapping absences merged) that overlap it, ordered
+    /// by start.
     pub absences: Vec<Absence>,
     /// How much of the shift the person is away for (overlapping absences counted once).
     pub away: Duration,
@@ -378,7 +720,6 @@ impl Schedule {
         for x in self.all_shifts(from, to)? {
             let absences: Vec<Absence> = time_off
                 .overlapping(&x.person.id, x.start, x.end)
-                .cloned()
                 .collect();
             if absences.is_empty() {
                 continue;
