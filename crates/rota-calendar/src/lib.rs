@@ -13,8 +13,8 @@
 //!   good calendar when a refresh fails, and reports a redacted [`Status`] for `/healthz`.
 //!
 //! - [`Calendars`] (module `set`) holds a schedule's sources (everyone's absence calendars and the
-//!   holiday calendar), refreshes them together, and gives a [`Snapshot`] that reads as rota-core's
-//!   `TimeOff` and `Holidays` for a window.
+//!   holiday calendar), refreshes them together, expands each once per read into a capped, merged
+//!   absence index, and gives a [`Snapshot`] that reads as rota-core's `TimeOff` and `Holidays`.
 //!
 //! Secret calendar URLs (Google's `private-<token>/basic.ics`) never appear in errors or status:
 //! only `scheme://host/…` does ([`Location::redacted`]).
@@ -26,6 +26,9 @@ pub mod source;
 mod zones;
 
 pub use error::{Error, ErrorKind};
-pub use parse::{Busy, Calendar, MAX_OCCURRENCES, parse};
-pub use set::{Calendars, Snapshot};
+pub use parse::{
+    Busy, Calendar, Expanded, MAX_OCCURRENCES, MAX_OCCURRENCES_PER_CALENDAR,
+    MAX_STEPS_PER_CALENDAR, parse,
+};
+pub use set::{Calendars, INDEX_DAYS_AHEAD, INDEX_DAYS_BACK, Snapshot, index_window};
 pub use source::{Fetcher, Location, Source, Status};

@@ -266,7 +266,11 @@ impl AbsenceSet {
         let mut b = AbsenceSetBuilder::new();
         for set in sets {
             for s in &set.stretches {
-                let label = set.labels.get(s.label as usize).cloned().unwrap_or_default();
+                let label = set
+                    .labels
+                    .get(s.label as usize)
+                    .cloned()
+                    .unwrap_or_default();
                 b.push_label(s.start, s.end, label);
             }
         }
@@ -718,9 +722,8 @@ impl Schedule {
             return Ok(out);
         }
         for x in self.all_shifts(from, to)? {
-            let absences: Vec<Absence> = time_off
-                .overlapping(&x.person.id, x.start, x.end)
-                .collect();
+            let absences: Vec<Absence> =
+                time_off.overlapping(&x.person.id, x.start, x.end).collect();
             if absences.is_empty() {
                 continue;
             }

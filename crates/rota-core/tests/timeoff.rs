@@ -305,7 +305,11 @@ fn absence_sets_merge_like_a_union() {
     let mut one = AbsenceSet::new();
     for (i, &(s, e)) in spans.iter().enumerate() {
         b.push(h(s), h(e), &format!("e{}", i % 5));
-        one.insert(absence(&h(s).to_rfc3339(), &h(e).to_rfc3339(), &format!("e{}", i % 5)));
+        one.insert(absence(
+            &h(s).to_rfc3339(),
+            &h(e).to_rfc3339(),
+            &format!("e{}", i % 5),
+        ));
     }
     let built = b.build();
     let hours = |set: &AbsenceSet| -> Vec<(i64, i64)> {
