@@ -77,12 +77,33 @@ pub const MAX_SUMMARIES_PER_STRETCH: usize = 3;
 /// are shown in emails and on the command line, and must not let one event hold megabytes.
 pub const MAX_SUMMARY_CHARS: usize = 100;
 
-/// One merged stretch: `[start, end)` and the index of its label in the set's table.
+/// One merged stretch: `[start, end)` in microseconds since 1970 (plain integers make the binary
+/// searches cheap: comparing `DateTime`s costs several field comparisons) and the index of its
+/// label in the set's table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Stretch {
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
+    start: i64,
+    end: i64,
     label: u32,
+}
+
+/// `t` in microseconds since 1970, rounded down (every instant rota handles fits in an `i64`).
+fn floor_us(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+/// `t` in microseconds since 1970, rounded up: an absence's end never moves earlier.
+fn ceil_us(t: DateTime<Utc>) -> i64 {
+    let us = t.timestamp_micros();
+    if t.timestamp_subsec_nanos() % 1_000 == 0 {
+        us
+    } else {
+        us.saturating_add(1)
+    }
+}
+
+fn from_us(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// The summaries of the absences merged into a stretch.
@@ -104,6 +125,13 @@ impl Label {
         s
     }
 
+    fn one(summary: &str) -> Label {
+        Label {
+            parts: vec![clip(summary)],
+            more: false,
+        }
+    }
+
     fn absorb(&mut self, other: &Label) {
         for p in &other.parts {
             if !self.parts.contains(p) {
@@ -122,18 +150,22 @@ impl Label {
 /// are merged into one (their distinct summaries joined with `; `), so both the starts and the
 /// ends are sorted and every lookup is two binary searches, whatever the calendar held.
 ///
-/// Memory: 28 bytes per stretch plus one label per distinct combination of summaries (each
-/// summary at most [`MAX_SUMMARY_CHARS`] characters). Build one with [`AbsenceSetBuilder`]
+/// Times are kept to the microsecond (a sub-microsecond start is rounded down and end up, so an
+/// absence never shrinks). Memory: 24 bytes per stretch plus one label per distinct combination
+/// of summaries (each summary at most [`MAX_SUMMARY_CHARS`] characters). Build one with [`AbsenceSetBuilder`]
 /// (O(n log n) for n absences) or [`AbsenceSet::insert`] (O(n) each, for a few).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AbsenceSet {
     stretches: Vec<Stretch>,
     labels: Vec<Label>,
+    /// Each label's text, made once: a lookup then copies it instead of joining the parts.
+    texts: Vec<String>,
 }
 
 static EMPTY: AbsenceSet = AbsenceSet {
     stretches: Vec::new(),
     labels: Vec::new(),
+    texts: Vec::new(),
 };
 
 impl AbsenceSet {
@@ -156,6 +188,8 @@ impl AbsenceSet {
     pub fn heap_bytes(&self) -> usize {
         self.stretches.capacity() * std::mem::size_of::<Stretch>()
             + self.labels.capacity() * std::mem::size_of::<Label>()
+            + self.texts.capacity() * std::mem::size_of::<String>()
+            + self.texts.iter().map(String::capacity).sum::<usize>()
             + self
                 .labels
                 .iter()
@@ -168,12 +202,12 @@ impl AbsenceSet {
 
     fn absence(&self, s: &Stretch) -> Absence {
         Absence {
-            start: s.start,
-            end: s.end,
+            start: from_us(s.start),
+            end: from_us(s.end),
             summary: self
-                .labels
+                .texts
                 .get(s.label as usize)
-                .map(Label::text)
+                .cloned()
                 .unwrap_or_default(),
         }
     }
@@ -186,6 +220,8 @@ impl AbsenceSet {
     /// The index range of the stretches overlapping `[start, end)`: binary searches on the
     /// sorted ends and starts.
     fn range(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> std::ops::Range<usize> {
+        // For whole microseconds a: a <= t iff a <= floor(t), and a < t iff a < ceil(t).
+        let (start, end) = (floor_us(start), ceil_us(end));
         let lo = self.stretches.partition_point(|s| s.end <= start);
         let hi = self.stretches.partition_point(|s| s.start < end);
         lo..hi.max(lo)
@@ -213,21 +249,16 @@ impl AbsenceSet {
         if absence.start >= absence.end {
             return;
         }
-        let (mut start, mut end) = (absence.start, absence.end);
+        let (mut start, mut end) = (floor_us(absence.start), ceil_us(absence.end));
+        let first = start;
         // Overlapping or touching: end >= start and start <= end.
         let lo = self.stretches.partition_point(|s| s.end < start);
         let hi = self.stretches.partition_point(|s| s.start <= end);
-        let mut label = Label {
-            parts: Vec::new(),
-            more: false,
-        };
-        let new = Label {
-            parts: vec![clip(&absence.summary)],
-            more: false,
-        };
+        let mut label = Label::default();
+        let new = Label::one(&absence.summary);
         let mut absorbed = false;
         for s in &self.stretches[lo..hi.max(lo)] {
-            if !absorbed && absence.start < s.start {
+            if !absorbed && first < s.start {
                 label.absorb(&new);
                 absorbed = true;
             }
@@ -255,6 +286,7 @@ impl AbsenceSet {
         match self.labels.iter().position(|l| *l == label) {
             Some(i) => i as u32,
             None => {
+                self.texts.push(label.text());
                 self.labels.push(label);
                 (self.labels.len() - 1) as u32
             }
@@ -321,18 +353,19 @@ impl AbsenceSetBuilder {
             Some(&id) => id,
             None => {
                 let id = self.labels.len() as u32;
-                self.labels.push(Label {
-                    parts: vec![clip(summary)],
-                    more: false,
-                });
+                self.labels.push(Label::one(summary));
                 self.ids.insert(summary.to_string(), id);
                 id
             }
         };
-        self.raw.push(Stretch { start, end, label });
+        self.raw.push(Stretch {
+            start: floor_us(start),
+            end: ceil_us(end),
+            label,
+        });
     }
 
-    fn push_label(&mut self, start: DateTime<Utc>, end: DateTime<Utc>, label: Label) {
+    fn push_label(&mut self, start: i64, end: i64, label: Label) {
         if start >= end {
             return;
         }
@@ -350,41 +383,62 @@ impl AbsenceSetBuilder {
         self.raw.sort_unstable_by_key(|s| (s.start, s.end, s.label));
         let mut out = AbsenceSet::new();
         let mut interned: HashMap<Label, u32> = HashMap::new();
-        let mut finish = |out: &mut AbsenceSet, start, end, label: Label| {
-            let id = *interned.entry(label).or_insert_with_key(|l| {
+        // Output label of each input label used alone (the usual case: no cloning or hashing of
+        // labels per stretch).
+        let mut single: Vec<Option<u32>> = vec![None; self.labels.len()];
+        let labels = &self.labels;
+        let mut intern = |out: &mut AbsenceSet, label: Label| -> u32 {
+            *interned.entry(label).or_insert_with_key(|l| {
+                out.texts.push(l.text());
                 out.labels.push(l.clone());
                 (out.labels.len() - 1) as u32
-            });
-            out.stretches.push(Stretch {
-                start,
-                end,
-                label: id,
-            });
+            })
         };
-        let mut cur: Option<(DateTime<Utc>, DateTime<Utc>, Label)> = None;
+        let mut finish = |out: &mut AbsenceSet, (start, end, first, merged): Open| {
+            let label = match merged {
+                Some(l) => intern(out, l),
+                None => match single[first as usize] {
+                    Some(id) => id,
+                    None => {
+                        let id = intern(out, labels[first as usize].clone());
+                        single[first as usize] = Some(id);
+                        id
+                    }
+                },
+            };
+            out.stretches.push(Stretch { start, end, label });
+        };
+        let mut cur: Option<Open> = None;
         for s in &self.raw {
-            let label = &self.labels[s.label as usize];
             match &mut cur {
-                Some((_, ce, cl)) if s.start <= *ce => {
+                Some((_, ce, first, merged)) if s.start <= *ce => {
                     *ce = (*ce).max(s.end);
-                    cl.absorb(label);
+                    if s.label != *first {
+                        merged
+                            .get_or_insert_with(|| labels[*first as usize].clone())
+                            .absorb(&labels[s.label as usize]);
+                    }
                 }
                 _ => {
-                    if let Some((cs, ce, cl)) = cur.take() {
-                        finish(&mut out, cs, ce, cl);
+                    if let Some(open) = cur.take() {
+                        finish(&mut out, open);
                     }
-                    cur = Some((s.start, s.end, label.clone()));
+                    cur = Some((s.start, s.end, s.label, None));
                 }
             }
         }
-        if let Some((cs, ce, cl)) = cur {
-            finish(&mut out, cs, ce, cl);
+        if let Some(open) = cur {
+            finish(&mut out, open);
         }
         out.stretches.shrink_to_fit();
         out.labels.shrink_to_fit();
+        out.texts.shrink_to_fit();
         out
     }
 }
+
+/// A stretch being built: start, end, its first label, and the merged label once another joins.
+type Open = (i64, i64, u32, Option<Label>);
 
 /// Everyone's absences, by person id: one [`AbsenceSet`] each. Cheap to clone (shared), so a
 /// service can hand the same index to every request.
@@ -604,34 +658,6 @@ fn overlap(a: (DateTime<Utc>, DateTime<Utc>), b: (DateTime<Utc>, DateTime<Utc>))
     if e > s { e - s } else { Duration::zero() }
 }
 
-/// Total length of the union of `spans` clipped to `within`.
-fn union_within(
-    spans: impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)>,
-    within: (DateTime<Utc>, DateTime<Utc>),
-) -> Duration {
-    let mut v: Vec<_> = spans
-        .map(|(s, e)| (s.max(within.0), e.min(within.1)))
-        .filter(|(s, e)| s < e)
-        .collect();
-    v.sort();
-    let mut total = Duration::zero();
-    let mut cur: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
-    for (s, e) in v {
-        match cur {
-            Some((cs, ce)) if s <= ce => cur = Some((cs, ce.max(e))),
-            Some((cs, ce)) => {
-                total += ce - cs;
-                cur = Some((s, e));
-            }
-            None => cur = Some((s, e)),
-        }
-    }
-    if let Some((cs, ce)) = cur {
-        total += ce - cs;
-    }
-    total
-}
-
 /// Seconds of `[start, end)` that fall on weekend days and on holidays, on `zone`'s wall clock.
 fn weekend_and_holiday(
     zone: Tz,
@@ -727,7 +753,12 @@ impl Schedule {
             if absences.is_empty() {
                 continue;
             }
-            let away = union_within(absences.iter().map(|a| (a.start, a.end)), (x.start, x.end));
+            // The stretches of an AbsenceSet are disjoint: their clipped lengths add up to the
+            // union, with no sorting.
+            let away = absences
+                .iter()
+                .map(|a| overlap((a.start, a.end), (x.start, x.end)))
+                .sum();
             out.push(Conflict {
                 shift: x,
                 absences,

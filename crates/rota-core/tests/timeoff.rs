@@ -347,6 +347,18 @@ fn absence_sets_merge_like_a_union() {
     }
     let u = AbsenceSet::union([&built, &one]);
     assert_eq!(hours(&u), want);
+    // Kept to the microsecond, never shrinking: a nanosecond absence still blocks its microsecond.
+    let mut tiny = AbsenceSet::new();
+    let ns = |n: i64| base + chrono::Duration::nanoseconds(n);
+    tiny.insert(Absence {
+        start: ns(1_500),
+        end: ns(1_501),
+        summary: "blink".into(),
+    });
+    assert!(!tiny.is_free(ns(1_000), ns(2_000)));
+    assert!(!tiny.is_free(ns(1_999), ns(2_001)));
+    assert!(tiny.is_free(ns(2_000), ns(3_000)));
+    assert!(tiny.is_free(ns(0), ns(1_000)));
 }
 
 #[test]
