@@ -312,7 +312,8 @@ pub struct Source {
     location: Location,
     /// For a file: the directory its real path must lie inside, if confined.
     root: Option<PathBuf>,
-    /// For a file: a digest of the text the current copy was parsed from.
+    /// A digest of the text the current copy was parsed from: an unchanged file or body is not
+    /// parsed (nor its index built) again.
     file_digest: Option<u64>,
     calendar: Option<Arc<Calendar>>,
     validators: Option<Validators>,
@@ -401,9 +402,23 @@ impl Source {
                         status: Some(304),
                         message: "304 Not Modified, but there is no earlier copy".into(),
                     })),
-                    Ok(Fetched::Body { text, validators }) => parse(&text)
-                        .map(|cal| (Some(cal), Some(validators)))
-                        .map_err(|e| in_location(&self.location, e)),
+                    Ok(Fetched::Body { text, validators }) => {
+                        // A server without validators sends the same body again: keep the copy
+                        // (and its index) as for a 304, with the new validators.
+                        let digest = digest(&text);
+                        if self.calendar.is_some() && self.file_digest == Some(digest) {
+                            self.validators = Some(validators);
+                            Ok((None, None))
+                        } else {
+                            self.file_digest = None;
+                            parse(&text)
+                                .map(|cal| {
+                                    self.file_digest = Some(digest);
+                                    (Some(cal), Some(validators))
+                                })
+                                .map_err(|e| in_location(&self.location, e))
+                        }
+                    }
                     Err(e) => Err(e),
                 }
             }
