@@ -77,7 +77,7 @@ use crate::zones::resolve_tzid;
 pub const MAX_OCCURRENCES: usize = 50_000;
 
 /// The most occurrences one expansion of a whole calendar keeps: the per-source cap on the
-/// absence index. With 28 bytes per merged stretch this bounds a source's index to about 560 KB
+/// absence index. With 24 bytes per merged stretch this bounds a source's index to about 480 KB
 /// (plus its distinct summaries, each at most 100 characters). A year of a daily meeting is 365.
 pub const MAX_OCCURRENCES_PER_CALENDAR: usize = 20_000;
 

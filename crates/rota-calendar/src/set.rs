@@ -27,7 +27,7 @@
 //! [`Snapshot::window`] says what is covered, so callers can say so ([`Snapshot::covers`]).
 //!
 //! Memory per source: its parsed copy (bounded by the 10 MiB read limit) and its index, at most
-//! [`crate::parse::MAX_OCCURRENCES_PER_CALENDAR`] stretches of 28 bytes (about 560 KB) plus its
+//! [`crate::parse::MAX_OCCURRENCES_PER_CALENDAR`] stretches of 24 bytes (about 480 KB) plus its
 //! distinct summaries (each at most 100 characters). A person with several sources has one more
 //! merged copy of theirs.
 //!

@@ -95,7 +95,7 @@ fn floor_us(t: DateTime<Utc>) -> i64 {
 /// `t` in microseconds since 1970, rounded up: an absence's end never moves earlier.
 fn ceil_us(t: DateTime<Utc>) -> i64 {
     let us = t.timestamp_micros();
-    if t.timestamp_subsec_nanos() % 1_000 == 0 {
+    if t.timestamp_subsec_nanos().is_multiple_of(1_000) {
         us
     } else {
         us.saturating_add(1)

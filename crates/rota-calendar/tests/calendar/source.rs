@@ -468,7 +468,7 @@ fn r11_1_hostile_recurrence_is_capped_once_per_source() {
     // The index is merged: half-hour occurrences every hour stay apart, so it holds as many
     // stretches as occurrences kept, never more.
     assert!(x.set.len() <= x.occurrences);
-    assert!(x.set.heap_bytes() <= MAX_OCCURRENCES_PER_CALENDAR * 28 + 64 * 1024);
+    assert!(x.set.heap_bytes() <= MAX_OCCURRENCES_PER_CALENDAR * 24 + 64 * 1024);
 
     // Through a schedule's Calendars: read once, the status says it was capped and warns.
     let dir = tempdir("hostile");
