@@ -20,7 +20,7 @@
 //! merged change away; the path as written is checked at load time, the resolved path here. Limit:
 //! the check and the open are two steps, so a directory swapped for a symlink in between by someone
 //! who can write the schedules directory is not caught (they could edit the schedule anyway). No
-//! error repeats the file's text: parse errors give line and column only (see [`crate::parse`]).
+//! error repeats the file's text: parse errors give line and column only (see [`mod@crate::parse`]).
 //!
 //! Calendar URLs are secrets: a Google "secret address" (`.../private-<token>/basic.ics`) lets
 //! anyone read the calendar. Nothing this module reports (status, errors) contains a URL's path,
