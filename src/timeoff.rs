@@ -74,6 +74,21 @@ pub fn read_calendars(
     Ok((snap, ok))
 }
 
+/// Calendars are expanded over a window around `now` (rota_calendar::set); a range reaching
+/// outside it is answered without the absences and holidays there, and this says so.
+fn warn_outside_window(cals: &rota_calendar::Snapshot, from: DateTime<Utc>, to: DateTime<Utc>) {
+    if cals.statuses.is_empty() || cals.covers(from, to) {
+        return;
+    }
+    if let Some((a, b)) = cals.window() {
+        eprintln!(
+            "warning: calendars are expanded from {} to {} only; absences and holidays outside that are not known",
+            utc(a),
+            utc(b)
+        );
+    }
+}
+
 fn zone_of(s: &Schedule) -> rota_core::Tz {
     s.hero_rotation().map_or(rota_core::Tz::UTC, |r| r.timezone)
 }
@@ -89,6 +104,7 @@ pub fn conflicts(
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     let (cals, ok) = read_calendars(schedule, dir, now)?;
+    warn_outside_window(&cals, from, to);
     let until = now + Duration::weeks(SUGGEST_WEEKS);
     let off = cals.time_off_for(schedule, from, to, until);
     let mut found = Vec::new();
@@ -188,6 +204,7 @@ pub fn report(
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     let (cals, _) = read_calendars(schedule, dir, now)?;
+    warn_outside_window(&cals, from, to);
     let holidays = cals.holidays(from, to);
     let r = schedule.report(from, to, &holidays)?;
     // The holidays inside the window (the set also holds a day either side, for other clocks).

@@ -300,9 +300,27 @@ fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 #[test]
 fn an_absence_url_that_fails_keeps_the_last_good_copy_and_healthz_says_so() {
     let cal = CalendarServer::start();
-    // Alice's hero turns are every third week from 2026-11-02: slot 228 starts Mon 17 March
-    // 2031. She is away the 18th to the 20th.
-    cal.serve(&away("20310318", "20310321"), "\"v1\"");
+    // Alice's hero turns are every third week from 2026-11-02. The service indexes absences over
+    // a window around its (real) clock, so take her first turn at least 120 days from today;
+    // she is away Tuesday to Friday of it.
+    use chrono::{Duration as Days, NaiveDate, TimeZone};
+    let first = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    let soon = chrono::Utc::now().date_naive() + Days::days(120);
+    let mut slot = ((soon - first).num_days() / 7).max(0);
+    slot += (3 - slot % 3) % 3;
+    let monday = first + Days::days(7 * slot);
+    let start = chrono_tz::Europe::London
+        .from_local_datetime(&monday.and_hms_opt(9, 0, 0).unwrap())
+        .single()
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let ymd = |d: NaiveDate| d.format("%Y%m%d").to_string();
+    cal.serve(
+        &away(&ymd(monday + Days::days(1)), &ymd(monday + Days::days(4))),
+        "\"v1\"",
+    );
     let tmp = tempfile::tempdir().unwrap();
     let schedules = tmp.path().join("schedules");
     std::fs::create_dir(&schedules).unwrap();
@@ -330,7 +348,11 @@ every = "1 week"
     .unwrap();
     let s = Server::start_in_with(tmp.path(), &[("ROTA_CALENDAR_REFRESH", "1")]);
     let c = client();
-    let conflicts_url = s.url("/api/v1/conflicts?from=2031-03-01&to=2031-04-01");
+    let conflicts_url = s.url(&format!(
+        "/api/v1/conflicts?from={}&to={}",
+        monday - Days::days(14),
+        monday + Days::days(14)
+    ));
     let conflicts = || -> Vec<Value> {
         let (st, v) = get_json(&c, &conflicts_url);
         assert_eq!(st, 200, "{v}");
@@ -356,8 +378,8 @@ every = "1 week"
     let got = conflicts();
     assert_eq!(got.len(), 1, "{got:#?}");
     assert_eq!(got[0]["person"]["id"], "alice");
-    assert_eq!(got[0]["start"], "2031-03-17T09:00:00Z");
-    assert_eq!(got[0]["slot"], 228);
+    assert_eq!(got[0]["start"], start.as_str());
+    assert_eq!(got[0]["slot"], slot);
     assert_eq!(got[0]["away_hours"], 72.0);
     // The service never shows absence titles.
     assert!(got[0]["absences"][0].get("summary").is_none(), "{got:#?}");
@@ -393,7 +415,10 @@ every = "1 week"
     );
 
     // It recovers with a new calendar: Alice moved her trip to a week she is not on call.
-    cal.serve(&away("20310325", "20310328"), "\"v2\"");
+    cal.serve(
+        &away(&ymd(monday + Days::days(8)), &ymd(monday + Days::days(11))),
+        "\"v2\"",
+    );
     eventually("healthz to recover", || {
         (health()["status"] == "ok").then_some(())
     });
@@ -626,5 +651,274 @@ fn bad_windows_and_unreadable_calendars_are_clear_errors() {
         stdout(&o).contains("some failed, see above"),
         "{}",
         stdout(&o)
+    );
+}
+
+// ------------------------------------------------------------------------------------------------
+// Issue 11: hostile calendars and calendar files that are not what they seem
+// ------------------------------------------------------------------------------------------------
+
+/// A schedules directory (inside a fresh temp dir) where Carol's absence calendar is
+/// `calendars/carol.ics`, which `make` creates (a file, a symlink, a FIFO).
+fn carol_schedules(make: impl FnOnce(&std::path::Path)) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let schedules = tmp.path().join("schedules");
+    std::fs::create_dir_all(schedules.join("calendars")).unwrap();
+    std::fs::write(
+        schedules.join("schedule.toml"),
+        r#"hero_rotation = "support-hero"
+[people.alice]
+name = "Alice Smith"
+[people.bob]
+name = "Bob Jones"
+[people.carol]
+name = "Carol Diaz"
+timezone = "America/New_York"
+absence = ["calendars/carol.ics"]
+[rotations.support-hero]
+members = ["alice", "bob", "carol"]
+timezone = "Europe/London"
+start = "2026-11-02T09:00"
+every = "1 week"
+"#,
+    )
+    .unwrap();
+    make(&schedules.join("calendars/carol.ics"));
+    tmp
+}
+
+/// `rota serve` on `tmp`'s schedules, with `env`; fails (rather than hangs) if it has not said it
+/// listens within 20 seconds. The child is killed when the returned guard drops.
+struct Serving {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_with_deadline(tmp: &std::path::Path, env: &[(&str, &str)]) -> Serving {
+    let log = std::fs::File::create(tmp.join("server.log")).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rota"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .arg("--schedules")
+        .arg(tmp.join("schedules"))
+        .arg("--state")
+        .arg(tmp.join("rota.db"))
+        .env_remove("ROTA_SCHEDULES")
+        .env_remove("ROTA_SMTP_HOST")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .expect("start rota serve");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let mut serving = Serving {
+        child,
+        base: String::new(),
+    };
+    let line = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("rota serve did not start listening within 20 s");
+    let base = line
+        .trim()
+        .strip_prefix("rota: listening on ")
+        .unwrap_or_else(|| panic!("rota serve did not start: {line:?}"))
+        .to_string();
+    serving.base = base;
+    serving
+}
+
+/// Runs `rota check --conflicts` on `dir`, killing it (and failing) after 30 seconds.
+fn check_with_deadline(dir: &std::path::Path) -> std::process::Output {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rota"))
+        .arg("--schedules")
+        .arg(dir)
+        .args(["check", "--conflicts", NOW, NO_STATE])
+        .env_remove("ROTA_SCHEDULES")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run rota check");
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("rota check --conflicts hung (killed after 30 s)");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Carol's source as `/healthz` shows it.
+fn carol_health(base: &str) -> Value {
+    let (st, h) = get_json(&client(), &format!("{base}/healthz"));
+    assert_eq!(st, 200, "{h}");
+    h["calendars"][0].clone()
+}
+
+#[test]
+fn r11_2_symlink_outside_schedules_is_refused() {
+    // The issue's case: the calendar is a symlink to the server's own environment.
+    let tmp = carol_schedules(|p| std::os::unix::fs::symlink("/proc/self/environ", p).unwrap());
+    let s = serve_with_deadline(tmp.path(), &[("ROTA_TEST_SECRET", "hunter2-environ")]);
+    let src = carol_health(&s.base);
+    assert_eq!(src["ok"], false, "{src:#}");
+    let err = src["last_error"].as_str().unwrap();
+    assert!(err.contains("outside the schedules directory"), "{err}");
+    let (_, h) = get_json(&client(), &format!("{}/healthz", s.base));
+    assert!(!h.to_string().contains("hunter2"), "{h}");
+    assert!(!h.to_string().contains("ROTA_"), "{h}");
+    let o = check_with_deadline(&tmp.path().join("schedules"));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("outside the schedules directory"),
+        "{}",
+        stderr(&o)
+    );
+    drop(s);
+
+    // /etc/passwd likewise, and through a symlinked directory too.
+    let tmp = carol_schedules(|p| std::os::unix::fs::symlink("/etc/passwd", p).unwrap());
+    let o = check_with_deadline(&tmp.path().join("schedules"));
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(all.contains("outside the schedules directory"), "{all}");
+    assert!(!all.contains("root:"), "{all}");
+    let tmp = carol_schedules(|p| {
+        std::os::unix::fs::symlink("/etc", p.parent().unwrap().join("etc")).unwrap();
+        std::os::unix::fs::symlink("etc/passwd", p).unwrap();
+    });
+    let o = check_with_deadline(&tmp.path().join("schedules"));
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(all.contains("outside the schedules directory"), "{all}");
+    assert!(!all.contains("root:"), "{all}");
+}
+
+#[test]
+fn r11_2_fifo_is_refused_not_hung() {
+    let tmp = carol_schedules(|p| {
+        let made = std::process::Command::new("mkfifo").arg(p).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    });
+    // `rota serve` listens (it used to hang reading the FIFO before binding) and says why.
+    let s = serve_with_deadline(tmp.path(), &[]);
+    let src = carol_health(&s.base);
+    assert_eq!(src["ok"], false, "{src:#}");
+    assert!(
+        src["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("not a regular file"),
+        "{src:#}"
+    );
+    drop(s);
+    // `rota check --conflicts` ends, failing because the calendar could not be read.
+    let o = check_with_deadline(&tmp.path().join("schedules"));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+}
+
+#[test]
+fn r11_2_parse_errors_never_echo_content() {
+    // A regular file inside the directory that is not a calendar (say, a copied .env).
+    let tmp = carol_schedules(|p| {
+        std::fs::write(p, "ROTA_SMTP_PASSWORD=hunter2\nROTA_SESSION_KEY=s3cret\n").unwrap()
+    });
+    let s = serve_with_deadline(tmp.path(), &[]);
+    let src = carol_health(&s.base);
+    let err = src["last_error"].as_str().unwrap();
+    assert!(err.contains("at line 1, column 1"), "{err}");
+    let (_, h) = get_json(&client(), &format!("{}/healthz", s.base));
+    assert!(!h.to_string().contains("hunter2"), "{h}");
+    assert!(!h.to_string().contains("PASSWORD"), "{h}");
+    drop(s);
+    let o = check_with_deadline(&tmp.path().join("schedules"));
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(all.contains("at line 1, column 1"), "{all}");
+    assert!(
+        !all.contains("hunter2") && !all.contains("PASSWORD"),
+        "{all}"
+    );
+}
+
+#[test]
+fn r11_1_hostile_recurrence_is_capped_once_per_source() {
+    // The issue's calendar: 200 events of FREQ=HOURLY;COUNT=50000, plus one real absence (Carol
+    // away Tue 8 to Sat 12 December 2026, in her hero week from Mon 7 December) last in the file.
+    let tmp = carol_schedules(|p| {
+        let mut t = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n");
+        for i in 0..200 {
+            t.push_str(&format!(
+                "BEGIN:VEVENT\r\nUID:h{i}\r\nSUMMARY:Hourly\r\nDTSTART:20261101T000000Z\r\n\
+                 DURATION:PT1M\r\nRRULE:FREQ=HOURLY;COUNT=50000\r\nEND:VEVENT\r\n"
+            ));
+        }
+        t.push_str(
+            "BEGIN:VEVENT\r\nUID:trip\r\nSUMMARY:Family visit\r\nDTSTART;VALUE=DATE:20261208\r\n\
+             DTEND;VALUE=DATE:20261212\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        );
+        std::fs::write(p, t).unwrap();
+    });
+    // The command line warns, naming the source, and still finds the real absence.
+    let o = check_with_deadline(&tmp.path().join("schedules"));
+    let err = stderr(&o);
+    assert!(
+        err.lines().any(|l| l.starts_with("warning: calendar ")
+            && l.contains("calendars/carol.ics")
+            && l.contains("per-calendar cap")),
+        "{err}"
+    );
+    // The trip overlaps hourly occurrences, so it is one stretch naming both.
+    let out = stdout(&o);
+    assert!(
+        out.contains("away: Hourly; Family visit, Tue 2026-12-08 00:00 EST"),
+        "{out}"
+    );
+
+    // The service: read once at start; the source is fine but capped, logged by name.
+    let s = serve_with_deadline(tmp.path(), &[]);
+    let src = carol_health(&s.base);
+    assert_eq!(src["ok"], true, "{src:#}");
+    assert!(src["warnings"].as_u64().unwrap() >= 1, "{src:#}");
+    let c = client();
+    for range in [
+        "from=2026-11-23&to=2027-02-22",
+        "from=2026-11-23&to=2028-11-23",
+    ] {
+        let (st, v) = get_json(&c, &format!("{}/api/v1/conflicts?{range}", s.base));
+        assert_eq!(st, 200, "{v}");
+        assert!(v["absences_window"]["from"].is_string(), "{v}");
+        let hero = v["conflicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["person"]["id"] == "carol" && x["start"] == "2026-12-07T09:00:00Z");
+        assert!(hero, "{v:#}");
+        assert_eq!(v["absences_cover_range"], true, "{v}");
+    }
+    let (_, v) = get_json(
+        &c,
+        &format!("{}/api/v1/conflicts?from=2030-01-01&to=2030-06-01", s.base),
+    );
+    assert_eq!(v["absences_cover_range"], false, "{v}");
+    let log = std::fs::read_to_string(tmp.path().join("server.log")).unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("per-calendar expansion cap") && l.contains("carol.ics")),
+        "{log}"
     );
 }

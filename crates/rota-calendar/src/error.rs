@@ -19,11 +19,16 @@ pub struct Error {
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The text is not an iCalendar file (no `BEGIN:VCALENDAR`, broken nesting, a malformed
-    /// content line). `line` is the 1-based line number where it is known.
+    /// content line). `line` (and `column`) are 1-based, where known. The message never quotes
+    /// the text: it is shown on `/healthz`, and a misconfigured source may be any file.
     #[error(
         "invalid calendar{}{}: {message}",
         origin.as_ref().map(|o| format!(" {o}")).unwrap_or_default(),
-        line.map(|l| format!(" at line {l}")).unwrap_or_default()
+        match (line, column) {
+            (Some(l), Some(c)) => format!(" at line {l}, column {c}"),
+            (Some(l), None) => format!(" at line {l}"),
+            _ => String::new(),
+        }
     )]
     Parse {
         /// Where the text came from (a path, or a redacted URL), when read by a
@@ -31,7 +36,9 @@ pub enum ErrorKind {
         origin: Option<String>,
         /// 1-based line number in the text, where known.
         line: Option<usize>,
-        /// What is wrong.
+        /// 1-based column (in characters) on that line, where known.
+        column: Option<usize>,
+        /// What is wrong, in rota's words; never text from the calendar.
         message: String,
     },
     /// A calendar location that is neither a path nor an `http(s)` URL.

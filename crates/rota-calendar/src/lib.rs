@@ -4,7 +4,7 @@
 //! calendar feed; a schedule may also name a public-holidays `.ics`. rota-core takes plain UTC
 //! intervals; this crate turns calendar text into those intervals and fetches the sources.
 //!
-//! - [`parse`] (module `parse`, pure: no I/O, no clock) reads RFC 5545 text into a [`Calendar`];
+//! - [`parse`](mod@parse) (module `parse`, pure: no I/O, no clock) reads RFC 5545 text into a [`Calendar`];
 //!   [`Calendar::busy`] expands it into [`Busy`] intervals for a query range, and
 //!   [`Calendar::dates`] lists the civil dates a holiday calendar covers. The module doc there
 //!   states the interpretation rules (zones, DST, recurrence) and their limits.
@@ -13,8 +13,8 @@
 //!   good calendar when a refresh fails, and reports a redacted [`Status`] for `/healthz`.
 //!
 //! - [`Calendars`] (module `set`) holds a schedule's sources (everyone's absence calendars and the
-//!   holiday calendar), refreshes them together, and gives a [`Snapshot`] that reads as rota-core's
-//!   `TimeOff` and `Holidays` for a window.
+//!   holiday calendar), refreshes them together, expands each once per read into a capped, merged
+//!   absence index, and gives a [`Snapshot`] that reads as rota-core's `TimeOff` and `Holidays`.
 //!
 //! Secret calendar URLs (Google's `private-<token>/basic.ics`) never appear in errors or status:
 //! only `scheme://host/…` does ([`Location::redacted`]).
@@ -26,6 +26,9 @@ pub mod source;
 mod zones;
 
 pub use error::{Error, ErrorKind};
-pub use parse::{Busy, Calendar, MAX_OCCURRENCES, parse};
-pub use set::{Calendars, Snapshot};
+pub use parse::{
+    Busy, Calendar, Expanded, MAX_OCCURRENCES, MAX_OCCURRENCES_PER_CALENDAR,
+    MAX_STEPS_PER_CALENDAR, parse,
+};
+pub use set::{Calendars, INDEX_DAYS_AHEAD, INDEX_DAYS_BACK, Snapshot, index_window};
 pub use source::{Fetcher, Location, Source, Status};

@@ -41,10 +41,13 @@
 //!   all-day events); a cancelled one just removes it. A `RECURRENCE-ID` whose master is missing
 //!   is still busy on its own.
 //! - **Safety.** A rule that is not plain ASCII is rejected with a warning before it reaches the
-//!   rrule crate (0.14 panics on some non-ASCII text). One [`Calendar::busy`] call expands at most
-//!   [`MAX_OCCURRENCES`] occurrences of one event and records a warning when it stops there;
-//!   expansion starts at `DTSTART` and stops past the end of the query, so a daily rule from ten
-//!   years ago costs about 3,650 steps. Dates outside years 1 to 9999 are rejected. Nothing here
+//!   rrule crate (0.14 panics on some non-ASCII text). Expansion starts at `DTSTART` and stops
+//!   past the end of the query, so a daily rule from ten years ago costs about 3,650 steps. One
+//!   expansion ([`Calendar::index`], [`Calendar::busy`], [`Calendar::dates`]) takes at most
+//!   [`MAX_OCCURRENCES`] steps of one event, and at most [`MAX_STEPS_PER_CALENDAR`] steps and
+//!   [`MAX_OCCURRENCES_PER_CALENDAR`] occurrences over the whole calendar (single events first);
+//!   hitting a cap stops there with a warning. So the CPU and memory one calendar costs are
+//!   bounded whatever it holds. Dates outside years 1 to 9999 are rejected. Nothing here
 //!   panics on any input: the rrule crate is also run behind `catch_unwind` as a last resort.
 //!
 //! # Limits
@@ -69,8 +72,51 @@ use rota_core::tz::resolve;
 use crate::error::{Error, ErrorKind};
 use crate::zones::resolve_tzid;
 
-/// The most occurrences of one recurring event that one [`Calendar::busy`] call expands.
+/// The most recurrence steps of one event that one expansion takes (occurrences the rule
+/// generates, before the window or in it).
 pub const MAX_OCCURRENCES: usize = 50_000;
+
+/// The most occurrences one expansion of a whole calendar keeps: the per-source cap on the
+/// absence index. With 24 bytes per merged stretch this bounds a source's index to about 480 KB
+/// (plus its distinct summaries, each at most 100 characters). A year of a daily meeting is 365.
+pub const MAX_OCCURRENCES_PER_CALENDAR: usize = 20_000;
+
+/// The most recurrence steps one expansion of a whole calendar takes, over all its events:
+/// bounds the CPU a calendar costs when it is read (the rrule crate generates every occurrence
+/// from DTSTART, so a minutely rule from years ago costs steps before the window is reached).
+pub const MAX_STEPS_PER_CALENDAR: usize = 500_000;
+
+/// What one expansion of a whole calendar may still spend.
+#[derive(Debug)]
+struct Budget {
+    occurrences: usize,
+    steps: usize,
+    /// Set when either ran out: expansion stops there.
+    exhausted: bool,
+}
+
+impl Budget {
+    fn per_calendar() -> Budget {
+        Budget {
+            occurrences: MAX_OCCURRENCES_PER_CALENDAR,
+            steps: MAX_STEPS_PER_CALENDAR,
+            exhausted: false,
+        }
+    }
+}
+
+/// A calendar expanded once over a window, merged: what a person's absence index is built from.
+#[derive(Clone, Debug, Default)]
+pub struct Expanded {
+    /// The busy intervals, merged (see [`rota_core::timeoff::AbsenceSet`]).
+    pub set: rota_core::timeoff::AbsenceSet,
+    /// Occurrences kept before merging.
+    pub occurrences: usize,
+    /// Whether the per-calendar cap stopped the expansion (a warning says so).
+    pub capped: bool,
+    /// Problems found while expanding (the caps, a rule the rrule crate failed on).
+    pub warnings: Vec<String>,
+}
 
 /// The most expansion warnings a calendar remembers; later ones are dropped (and that is said).
 const MAX_EXPANSION_WARNINGS: usize = 100;
@@ -220,15 +266,18 @@ pub fn parse(text: &str) -> Result<Calendar, Error> {
             return Err(Error::new(ErrorKind::Parse {
                 origin: None,
                 line: None,
+                column: None,
                 message: "the text is empty: expected BEGIN:VCALENDAR".into(),
             }));
         }
         Some((n, l)) if !l.trim().eq_ignore_ascii_case("BEGIN:VCALENDAR") => {
-            let shown: String = l.trim().chars().take(40).collect();
+            // Never quote the line: this message reaches /healthz, and the "calendar" may be
+            // any file (an HTML login page, or worse, a secret).
             return Err(Error::new(ErrorKind::Parse {
                 origin: None,
                 line: Some(n + 1),
-                message: format!("expected BEGIN:VCALENDAR, found {shown:?}"),
+                column: Some(column_of_first_char(l)),
+                message: "expected BEGIN:VCALENDAR (this is not an iCalendar file)".into(),
             }));
         }
         Some(_) => {}
@@ -241,6 +290,7 @@ pub fn parse(text: &str) -> Result<Calendar, Error> {
         return Err(Error::new(ErrorKind::Parse {
             origin: None,
             line: None,
+            column: None,
             message: "the text is empty: expected BEGIN:VCALENDAR".into(),
         }));
     }
@@ -319,6 +369,9 @@ impl Calendar {
     /// `floating` is the zone used for floating times and all-day dates (the caller passes the
     /// person's zone); an `X-WR-TIMEZONE` in the calendar takes precedence over `floating` for
     /// floating times. Intervals are not clipped to the range, and are not merged.
+    ///
+    /// Each call expands afresh, within the per-calendar caps ([`MAX_OCCURRENCES_PER_CALENDAR`],
+    /// [`MAX_STEPS_PER_CALENDAR`]); a service should use [`Calendar::index`] once per read.
     pub fn busy(&self, floating: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Busy> {
         let occs = self.expand(floating, from, to);
         let mut out: Vec<Busy> = occs
@@ -333,6 +386,30 @@ impl Calendar {
             .collect();
         out.sort_by(|a, b| (a.start, a.end, &a.summary).cmp(&(b.start, b.end, &b.summary)));
         out
+    }
+
+    /// Expands the whole calendar once over `[from, to)` into a merged [`Expanded`] set, within
+    /// the per-calendar caps: at most [`MAX_OCCURRENCES_PER_CALENDAR`] occurrences and
+    /// [`MAX_STEPS_PER_CALENDAR`] recurrence steps. Single events are expanded before recurring
+    /// ones, so a runaway rule cannot crowd them out; when a cap is hit, expansion stops there
+    /// (later recurring events in the file are missing) and a warning says so. `floating` is as
+    /// for [`Calendar::busy`]. Does not touch [`Calendar::expansion_warnings`]: the caller keeps
+    /// the warnings of its latest index.
+    pub fn index(&self, floating: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Expanded {
+        let mut budget = Budget::per_calendar();
+        let (occs, warnings) = self.expand_budgeted(floating, from, to, &mut budget);
+        let mut b = rota_core::timeoff::AbsenceSetBuilder::new();
+        for o in &occs {
+            if o.end > o.start && o.start < to && o.end > from {
+                b.push(o.start, o.end, &self.events[o.event].summary);
+            }
+        }
+        Expanded {
+            occurrences: b.len(),
+            set: b.build(),
+            capped: budget.exhausted,
+            warnings,
+        }
     }
 
     /// For holiday calendars: the civil dates in `[from, to]` covered by events, with the
@@ -386,47 +463,9 @@ impl Calendar {
     }
 
     /// Every occurrence of every event that may overlap `[from, to)` (zero-length ones too),
-    /// unsorted. Records expansion warnings.
+    /// unsorted, within a fresh per-calendar budget. Records expansion warnings.
     fn expand(&self, floating: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Occ> {
-        let mut out = Vec::new();
-        if from >= to {
-            return out;
-        }
-        let ctx = Ctx {
-            floating: self.wr_timezone.unwrap_or(floating),
-            dates: floating,
-        };
-        // RECURRENCE-IDs by UID, so masters can leave those occurrences out.
-        let mut overrides: HashMap<&str, Vec<Time>> = HashMap::new();
-        for e in &self.events {
-            if let Some(rid) = e.recurrence_id {
-                overrides.entry(e.uid.as_str()).or_default().push(rid);
-            }
-        }
-        let mut warnings = Vec::new();
-        for (i, e) in self.events.iter().enumerate() {
-            let no_overrides = Vec::new();
-            let replaced = if e.recurrence_id.is_some() {
-                &no_overrides
-            } else {
-                overrides.get(e.uid.as_str()).unwrap_or(&no_overrides)
-            };
-            let result = catch_unwind(AssertUnwindSafe(|| {
-                let mut occs = Vec::new();
-                let warning = expand_event(e, i, replaced, ctx, from, to, &mut occs);
-                (occs, warning)
-            }));
-            match result {
-                Ok((occs, warning)) => {
-                    out.extend(occs);
-                    warnings.extend(warning);
-                }
-                Err(_) => warnings.push(format!(
-                    "{}: expanding its recurrence failed inside the rrule crate; event skipped",
-                    e.label
-                )),
-            }
-        }
+        let (out, warnings) = self.expand_budgeted(floating, from, to, &mut Budget::per_calendar());
         if !warnings.is_empty() {
             let mut kept = self
                 .expansion_warnings
@@ -443,6 +482,93 @@ impl Calendar {
         }
         out
     }
+
+    /// [`Calendar::expand`] spending `budget`, returning its warnings. Events without a rule
+    /// (and overridden instances) come first: each costs one step, and they must not be crowded
+    /// out by a runaway rule earlier in the file.
+    fn expand_budgeted(
+        &self,
+        floating: Tz,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        budget: &mut Budget,
+    ) -> (Vec<Occ>, Vec<String>) {
+        let mut out = Vec::new();
+        let mut warnings = Vec::new();
+        if from >= to {
+            return (out, warnings);
+        }
+        let ctx = Ctx {
+            floating: self.wr_timezone.unwrap_or(floating),
+            dates: floating,
+        };
+        // RECURRENCE-IDs by UID, so masters can leave those occurrences out.
+        let mut overrides: HashMap<&str, Vec<Time>> = HashMap::new();
+        for e in &self.events {
+            if let Some(rid) = e.recurrence_id {
+                overrides.entry(e.uid.as_str()).or_default().push(rid);
+            }
+        }
+        let singles = self
+            .events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.rule.is_none() || e.recurrence_id.is_some());
+        let rules = self
+            .events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.rule.is_some() && e.recurrence_id.is_none());
+        for (i, e) in singles.chain(rules) {
+            if budget.exhausted {
+                warnings.push(format!(
+                    "stopped expanding at the per-calendar cap ({MAX_OCCURRENCES_PER_CALENDAR} \
+                     occurrences or {MAX_STEPS_PER_CALENDAR} recurrence steps) up to {}; the \
+                     occurrences after that point are missing",
+                    to.format("%Y-%m-%d")
+                ));
+                break;
+            }
+            let no_overrides = Vec::new();
+            let replaced = if e.recurrence_id.is_some() {
+                &no_overrides
+            } else {
+                overrides.get(e.uid.as_str()).unwrap_or(&no_overrides)
+            };
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                let mut occs = Vec::new();
+                let warning = expand_event(e, i, replaced, ctx, from, to, &mut occs, budget);
+                (occs, warning)
+            }));
+            match result {
+                Ok((occs, warning)) => {
+                    budget.occurrences = budget.occurrences.saturating_sub(occs.len());
+                    if budget.occurrences == 0 {
+                        budget.exhausted = true;
+                    }
+                    out.extend(occs);
+                    warnings.extend(warning);
+                }
+                Err(_) => warnings.push(format!(
+                    "{}: expanding its recurrence failed inside the rrule crate; event skipped",
+                    e.label
+                )),
+            }
+        }
+        if budget.exhausted
+            && !warnings
+                .iter()
+                .any(|w| w.starts_with("stopped expanding at"))
+        {
+            warnings.push(format!(
+                "stopped expanding at the per-calendar cap ({MAX_OCCURRENCES_PER_CALENDAR} \
+                 occurrences or {MAX_STEPS_PER_CALENDAR} recurrence steps) up to {}; the \
+                 occurrences after that point are missing",
+                to.format("%Y-%m-%d")
+            ));
+        }
+        (out, warnings)
+    }
 }
 
 /// How an occurrence's end follows from its start, for one query.
@@ -456,7 +582,9 @@ enum EndRule {
     Exact(TimeDelta),
 }
 
-/// Expands one event into `out`; returns a warning if the occurrence cap stopped it.
+/// Expands one event into `out`, spending `budget`'s steps (and stopping when `out` reaches its
+/// occurrences); returns a warning if the per-event cap stopped it.
+#[allow(clippy::too_many_arguments)]
 fn expand_event(
     e: &Event,
     index: usize,
@@ -465,7 +593,9 @@ fn expand_event(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     out: &mut Vec<Occ>,
+    budget: &mut Budget,
 ) -> Option<String> {
+    let room = budget.occurrences;
     if e.cancelled {
         return None;
     }
@@ -507,21 +637,22 @@ fn expand_event(
             skip_instants.insert(i);
         }
     }
-    let mut emit = |civil: NaiveDateTime| {
+    // Returns whether an occurrence was kept.
+    let mut emit = |civil: NaiveDateTime| -> bool {
         if skip_dates.contains(&civil.date()) {
-            return;
+            return false;
         }
         let Some(start) = resolve(tz, civil).map(|r| r.instant) else {
-            return;
+            return false;
         };
         if skip_instants.contains(&start) {
-            return;
+            return false;
         }
         let Some(end) = end_of(civil, start) else {
-            return;
+            return false;
         };
         if end < start {
-            return;
+            return false;
         }
         if (end > from && start < to) || (end == start && start >= from && start < to) {
             out.push(Occ {
@@ -529,7 +660,9 @@ fn expand_event(
                 end,
                 event: index,
             });
+            return true;
         }
+        false
     };
 
     // DTSTART and RDATEs, as wall-clock times in the event's zone.
@@ -548,8 +681,14 @@ fn expand_event(
     }
     extra.sort_unstable();
     extra.dedup();
+    let mut kept = 0usize;
     for &civil in &extra {
-        emit(civil);
+        if budget.steps == 0 || kept >= room {
+            budget.exhausted = true;
+            return None;
+        }
+        budget.steps -= 1;
+        kept += usize::from(emit(civil));
     }
 
     let rule = match (&e.rule, e.recurrence_id) {
@@ -577,6 +716,11 @@ fn expand_event(
         .checked_add_signed(TimeDelta::days(2))
         .unwrap_or(NaiveDateTime::MAX);
     for (n, occ) in (&set).into_iter().enumerate() {
+        if budget.steps == 0 || kept >= room {
+            budget.exhausted = true;
+            return None;
+        }
+        budget.steps -= 1;
         if n >= MAX_OCCURRENCES {
             return Some(format!(
                 "{}: stopped expanding after {MAX_OCCURRENCES} occurrences, before {}; later \
@@ -590,7 +734,7 @@ fn expand_event(
             break;
         }
         if !extra.contains(&civil) {
-            emit(civil);
+            kept += usize::from(emit(civil));
         }
     }
     None
@@ -1001,13 +1145,10 @@ fn parse_error(text: &str, e: ical::parser::ParserError) -> Error {
         P::MissingHeader => {
             let first = text.lines().enumerate().find(|(_, l)| !l.trim().is_empty());
             match first {
-                Some((n, l)) => {
-                    let shown: String = l.trim().chars().take(40).collect();
-                    (
-                        Some(n + 1),
-                        format!("expected BEGIN:VCALENDAR, found {shown:?}"),
-                    )
-                }
+                Some((n, _)) => (
+                    Some(n + 1),
+                    "expected BEGIN:VCALENDAR (this is not an iCalendar file)".to_string(),
+                ),
                 None => (None, "expected BEGIN:VCALENDAR".into()),
             }
         }
@@ -1016,8 +1157,27 @@ fn parse_error(text: &str, e: ical::parser::ParserError) -> Error {
     Error::new(ErrorKind::Parse {
         origin: None,
         line,
+        column: None,
         message,
     })
+}
+
+/// Component names an error may show: the ones rota knows, never arbitrary text from the file.
+const KNOWN_COMPONENTS: &[&str] = &[
+    "VCALENDAR",
+    "VEVENT",
+    "VTODO",
+    "VJOURNAL",
+    "VFREEBUSY",
+    "VTIMEZONE",
+    "VALARM",
+    "STANDARD",
+    "DAYLIGHT",
+];
+
+/// The 1-based column (in characters) of the first non-blank character of `line`.
+fn column_of_first_char(line: &str) -> usize {
+    line.chars().take_while(|c| c.is_whitespace()).count() + 1
 }
 
 /// Finds the first nesting problem: a component where it may not be, or one never closed.
@@ -1042,11 +1202,15 @@ fn structure_problem(text: &str) -> (Option<usize>, String) {
                 Some(_) => false,
             };
             if !allowed {
+                // `parent` was allowed, so it is one of the known names; `val` may be anything,
+                // and is named only when it is one of those too (errors never quote the file).
                 let inside = parent.map(|p| format!(" inside {p}")).unwrap_or_default();
-                return (
-                    Some(n + 1),
-                    format!("unexpected component BEGIN:{val}{inside}"),
-                );
+                let what = if KNOWN_COMPONENTS.contains(&val.as_str()) {
+                    format!("BEGIN:{val}")
+                } else {
+                    "an unknown BEGIN: component".to_string()
+                };
+                return (Some(n + 1), format!("unexpected component {what}{inside}"));
             }
             stack.push((val, n + 1));
         } else if name.eq_ignore_ascii_case("END") {

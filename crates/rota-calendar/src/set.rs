@@ -2,8 +2,34 @@
 //! together, and read as rota-core's [`TimeOff`] and [`Holidays`] for a window.
 //!
 //! [`Calendars`] owns the [`Source`]s (one per distinct location, however many people share it)
-//! and does the I/O; [`Snapshot`] is what readers get: the last good copy of every calendar, cheap
-//! to clone (calendars are behind `Arc`s), so a refresh never blocks a request.
+//! and does the I/O; [`Snapshot`] is what readers get: the absence index and the holiday dates
+//! built from the last good copy of every calendar, cheap to clone (everything is behind `Arc`s),
+//! so a refresh never blocks a request.
+//!
+//! # The absence index
+//!
+//! Each source is expanded **once when it is read** (at every refresh that brings a new copy,
+//! and when the day changes), not per request: [`Calendar::index`] expands it over the index
+//! window, within the per-calendar caps ([`crate::parse::MAX_OCCURRENCES_PER_CALENDAR`]
+//! occurrences, [`crate::parse::MAX_STEPS_PER_CALENDAR`] recurrence steps; hitting one is a
+//! warning in the source's status, which the service logs naming the source, redacted), and merges
+//! the occurrences into one sorted set of disjoint stretches. A person's sources are merged into
+//! one set ([`rota_core::timeoff::AbsenceSet`]), and the [`Snapshot`] hands that index to every
+//! reader: conflicts, suggestions, the pages, the reminders; the report reads the holiday dates
+//! expanded the same way. A lookup is then two binary searches, so a hostile calendar costs time
+//! once per read, on the refresher's thread, and nothing per request.
+//!
+//! The window is [`INDEX_DAYS_BACK`] days before the UTC day of the read to [`INDEX_DAYS_AHEAD`]
+//! days after it: it covers the report's default (91 days either side), a year-on-year report,
+//! the conflicts' default (91 days ahead) and the longest range anyone asks for in practice (two
+//! years ahead), the conflict emails' horizon (182 days) and the swap form's trade-backs (26
+//! weeks). Outside it nobody's absences or holidays are known: a shift there counts as free.
+//! [`Snapshot::window`] says what is covered, so callers can say so ([`Snapshot::covers`]).
+//!
+//! Memory per source: its parsed copy (bounded by the 10 MiB read limit) and its index, at most
+//! [`crate::parse::MAX_OCCURRENCES_PER_CALENDAR`] stretches of 24 bytes (about 480 KB) plus its
+//! distinct summaries (each at most 100 characters). A person with several sources has one more
+//! merged copy of theirs.
 //!
 //! # Which clock floating times use
 //!
@@ -12,14 +38,14 @@
 //! of, else UTC. A calendar's own `X-WR-TIMEZONE` wins over both (see `parse`). Holiday dates are
 //! dates: they are compared with each person's wall clock by rota-core's report.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rota_core::Schedule;
-use rota_core::timeoff::{Absence, Holidays, TimeOff};
+use rota_core::timeoff::{AbsenceSet, Holidays, TimeOff};
 
 use crate::parse::Calendar;
 use crate::source::{Fetcher, Location, Source, Status};
@@ -32,6 +58,46 @@ struct Person {
     sources: Vec<String>,
 }
 
+/// How many days before the day a calendar is read its index reaches.
+pub const INDEX_DAYS_BACK: i64 = 400;
+/// How many days after the day a calendar is read its index reaches.
+pub const INDEX_DAYS_AHEAD: i64 = 800;
+
+/// The index window for a read at `now`: [`INDEX_DAYS_BACK`] days before the start of `now`'s UTC
+/// day to [`INDEX_DAYS_AHEAD`] days after it. Anchored on the day, so the reads of one day share
+/// it and an unchanged calendar is expanded again only when the day changes.
+pub fn index_window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let day = now
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map_or(now, |t| t.and_utc());
+    let from = day
+        .checked_sub_signed(Duration::days(INDEX_DAYS_BACK))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let to = day
+        .checked_add_signed(Duration::days(INDEX_DAYS_AHEAD))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    (from, to)
+}
+
+/// One source expanded for one zone: kept while the calendar and the window stay the same.
+#[derive(Debug)]
+struct Indexed {
+    calendar: Arc<Calendar>,
+    window: (DateTime<Utc>, DateTime<Utc>),
+    set: Arc<AbsenceSet>,
+    capped: bool,
+    warnings: Vec<String>,
+}
+
+/// The holiday calendar's dates over the window.
+#[derive(Debug)]
+struct HolidayIndex {
+    calendar: Arc<Calendar>,
+    window: (DateTime<Utc>, DateTime<Utc>),
+    dates: Arc<Holidays>,
+}
+
 /// The sources of one schedule. Keyed by the location as written in the schedule files.
 #[derive(Debug)]
 pub struct Calendars {
@@ -41,13 +107,19 @@ pub struct Calendars {
     sources: BTreeMap<String, Source>,
     /// Location strings that could not be parsed: (as written, error).
     invalid: Vec<(String, String)>,
+    /// Each absence source expanded, by (location as written, zone of its floating times).
+    indexes: HashMap<(String, Tz), Indexed>,
+    holiday_index: Option<HolidayIndex>,
+    /// The window of the latest indexing, once a refresh has run.
+    window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
-/// The calendars as last read: what request handlers and the notifier use.
+/// The calendars as last read: what request handlers and the notifier use. Cheap to clone.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
-    people: Vec<(String, Tz, Vec<Arc<Calendar>>)>,
-    holidays: Option<Arc<Calendar>>,
+    time_off: TimeOff,
+    holidays: Option<Arc<Holidays>>,
+    window: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Each source's status, with the people who use it (the holiday calendar has none).
     pub statuses: Vec<(Status, Vec<String>)>,
 }
@@ -73,6 +145,9 @@ impl Calendars {
             holidays: None,
             sources: BTreeMap::new(),
             invalid: Vec::new(),
+            indexes: HashMap::new(),
+            holiday_index: None,
+            window: None,
         };
         c.retarget(schedule);
         c
@@ -108,7 +183,7 @@ impl Calendars {
             }
             match Location::parse(&w, &self.base) {
                 Ok(loc) => {
-                    self.sources.insert(w, Source::new(loc));
+                    self.sources.insert(w, Source::within(loc, &self.base));
                     added = true;
                 }
                 Err(e) => self.invalid.push((w, e.to_string())),
@@ -123,6 +198,7 @@ impl Calendars {
         for s in self.sources.values_mut() {
             guarded(s, fetcher, now);
         }
+        self.reindex(now);
     }
 
     /// Reads the file sources only: quick and local, for a service's start, where a slow or
@@ -133,6 +209,7 @@ impl Calendars {
                 guarded(s, fetcher, now);
             }
         }
+        self.reindex(now);
     }
 
     /// Refreshes only the sources never read yet (after [`Calendars::retarget`]).
@@ -142,6 +219,80 @@ impl Calendars {
                 guarded(s, fetcher, now);
             }
         }
+        self.reindex(now);
+    }
+
+    /// Expands every source whose calendar or window changed since it was last expanded (once
+    /// per read, and daily as the window moves), and drops the indexes of sources no longer
+    /// used. Each expansion runs behind `catch_unwind` too: a panic leaves that source's index
+    /// empty with a warning rather than stopping the refresher.
+    fn reindex(&mut self, now: DateTime<Utc>) {
+        let window = index_window(now);
+        self.window = Some(window);
+        let mut wanted: HashMap<(String, Tz), ()> = HashMap::new();
+        for p in &self.people {
+            for k in &p.sources {
+                wanted.insert((k.clone(), p.zone), ());
+            }
+        }
+        self.indexes.retain(|k, _| wanted.contains_key(k));
+        for (key, zone) in wanted.into_keys() {
+            let Some(cal) = self.sources.get(&key).and_then(|s| s.calendar().cloned()) else {
+                self.indexes.remove(&(key, zone));
+                continue;
+            };
+            let current = self
+                .indexes
+                .get(&(key.clone(), zone))
+                .is_some_and(|i| Arc::ptr_eq(&i.calendar, &cal) && i.window == window);
+            if current {
+                continue;
+            }
+            let expanded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                cal.index(zone, window.0, window.1)
+            }))
+            .unwrap_or_else(|_| crate::parse::Expanded {
+                warnings: vec![
+                    "expanding the calendar failed unexpectedly (an internal error); its \
+                     absences are not known"
+                        .into(),
+                ],
+                ..Default::default()
+            });
+            self.indexes.insert(
+                (key, zone),
+                Indexed {
+                    calendar: cal,
+                    window,
+                    set: Arc::new(expanded.set),
+                    capped: expanded.capped,
+                    warnings: expanded.warnings,
+                },
+            );
+        }
+        let holidays = self
+            .holidays
+            .as_deref()
+            .and_then(|k| self.sources.get(k))
+            .and_then(|s| s.calendar().cloned());
+        self.holiday_index = holidays.map(|cal| match self.holiday_index.take() {
+            Some(h) if Arc::ptr_eq(&h.calendar, &cal) && h.window == window => h,
+            _ => {
+                let mut dates = Holidays::new();
+                let days = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    cal.dates(Tz::UTC, window.0.date_naive(), window.1.date_naive())
+                }))
+                .unwrap_or_default();
+                for (d, name) in days {
+                    dates.add(d, &name);
+                }
+                HolidayIndex {
+                    calendar: cal,
+                    window,
+                    dates: Arc::new(dates),
+                }
+            }
+        });
     }
 
     /// How many sources there are.
@@ -154,17 +305,42 @@ impl Calendars {
         self.len() == 0
     }
 
-    /// The calendars as they are now.
+    /// The calendars as they are now: the index built at the latest refresh.
     pub fn snapshot(&self) -> Snapshot {
-        let cal = |k: &str| self.sources.get(k).and_then(|s| s.calendar().cloned());
-        let people = self
-            .people
-            .iter()
-            .map(|p| {
-                let cals = p.sources.iter().filter_map(|k| cal(k)).collect();
-                (p.id.clone(), p.zone, cals)
-            })
-            .collect();
+        let mut time_off = TimeOff::new();
+        for p in &self.people {
+            let sets: Vec<&Arc<AbsenceSet>> = p
+                .sources
+                .iter()
+                .filter_map(|k| self.indexes.get(&(k.clone(), p.zone)))
+                .map(|i| &i.set)
+                .collect();
+            match sets.as_slice() {
+                [] => {}
+                // One source (the usual case): shared, not copied.
+                [one] => time_off.set(&p.id, Arc::clone(one)),
+                many => time_off.set(
+                    &p.id,
+                    Arc::new(AbsenceSet::union(many.iter().map(|s| s.as_ref()))),
+                ),
+            }
+        }
+        // A source's expansion warnings, over the zones it is read in, once each.
+        let index_warnings = |k: &str| -> (bool, Vec<String>) {
+            let mut capped = false;
+            let mut out: Vec<String> = Vec::new();
+            for ((key, _), i) in &self.indexes {
+                if key == k {
+                    capped |= i.capped;
+                    for w in &i.warnings {
+                        if !out.contains(w) {
+                            out.push(w.clone());
+                        }
+                    }
+                }
+            }
+            (capped, out)
+        };
         let users = |k: &str| -> Vec<String> {
             self.people
                 .iter()
@@ -175,7 +351,17 @@ impl Calendars {
         let mut statuses: Vec<(Status, Vec<String>)> = self
             .sources
             .iter()
-            .map(|(k, s)| (s.status(), users(k)))
+            .map(|(k, s)| {
+                let mut status = s.status();
+                let (capped, warnings) = index_warnings(k);
+                status.capped = capped;
+                for w in warnings {
+                    if !status.warnings.contains(&w) {
+                        status.warnings.push(w);
+                    }
+                }
+                (status, users(k))
+            })
             .collect();
         for (k, e) in &self.invalid {
             statuses.push((
@@ -187,97 +373,70 @@ impl Calendars {
                     last_error: Some(e.clone()),
                     events: 0,
                     warnings: Vec::new(),
+                    capped: false,
                 },
                 users(k),
             ));
         }
         Snapshot {
-            people,
-            holidays: self.holidays.as_deref().and_then(cal),
+            time_off,
+            holidays: self.holiday_index.as_ref().map(|h| Arc::clone(&h.dates)),
+            window: self.window,
             statuses,
         }
     }
 }
 
 impl Snapshot {
-    /// Everyone's absences overlapping `[from, to)`.
-    pub fn time_off(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> TimeOff {
-        self.expand(None, from, to)
+    /// Everyone's absences: the whole index, shared (no copy, no expansion).
+    pub fn time_off(&self) -> TimeOff {
+        self.time_off.clone()
     }
 
-    /// One person's absences overlapping `[from, to)` (only their calendars are expanded).
-    pub fn time_off_of(&self, person: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> TimeOff {
-        self.expand(Some(person), from, to)
+    /// One person's absences (shared, not copied). The index covers [`Snapshot::window`];
+    /// `_from` and `_to` are not needed for the lookup and are kept for callers.
+    pub fn time_off_of(&self, person: &str, _from: DateTime<Utc>, _to: DateTime<Utc>) -> TimeOff {
+        self.time_off.only(person)
     }
 
-    fn expand(&self, only: Option<&str>, from: DateTime<Utc>, to: DateTime<Utc>) -> TimeOff {
-        let mut off = TimeOff::new();
-        for (person, zone, cals) in &self.people {
-            if only.is_some_and(|p| p != person) {
-                continue;
-            }
-            for c in cals {
-                for b in c.busy(*zone, from, to) {
-                    off.add(
-                        person,
-                        Absence {
-                            start: b.start,
-                            end: b.end,
-                            summary: b.summary,
-                        },
-                    );
-                }
-            }
-        }
-        off
-    }
-
-    /// The absences needed to judge conflicts of `schedule` in `[from, to)` and suggestions with
-    /// trade-backs up to `until`: shifts overlapping the window may start before it and end after
-    /// it, so their whole span is covered.
+    /// The absences needed to judge conflicts of a schedule in `[from, to)` and suggestions with
+    /// trade-backs up to `until`: the whole index, which covers [`Snapshot::window`] (check with
+    /// [`Snapshot::covers`]). Costs an `Arc` clone, whatever the calendars hold; the parameters
+    /// are kept for callers that still pass them.
     pub fn time_off_for(
         &self,
-        schedule: &Schedule,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        until: DateTime<Utc>,
+        _schedule: &Schedule,
+        _from: DateTime<Utc>,
+        _to: DateTime<Utc>,
+        _until: DateTime<Utc>,
     ) -> TimeOff {
-        let shifts = schedule.all_shifts(from, to).unwrap_or_default();
-        let a = shifts
-            .iter()
-            .map(|x| x.start)
-            .min()
-            .unwrap_or(from)
-            .min(from);
-        // A trade-back may start just before `until` and end after it: cover the shift on call
-        // at `until` in every rotation too.
-        let tail = schedule
-            .on_call_all(until)
-            .iter()
-            .map(|x| x.end)
-            .max()
-            .unwrap_or(until)
-            .max(until);
-        let b = shifts
-            .iter()
-            .map(|x| x.end)
-            .max()
-            .unwrap_or(to)
-            .max(to)
-            .max(tail);
-        self.time_off(a, b)
+        self.time_off.clone()
+    }
+
+    /// The span the absence index and the holiday dates cover, once calendars have been read:
+    /// see the module documentation. Outside it, nobody is known to be away.
+    pub fn window(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        self.window
+    }
+
+    /// Whether the index covers all of `[from, to)` (true when no calendar has been read yet
+    /// either: then nothing is known anywhere, which [`Snapshot::healthy`] reports).
+    pub fn covers(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
+        self.window.is_none_or(|(a, b)| a <= from && to <= b)
     }
 
     /// The public holidays on the dates `[from, to)` touches (a day either side, so every wall
     /// clock's dates are covered).
     pub fn holidays(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Holidays {
         let mut h = Holidays::new();
-        if let Some(c) = &self.holidays {
+        if let Some(all) = &self.holidays {
             let day = Duration::days(1);
             let a: NaiveDate = from.checked_sub_signed(day).unwrap_or(from).date_naive();
             let b: NaiveDate = to.checked_add_signed(day).unwrap_or(to).date_naive();
-            for (d, name) in c.dates(Tz::UTC, a, b) {
-                h.add(d, &name);
+            // `dates` was inclusive of its last day.
+            let b = b.succ_opt().unwrap_or(b);
+            for (d, name) in all.between(a, b) {
+                h.add(d, name);
             }
         }
         h

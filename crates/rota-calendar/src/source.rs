@@ -10,6 +10,18 @@
 //! keeps the copy and counts as a success. The validators are only replaced when a new body
 //! parses, so a bad body is fetched (and reported) again next time rather than hidden by a 304.
 //!
+//! # Files
+//!
+//! A file source is read only when it is a *regular file*, opened without blocking (a FIFO or a
+//! device would otherwise hang the reader, and with it `rota serve` before it listens), and, for a
+//! source made with [`Source::within`] (as [`crate::Calendars`] makes every one), only when its
+//! *real* path, after every symlink is resolved, lies inside the given directory (the schedules
+//! directory). Git can commit a symlink, so `calendars/carol.ics -> /proc/self/environ` is one
+//! merged change away; the path as written is checked at load time, the resolved path here. Limit:
+//! the check and the open are two steps, so a directory swapped for a symlink in between by someone
+//! who can write the schedules directory is not caught (they could edit the schedule anyway). No
+//! error repeats the file's text: parse errors give line and column only (see [`mod@crate::parse`]).
+//!
 //! Calendar URLs are secrets: a Google "secret address" (`.../private-<token>/basic.ics`) lets
 //! anyone read the calendar. Nothing this module reports (status, errors) contains a URL's path,
 //! query or user info: only `scheme://host/…`.
@@ -298,6 +310,11 @@ enum Fetched {
 #[derive(Debug)]
 pub struct Source {
     location: Location,
+    /// For a file: the directory its real path must lie inside, if confined.
+    root: Option<PathBuf>,
+    /// A digest of the text the current copy was parsed from: an unchanged file or body is not
+    /// parsed (nor its index built) again.
+    file_digest: Option<u64>,
     calendar: Option<Arc<Calendar>>,
     validators: Option<Validators>,
     last_success: Option<DateTime<Utc>>,
@@ -322,6 +339,9 @@ pub struct Status {
     pub events: usize,
     /// The calendar's warnings (skipped events) and expansion warnings.
     pub warnings: Vec<String>,
+    /// Whether expanding it hit the per-calendar cap (a warning says so): some of its
+    /// occurrences are not in the absence index. Set by [`crate::Calendars::snapshot`].
+    pub capped: bool,
 }
 
 impl Source {
@@ -329,11 +349,23 @@ impl Source {
     pub fn new(location: Location) -> Source {
         Source {
             location,
+            root: None,
+            file_digest: None,
             calendar: None,
             validators: None,
             last_success: None,
             last_attempt: None,
             last_error: None,
+        }
+    }
+
+    /// A source whose file (if it is one) is read only when its real path, symlinks resolved, is
+    /// inside `root`: what [`crate::Calendars`] uses, with the schedules directory. URLs are not
+    /// affected.
+    pub fn within(location: Location, root: &Path) -> Source {
+        Source {
+            root: Some(root.to_path_buf()),
+            ..Source::new(location)
         }
     }
 
@@ -344,11 +376,23 @@ impl Source {
     pub fn refresh(&mut self, fetcher: &Fetcher, now: DateTime<Utc>) {
         self.last_attempt = Some(now);
         let result = match &self.location {
-            Location::File(path) => read_file(path, fetcher.max_bytes).and_then(|text| {
-                parse(&text)
-                    .map(|cal| (Some(cal), None))
-                    .map_err(|e| in_location(&self.location, e))
-            }),
+            Location::File(path) => {
+                read_file(path, self.root.as_deref(), fetcher.max_bytes).and_then(|text| {
+                    // An unchanged file keeps its copy, like a 304: not parsed again, and its
+                    // absence index (keyed by the copy) not expanded again.
+                    let digest = digest(&text);
+                    if self.calendar.is_some() && self.file_digest == Some(digest) {
+                        return Ok((None, None));
+                    }
+                    self.file_digest = None;
+                    parse(&text)
+                        .map(|cal| {
+                            self.file_digest = Some(digest);
+                            (Some(cal), None)
+                        })
+                        .map_err(|e| in_location(&self.location, e))
+                })
+            }
             Location::Url(url) => {
                 let validators = self.calendar.as_ref().and(self.validators.as_ref());
                 match fetcher.fetch(url, validators) {
@@ -358,9 +402,23 @@ impl Source {
                         status: Some(304),
                         message: "304 Not Modified, but there is no earlier copy".into(),
                     })),
-                    Ok(Fetched::Body { text, validators }) => parse(&text)
-                        .map(|cal| (Some(cal), Some(validators)))
-                        .map_err(|e| in_location(&self.location, e)),
+                    Ok(Fetched::Body { text, validators }) => {
+                        // A server without validators sends the same body again: keep the copy
+                        // (and its index) as for a 304, with the new validators.
+                        let digest = digest(&text);
+                        if self.calendar.is_some() && self.file_digest == Some(digest) {
+                            self.validators = Some(validators);
+                            Ok((None, None))
+                        } else {
+                            self.file_digest = None;
+                            parse(&text)
+                                .map(|cal| {
+                                    self.file_digest = Some(digest);
+                                    (Some(cal), Some(validators))
+                                })
+                                .map_err(|e| in_location(&self.location, e))
+                        }
+                    }
                     Err(e) => Err(e),
                 }
             }
@@ -421,6 +479,7 @@ impl Source {
             last_error: self.last_error.as_ref().map(|e| e.to_string()),
             events,
             warnings,
+            capped: false,
         }
     }
 }
@@ -428,31 +487,92 @@ impl Source {
 /// Prefixes a parse error with the (redacted) location it came from.
 fn in_location(location: &Location, e: Error) -> Error {
     match e.kind() {
-        ErrorKind::Parse { line, message, .. } => Error::new(ErrorKind::Parse {
+        ErrorKind::Parse {
+            line,
+            column,
+            message,
+            ..
+        } => Error::new(ErrorKind::Parse {
             origin: Some(location.redacted()),
             line: *line,
+            column: *column,
             message: message.clone(),
         }),
         _ => e,
     }
 }
 
-fn read_file(path: &Path, max_bytes: u64) -> Result<String, Error> {
+/// Reads a calendar file: refused unless its real path is inside `root` (when given) and it is a
+/// regular file; opened non-blocking so a FIFO cannot hang the caller. Errors name the path as
+/// configured, never the symlink's target (which could be anything on the machine).
+fn read_file(path: &Path, root: Option<&Path>, max_bytes: u64) -> Result<String, Error> {
     let err = |message: String| {
         Error::new(ErrorKind::Read {
             path: path.to_path_buf(),
             message,
         })
     };
-    let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+    // Resolve every symlink (the file's and its directories') first, then check and open the
+    // resolved path, so what is checked is what is read.
+    let real = std::fs::canonicalize(path).map_err(|e| err(os_reason(&e)))?;
+    if let Some(root) = root {
+        let root = std::fs::canonicalize(root)
+            .map_err(|e| err(format!("the schedules directory: {}", os_reason(&e))))?;
+        if !real.starts_with(&root) {
+            return Err(err(
+                "it resolves (through a symlink) to a file outside the schedules directory; \
+                 calendar files must be inside it"
+                    .into(),
+            ));
+        }
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer, forever.
+        // O_NOFOLLOW: `real` has no symlinks left; one appearing since is refused, not followed.
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+    }
+    let file = options.open(&real).map_err(|e| err(os_reason(&e)))?;
+    let meta = file.metadata().map_err(|e| err(os_reason(&e)))?;
+    if !meta.is_file() {
+        return Err(err(
+            "not a regular file (a directory, FIFO, socket or device); calendar files must be \
+             regular files"
+                .into(),
+        ));
+    }
     let mut bytes = Vec::new();
     file.take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(|e| err(os_reason(&e)))?;
     if bytes.len() as u64 > max_bytes {
         return Err(err(format!("the file is larger than {max_bytes} bytes")));
     }
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// A digest of a file's text, to tell an unchanged file (SipHash; not a security measure: the
+/// text is read anyway, this only skips parsing it again).
+fn digest(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
+}
+
+/// The operating system's reason, without anything else an `io::Error` might carry.
+fn os_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => match e.raw_os_error() {
+            Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+            None => e.kind().to_string(),
+        },
+    }
 }
 
 #[cfg(test)]

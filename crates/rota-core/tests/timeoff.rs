@@ -260,27 +260,108 @@ fn empty_and_inverted_absences_are_ignored() {
 }
 
 #[test]
-fn absences_are_kept_by_start_and_queried_half_open() {
+fn absences_are_merged_by_start_and_queried_half_open() {
     let off = time_off(&[
         ("a", "2027-01-10T00:00:00Z", "2027-01-12T00:00:00Z"),
         ("a", "2027-01-01T00:00:00Z", "2027-01-03T00:00:00Z"),
         ("b", "2027-01-02T00:00:00Z", "2027-01-04T00:00:00Z"),
-        ("a", "2027-01-02T00:00:00Z", "2027-01-11T00:00:00Z"),
+        ("a", "2027-01-20T00:00:00Z", "2027-01-21T00:00:00Z"),
+        // Touches #1's end: merged with it, summaries in order of start.
+        ("a", "2027-01-03T00:00:00Z", "2027-01-05T00:00:00Z"),
     ]);
+    // a: [Jan 1, Jan 5) "#1; #4", [Jan 10, Jan 12) "#0", [Jan 20, Jan 21) "#3"; b: one.
     assert_eq!(off.len(), 4);
-    let a: Vec<&str> = off.of("a").iter().map(|x| x.summary.as_str()).collect();
-    assert_eq!(a, ["#1", "#3", "#0"]);
+    let a: Vec<String> = off.of("a").iter().map(|x| x.summary).collect();
+    assert_eq!(a, ["#1; #4", "#0", "#3"]);
     assert!(off.of("nobody").is_empty());
-    // [Jan 3, Jan 10): #1 ends at its start and #0 starts at its end; only #3 overlaps.
     let t = |s: &str| utc(s);
-    let hits: Vec<&str> = off
-        .overlapping("a", t("2027-01-03T00:00:00Z"), t("2027-01-10T00:00:00Z"))
-        .map(|x| x.summary.as_str())
+    // [Jan 5, Jan 20): the first stretch ends at its start and the last starts at its end.
+    let hits: Vec<String> = off
+        .overlapping("a", t("2027-01-05T00:00:00Z"), t("2027-01-20T00:00:00Z"))
+        .map(|x| x.summary)
         .collect();
-    assert_eq!(hits, ["#3"]);
+    assert_eq!(hits, ["#0"]);
     assert!(off.is_free("b", t("2027-01-04T00:00:00Z"), t("2027-01-09T00:00:00Z")));
     assert!(!off.is_free("b", t("2027-01-03T23:59:59Z"), t("2027-01-09T00:00:00Z")));
     assert!(off.is_free("c", t("2000-01-01T00:00:00Z"), t("2100-01-01T00:00:00Z")));
+}
+
+/// The index one person's calendars become: overlapping and touching absences merge into one
+/// stretch, in any order of insertion, and the builder and `add` agree with a brute-force union.
+#[test]
+fn absence_sets_merge_like_a_union() {
+    use rota_core::timeoff::{AbsenceSet, AbsenceSetBuilder};
+    let base = utc("2027-01-01T00:00:00Z");
+    let h = |n: i64| base + chrono::Duration::hours(n);
+    // Pseudo-random spans in hours, some overlapping, some touching, some empty.
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut spans = Vec::new();
+    for _ in 0..400 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let s = (x % 2000) as i64;
+        let len = ((x >> 20) % 6) as i64;
+        spans.push((s, s + len));
+    }
+    let mut b = AbsenceSetBuilder::new();
+    let mut one = AbsenceSet::new();
+    for (i, &(s, e)) in spans.iter().enumerate() {
+        b.push(h(s), h(e), &format!("e{}", i % 5));
+        one.insert(absence(
+            &h(s).to_rfc3339(),
+            &h(e).to_rfc3339(),
+            &format!("e{}", i % 5),
+        ));
+    }
+    let built = b.build();
+    let hours = |set: &AbsenceSet| -> Vec<(i64, i64)> {
+        set.iter()
+            .map(|a| ((a.start - base).num_hours(), (a.end - base).num_hours()))
+            .collect()
+    };
+    // Brute force: mark every hour, then read the runs.
+    let mut busy = vec![false; 2010];
+    for &(s, e) in &spans {
+        for t in s..e {
+            busy[t as usize] = true;
+        }
+    }
+    let mut want = Vec::new();
+    let mut t = 0;
+    while t < busy.len() {
+        if busy[t] {
+            let s = t;
+            while t < busy.len() && busy[t] {
+                t += 1;
+            }
+            want.push((s as i64, t as i64));
+        } else {
+            t += 1;
+        }
+    }
+    assert_eq!(hours(&built), want);
+    assert_eq!(hours(&one), want);
+    // Summaries: at most three distinct, then "…".
+    assert!(built.iter().all(|a| a.summary.split("; ").count() <= 4));
+    for h0 in 0..2010 {
+        let free = built.is_free(h(h0), h(h0 + 1));
+        assert_eq!(free, !busy[h0 as usize], "hour {h0}");
+    }
+    let u = AbsenceSet::union([&built, &one]);
+    assert_eq!(hours(&u), want);
+    // Kept to the microsecond, never shrinking: a nanosecond absence still blocks its microsecond.
+    let mut tiny = AbsenceSet::new();
+    let ns = |n: i64| base + chrono::Duration::nanoseconds(n);
+    tiny.insert(Absence {
+        start: ns(1_500),
+        end: ns(1_501),
+        summary: "blink".into(),
+    });
+    assert!(!tiny.is_free(ns(1_000), ns(2_000)));
+    assert!(!tiny.is_free(ns(1_999), ns(2_001)));
+    assert!(tiny.is_free(ns(2_000), ns(3_000)));
+    assert!(tiny.is_free(ns(0), ns(1_000)));
 }
 
 #[test]
@@ -385,7 +466,8 @@ fn away_is_the_union_within_the_shift() {
         "1 week",
         "",
     );
-    // Added out of order; the conflict lists them by start.
+    // Added out of order; #0, #1 and #2 overlap, so they are one stretch: #1 joined #0 before
+    // it (it starts earlier), then #2 joined the two as one block.
     let off = time_off(&[
         // #0: Jan 7 12:00 to Jan 9: overlaps the end of #1
         ("a", "2027-01-07T12:00:00Z", "2027-01-09T00:00:00Z"),
@@ -404,7 +486,7 @@ fn away_is_the_union_within_the_shift() {
         conflicts(&s, &off, "2027-01-04T00:00:00Z", "2027-01-11T00:00:00Z"),
         [
             "r#0 a rotation 2027-01-04T09:00:00+00:00 .. 2027-01-11T09:00:00+00:00 away 99h \
-             [\"#3\", \"#1\", \"#2\", \"#0\"]"
+             [\"#3\", \"#1; #0; #2\"]"
         ]
     );
     // An absence longer than the shift is counted only inside it.
@@ -476,12 +558,13 @@ displaced = "skip"
         [
             // same start: core before hero; the union of 10:00-14:00 and 13:00-16:00 is 6h
             "core#0 a link 2027-01-04T09:00:00+00:00 .. 2027-01-11T09:00:00+00:00 away 6h \
-             [\"#0\", \"#1\"]",
+             [\"#0; #1\"]",
             "hero#0 a rotation 2027-01-04T09:00:00+00:00 .. 2027-01-11T09:00:00+00:00 away 6h \
-             [\"#0\", \"#1\"]",
-            // a's first daily shift ends at noon on the 5th: 10:00 to 12:00 of #0 only
+             [\"#0; #1\"]",
+            // a's first daily shift ends at noon on the 5th: 10:00 to 12:00 of the stretch (the
+            // absences overlap, so it is one stretch and names both)
             "aa-daily#0 a rotation 2027-01-04T12:00:00+00:00 .. 2027-01-05T12:00:00+00:00 away \
-             2h [\"#0\"]",
+             2h [\"#0; #1\"]",
             // (x has the daily shift from noon on the 5th: x is not away)
         ]
     );

@@ -2,6 +2,10 @@
 //! schedule names, publishes the result in [`AppState::calendars`], and does it again every
 //! refresh interval, and at once after a reload that names new sources.
 //!
+//! Every source is expanded into the absence index on this thread, once per read (see
+//! `rota_calendar::set`), so requests only look the index up. A source that hits the
+//! per-calendar expansion cap is logged, naming it (redacted).
+//!
 //! A source that fails keeps its last good copy (see `rota_calendar::source`); `/healthz` shows it
 //! as failing with the error and the time of the last success, and the status is "degraded".
 //! Fetching is blocking I/O with timeouts, so it runs on a thread of its own and never holds up a
@@ -53,6 +57,11 @@ fn publish(state: &AppState, cals: &Calendars) {
     for (s, people) in &snap.statuses {
         if !s.ok {
             tracing::warn!(source = %s.location, people = ?people, error = s.last_error.as_deref().unwrap_or(""), "calendar source failing; keeping its last good copy");
+        }
+        // The location is redacted (`scheme://host/…` for URLs). Logged at every publish while
+        // it lasts: a refresh every 15 minutes is a few lines an hour.
+        if s.capped {
+            tracing::warn!(source = %s.location, people = ?people, cap = rota_calendar::MAX_OCCURRENCES_PER_CALENDAR, steps = rota_calendar::MAX_STEPS_PER_CALENDAR, "calendar source hit the per-calendar expansion cap; some of its occurrences are not in the absence index");
         }
     }
     state.set_calendars(snap);

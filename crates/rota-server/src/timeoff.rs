@@ -2,8 +2,10 @@
 //! (`GET /report`, with a chart) and the conflicts section of the schedule page.
 //!
 //! The rules (what a conflict is, who is suggested and in what order, what the report counts) are
-//! rota-core's `timeoff` module's; this module only reads the calendars the refresher published
-//! ([`AppState::calendars`]) for the window asked about and renders the answers.
+//! rota-core's `timeoff` module's; this module only reads the absence index and holiday dates the
+//! refresher published ([`AppState::calendars`]; built once per calendar read, so a request does
+//! no calendar expansion) and renders the answers. `GET /api/v1/conflicts` also says which span
+//! the index covers (`absences_window`) and whether the range asked for lies inside it.
 //!
 //! Absence *summaries* never leave the service here: an out-of-office title ("Oncology
 //! appointment") can be private, and these endpoints are as open as the schedule. The person's own
@@ -94,10 +96,18 @@ pub(crate) async fn conflicts(
                 v
             })
             .collect();
+        let cals = state.calendars();
+        // Absences are indexed over a window (rota_calendar::set): say which, and whether the
+        // range asked for lies inside it; outside it nobody is known to be away.
+        let window = cals
+            .window()
+            .map(|(a, b)| serde_json::json!({"from": utc(a), "to": utc(b)}));
         Ok(serde_json::json!({
             "from": utc(from),
             "to": utc(to),
-            "calendars_ok": state.calendars().healthy(),
+            "calendars_ok": cals.healthy(),
+            "absences_window": window,
+            "absences_cover_range": cals.covers(from, to),
             "conflicts": views,
         }))
     })

@@ -171,7 +171,7 @@ fn url_source_keeps_the_last_good_copy_through_failures() {
     let err = status.last_error.clone().unwrap();
     assert!(
         err.starts_with(&format!(
-            "invalid calendar http://{addr}/… at line 1: expected BEGIN:VCALENDAR"
+            "invalid calendar http://{addr}/… at line 1, column 1: expected BEGIN:VCALENDAR"
         )),
         "{err}"
     );
@@ -264,7 +264,7 @@ fn file_sources() {
     bad.refresh(&Fetcher::new(), utc("2026-10-01"));
     let err = bad.status().last_error.unwrap();
     assert!(
-        err.contains("calendar.rs at line 1: expected BEGIN:VCALENDAR"),
+        err.contains("calendar.rs at line 1, column 1: expected BEGIN:VCALENDAR"),
         "{err}"
     );
 }
@@ -306,4 +306,238 @@ fn locations() {
     assert!(matches!(ftp.kind(), ErrorKind::Location { .. }));
     assert!(Location::parse("https:///nohost", base).is_err());
     assert!(Location::parse("  ", base).is_err());
+}
+
+/// Issue 11 point 2: a calendar file that is a symlink resolving outside the schedules directory
+/// is refused, and nothing of the target's text appears in the error; one resolving inside is
+/// read.
+#[cfg(unix)]
+#[test]
+fn r11_2_symlink_outside_schedules_is_refused() {
+    let outside = tempdir("outside");
+    let secret = outside.join("environ");
+    std::fs::write(&secret, "ROTA_SMTP_PASSWORD=hunter2\n").unwrap();
+    let dir = tempdir("schedules");
+    std::fs::create_dir(dir.join("calendars")).unwrap();
+    std::os::unix::fs::symlink(&secret, dir.join("calendars/carol.ics")).unwrap();
+    // A directory symlink leading out is refused the same way.
+    std::os::unix::fs::symlink(&outside, dir.join("calendars/elsewhere")).unwrap();
+    for written in ["calendars/carol.ics", "calendars/elsewhere/environ"] {
+        let mut s = Source::within(Location::parse(written, &dir).unwrap(), &dir);
+        s.refresh(&Fetcher::new(), utc("2026-10-01"));
+        let st = s.status();
+        assert!(!st.ok);
+        let err = st.last_error.unwrap();
+        assert!(err.contains("outside the schedules directory"), "{err}");
+        assert!(
+            !err.contains("hunter2") && !err.contains("ROTA_SMTP"),
+            "{err}"
+        );
+        assert!(
+            !err.contains(&*outside.to_string_lossy()),
+            "names the target: {err}"
+        );
+        assert!(s.calendar().is_none());
+    }
+    // A symlink to a calendar inside the directory is fine.
+    std::fs::write(dir.join("real.ics"), "BEGIN:VCALENDAR\nEND:VCALENDAR\n").unwrap();
+    std::os::unix::fs::symlink(dir.join("real.ics"), dir.join("calendars/alias.ics")).unwrap();
+    let mut s = Source::within(Location::parse("calendars/alias.ics", &dir).unwrap(), &dir);
+    s.refresh(&Fetcher::new(), utc("2026-10-01"));
+    assert!(s.status().ok, "{:?}", s.status());
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&outside);
+}
+
+/// Issue 11 point 2: a FIFO (or any file that is not a regular file) is refused at once, not
+/// waited on. Run on a thread with a deadline so a regression fails instead of hanging.
+#[cfg(unix)]
+#[test]
+fn r11_2_fifo_is_refused_not_hung() {
+    let dir = tempdir("fifo");
+    let fifo = dir.join("away.ics");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let d = dir.clone();
+    std::thread::spawn(move || {
+        let mut s = Source::within(Location::parse("away.ics", &d).unwrap(), &d);
+        s.refresh(&Fetcher::new(), utc("2026-10-01"));
+        let _ = tx.send(s.status());
+    });
+    let st = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("reading a FIFO must not block");
+    assert!(!st.ok);
+    let err = st.last_error.unwrap();
+    assert!(err.contains("not a regular file"), "{err}");
+    // A directory likewise.
+    std::fs::create_dir(dir.join("dir.ics")).unwrap();
+    let mut s = Source::within(Location::parse("dir.ics", &dir).unwrap(), &dir);
+    s.refresh(&Fetcher::new(), utc("2026-10-01"));
+    let err = s.status().last_error.unwrap();
+    assert!(err.contains("not a regular file"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 11 point 2: parse errors give line and column, never the text of the file.
+#[test]
+fn r11_2_parse_errors_never_echo_content() {
+    let texts = [
+        "ROTA_SMTP_PASSWORD=hunter2\0PATH=/usr/bin\0",
+        "root:x:0:0:root:/root:/bin/bash\nhunter2:x:1000:1000::/home/hunter2:/bin/sh\n",
+        "\n\n   hunter2 <html>\n",
+        "BEGIN:VCALENDAR\nBEGIN:HUNTER2\nEND:HUNTER2\nEND:VCALENDAR\n",
+        "BEGIN:VCALENDAR\nBEGIN:VEVENT\nhunter2\nEND:VEVENT\nEND:VCALENDAR\n",
+        "BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY;hunter2\nEND:VEVENT\nEND:VCALENDAR\n",
+    ];
+    for text in texts {
+        let Err(e) = rota_calendar::parse(text) else {
+            continue;
+        };
+        let msg = e.to_string().to_ascii_lowercase();
+        assert!(!msg.contains("hunter2"), "{msg}");
+        assert!(!msg.contains("root:"), "{msg}");
+        assert!(msg.contains("line"), "no position: {msg}");
+    }
+    let e = rota_calendar::parse("\n\n   hunter2\n").unwrap_err();
+    assert!(e.to_string().contains("at line 3, column 4"), "{e}");
+}
+
+/// A fresh directory under the system's temp dir (no tempfile dependency in this crate).
+fn tempdir(tag: &str) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "rota-calendar-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    // The real path: the temp dir itself may be behind a symlink (macOS /tmp).
+    std::fs::canonicalize(&d).unwrap()
+}
+
+/// The text of a hostile absence calendar: `n` events of `RRULE:FREQ=HOURLY;COUNT=50000` (the
+/// issue's), then one ordinary all-day absence last in the file.
+pub fn hostile_calendar(n: usize) -> String {
+    let mut t = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//rota//tests//EN\r\n");
+    for i in 0..n {
+        t.push_str(&format!(
+            "BEGIN:VEVENT\r\nUID:h{i}\r\nSUMMARY:Hourly {i}\r\nDTSTART:20261101T{:02}0000Z\r\n\
+             DURATION:PT30M\r\nRRULE:FREQ=HOURLY;COUNT=50000\r\nEND:VEVENT\r\n",
+            i % 24
+        ));
+    }
+    t.push_str(
+        "BEGIN:VEVENT\r\nUID:trip\r\nSUMMARY:Ski trip\r\nDTSTART;VALUE=DATE:20270301\r\n\
+         DTEND;VALUE=DATE:20270308\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    );
+    t
+}
+
+/// Issue 11 point 1: a calendar of 200 hourly rules is expanded once, when it is read, within the
+/// per-calendar cap (a warning says so and the status is marked), its single events are kept
+/// (they are expanded first), and every reader then shares the same index: asking again expands
+/// nothing.
+#[test]
+fn r11_1_hostile_recurrence_is_capped_once_per_source() {
+    use rota_calendar::{Calendars, MAX_OCCURRENCES_PER_CALENDAR, parse};
+    // The calendar alone: capped, bounded, the single event still there.
+    let cal = parse(&hostile_calendar(200)).unwrap();
+    let (from, to) = rota_calendar::index_window(utc("2026-11-23"));
+    let x = cal.index(chrono_tz::UTC, from, to);
+    assert!(x.capped);
+    assert!(
+        x.occurrences <= MAX_OCCURRENCES_PER_CALENDAR,
+        "{}",
+        x.occurrences
+    );
+    assert!(
+        x.warnings.iter().any(|w| w.contains("per-calendar cap")),
+        "{:?}",
+        x.warnings
+    );
+    let trip: Vec<_> = x
+        .set
+        .overlapping(utc("2027-03-02"), utc("2027-03-03"))
+        .collect();
+    assert_eq!(trip.len(), 1);
+    assert!(trip[0].summary.contains("Ski trip"), "{:?}", trip[0]);
+    // The index is merged: half-hour occurrences every hour stay apart, so it holds as many
+    // stretches as occurrences kept, never more.
+    assert!(x.set.len() <= x.occurrences);
+    assert!(x.set.heap_bytes() <= MAX_OCCURRENCES_PER_CALENDAR * 24 + 64 * 1024);
+
+    // Through a schedule's Calendars: read once, the status says it was capped and warns.
+    let dir = tempdir("hostile");
+    std::fs::write(dir.join("carol.ics"), hostile_calendar(200)).unwrap();
+    let schedule = rota_core::Schedule::load(&[(
+        "s.toml",
+        r#"
+[people.carol]
+name = "Carol"
+absence = ["carol.ics"]
+[people.dan]
+name = "Dan"
+[rotations.r]
+members = ["carol", "dan"]
+timezone = "UTC"
+start = "2026-11-02T09:00"
+every = "1 week"
+"#,
+    )])
+    .unwrap();
+    let mut cals = Calendars::new(&schedule, &dir);
+    cals.refresh(&Fetcher::new(), utc("2026-11-23"));
+    let snap = cals.snapshot();
+    let (status, people) = &snap.statuses[0];
+    assert_eq!(people, &["carol".to_string()]);
+    assert!(status.ok, "{status:?}");
+    assert!(status.capped);
+    assert!(
+        status
+            .warnings
+            .iter()
+            .any(|w| w.contains("per-calendar cap")),
+        "{:?}",
+        status.warnings
+    );
+    assert_eq!(snap.window(), Some((from, to)));
+    assert!(snap.covers(utc("2026-11-23"), utc("2027-11-23")));
+    assert!(!snap.covers(utc("2026-11-23"), utc("2030-01-01")));
+    // Every reader gets the same index: no expansion per request.
+    let a = snap.time_off_for(
+        &schedule,
+        utc("2026-11-23"),
+        utc("2027-02-22"),
+        utc("2027-05-01"),
+    );
+    let b = snap.time_off_for(
+        &schedule,
+        utc("2026-11-23"),
+        utc("2028-11-23"),
+        utc("2027-05-01"),
+    );
+    assert!(std::ptr::eq(a.of("carol"), b.of("carol")));
+    assert!(std::ptr::eq(
+        a.of("carol"),
+        snap.time_off_of("carol", utc("2026-11-23"), utc("2026-12-23"))
+            .of("carol")
+    ));
+    assert!(!a.is_free("carol", utc("2027-03-02"), utc("2027-03-03")));
+    // A refresh the same day of an unchanged file keeps the copy and so the index: nothing is
+    // parsed or expanded again (the set is the very same one).
+    cals.refresh(
+        &Fetcher::new(),
+        utc("2026-11-23") + chrono::Duration::hours(6),
+    );
+    let again = cals.snapshot().time_off();
+    assert!(std::ptr::eq(a.of("carol"), again.of("carol")));
+    // The next day the window moves, and the index is built again.
+    cals.refresh(&Fetcher::new(), utc("2026-11-24"));
+    let next = cals.snapshot().time_off();
+    assert!(!std::ptr::eq(a.of("carol"), next.of("carol")));
+    let _ = std::fs::remove_dir_all(&dir);
 }
