@@ -90,7 +90,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(ics::rotation_feed),
     )
     .route("/calendars/people/{file}", web::get().to(ics::person_feed))
-    .route("/report", web::get().to(timeoff::report_page))
     .configure(pages::configure)
     .default_service(web::to(not_found));
 }

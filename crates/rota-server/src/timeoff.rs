@@ -13,8 +13,10 @@
 //! read successfully the last time (`calendars_ok`), since a failing source means the answer may be
 //! stale.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
+use maud::{Markup, html};
 use rota_core::Schedule;
 use rota_core::timeoff::{Conflict, Report, Suggestion, TimeOff};
 use rota_core::view::{ConflictView, ReportView, hours, utc};
@@ -22,7 +24,7 @@ use serde::Deserialize;
 
 use crate::api::{RangeQuery, range_or};
 use crate::error::ApiError;
-use crate::pages::{SWAP_FORM_WEEKS, esc, page};
+use crate::pages::{PageError, SWAP_FORM_WEEKS, layout, respond};
 use crate::state::AppState;
 
 /// Default length of `GET /api/v1/conflicts` when `to` is not given.
@@ -205,81 +207,81 @@ fn local(t: DateTime<Utc>, zone: rota_core::Tz) -> String {
 
 /// The swap form for `c`'s shift, pre-filled with suggestion `sug` when given.
 pub(crate) fn swap_link(c: &Conflict<'_>, sug: Option<&Suggestion<'_>>) -> String {
-    rota_core::view::swap_form_path(
+    crate::paths::swap_form(
         &c.shift.rotation.id,
         c.shift.slot,
-        sug.map(|x| (x.give_back.person.id.as_str(), x.give_back.slot)),
+        sug.map(|x| (x.give_back.person.id.as_str(), Some(x.give_back.slot))),
     )
 }
 
 /// The schedule page's conflicts section for `[now, to)`: empty when there are none and no
-/// calendar is configured.
+/// calendar is configured. Times are on the clock of the shift's rotation, which is named.
 pub(crate) fn conflicts_section(
     state: &AppState,
     s: &Schedule,
     now: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> String {
+) -> Markup {
     let cals = state.calendars();
     if cals.statuses.is_empty() {
-        return String::new();
+        return html! {};
     }
     let until = now + Duration::weeks(SWAP_FORM_WEEKS);
     let off = time_off_for(state, s, now, to, until);
     let found = conflicts_with_suggestions(s, &off, now, to, now).unwrap_or_default();
-    let mut b = String::from("<h2 id=\"conflicts\">Conflicts</h2>");
-    if !cals.healthy() {
-        b.push_str("<p class=\"muted\">Some absence calendars could not be read the last time; see <a href=\"/healthz\">/healthz</a>. The list below uses their last good copies.</p>");
+    html! {
+        h2 #conflicts { "Conflicts" }
+        @if !cals.healthy() {
+            p.muted { "Some absence calendars could not be read the last time; see "
+                a href=(crate::paths::HEALTHZ) { "/healthz" } ". The list below uses their last good copies." }
+        }
+        @if found.is_empty() {
+            p.muted { "Nobody is on call while away in the next weeks." }
+        } @else {
+            div.scroll tabindex="0" role="region" aria-label="Conflicts" { table {
+                thead { tr { th { "Shift" } th { "Away" } th { "Could trade, fairest first" } } }
+                tbody {
+                    @for (c, sug) in &found {
+                        @let z = c.shift.rotation.timezone;
+                        tr {
+                            td {
+                                strong { (c.shift.person.name) } " in " (c.shift.rotation.name) br;
+                                (local(c.shift.start, z)) " to " (local(c.shift.end, z))
+                                " " span.muted { "(" (z.name()) ")" }
+                            }
+                            td {
+                                @for (i, a) in c.absences.iter().enumerate() {
+                                    @if i > 0 { br; }
+                                    (local(a.start, z)) " to " (local(a.end, z)) " " span.muted { "(" (z.name()) ")" }
+                                }
+                            }
+                            td {
+                                @if sug.is_empty() {
+                                    span.muted { "nobody free with a shift to trade back" }
+                                }
+                                @for (i, x) in sug.iter().take(3).enumerate() {
+                                    @if i > 0 { br; }
+                                    a href=(swap_link(c, Some(x))) { (x.give_back.person.name) }
+                                    " " span.muted { "(takes this; gives " (local(x.give_back.start, z)) ")" }
+                                }
+                            }
+                        }
+                    }
+                }
+            } }
+        }
     }
-    if found.is_empty() {
-        b.push_str("<p class=\"muted\">Nobody is on call while away in the next weeks.</p>");
-        return b;
-    }
-    b.push_str("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Conflicts\"><table><thead><tr><th>Shift</th><th>Away</th><th>Could trade, fairest first</th></tr></thead><tbody>");
-    for (c, sug) in &found {
-        let z = c.shift.rotation.timezone;
-        let away: Vec<String> = c
-            .absences
-            .iter()
-            .map(|a| format!("{} to {}", esc(&local(a.start, z)), esc(&local(a.end, z))))
-            .collect();
-        let offers: Vec<String> = sug
-            .iter()
-            .take(3)
-            .map(|x| {
-                format!(
-                    "<a href=\"{}\">{}</a> <span class=\"muted\">(takes this; gives {})</span>",
-                    esc(&swap_link(c, Some(x))),
-                    esc(&x.give_back.person.name),
-                    esc(&local(x.give_back.start, z))
-                )
-            })
-            .collect();
-        let offers = if offers.is_empty() {
-            "<span class=\"muted\">nobody free with a shift to trade back</span>".to_string()
-        } else {
-            offers.join("<br>")
-        };
-        b.push_str(&format!(
-            "<tr><td><strong>{}</strong> in {}<br>{} to {}</td><td>{}</td><td>{}</td></tr>",
-            esc(&c.shift.person.name),
-            esc(&c.shift.rotation.name),
-            esc(&local(c.shift.start, z)),
-            esc(&local(c.shift.end, z)),
-            away.join("<br>"),
-            offers
-        ));
-    }
-    b.push_str("</tbody></table></div>");
-    b
 }
 
 /// `GET /report?from=&to=`: the fairness report as a page: a chart of everyone's on-call hours
-/// (weekend and holiday hours marked), the spread, and a table per rotation.
+/// (weekend and holiday hours marked), the spread, and a table per rotation. Bad input is an HTML
+/// error page, as on every page.
 pub(crate) async fn report_page(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     q: web::Query<ReportQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, PageError> {
+    let who = crate::pages::auth::session(&state, &req).await?;
     let snap = state.snapshot();
     let (from, to) = report_range(&q, &snap.schedule, state.now())?;
     let st = state.get_ref().clone();
@@ -287,56 +289,45 @@ pub(crate) async fn report_page(
     let (r, n) = off_worker(move || build_report(&st, &sched, from, to)).await?;
     let s = &snap.schedule;
     let z = zone(s);
-    let mut b = format!(
-        "<h1>Fairness</h1><p class=\"muted\">From {} to {} ({}). {} public holiday{} known in this window.</p>",
-        esc(&local(from, z)),
-        esc(&local(to, z)),
-        esc(z.name()),
-        n,
-        if n == 1 { "" } else { "s" }
-    );
-    b.push_str(&chart(&r, s));
-    if let Some(o) = &r.overall {
-        b.push_str(&format!(
-            "<p>Spread: <strong>{:.1} h</strong> between {} ({:.1} h) and {} ({:.1} h).</p>",
-            hours(o.secs()),
-            esc(name(s, &o.most.0)),
-            hours(o.most.1),
-            esc(name(s, &o.least.0)),
-            hours(o.least.1)
-        ));
-    }
-    for rot in s.rotations() {
-        let spread = r
-            .spreads
-            .iter()
-            .find(|x| x.rotation.as_deref() == Some(&rot.id));
-        b.push_str(&format!(
-            "<h2>{name}</h2>{}<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"{name}: loads\"><table><thead><tr><th>Who</th><th>Shifts</th><th>Hours</th><th>Weekend</th><th>Holiday</th><th>Given</th><th>Taken</th></tr></thead><tbody>",
-            spread.map_or(String::new(), |x| format!(
-                "<p class=\"muted\">Spread {:.1} h.</p>",
-                hours(x.secs())
-            )),
-            name = esc(&rot.name),
-        ));
-        for l in r.loads.iter().filter(|l| l.rotation == rot.id) {
-            b.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{} ({:.1} h)</td><td>{} ({:.1} h)</td></tr>",
-                esc(name(s, &l.person)),
-                l.shifts,
-                hours(l.secs),
-                hours(l.weekend_secs),
-                hours(l.holiday_secs),
-                l.overrides_given,
-                hours(l.given_secs),
-                l.overrides_taken,
-                hours(l.taken_secs)
-            ));
+    let body = html! {
+        h1 { "Fairness" }
+        p.muted { "From " (local(from, z)) " to " (local(to, z)) " (" (z.name()) "). "
+            (n) " public holiday" (if n == 1 { "" } else { "s" }) " known in this window." }
+        (chart(&r, s))
+        @if let Some(o) = &r.overall {
+            p { "Spread: " strong { (format!("{:.1} h", hours(o.secs()))) } " between "
+                (name(s, &o.most.0)) (format!(" ({:.1} h) and ", hours(o.most.1)))
+                (name(s, &o.least.0)) (format!(" ({:.1} h).", hours(o.least.1))) }
         }
-        b.push_str("</tbody></table></div>");
-    }
-    b.push_str("<p class=\"muted\">As JSON: <a href=\"/api/v1/report\">/api/v1/report</a>. Weekends and holidays are on each person's own clock.</p>");
-    Ok(page("Fairness – rota", &b))
+        @for rot in s.rotations() {
+            h2 { (rot.name) }
+            @if let Some(x) = r.spreads.iter().find(|x| x.rotation.as_deref() == Some(&rot.id)) {
+                p.muted { (format!("Spread {:.1} h.", hours(x.secs()))) }
+            }
+            div.scroll tabindex="0" role="region" aria-label={ (rot.name) ": loads" } { table {
+                thead { tr { th { "Who" } th { "Shifts" } th { "Hours" } th { "Weekend" } th { "Holiday" } th { "Given" } th { "Taken" } } }
+                tbody {
+                    @for l in r.loads.iter().filter(|l| l.rotation == rot.id) {
+                        tr {
+                            td { (name(s, &l.person)) } td { (l.shifts) }
+                            td { (format!("{:.1}", hours(l.secs))) }
+                            td { (format!("{:.1}", hours(l.weekend_secs))) }
+                            td { (format!("{:.1}", hours(l.holiday_secs))) }
+                            td { (format!("{} ({:.1} h)", l.overrides_given, hours(l.given_secs))) }
+                            td { (format!("{} ({:.1} h)", l.overrides_taken, hours(l.taken_secs))) }
+                        }
+                    }
+                }
+            } }
+        }
+        p.muted { "As JSON: " a href="/api/v1/report" { "/api/v1/report" }
+            ". Weekends and holidays are on each person's own clock." }
+    };
+    let me = who.and_then(|w| s.person(&w.person).map(|p| p.name.clone()));
+    Ok(respond(
+        StatusCode::OK,
+        layout("Fairness – rota", me.as_deref(), body),
+    ))
 }
 
 fn name<'a>(s: &'a Schedule, id: &'a str) -> &'a str {
@@ -346,7 +337,7 @@ fn name<'a>(s: &'a Schedule, id: &'a str) -> &'a str {
 /// A horizontal bar per person: total on-call hours, with the weekend and holiday parts drawn
 /// over it. Plain SVG, no script (the pages' CSP allows none). Hours are printed to one decimal,
 /// as in the tables below it, so the chart and the table never disagree by a rounding.
-fn chart(r: &Report, s: &Schedule) -> String {
+fn chart(r: &Report, s: &Schedule) -> Markup {
     let rows: Vec<_> = r
         .totals
         .iter()
@@ -355,49 +346,37 @@ fn chart(r: &Report, s: &Schedule) -> String {
     let max = rows.iter().map(|t| t.secs).max().unwrap_or(0).max(1) as f64;
     let (label_w, bar_w, row_h) = (130.0, 520.0, 26.0);
     let h = row_h * rows.len() as f64 + 30.0;
-    let mut svg = format!(
-        "<figure><svg role=\"img\" aria-labelledby=\"chart-title\" viewBox=\"0 0 {w} {h}\" width=\"100%\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"12\" font-family=\"system-ui,sans-serif\">\
-         <title id=\"chart-title\">On-call hours per person</title>",
-        w = label_w + bar_w + 80.0
-    );
-    for (i, t) in rows.iter().enumerate() {
-        let y = i as f64 * row_h + 4.0;
-        let w = |secs: i64| secs as f64 / max * bar_w;
-        svg.push_str(&format!(
-            "<g class=\"bar\" data-person=\"{id}\" data-hours=\"{hrs:.1}\"><title>{p}: {hrs:.1} h on call, {we:.1} h at weekends, {ho:.1} h on holidays</title>\
-             <text x=\"0\" y=\"{ty}\">{p}</text>\
-             <rect x=\"{label_w}\" y=\"{y}\" width=\"{tw:.1}\" height=\"18\" fill=\"#9db8e0\"/>\
-             <rect x=\"{label_w}\" y=\"{y}\" width=\"{ww:.1}\" height=\"9\" fill=\"#2f5d9e\"/>\
-             <rect x=\"{label_w}\" y=\"{y2}\" width=\"{hw:.1}\" height=\"9\" fill=\"#c0392b\"/>\
-             <text x=\"{tx:.1}\" y=\"{ty}\">{hrs:.1} h</text></g>",
-            id = esc(&t.person),
-            p = esc(name(s, &t.person)),
-            hrs = hours(t.secs),
-            we = hours(t.weekend_secs),
-            ho = hours(t.holiday_secs),
-            ty = y + 13.0,
-            tw = w(t.secs),
-            ww = w(t.weekend_secs),
-            y2 = y + 9.0,
-            hw = w(t.holiday_secs),
-            tx = label_w + w(t.secs) + 6.0,
-        ));
-    }
+    let w = |secs: i64| secs as f64 / max * bar_w;
     let ly = row_h * rows.len() as f64 + 18.0;
-    svg.push_str(&format!(
-        "<rect x=\"{label_w}\" y=\"{y}\" width=\"10\" height=\"10\" fill=\"#9db8e0\"/><text x=\"{a}\" y=\"{t}\">all hours</text>\
-         <rect x=\"{b}\" y=\"{y}\" width=\"10\" height=\"10\" fill=\"#2f5d9e\"/><text x=\"{c}\" y=\"{t}\">weekend</text>\
-         <rect x=\"{d}\" y=\"{y}\" width=\"10\" height=\"10\" fill=\"#c0392b\"/><text x=\"{e}\" y=\"{t}\">public holiday</text></svg>\
-         <figcaption class=\"muted\">On-call hours per person over the window, all rotations.</figcaption></figure>",
-        y = ly - 9.0,
-        t = ly,
-        a = label_w + 14.0,
-        b = label_w + 90.0,
-        c = label_w + 104.0,
-        d = label_w + 170.0,
-        e = label_w + 184.0,
-    ));
-    svg
+    let f1 = |x: f64| format!("{x:.1}");
+    html! {
+        figure {
+            svg role="img" aria-labelledby="chart-title" viewBox=(format!("0 0 {} {h}", label_w + bar_w + 80.0))
+                width="100%" xmlns="http://www.w3.org/2000/svg" font-size="12" font-family="system-ui,sans-serif" {
+                title #chart-title { "On-call hours per person" }
+                @for (i, t) in rows.iter().enumerate() {
+                    @let y = i as f64 * row_h + 4.0;
+                    @let hrs = f1(hours(t.secs));
+                    g.bar data-person=(t.person) data-hours=(hrs) {
+                        title { (name(s, &t.person)) ": " (hrs) " h on call, " (f1(hours(t.weekend_secs)))
+                            " h at weekends, " (f1(hours(t.holiday_secs))) " h on holidays" }
+                        text x="0" y=(y + 13.0) { (name(s, &t.person)) }
+                        rect x=(label_w) y=(y) width=(f1(w(t.secs))) height="18" fill="#9db8e0" {}
+                        rect x=(label_w) y=(y) width=(f1(w(t.weekend_secs))) height="9" fill="#2f5d9e" {}
+                        rect x=(label_w) y=(y + 9.0) width=(f1(w(t.holiday_secs))) height="9" fill="#c0392b" {}
+                        text x=(f1(label_w + w(t.secs) + 6.0)) y=(y + 13.0) { (hrs) " h" }
+                    }
+                }
+                rect x=(label_w) y=(ly - 9.0) width="10" height="10" fill="#9db8e0" {}
+                text x=(label_w + 14.0) y=(ly) { "all hours" }
+                rect x=(label_w + 90.0) y=(ly - 9.0) width="10" height="10" fill="#2f5d9e" {}
+                text x=(label_w + 104.0) y=(ly) { "weekend" }
+                rect x=(label_w + 170.0) y=(ly - 9.0) width="10" height="10" fill="#c0392b" {}
+                text x=(label_w + 184.0) y=(ly) { "public holiday" }
+            }
+            figcaption.muted { "On-call hours per person over the window, all rotations." }
+        }
+    }
 }
 
 /// For the swap form: when `person` is away during slot `slot` of `rotation`, a paragraph saying
@@ -409,9 +388,9 @@ pub(crate) fn suggestion_hint(
     slot: u64,
     person: &str,
     now: DateTime<Utc>,
-) -> String {
+) -> Markup {
     let Some(base) = s.base_shift(rotation, slot).ok().flatten() else {
-        return String::new();
+        return html! {};
     };
     let until = now + Duration::weeks(SWAP_FORM_WEEKS);
     let off = time_off_for(state, s, base.start, base.end, until);
@@ -419,26 +398,22 @@ pub(crate) fn suggestion_hint(
     let Some((c, sug)) = found.iter().find(|(c, _)| {
         c.shift.rotation.id == rotation && c.shift.slot == slot && c.shift.person.id == person
     }) else {
-        return String::new();
+        return html! {};
     };
     let z = c.shift.rotation.timezone;
-    if sug.is_empty() {
-        return "<p class=\"hero\">Your calendar says you are away during this shift. Nobody in the rotation is free for all of it with a shift to trade back; ask for a cover.</p>".into();
+    html! {
+        @if sug.is_empty() {
+            p.hero { "Your calendar says you are away during this shift. Nobody in the rotation is \
+                      free for all of it with a shift to trade back; ask for a cover." }
+        } @else {
+            p.hero {
+                "Your calendar says you are away during this shift. Free for all of it, fairest first: "
+                @for (i, x) in sug.iter().take(3).enumerate() {
+                    @if i > 0 { ", " }
+                    a.suggestion href=(swap_link(c, Some(x))) { (x.give_back.person.name) }
+                    " " span.muted { "(you take " (local(x.give_back.start, z)) ")" }
+                }
+            }
+        }
     }
-    let links: Vec<String> = sug
-        .iter()
-        .take(3)
-        .map(|x| {
-            format!(
-                "<a class=\"suggestion\" href=\"{}\">{}</a> <span class=\"muted\">(you take {})</span>",
-                esc(&swap_link(c, Some(x))),
-                esc(&x.give_back.person.name),
-                esc(&local(x.give_back.start, z))
-            )
-        })
-        .collect();
-    format!(
-        "<p class=\"hero\">Your calendar says you are away during this shift. Free for all of it, fairest first: {}</p>",
-        links.join(", ")
-    )
 }

@@ -102,6 +102,11 @@ pub fn configure_with(cfg: &mut web::ServiceConfig, config: PagesConfig) {
         )
         .service(web::resource("/me").route(web::get().to(me::page)))
         .service(
+            web::resource("/report")
+                .app_data(query())
+                .route(web::get().to(crate::timeoff::report_page)),
+        )
+        .service(
             web::resource("/swaps/new")
                 .app_data(query())
                 .app_data(form())
@@ -181,24 +186,6 @@ pub fn respond(status: StatusCode, markup: Markup) -> HttpResponse {
         .body(markup.into_string())
 }
 
-/// A page with `body` already rendered to HTML by the caller (the time-off sections, which build
-/// their HTML from escaped parts).
-pub fn page(title: &str, body: &str) -> HttpResponse {
-    respond(
-        StatusCode::OK,
-        layout(title, None, html! { (PreEscaped(body)) }),
-    )
-}
-
-/// Escapes text for HTML element content and quoted attribute values, for the sections that
-/// still build HTML as strings.
-pub fn esc(s: &str) -> String {
-    html! { (s) }
-        .into_string()
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
 /// An error on a page: an HTML page that says what went wrong, with a way back.
 #[derive(Debug, Clone)]
 pub struct PageError {
@@ -245,8 +232,14 @@ impl ResponseError for PageError {
 }
 
 impl From<ApiError> for PageError {
+    /// The API's refusal, naming its field as the problem+json body would.
     fn from(e: ApiError) -> PageError {
-        PageError::new(e.status, e.detail)
+        match e.field {
+            Some(f) if !e.detail.starts_with(f.as_str()) => {
+                PageError::new(e.status, format!("{f}: {}", e.detail))
+            }
+            _ => PageError::new(e.status, e.detail),
+        }
     }
 }
 
@@ -298,18 +291,5 @@ pub(crate) fn source_tag(x: &Shift<'_>) -> Markup {
                 " " span.tag.override title=(o.reason.as_deref().unwrap_or("override")) { "override" }
             },
         }
-    }
-}
-
-#[cfg(test)]
-mod unit {
-    use super::*;
-
-    #[test]
-    fn text_is_escaped() {
-        assert_eq!(
-            esc("<a href=\"x\">O'Neil & co</a>"),
-            "&lt;a href=&quot;x&quot;&gt;O&#39;Neil &amp; co&lt;/a&gt;"
-        );
     }
 }

@@ -65,14 +65,13 @@ pub(crate) async fn page(
     let st = state.get_ref().clone();
     // Resolving weeks of shifts and expanding calendars is CPU work: off the async workers.
     let html = crate::timeoff::off_worker(move || {
-        let mut html = body(&snap.schedule, now).into_string();
-        html.push_str(&crate::timeoff::conflicts_section(
+        let conflicts = crate::timeoff::conflicts_section(
             &st,
             &snap.schedule,
             now,
             now + Duration::weeks(SCHEDULE_WEEKS),
-        ));
-        Ok(html)
+        );
+        Ok(html! { (body(&snap.schedule, now)) (conflicts) }.into_string())
     })
     .await?;
     let snap = state.snapshot();

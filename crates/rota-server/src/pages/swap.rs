@@ -13,7 +13,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
 use chrono::Duration;
-use maud::{Markup, PreEscaped, html};
+use maud::{Markup, html};
 use rota_core::{Rotation, Schedule};
 use rota_store::{SwapKind, SwapState};
 use serde::Deserialize;
@@ -136,7 +136,7 @@ pub(crate) async fn new_page(
     let yours = html! {
         h1 { "Swap a shift" }
         p { "Your " (rot.name) " shift: " strong { (local(mine.start, rot)) } " to " (local(mine.end, rot)) " " (zone(rot)) }
-        (PreEscaped(hint))
+        (hint)
     };
     let body = match colleague {
         None => {

@@ -451,6 +451,8 @@ async fn page_errors_are_html_with_a_way_back() {
         ),
         ("/swaps/swp_nope", 404, "swp_nope"),
         ("/?x=1", 400, "this address is not right"),
+        ("/report?from=yesterday", 400, "from"),
+        ("/report?nope=1", 400, "this address is not right"),
     ] {
         let res = at::call_service(&app, get(uri, &carol)).await;
         assert_eq!(res.status(), status, "{uri}");
