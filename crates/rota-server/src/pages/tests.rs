@@ -699,3 +699,52 @@ async fn forms_behind_a_reverse_proxy() {
     .await;
     assert_eq!(http.status(), 403, "the http origin of an https site");
 }
+
+/// Every path `crate::paths` builds answers through the real routes (signed in, so pages answer
+/// 200 rather than sending to sign-in): a link can never name a route that does not exist.
+#[actix_web::test]
+async fn every_built_path_answers_through_the_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    let now: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().unwrap();
+    let st = state(dir.path(), Arc::new(Hand(Mutex::new(now))));
+    let t = st.store().issue_token("carol", "test", now).unwrap();
+    let feed = st.store().feed_token("carol").unwrap();
+    let swap = st
+        .store()
+        .create_swap(
+            rota_store::NewSwap {
+                rotation: "support-hero".into(),
+                kind: rota_store::SwapKind::Cover,
+                requester: "carol".into(),
+                requester_slot: rota_store::SwapSlot {
+                    slot: 4,
+                    start: "2026-11-30T09:00:00Z".parse().unwrap(),
+                    end: "2026-12-07T09:00:00Z".parse().unwrap(),
+                },
+                counterpart: "bob".into(),
+                counterpart_slot: None,
+                fingerprint: String::new(),
+            },
+            "carol",
+            now,
+        )
+        .unwrap();
+    let app = at::init_service(crate::app(web::Data::new(st.clone()))).await;
+    let carol = cookie_of(&at::call_service(&app, sign_in(&t.token)).await);
+    for path in [
+        paths::SCHEDULE.to_string(),
+        paths::ME.to_string(),
+        paths::REPORT.to_string(),
+        paths::HEALTHZ.to_string(),
+        paths::signin(Some("/swaps/new?rotation=support-hero&slot=4")),
+        paths::swap_form("support-hero", 4, None),
+        paths::swap_form("support-hero", 4, Some(("bob", None))),
+        paths::swap_form("support-hero", 4, Some(("bob", Some(19)))),
+        paths::swap(&swap.id),
+        paths::rotation_feed("support-hero"),
+        paths::person_feed("carol", &feed),
+    ] {
+        let res = at::call_service(&app, get(&path, &carol)).await;
+        assert_eq!(res.status(), 200, "{path}");
+    }
+}
