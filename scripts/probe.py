@@ -61,6 +61,7 @@ for _p, _t in TOKENS.items():
     SECRETS[f"{_p}'s API token"] = _t
 
 START = time.monotonic()
+LOCK = threading.RLock()  # the bursts send from several threads
 sent = 0
 by_class = {}
 timings = []          # (seconds, method, path)
@@ -123,6 +124,11 @@ def kind_of(path):
 
 def check(method, path, r, body=None, headers=None, expect_slow_ok=False):
     """The checks every response passes."""
+    with LOCK:
+        check_locked(method, path, r, body, headers, expect_slow_ok)
+
+
+def check_locked(method, path, r, body, headers, expect_slow_ok):
     cls = f"{r.status // 100}xx" if r.status else "no-response"
     by_class[cls] = by_class.get(cls, 0) + 1
     timings.append((r.secs, method, path))
@@ -209,7 +215,8 @@ def request(method, path, body=None, headers=None, token=None, cookie=None, chec
         h["Cookie"] = cookie
     if isinstance(body, str):
         body = body.encode()
-    sent += 1
+    with LOCK:
+        sent += 1
     t0 = time.monotonic()
     conn = http.client.HTTPConnection(HOST, PORT, timeout=timeout)
     try:
@@ -225,7 +232,8 @@ def request(method, path, body=None, headers=None, token=None, cookie=None, chec
     except (OSError, http.client.HTTPException) as e:
         r = Resp(0, {}, str(e).encode(), time.monotonic() - t0)
     except ValueError as e:  # http.client refused to send it (not the service's doing)
-        sent -= 1
+        with LOCK:
+            sent -= 1
         conn.close()
         return Resp(0, {}, str(e).encode(), 0.0)
     finally:
@@ -802,7 +810,8 @@ def gen_page_swap_flow():
     if not cp:
         return
     kind = pick(["trade", "cover"])
-    form = {"csrf": csrf_of("/swaps/new", cp), "rotation": rot, "my_slot": str(a["slot"]), "kind": kind,
+    step3 = "/swaps/new?" + urllib.parse.urlencode({"rotation": rot, "slot": a["slot"], "counterpart": q})
+    form = {"csrf": csrf_of(step3, cp), "rotation": rot, "my_slot": str(a["slot"]), "kind": kind,
             "counterpart": q, "their_slot": str(b["slot"]) if kind == "trade" else ""}
     h = {"Content-Type": "application/x-www-form-urlencoded", "Origin": BASE}
     r = request("POST", "/swaps/new", urllib.parse.urlencode(form), h, cookie=cp)
@@ -826,9 +835,7 @@ def gen_page_post():
     cookie = session_cookies.get(who) or sign_in(who)
     csrf = ""
     if cookie and rnd.random() < 0.6:
-        page = request("GET", "/swaps/new", cookie=cookie)
-        m = re.search(r'name="csrf" value="([^"]+)"', page.text())
-        csrf = m.group(1) if m else ""
+        csrf = csrf_of("/me", cookie)  # the sign-out form's; the same token for every form
     target = pick(["/swaps/new", f"/swaps/{enc(some_swap_id())}/{pick(['accept', 'decline', 'cancel', 'x', ''])}",
                    "/signout", "/signin"])
     form = {"csrf": csrf if rnd.random() < 0.8 else pick(HOSTILE), "rotation": some_rotation(),
@@ -933,7 +940,44 @@ def gen_raw():
         violate("slow", f"{r.secs:.2f} s", method.decode(), label)
 
 
-GENERATORS = [(gen_get, 55), (gen_override_post, 10), (gen_swap_post, 8), (gen_delete, 7), (gen_swap_verb, 7),
+def gen_burst():
+    """Sixteen requests at once, mostly writes to the state file: concurrent transactions must
+    wait for each other, never fail with a 5xx (SQLITE_BUSY) or take over a second."""
+    jobs = []
+    for _ in range(16):
+        r = rnd.random()
+        who = pick([NORMAL, ADMIN]) if NORMAL else ADMIN
+        if r < 0.4:
+            jobs.append(("POST", "/api/v1/overrides", json.dumps(valid_override_body(who)),
+                         {"Content-Type": "application/json", "Authorization": "Bearer " + token_of(who)}))
+        elif r < 0.55:
+            jobs.append(("POST", "/signin", urllib.parse.urlencode({"token": token_of(who), "next": "/me"}),
+                         {"Content-Type": "application/x-www-form-urlencoded", "Origin": BASE}))
+        elif r < 0.7 and override_ids:
+            jobs.append(("DELETE", f"/api/v1/overrides/{enc(pick(override_ids))}", None,
+                         {"Authorization": "Bearer " + ADMIN_TOKEN}))
+        elif r < 0.8:
+            jobs.append(("DELETE", f"/api/v1/people/{pick(PEOPLE)}/sessions", None,
+                         {"Authorization": "Bearer " + ADMIN_TOKEN}))
+        elif r < 0.9:
+            jobs.append(("GET", pick(["/api/v1/conflicts", "/", "/api/v1/report", "/healthz"]), None, {}))
+        else:
+            jobs.append(("GET", "/api/v1/audit?limit=1000", None, {"Authorization": "Bearer " + ADMIN_TOKEN}))
+    results = [None] * len(jobs)
+
+    def run(i, job):
+        results[i] = request(*job)
+    threads = [threading.Thread(target=run, args=(i, j)) for i, j in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for (m, path, _, _), r in zip(jobs, results):
+        if m == "POST" and path == "/api/v1/overrides" and r and r.status == 201:
+            override_ids.append((r.json() or {}).get("id"))
+
+
+GENERATORS = [(gen_burst, 1), (gen_get, 55), (gen_override_post, 10), (gen_swap_post, 8), (gen_delete, 7), (gen_swap_verb, 7),
               (gen_page_post, 9), (gen_raw, 4)]
 
 

@@ -136,6 +136,19 @@ if ! start_server server-1; then
     start_server server-1b || { echo "probe: the service does not start even without the FIFO" >&2; cat "$LOG" >&2; exit 1; }
 fi
 
+# Idle for 10 s: the service's own threads (reminders and conflict emails every 5 s here, calendar
+# refreshes) must not burn the CPU on the hostile calendar while nobody asks anything.
+IDLE_RC=0
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+T0=$(cpu_ticks); sleep 10; T1=$(cpu_ticks)
+IDLE_CPU=$(( (T1 - T0) * 100 / $(getconf CLK_TCK) ))
+if (( IDLE_CPU > 150 )); then
+    echo "VIOLATION idle-cpu: with no requests, the service used $((IDLE_CPU / 100)).$(printf %02d $((IDLE_CPU % 100))) s of CPU in 10 s (background threads on the hostile calendar?)" >&2
+    IDLE_RC=1
+else
+    echo "probe: idle for 10 s: the service used $((IDLE_CPU / 100)).$(printf %02d $((IDLE_CPU % 100))) s of CPU"
+fi
+
 set +e
 run_phase cases
 CASES_RC=$?
@@ -153,7 +166,7 @@ run_phase fuzz
 PROBE_RC=$?
 set -e
 stop_server
-[[ $CASES_RC == 0 ]] || PROBE_RC=1
+[[ $CASES_RC == 0 && $IDLE_RC == 0 ]] || PROBE_RC=1
 
 # --- secrets in the log ---------------------------------------------------------------------------
 LEAKS=0
