@@ -85,11 +85,13 @@ pub fn configure_with(cfg: &mut web::ServiceConfig, config: PagesConfig) {
     cfg.app_data(web::Data::new(config))
         .service(
             web::resource("/")
+                .default_service(web::to(method_not_allowed))
                 .app_data(query())
                 .route(web::get().to(schedule::page)),
         )
         .service(
             web::resource("/signin")
+                .default_service(web::to(method_not_allowed))
                 .app_data(query())
                 .app_data(form())
                 .route(web::get().to(auth::signin_page))
@@ -97,17 +99,24 @@ pub fn configure_with(cfg: &mut web::ServiceConfig, config: PagesConfig) {
         )
         .service(
             web::resource("/signout")
+                .default_service(web::to(method_not_allowed))
                 .app_data(form())
                 .route(web::post().to(auth::signout)),
         )
-        .service(web::resource("/me").route(web::get().to(me::page)))
+        .service(
+            web::resource("/me")
+                .default_service(web::to(method_not_allowed))
+                .route(web::get().to(me::page)),
+        )
         .service(
             web::resource("/report")
+                .default_service(web::to(method_not_allowed))
                 .app_data(query())
                 .route(web::get().to(crate::timeoff::report_page)),
         )
         .service(
             web::resource("/swaps/new")
+                .default_service(web::to(method_not_allowed))
                 .app_data(query())
                 .app_data(form())
                 .route(web::get().to(swap::new_page))
@@ -115,15 +124,26 @@ pub fn configure_with(cfg: &mut web::ServiceConfig, config: PagesConfig) {
         )
         .service(
             web::resource("/swaps/{id}")
+                .default_service(web::to(method_not_allowed))
                 .app_data(path())
                 .route(web::get().to(swap::request_page)),
         )
         .service(
             web::resource("/swaps/{id}/{verb}")
+                .default_service(web::to(method_not_allowed))
                 .app_data(path())
                 .app_data(form())
                 .route(web::post().to(swap::action)),
         );
+}
+
+/// Another method on a page's path: an HTML 405 page, as every page error is.
+async fn method_not_allowed(req: actix_web::HttpRequest) -> HttpResponse {
+    PageError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{} is not something this page does", req.method()),
+    )
+    .error_response()
 }
 
 const STYLE: &str = "

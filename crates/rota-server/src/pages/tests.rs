@@ -472,6 +472,19 @@ async fn page_errors_are_html_with_a_way_back() {
             "{uri}"
         );
     }
+    // Another method on a page is an HTML 405.
+    for uri in ["/", "/me", "/signin", "/swaps/new", "/report"] {
+        let res = at::call_service(
+            &app,
+            at::TestRequest::put()
+                .uri(uri)
+                .insert_header((header::COOKIE, carol.clone()))
+                .to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), 405, "{uri}");
+        assert!(content_type(&res).starts_with("text/html"), "{uri}");
+    }
     // A form post with a malformed body is an HTML page too.
     let res = at::call_service(
         &app,
