@@ -780,6 +780,13 @@ fn r11_2_symlink_outside_schedules_is_refused() {
     assert_eq!(src["ok"], false, "{src:#}");
     let err = src["last_error"].as_str().unwrap();
     assert!(err.contains("outside the schedules directory"), "{err}");
+    // The source is named relative to the schedules directory: where the service's files live
+    // is not for an unauthenticated caller.
+    let shown = src["source"].as_str().unwrap();
+    assert!(
+        shown.starts_with("calendars/") && !shown.contains(&*tmp.path().to_string_lossy()),
+        "{shown}"
+    );
     let (_, h) = get_json(&client(), &format!("{}/healthz", s.base));
     assert!(!h.to_string().contains("hunter2"), "{h}");
     assert!(!h.to_string().contains("ROTA_"), "{h}");

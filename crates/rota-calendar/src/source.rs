@@ -461,6 +461,18 @@ impl Source {
         self.last_error.as_ref()
     }
 
+    /// The location as `/healthz` shows it: a confined file relative to its root (where the
+    /// service's files live is nobody's business), a URL redacted.
+    fn shown_location(&self) -> String {
+        match (&self.location, &self.root) {
+            (Location::File(p), Some(root)) => p.strip_prefix(root).map_or_else(
+                |_| self.location.redacted(),
+                |rel| rel.display().to_string(),
+            ),
+            _ => self.location.redacted(),
+        }
+    }
+
     /// The state of this source, for `/healthz`.
     pub fn status(&self) -> Status {
         let (events, warnings) = match &self.calendar {
@@ -472,7 +484,7 @@ impl Source {
             None => (0, Vec::new()),
         };
         Status {
-            location: self.location.redacted(),
+            location: self.shown_location(),
             ok: self.last_error.is_none() && self.calendar.is_some(),
             last_success: self.last_success,
             last_attempt: self.last_attempt,

@@ -523,6 +523,8 @@ pub(crate) async fn healthz(state: web::Data<AppState>) -> HttpResponse {
                 // Only how many: a warning may name its event, and event titles can be
                 // private. `rota check --conflicts` prints them.
                 "warnings": s.warnings.len(),
+                // Expanding it hit the per-calendar cap: some absences are not known.
+                "capped": s.capped,
             })
         })
         .collect();
