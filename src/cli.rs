@@ -81,14 +81,8 @@ struct WindowArgs {
     /// Print JSON (the service's shape) instead of text.
     #[arg(long)]
     json: bool,
-    /// The state file whose run-time overrides (accepted swaps) to include, if it exists.
-    #[arg(
-        long = "state",
-        env = "ROTA_STATE",
-        default_value = "rota.db",
-        value_name = "PATH"
-    )]
-    state: PathBuf,
+    #[command(flatten)]
+    state: ServedState,
     /// Pretend it is TIME (RFC 3339): shifts that started are not offered for trades.
     #[arg(long, value_name = "TIME", hide = true)]
     now: Option<String>,
@@ -115,6 +109,21 @@ struct RemindArgs {
 #[derive(Args, Debug)]
 struct StateArg {
     /// The state file (SQLite; created on first use).
+    #[arg(
+        long = "state",
+        env = "ROTA_STATE",
+        default_value = "rota.db",
+        value_name = "PATH"
+    )]
+    path: PathBuf,
+}
+
+/// The state file of a query command: read, never created.
+#[derive(Args, Debug)]
+struct ServedState {
+    /// The state file `rota serve` uses: its run-time overrides (API overrides, accepted swaps)
+    /// are included, so the answer is the service's. Never created; when missing, the schedule
+    /// files alone are shown (and stderr says so).
     #[arg(
         long = "state",
         env = "ROTA_STATE",
@@ -203,14 +212,8 @@ struct IcsArgs {
     /// A person id instead of a rotation: their shifts in every rotation.
     #[arg(long, value_name = "ID")]
     person: Option<String>,
-    /// The state file whose run-time overrides to include, if it exists.
-    #[arg(
-        long = "state",
-        env = "ROTA_STATE",
-        default_value = "rota.db",
-        value_name = "PATH"
-    )]
-    state: PathBuf,
+    #[command(flatten)]
+    state: ServedState,
 }
 
 #[derive(Args, Debug)]
@@ -225,6 +228,8 @@ struct At {
     /// Show times in this IANA zone (default: each rotation's own zone).
     #[arg(long, value_name = "ZONE", value_parser = parse_tz)]
     tz: Option<Tz>,
+    #[command(flatten)]
+    state: ServedState,
 }
 
 #[derive(Args, Debug)]
@@ -248,6 +253,8 @@ struct ShiftsArgs {
     /// person's zone if the schedule gives one).
     #[arg(long, value_name = "ZONE", value_parser = parse_tz)]
     tz: Option<Tz>,
+    #[command(flatten)]
+    state: ServedState,
 }
 
 fn parse_tz(s: &str) -> Result<Tz, String> {
@@ -276,7 +283,13 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let now = Utc::now();
     match cli.command {
         Command::Check(a) => {
-            let code = check(&cli.schedules, out)?;
+            // With --conflicts --json, stdout is one JSON document (the service's shape): the
+            // summary line of the files' check goes to stderr then.
+            let code = if a.conflicts && a.window.json {
+                check(&cli.schedules, &mut std::io::stderr())?
+            } else {
+                check(&cli.schedules, out)?
+            };
             if code != ExitCode::SUCCESS || !a.conflicts {
                 return Ok(code);
             }
@@ -288,7 +301,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             crate::timeoff::report(&schedule, &cli.schedules, window, now, a.json, out)
         }
         Command::Whoishero(a) => {
-            let schedule = schedules::load(&cli.schedules)?;
+            let schedule = schedules::served(&cli.schedules, &a.state.path, now)?;
             let Some(hero) = schedule.hero_rotation() else {
                 // whoishero names the problem (no hero_rotation) and how to fix it.
                 schedule.whoishero(now)?;
@@ -314,7 +327,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Oncall(a) => {
-            let schedule = schedules::load(&cli.schedules)?;
+            let schedule = schedules::served(&cli.schedules, &a.state.path, now)?;
             let at = time_arg(&a.at, "at", a.tz.unwrap_or(Tz::UTC), now)?;
             let shifts = schedule.on_call_all(at);
             if a.json {
@@ -357,7 +370,7 @@ fn window(
     DateTime<Utc>,
 )> {
     let now = time_arg(&a.now, "now", Tz::UTC, now)?;
-    let schedule = crate::timeoff::schedule_with_state(dir, &a.state, now)?;
+    let schedule = schedules::served(dir, &a.state.path, now)?;
     let zone = schedule.hero_rotation().map_or(Tz::UTC, |r| r.timezone);
     let from = time_arg(&a.from, "from", zone, now - Duration::days(back_days))?;
     let default_to = if a.from.is_some() {
@@ -379,21 +392,14 @@ fn window(
     Ok((schedule, (from, to), now))
 }
 
-/// The schedule as the service resolves it: the files plus the state file's run-time overrides.
+/// The schedule as the service resolves it (files plus the state file's run-time overrides) and
+/// the service's state over `store`, for commands that also write to the store.
 fn resolved_schedule(
     dir: &std::path::Path,
     store: rota_store::Store,
     now: DateTime<Utc>,
 ) -> anyhow::Result<(std::sync::Arc<Schedule>, rota_server::AppState)> {
-    let d = dir.to_path_buf();
-    let loader: rota_server::Loader =
-        std::sync::Arc::new(move || schedules::load(&d).map_err(|e| format!("{e:#}")));
-    let st = rota_server::AppState::new(
-        store,
-        std::sync::Arc::new(rota_server::FixedClock(now)),
-        loader,
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let st = schedules::app_state(dir, store, now)?;
     Ok((st.snapshot().schedule.clone(), st))
 }
 
@@ -573,23 +579,7 @@ fn ics(
     now: DateTime<Utc>,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    // The same schedule the service would serve: files plus the state file's overrides (if the
-    // state file exists; a read-only command never creates one).
-    let schedule = if a.state.exists() {
-        let store = open_store(&a.state)?;
-        let d = dir.to_path_buf();
-        let loader: rota_server::Loader =
-            std::sync::Arc::new(move || schedules::load(&d).map_err(|e| format!("{e:#}")));
-        let st = rota_server::AppState::new(
-            store,
-            std::sync::Arc::new(rota_server::FixedClock(now)),
-            loader,
-        )
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-        st.snapshot().schedule.clone()
-    } else {
-        std::sync::Arc::new(schedules::load(dir)?)
-    };
+    let schedule = schedules::served(dir, &a.state.path, now)?;
     let (stamp, from, to) = rota_server::ics::window(now);
     let text = match (&a.rotation, &a.person) {
         (Some(r), _) => {
@@ -663,7 +653,7 @@ fn shifts(
     now: DateTime<Utc>,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let schedule = schedules::load(dir)?;
+    let schedule = schedules::served(dir, &a.state.path, now)?;
     let zone = match (&a.rotation, &a.person) {
         (Some(r), _) => {
             let rot = schedule.rotation(r).ok_or_else(|| {
