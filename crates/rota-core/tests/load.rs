@@ -1192,3 +1192,26 @@ proptest! {
         load_and_exercise(&[("people.toml", &p), ("rotations.toml", &r), ("overrides.toml", &o)]);
     }
 }
+
+/// What `main() -> Result<(), Box<dyn Error>>` prints for a failed load (`Error: {err:?}`): the
+/// diagnostics as `rota check` prints them, not the struct dump.
+#[test]
+fn debug_prints_the_diagnostics_readably() {
+    let bad = "[rotations.hero]\nmembers = [\"alice\"]\ntimezone = \"Europe/Londn\"\n";
+    let err = Schedule::load(&[("hero.toml", bad)]).unwrap_err();
+    let boxed: Box<dyn std::error::Error> = Box::new(err.clone());
+    let shown = format!("{boxed:?}");
+    assert!(
+        shown.starts_with("4 problems in the schedule files\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(
+            "\nhero.toml:3:12: rotations.hero.timezone: unknown time zone \"Europe/Londn\""
+        ),
+        "{shown}"
+    );
+    assert!(!shown.contains("Diagnostic {"), "{shown}");
+    // The structure is still there for whoever asks for it.
+    assert!(format!("{err:#?}").contains("Diagnostic {"), "{err:#?}");
+}
