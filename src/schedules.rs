@@ -1,60 +1,35 @@
-//! Reading the schedules directory: every `*.toml` file in it, in name order, merged into one
-//! schedule by rota-core. The only place the binary reads schedule files, and where the query
+//! Reading the schedules directory (every `*.toml` file in it, in name order, merged into one
+//! schedule: the `rota-files` crate's rule, shared with embedders). The only place the binary
+//! reads schedule files, and where the query
 //! commands get "the schedule the service would serve" ([`served`]): the files plus the state
 //! file's run-time overrides, built by the same code `rota serve` uses.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use rota_core::Schedule;
 
-/// The schedule files of `dir`, as `(display name, text)`, sorted by file name.
+/// The schedule files of `dir`, as `(display name, text)`, sorted by file name (see
+/// [`rota_files::read_dir`]).
 pub fn read_dir(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
-    let entries = std::fs::read_dir(dir).with_context(|| {
-        format!(
-            "cannot read the schedules directory {} (set --schedules DIR or ROTA_SCHEDULES)",
-            dir.display()
-        )
-    })?;
-    let mut paths: Vec<PathBuf> = Vec::new();
-    for entry in entries {
-        let path = entry
-            .with_context(|| format!("reading {}", dir.display()))?
-            .path();
-        if path.extension().is_some_and(|e| e == "toml") && path.is_file() {
-            paths.push(path);
-        }
-    }
-    paths.sort();
-    if paths.is_empty() {
-        bail!("no *.toml schedule files in {}", dir.display());
-    }
-    paths
-        .into_iter()
-        .map(|p| {
-            let bytes = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
-            let text = String::from_utf8(bytes).map_err(|e| {
-                anyhow::anyhow!(
-                    "{}: not UTF-8 text (byte {})",
-                    p.display(),
-                    e.utf8_error().valid_up_to()
-                )
-            })?;
-            Ok((p.display().to_string(), text))
-        })
-        .collect()
+    rota_files::read_dir(dir).map_err(hint)
 }
 
 /// Loads and merges the schedules directory; the error lists every problem, one per line.
 pub fn load(dir: &Path) -> anyhow::Result<Schedule> {
-    let files = read_dir(dir)?;
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
-    Ok(Schedule::load(&refs)?)
+    rota_files::load_dir(dir).map_err(hint)
+}
+
+/// The error, with how to point the command at another directory when this one cannot be read.
+fn hint(e: rota_files::Error) -> anyhow::Error {
+    match e {
+        rota_files::Error::Dir { .. } | rota_files::Error::NoFiles { .. } => {
+            anyhow::anyhow!("{e} (set --schedules DIR or ROTA_SCHEDULES)")
+        }
+        e => e.into(),
+    }
 }
 
 /// The service's state over `store`, with the schedules in `dir` loaded as `rota serve` loads them
