@@ -1,4 +1,5 @@
-//! The command line: one subcommand per use in DESIGN.md, and what each one does.
+//! The command line: one subcommand per use (the README's "The CLI" section), and what each
+//! one does.
 
 use std::io::Write;
 use std::path::PathBuf;

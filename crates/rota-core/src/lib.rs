@@ -9,7 +9,7 @@
 //!
 //! This crate does no I/O, no async and never reads the clock: [`Schedule::load`] takes file texts,
 //! and every query takes the instant or range it is about. The time rules (gaps, folds, handoffs
-//! computed from `start`) are in [`tz`] and in the `cadence` module's documentation.
+//! computed from `start`) are in [`tz`] and on [`Recurrence`].
 //!
 //! # Example
 //!

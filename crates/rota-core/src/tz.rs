@@ -19,7 +19,7 @@
 //!
 //! This is RFC 5545's rule (section 3.3.5), what calendar clients do with a `TZID` time, what the
 //! rrule crate does, and what jiff calls the "compatible" disambiguation. [`Resolved::kind`] says
-//! which case applied, so callers that need to (the handoff sequence, see `cadence`) can see it.
+//! which case applied, so callers that need to (the handoff sequence, see [`crate::Recurrence`]) can see it.
 //!
 //! chrono-tz reports a gap as `LocalResult::None` without saying how long the gap is; we find the
 //! transition by a binary search over instants (about 17 offset look-ups), which only runs for
