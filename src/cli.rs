@@ -12,9 +12,17 @@ use rota_core::{Schedule, Tz, tz::parse_instant};
 
 use crate::{output, schedules};
 
+/// `rota --version`: the package version and the git revision it was built from (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git ",
+    env!("ROTA_GIT_REV"),
+    ")"
+);
+
 /// rota: on-call rotations (Support Hero and team secondaries) with swaps that never alter the order.
 #[derive(Parser, Debug)]
-#[command(name = "rota", version, about, long_about = None)]
+#[command(name = "rota", version = VERSION, about, long_about = None)]
 pub struct Cli {
     /// The schedules directory: every *.toml file in it is merged into one schedule.
     #[arg(
@@ -59,6 +67,14 @@ enum Command {
     /// Send the email reminders and change notices that are due (SMTP settings from ROTA_SMTP_*;
     /// see the README, "Email reminders").
     Remind(RemindArgs),
+    /// Print a shell completion script: `rota completions bash > /etc/bash_completion.d/rota`
+    /// (or zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `rota man > rota.1; man ./rota.1`.
+    Man,
 }
 
 #[derive(Args, Debug)]
@@ -353,6 +369,19 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Command::Token(t) => token(&cli.schedules, t, now, out),
         Command::Feed(f) => feed(&cli.schedules, f, now, out),
         Command::Remind(a) => remind(&cli.schedules, a, out),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            // Into a buffer first: clap_complete panics when its writer fails (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "rota", &mut script);
+            out.write_all(&script)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(out)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

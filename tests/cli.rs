@@ -340,3 +340,52 @@ fn schedules_directory_from_the_environment() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn version_names_the_git_revision() {
+    let o = rota(&example_schedules(), &["--version"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = stdout(&o);
+    let rev = v
+        .trim()
+        .strip_prefix(concat!("rota ", env!("CARGO_PKG_VERSION"), " (git "))
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{v:?}"));
+    assert!(
+        rev == "unknown" || (rev.len() >= 7 && rev.chars().all(|c| c.is_ascii_hexdigit())),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn completions_and_man_page_cover_the_commands() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let o = rota(&example_schedules(), &["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        for word in ["whoishero", "oncall", "state", "completions"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let bash = stdout(&rota(&example_schedules(), &["completions", "bash"]));
+    assert!(bash.contains("complete -F _rota"), "{bash}");
+    let o = rota(&example_schedules(), &["completions", "tcsh"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+
+    let o = rota(&example_schedules(), &["man"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let man = stdout(&o);
+    let th = man
+        .lines()
+        .find(|l| l.starts_with(".TH "))
+        .unwrap_or_else(|| panic!("no .TH line:\n{man}"));
+    assert!(th.starts_with(".TH rota 1"), "{th}");
+    for section in [".SH NAME", ".SH SYNOPSIS", ".SH SUBCOMMANDS"] {
+        assert!(man.contains(section), "man page lacks {section}");
+    }
+    assert!(man.contains("whoishero"), "{man}");
+}
