@@ -56,6 +56,7 @@ pub mod view;
 
 pub use cadence::{MAX_EVERY, Recurrence, Unit};
 pub use error::{Diagnostic, Error, ErrorKind};
+pub use load::{Checked, unknown_id_message};
 pub use model::{Displaced, Link, Override, Person, Rotation, Shift, Source, Team};
 pub use schedule::{Schedule, swap_overrides};
 
