@@ -274,10 +274,9 @@ struct ShiftsArgs {
     state: ServedState,
 }
 
+/// `--tz`: the schedule files' rule and message, with the closest zone name when one is close.
 fn parse_tz(s: &str) -> Result<Tz, String> {
-    s.parse::<Tz>().map_err(|_| {
-        format!("unknown time zone {s:?}; expected an IANA name such as Europe/London")
-    })
+    rota_core::tz::parse_zone(s)
 }
 
 /// The longest range `shifts` accepts, so a typo in a year cannot ask for millennia of output.
@@ -641,17 +640,43 @@ fn ics(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `rota check`: every problem and warning of the schedule files in one run. Calendar files
+/// (`absence`, `holidays` paths) must exist here; URLs are only fetched by `--conflicts`.
 fn check(dir: &std::path::Path, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let files = schedules::read_dir(dir)?;
     let refs: Vec<(&str, &str)> = files
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
-    match Schedule::load(&refs) {
+    let calendar_file = |path: &str| -> Result<(), String> {
+        let full = dir.join(path);
+        match std::fs::metadata(&full) {
+            Ok(m) if m.is_file() => Ok(()),
+            Ok(_) => Err(format!(
+                "calendar {path:?} is not a file ({})",
+                full.display()
+            )),
+            Err(e) => Err(format!(
+                "cannot read calendar file {path:?} ({}): {e}; paths are relative to the schedules directory",
+                full.display()
+            )),
+        }
+    };
+    let checked = Schedule::check(&refs, &calendar_file);
+    for w in &checked.warnings {
+        eprintln!("warning: {w}");
+    }
+    let n_warn = checked.warnings.len();
+    let warned = match n_warn {
+        0 => String::new(),
+        1 => ", 1 warning".to_string(),
+        n => format!(", {n} warnings"),
+    };
+    match checked.schedule {
         Ok(s) => {
             writeln!(
                 out,
-                "ok: {} file{}, {} people, {} teams, {} rotations, {} links, {} overrides",
+                "ok: {} file{}, {} people, {} teams, {} rotations, {} links, {} overrides{warned}",
                 files.len(),
                 if files.len() == 1 { "" } else { "s" },
                 s.people().len(),
@@ -668,7 +693,7 @@ fn check(dir: &std::path::Path, out: &mut dyn Write) -> anyhow::Result<ExitCode>
             }
             let n = e.diagnostics().len();
             eprintln!(
-                "error: {n} problem{} in {}",
+                "error: {n} problem{} in {}{warned}",
                 if n == 1 { "" } else { "s" },
                 dir.display()
             );
@@ -742,7 +767,8 @@ fn shifts(
     Ok(ExitCode::SUCCESS)
 }
 
+/// An unknown id, worded as `rota check` words it (with "did you mean").
 fn unknown<'a>(what: &str, id: &str, known: impl Iterator<Item = &'a str>) -> anyhow::Error {
     let known: Vec<&str> = known.collect();
-    anyhow::anyhow!("unknown {what} {id:?}; known {what}s: {}", known.join(", "))
+    anyhow::anyhow!("{}", rota_core::unknown_id_message(what, id, &known))
 }
