@@ -53,6 +53,16 @@ async fn unknown_ids_suggest_the_closest_known_one() {
             404,
             "(did you mean \"platform-secondary\"?)",
         ),
+        (
+            "/api/v1/rotations/suport-hero/slots",
+            404,
+            "(did you mean \"support-hero\"?)",
+        ),
+        (
+            "/calendars/rotations/suport-hero.ics",
+            404,
+            "(did you mean \"support-hero\"?)",
+        ),
     ] {
         let res = test::call_service(&app, test::TestRequest::get().uri(uri).to_request()).await;
         assert_eq!(res.status().as_u16(), status, "{uri}");
@@ -62,30 +72,45 @@ async fn unknown_ids_suggest_the_closest_known_one() {
             "{uri}: {body}"
         );
     }
-    for (body, field, want) in [
+    for (uri, body, field, want) in [
         (
+            "/api/v1/swaps",
+            json!({"rotation":"suport-hero","kind":"cover","my_slot":9,"counterpart":"bob"}),
+            "rotation",
+            "(did you mean \"support-hero\"?)",
+        ),
+        (
+            "/api/v1/swaps",
+            json!({"rotation":"support-hero","kind":"cover","my_slot":9,"counterpart":"bbo"}),
+            "counterpart",
+            "unknown person \"bbo\" (did you mean \"bob\"?)",
+        ),
+        (
+            "/api/v1/overrides",
             json!({"rotation":"suport-hero","person":"bob","start":"2026-12-01T09:00","end":"2026-12-02T09:00"}),
             "rotation",
             "(did you mean \"support-hero\"?)",
         ),
         (
+            "/api/v1/overrides",
             json!({"rotation":"support-hero","person":"bbo","start":"2026-12-01T09:00","end":"2026-12-02T09:00"}),
             "person",
             "unknown person \"bbo\" (did you mean \"bob\"?)",
         ),
         (
+            "/api/v1/overrides",
             json!({"rotation":"support-hero","person":"bob","start":"next week","end":"2026-12-02T09:00"}),
             "start",
             "expected a civil date-time in the rotation's zone (Europe/London)",
         ),
     ] {
         let req = test::TestRequest::post()
-            .uri("/api/v1/overrides")
+            .uri(uri)
             .insert_header(("authorization", format!("Bearer {alice}")))
             .set_json(&body)
             .to_request();
         let res = test::call_service(&app, req).await;
-        assert_eq!(res.status(), 400, "{body}");
+        assert_eq!(res.status(), 400, "{uri} {body}");
         let problem: Value = test::read_body_json(res).await;
         assert_eq!(problem["field"], field, "{problem}");
         assert!(
