@@ -73,8 +73,12 @@ enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff): `rota man > rota.1; man ./rota.1`.
-    Man,
+    /// Print the manual page (roff): `rota man > rota.1; man ./rota.1`. With COMMAND, that
+    /// command's page (`rota-whoishero(1)`), with all of its options.
+    Man {
+        /// A subcommand, e.g. whoishero.
+        command: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -376,9 +380,26 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             out.write_all(&script)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Man => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd).render(out)?;
+        Command::Man { command } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            // Built, so global options (--schedules) reach each subcommand's page.
+            cmd.build();
+            let man = match command {
+                None => clap_mangen::Man::new(cmd),
+                Some(name) => {
+                    let known: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+                    let Some(sub) = cmd.find_subcommand(&name) else {
+                        return Err(unknown("command", &name, known.into_iter()));
+                    };
+                    // The page's title is rota-COMMAND, as git and cargo name theirs.
+                    let title = format!("rota-{}", sub.get_name());
+                    let sub = sub.clone().bin_name(format!("rota {}", sub.get_name()));
+                    clap_mangen::Man::new(sub)
+                        .title(title)
+                        .source(format!("rota {VERSION}"))
+                }
+            };
+            man.render(out)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -388,6 +388,23 @@ fn completions_and_man_page_cover_the_commands() {
         assert!(man.contains(section), "man page lacks {section}");
     }
     assert!(man.contains("whoishero"), "{man}");
+
+    // A command's own page has its options.
+    let o = rota(&example_schedules(), &["man", "whoishero"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(page.contains(".TH rota-whoishero 1"), "{page}");
+    assert!(page.contains("\\fBrota whoishero\\fR"), "{page}");
+    for option in ["\\-\\-state", "\\-\\-schedules", "\\-\\-tz"] {
+        assert!(page.contains(option), "{option} missing: {page}");
+    }
+    let o = rota(&example_schedules(), &["man", "whoishere"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("(did you mean \"whoishero\"?)"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
