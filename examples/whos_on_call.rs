@@ -1,40 +1,22 @@
 //! Embedding rota-core in another tool: a chat bot, a dashboard or a status page.
 //!
-//! Loads a schedules directory the way rota does (every `*.toml` file, merged), asks who is on call
-//! right now in every rotation, and lists one person's next shifts.
+//! Loads a schedules directory the way rota does (every `*.toml` file, merged: the `rota-files`
+//! crate), asks who is on call right now in every rotation, and lists one person's next shifts.
 //!
 //! ```text
 //! cargo run --example whos_on_call -- [SCHEDULES_DIR] [PERSON_ID]
 //! cargo run --example whos_on_call -- schedules alice
 //! ```
 
-use std::path::Path;
-
 use chrono::{Duration, Utc};
-use rota_core::Schedule;
-
-fn load_dir(dir: &Path) -> Result<Schedule, Box<dyn std::error::Error>> {
-    // rota-core does no I/O: the embedding program reads the files and hands over their texts.
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            files.push((path.display().to_string(), std::fs::read_to_string(&path)?));
-        }
-    }
-    files.sort();
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
-    Ok(Schedule::load(&refs)?)
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let dir = args.next().unwrap_or_else(|| "schedules".to_string());
     let person = args.next().unwrap_or_else(|| "alice".to_string());
-    let schedule = load_dir(Path::new(&dir))?;
+    // rota-core does no I/O: rota-files reads the directory the way `rota` does. A schedule with
+    // problems makes `main` print each one as file:line:col (rota_core::Error's Debug).
+    let schedule = rota_files::load_dir(&dir)?;
     // The embedding program owns the clock; rota-core only answers for the instant it is given.
     let now = Utc::now();
 

@@ -1,4 +1,5 @@
-//! The command line: one subcommand per use in DESIGN.md, and what each one does.
+//! The command line: one subcommand per use (the README's "The CLI" section), and what each
+//! one does.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,9 +12,17 @@ use rota_core::{Schedule, Tz, tz::parse_instant};
 
 use crate::{output, schedules};
 
+/// `rota --version`: the package version and the git revision it was built from (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git ",
+    env!("ROTA_GIT_REV"),
+    ")"
+);
+
 /// rota: on-call rotations (Support Hero and team secondaries) with swaps that never alter the order.
 #[derive(Parser, Debug)]
-#[command(name = "rota", version, about, long_about = None)]
+#[command(name = "rota", version = VERSION, about, long_about = None)]
 pub struct Cli {
     /// The schedules directory: every *.toml file in it is merged into one schedule.
     #[arg(
@@ -58,6 +67,18 @@ enum Command {
     /// Send the email reminders and change notices that are due (SMTP settings from ROTA_SMTP_*;
     /// see the README, "Email reminders").
     Remind(RemindArgs),
+    /// Print a shell completion script: `rota completions bash > /etc/bash_completion.d/rota`
+    /// (or zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `rota man > rota.1; man ./rota.1`. With COMMAND, that
+    /// command's page (`rota-whoishero(1)`), with all of its options.
+    Man {
+        /// A subcommand, e.g. whoishero.
+        command: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -81,14 +102,8 @@ struct WindowArgs {
     /// Print JSON (the service's shape) instead of text.
     #[arg(long)]
     json: bool,
-    /// The state file whose run-time overrides (accepted swaps) to include, if it exists.
-    #[arg(
-        long = "state",
-        env = "ROTA_STATE",
-        default_value = "rota.db",
-        value_name = "PATH"
-    )]
-    state: PathBuf,
+    #[command(flatten)]
+    state: ServedState,
     /// Pretend it is TIME (RFC 3339): shifts that started are not offered for trades.
     #[arg(long, value_name = "TIME", hide = true)]
     now: Option<String>,
@@ -115,6 +130,21 @@ struct RemindArgs {
 #[derive(Args, Debug)]
 struct StateArg {
     /// The state file (SQLite; created on first use).
+    #[arg(
+        long = "state",
+        env = "ROTA_STATE",
+        default_value = "rota.db",
+        value_name = "PATH"
+    )]
+    path: PathBuf,
+}
+
+/// The state file of a query command: read, never created.
+#[derive(Args, Debug)]
+struct ServedState {
+    /// The state file `rota serve` uses: its run-time overrides (API overrides, accepted swaps)
+    /// are included, so the answer is the service's. Never created; when missing, the schedule
+    /// files alone are shown (and stderr says so).
     #[arg(
         long = "state",
         env = "ROTA_STATE",
@@ -203,14 +233,8 @@ struct IcsArgs {
     /// A person id instead of a rotation: their shifts in every rotation.
     #[arg(long, value_name = "ID")]
     person: Option<String>,
-    /// The state file whose run-time overrides to include, if it exists.
-    #[arg(
-        long = "state",
-        env = "ROTA_STATE",
-        default_value = "rota.db",
-        value_name = "PATH"
-    )]
-    state: PathBuf,
+    #[command(flatten)]
+    state: ServedState,
 }
 
 #[derive(Args, Debug)]
@@ -225,6 +249,8 @@ struct At {
     /// Show times in this IANA zone (default: each rotation's own zone).
     #[arg(long, value_name = "ZONE", value_parser = parse_tz)]
     tz: Option<Tz>,
+    #[command(flatten)]
+    state: ServedState,
 }
 
 #[derive(Args, Debug)]
@@ -248,12 +274,13 @@ struct ShiftsArgs {
     /// person's zone if the schedule gives one).
     #[arg(long, value_name = "ZONE", value_parser = parse_tz)]
     tz: Option<Tz>,
+    #[command(flatten)]
+    state: ServedState,
 }
 
+/// `--tz`: the schedule files' rule and message, with the closest zone name when one is close.
 fn parse_tz(s: &str) -> Result<Tz, String> {
-    s.parse::<Tz>().map_err(|_| {
-        format!("unknown time zone {s:?}; expected an IANA name such as Europe/London")
-    })
+    rota_core::tz::parse_zone(s)
 }
 
 /// The longest range `shifts` accepts, so a typo in a year cannot ask for millennia of output.
@@ -276,7 +303,13 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let now = Utc::now();
     match cli.command {
         Command::Check(a) => {
-            let code = check(&cli.schedules, out)?;
+            // With --conflicts --json, stdout is one JSON document (the service's shape): the
+            // summary line of the files' check goes to stderr then.
+            let code = if a.conflicts && a.window.json {
+                check(&cli.schedules, &mut std::io::stderr())?
+            } else {
+                check(&cli.schedules, out)?
+            };
             if code != ExitCode::SUCCESS || !a.conflicts {
                 return Ok(code);
             }
@@ -288,7 +321,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             crate::timeoff::report(&schedule, &cli.schedules, window, now, a.json, out)
         }
         Command::Whoishero(a) => {
-            let schedule = schedules::load(&cli.schedules)?;
+            let schedule = schedules::served(&cli.schedules, &a.state.path, now)?;
             let Some(hero) = schedule.hero_rotation() else {
                 // whoishero names the problem (no hero_rotation) and how to fix it.
                 schedule.whoishero(now)?;
@@ -314,7 +347,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Oncall(a) => {
-            let schedule = schedules::load(&cli.schedules)?;
+            let schedule = schedules::served(&cli.schedules, &a.state.path, now)?;
             let at = time_arg(&a.at, "at", a.tz.unwrap_or(Tz::UTC), now)?;
             let shifts = schedule.on_call_all(at);
             if a.json {
@@ -339,6 +372,36 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Command::Token(t) => token(&cli.schedules, t, now, out),
         Command::Feed(f) => feed(&cli.schedules, f, now, out),
         Command::Remind(a) => remind(&cli.schedules, a, out),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            // Into a buffer first: clap_complete panics when its writer fails (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "rota", &mut script);
+            out.write_all(&script)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { command } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            // Built, so global options (--schedules) reach each subcommand's page.
+            cmd.build();
+            let man = match command {
+                None => clap_mangen::Man::new(cmd),
+                Some(name) => {
+                    let known: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+                    let Some(sub) = cmd.find_subcommand(&name) else {
+                        return Err(unknown("command", &name, known.into_iter()));
+                    };
+                    // The page's title is rota-COMMAND, as git and cargo name theirs.
+                    let title = format!("rota-{}", sub.get_name());
+                    let sub = sub.clone().bin_name(format!("rota {}", sub.get_name()));
+                    clap_mangen::Man::new(sub)
+                        .title(title)
+                        .source(format!("rota {VERSION}"))
+                }
+            };
+            man.render(out)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -357,7 +420,7 @@ fn window(
     DateTime<Utc>,
 )> {
     let now = time_arg(&a.now, "now", Tz::UTC, now)?;
-    let schedule = crate::timeoff::schedule_with_state(dir, &a.state, now)?;
+    let schedule = schedules::served(dir, &a.state.path, now)?;
     let zone = schedule.hero_rotation().map_or(Tz::UTC, |r| r.timezone);
     let from = time_arg(&a.from, "from", zone, now - Duration::days(back_days))?;
     let default_to = if a.from.is_some() {
@@ -379,21 +442,14 @@ fn window(
     Ok((schedule, (from, to), now))
 }
 
-/// The schedule as the service resolves it: the files plus the state file's run-time overrides.
+/// The schedule as the service resolves it (files plus the state file's run-time overrides) and
+/// the service's state over `store`, for commands that also write to the store.
 fn resolved_schedule(
     dir: &std::path::Path,
     store: rota_store::Store,
     now: DateTime<Utc>,
 ) -> anyhow::Result<(std::sync::Arc<Schedule>, rota_server::AppState)> {
-    let d = dir.to_path_buf();
-    let loader: rota_server::Loader =
-        std::sync::Arc::new(move || schedules::load(&d).map_err(|e| format!("{e:#}")));
-    let st = rota_server::AppState::new(
-        store,
-        std::sync::Arc::new(rota_server::FixedClock(now)),
-        loader,
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let st = schedules::app_state(dir, store, now)?;
     Ok((st.snapshot().schedule.clone(), st))
 }
 
@@ -573,23 +629,7 @@ fn ics(
     now: DateTime<Utc>,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    // The same schedule the service would serve: files plus the state file's overrides (if the
-    // state file exists; a read-only command never creates one).
-    let schedule = if a.state.exists() {
-        let store = open_store(&a.state)?;
-        let d = dir.to_path_buf();
-        let loader: rota_server::Loader =
-            std::sync::Arc::new(move || schedules::load(&d).map_err(|e| format!("{e:#}")));
-        let st = rota_server::AppState::new(
-            store,
-            std::sync::Arc::new(rota_server::FixedClock(now)),
-            loader,
-        )
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-        st.snapshot().schedule.clone()
-    } else {
-        std::sync::Arc::new(schedules::load(dir)?)
-    };
+    let schedule = schedules::served(dir, &a.state.path, now)?;
     let (stamp, from, to) = rota_server::ics::window(now);
     let text = match (&a.rotation, &a.person) {
         (Some(r), _) => {
@@ -621,17 +661,43 @@ fn ics(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `rota check`: every problem and warning of the schedule files in one run. Calendar files
+/// (`absence`, `holidays` paths) must exist here; URLs are only fetched by `--conflicts`.
 fn check(dir: &std::path::Path, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let files = schedules::read_dir(dir)?;
     let refs: Vec<(&str, &str)> = files
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
-    match Schedule::load(&refs) {
+    let calendar_file = |path: &str| -> Result<(), String> {
+        let full = dir.join(path);
+        match std::fs::metadata(&full) {
+            Ok(m) if m.is_file() => Ok(()),
+            Ok(_) => Err(format!(
+                "calendar {path:?} is not a file ({})",
+                full.display()
+            )),
+            Err(e) => Err(format!(
+                "cannot read calendar file {path:?} ({}): {e}; paths are relative to the schedules directory",
+                full.display()
+            )),
+        }
+    };
+    let checked = Schedule::check(&refs, &calendar_file);
+    for w in &checked.warnings {
+        eprintln!("warning: {w}");
+    }
+    let n_warn = checked.warnings.len();
+    let warned = match n_warn {
+        0 => String::new(),
+        1 => ", 1 warning".to_string(),
+        n => format!(", {n} warnings"),
+    };
+    match checked.schedule {
         Ok(s) => {
             writeln!(
                 out,
-                "ok: {} file{}, {} people, {} teams, {} rotations, {} links, {} overrides",
+                "ok: {} file{}, {} people, {} teams, {} rotations, {} links, {} overrides{warned}",
                 files.len(),
                 if files.len() == 1 { "" } else { "s" },
                 s.people().len(),
@@ -648,7 +714,7 @@ fn check(dir: &std::path::Path, out: &mut dyn Write) -> anyhow::Result<ExitCode>
             }
             let n = e.diagnostics().len();
             eprintln!(
-                "error: {n} problem{} in {}",
+                "error: {n} problem{} in {}{warned}",
                 if n == 1 { "" } else { "s" },
                 dir.display()
             );
@@ -663,7 +729,7 @@ fn shifts(
     now: DateTime<Utc>,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let schedule = schedules::load(dir)?;
+    let schedule = schedules::served(dir, &a.state.path, now)?;
     let zone = match (&a.rotation, &a.person) {
         (Some(r), _) => {
             let rot = schedule.rotation(r).ok_or_else(|| {
@@ -722,7 +788,8 @@ fn shifts(
     Ok(ExitCode::SUCCESS)
 }
 
+/// An unknown id, worded as `rota check` words it (with "did you mean").
 fn unknown<'a>(what: &str, id: &str, known: impl Iterator<Item = &'a str>) -> anyhow::Error {
     let known: Vec<&str> = known.collect();
-    anyhow::anyhow!("unknown {what} {id:?}; known {what}s: {}", known.join(", "))
+    anyhow::anyhow!("{}", rota_core::unknown_id_message(what, id, &known))
 }

@@ -77,7 +77,7 @@ pub fn table(out: &mut dyn Write, shifts: &[Shift<'_>], tz: Option<Tz>) -> std::
     Ok(())
 }
 
-/// Shifts as a JSON array (DESIGN.md's shape).
+/// Shifts as a JSON array ([`ShiftView`]'s shape, the service's).
 pub fn json_array(out: &mut dyn Write, shifts: &[Shift<'_>]) -> anyhow::Result<()> {
     let views: Vec<ShiftView<'_>> = shifts.iter().map(ShiftView::from).collect();
     serde_json::to_writer(&mut *out, &views)?;

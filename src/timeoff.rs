@@ -1,45 +1,23 @@
 //! `rota check --conflicts` and `rota report`: time off and fairness on the command line.
 //!
 //! Both read the absence and holiday calendars the schedule names once (files from the schedules
-//! directory, URLs fetched), use the state file's run-time overrides when it exists (so accepted
-//! swaps count), and print the same figures as `/api/v1/conflicts` and `/api/v1/report`. Unlike
+//! directory, URLs fetched), take the schedule the service would serve (`schedules::served`: the
+//! state file's run-time overrides count), and print the same figures as `/api/v1/conflicts` and `/api/v1/report`. Unlike
 //! the service, the command line shows absence summaries: whoever runs it can read the calendars.
 
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use rota_calendar::{Calendars, Fetcher};
 use rota_core::Schedule;
 use rota_core::view::{ConflictView, ReportView, hours, utc};
 
 use crate::output::local;
-use crate::schedules;
 
 /// The trade-back horizon: the swap form's.
 const SUGGEST_WEEKS: i64 = rota_server::pages::SWAP_FORM_WEEKS;
-
-/// Files plus run-time overrides (if the state file exists; a read-only command never creates it).
-pub fn schedule_with_state(
-    dir: &Path,
-    state: &Path,
-    now: DateTime<Utc>,
-) -> anyhow::Result<Arc<Schedule>> {
-    if !state.exists() {
-        return Ok(Arc::new(schedules::load(dir)?));
-    }
-    let store = rota_store::Store::open(state)
-        .with_context(|| format!("opening the state file {}", state.display()))?;
-    let d = dir.to_path_buf();
-    let loader: rota_server::Loader =
-        Arc::new(move || schedules::load(&d).map_err(|e| format!("{e:#}")));
-    let st = rota_server::AppState::new(store, Arc::new(rota_server::FixedClock(now)), loader)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(st.snapshot().schedule.clone())
-}
 
 /// Reads every calendar source once; prints the failing ones to stderr. Returns the snapshot and
 /// whether every source was read.

@@ -340,3 +340,150 @@ fn schedules_directory_from_the_environment() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn version_names_the_git_revision() {
+    let o = rota(&example_schedules(), &["--version"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = stdout(&o);
+    let rev = v
+        .trim()
+        .strip_prefix(concat!("rota ", env!("CARGO_PKG_VERSION"), " (git "))
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{v:?}"));
+    assert!(
+        rev == "unknown" || (rev.len() >= 7 && rev.chars().all(|c| c.is_ascii_hexdigit())),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn completions_and_man_page_cover_the_commands() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let o = rota(&example_schedules(), &["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        for word in ["whoishero", "oncall", "state", "completions"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let bash = stdout(&rota(&example_schedules(), &["completions", "bash"]));
+    assert!(bash.contains("complete -F _rota"), "{bash}");
+    let o = rota(&example_schedules(), &["completions", "tcsh"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+
+    let o = rota(&example_schedules(), &["man"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let man = stdout(&o);
+    let th = man
+        .lines()
+        .find(|l| l.starts_with(".TH "))
+        .unwrap_or_else(|| panic!("no .TH line:\n{man}"));
+    assert!(th.starts_with(".TH rota 1"), "{th}");
+    for section in [".SH NAME", ".SH SYNOPSIS", ".SH SUBCOMMANDS"] {
+        assert!(man.contains(section), "man page lacks {section}");
+    }
+    assert!(man.contains("whoishero"), "{man}");
+
+    // A command's own page has its options.
+    let o = rota(&example_schedules(), &["man", "whoishero"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(page.contains(".TH rota-whoishero 1"), "{page}");
+    assert!(page.contains("\\fBrota whoishero\\fR"), "{page}");
+    for option in ["\\-\\-state", "\\-\\-schedules", "\\-\\-tz"] {
+        assert!(page.contains(option), "{option} missing: {page}");
+    }
+    let o = rota(&example_schedules(), &["man", "whoishere"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("(did you mean \"whoishero\"?)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn check_says_everything_at_once_and_warns_about_overlapping_overrides() {
+    // A bad zone, a bad rule and no start: all three in one run, with a missing absence file.
+    let people = "[people.alice]\nname = \"Alice\"\nabsence = [\"https://cal.example/a.ics\", \"away.ics\"]\n";
+    let rot = "[rotations.hero]\nmembers = [\"alice\"]\ntimezone = \"Europe/Londn\"\nrrule = \"FREQ=WEEKLY;BYDAY=XX\"\n";
+    let dir = schedules_dir(&[("a.toml", people), ("b.toml", rot)]);
+    let o = rota(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    let a = dir.path().join("a.toml").display().to_string();
+    let b = dir.path().join("b.toml").display().to_string();
+    for want in [
+        format!("{a}:3:41: people.alice.absence[1]: cannot read calendar file \"away.ics\""),
+        format!("{b}:1:12: rotations.hero: missing `start`"),
+        format!(
+            "{b}:3:12: rotations.hero.timezone: unknown time zone \"Europe/Londn\" (did you mean \"Europe/London\"?)"
+        ),
+        format!("{b}:4:9: rotations.hero.rrule: invalid rrule"),
+    ] {
+        assert!(err.contains(&want), "missing {want:?} in:\n{err}");
+    }
+    assert!(err.contains("error: 4 problems"), "{err}");
+    assert!(
+        !err.contains("cal.example"),
+        "URLs are for --conflicts: {err}"
+    );
+
+    // Overlapping file overrides: a warning naming both and the winner; still exit 0.
+    let fixed = "[rotations.hero]\nmembers = [\"alice\", \"bob\"]\ntimezone = \"Europe/London\"\nstart = \"2027-03-15T09:00\"\nevery = \"1 week\"\n\n[[overrides]]\nid = \"cover\"\nrotation = \"hero\"\nperson = \"bob\"\nstart = \"2027-03-16T09:00\"\nend = \"2027-03-18T09:00\"\n\n[[overrides]]\nid = \"dentist\"\nrotation = \"hero\"\nperson = \"alice\"\nstart = \"2027-03-17T09:00\"\nend = \"2027-03-19T09:00\"\n";
+    let dir = schedules_dir(&[("people.toml", PEOPLE), ("hero.toml", fixed)]);
+    let o = rota(dir.path(), &["check"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let hero = dir.path().join("hero.toml").display().to_string();
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "warning: {hero}:15:6: overrides[1]: override \"dentist\" overlaps override \"cover\" (at {hero}:8:6) in rotation hero from 2027-03-17T09:00:00+00:00 to 2027-03-18T09:00:00+00:00; \"dentist\" wins there: where overrides overlap, the one defined later (in a later file, or later in the same file) wins\n"
+        )
+    );
+    assert!(
+        stdout(&o).ends_with("2 overrides, 1 warning\n"),
+        "{}",
+        stdout(&o)
+    );
+    let o = rota(
+        dir.path(),
+        &[
+            "whoishero",
+            "--at",
+            "2027-03-17T12:00:00Z",
+            "--json",
+            "--state",
+            "/nonexistent/rota.db",
+        ],
+    );
+    assert!(
+        stdout(&o).contains("\"id\":\"alice\""),
+        "the later one wins: {}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn tz_and_ids_get_did_you_mean() {
+    let o = rota(&example_schedules(), &["oncall", "--tz", "Europe/Londn"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown time zone \"Europe/Londn\" (did you mean \"Europe/London\"?)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = rota(&example_schedules(), &["shifts", "--person", "alcie"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o)
+            .contains("unknown person \"alcie\" (did you mean \"alice\"?); known people: alice"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -3,6 +3,7 @@
 
 mod cli;
 mod notify;
+mod one_truth;
 mod server;
 mod swaps;
 mod timeoff;

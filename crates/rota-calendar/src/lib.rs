@@ -4,8 +4,8 @@
 //! calendar feed; a schedule may also name a public-holidays `.ics`. rota-core takes plain UTC
 //! intervals; this crate turns calendar text into those intervals and fetches the sources.
 //!
-//! - [`parse`](mod@parse) (module `parse`, pure: no I/O, no clock) reads RFC 5545 text into a [`Calendar`];
-//!   [`Calendar::busy`] expands it into [`Busy`] intervals for a query range, and
+//! - [`parse()`] (module [`mod@parse`], pure: no I/O, no clock) reads RFC 5545 text into a
+//!   [`Calendar`]; [`Calendar::busy`] expands it into [`Busy`] intervals for a query range, and
 //!   [`Calendar::dates`] lists the civil dates a holiday calendar covers. The module doc there
 //!   states the interpretation rules (zones, DST, recurrence) and their limits.
 //! - [`Source`] (module `source`, does I/O) is one location plus its last good copy: it reads the

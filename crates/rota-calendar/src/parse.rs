@@ -12,8 +12,8 @@
 //!   days an absence calendar is for.
 //! - **DTSTART forms.** `;VALUE=DATE:20261224` (all-day), `;TZID=Europe/London:20261224T090000`,
 //!   UTC `20261224T090000Z`, and floating `20261224T090000`.
-//! - **Zones.** A `TZID` is read by [`crate::zones`] rules: IANA names, prefixed names such as
-//!   `/mozilla.org/20050126_1/Europe/London`, Windows names (`W. Europe Standard Time`) through
+//! - **Zones.** A `TZID` is read by the crate's zone rules (module `zones`): IANA names, prefixed
+//!   names such as `/mozilla.org/20050126_1/Europe/London`, Windows names (`W. Europe Standard Time`) through
 //!   CLDR's table, and a VTIMEZONE's `X-LIC-LOCATION` when its own `TZID` is none of those. A
 //!   `TZID` that is none of these (Outlook's "Customized Time Zone") is read like a floating
 //!   time, on the person's clock, with one warning naming the `TZID`: dropping the event would

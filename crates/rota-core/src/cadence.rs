@@ -1,42 +1,7 @@
 //! Handoffs: when a rotation passes from one member to the next. The only module that uses rrule.
 //!
-//! # Model
-//!
-//! Every rotation's handoffs are civil date-times in the rotation's zone that repeat with a fixed
-//! *civil period*: `K` handoffs at civil offsets `offsets[0..K]` (with `offsets[0] == 0`) from the
-//! start of each period, and the period itself a whole number of civil seconds. Handoff `n` is at
-//! civil time `start + (n / K) * period + offsets[n % K]`, so it is computed from `start` and
-//! never from handoff `n - 1`, and errors never accumulate.
-//!
-//! - `every = "N hours|days|weeks"` is the case `K = 1`, `period = N` civil units. Civil arithmetic
-//!   means "1 week" is 09:00 Monday to 09:00 Monday local whatever DST does in between, and "12
-//!   hours" hands off at 09:00 and 21:00 local all year.
-//! - `rrule = "..."` is evaluated once, at load time, by the rrule crate over one period, in civil
-//!   time (the rule is expanded as if the zone were UTC, which has no DST, so the crate's known
-//!   DST-day bugs for HOURLY rules and several BYHOUR values cannot reach us). The period is the
-//!   rule's true repeat: `lcm(interval, 1 week)` for rules that only look at weekdays and hours,
-//!   and a whole 400-year Gregorian cycle (146,097 days, itself a whole number of weeks) for rules
-//!   that look at months, month days, year days or week numbers. `COUNT` and `UNTIL` are refused
-//!   (a rotation does not end), and so are `MINUTELY`, `SECONDLY` and `BYSECOND`.
-//!
-//! # From civil handoffs to instants
-//!
-//! Each civil handoff becomes an instant by the rules of [`crate::tz`] (gap: forward by the gap's
-//! length; fold: the earlier offset). One more rule keeps the sequence of instants in order: when
-//! handoffs are closer together than a gap is long (an hourly rotation across Samoa's skipped day,
-//! or a 2-hour gap), a handoff moved forward out of the gap could land *after* a later handoff. So a
-//! handoff in a gap happens at the earlier of its moved instant and the first handoff after the
-//! gap. The instants are then non-decreasing, and shift `n` runs from handoff `n` to handoff `n + 1`.
-//! A shift that this squeezes to zero length (or that DST squeezes to zero, as an hourly handoff at
-//! 02:00 and one at 03:00 across a one-hour gap) is left out, and its turn still counts: member
-//! `n mod len` keeps shift `n`.
-//!
-//! # Finding the shift at an instant
-//!
-//! The instant is read as a civil time in the zone, the civil index is computed arithmetically
-//! (division by the period, then a binary search in `offsets`), and then nudged by at most a few
-//! steps to the last handoff at or before the instant. Nothing walks from `start`, so a lookup 50
-//! years ahead costs the same as one next week.
+//! The rules (civil periods, gaps and folds, lookups) are documented on [`Recurrence`], which is
+//! public, so embedders can read them.
 
 use chrono::{Datelike, NaiveDateTime};
 use chrono_tz::Tz;
@@ -59,6 +24,44 @@ pub const MAX_EVERY: u32 = 10_000;
 pub(crate) const NEVER: Secs = i64::MAX;
 
 /// How a rotation's handoffs recur, as written in the schedule file.
+///
+/// # Model
+///
+/// Every rotation's handoffs are civil date-times in the rotation's zone that repeat with a fixed
+/// *civil period*: `K` handoffs at civil offsets `offsets[0..K]` (with `offsets[0] == 0`) from the
+/// start of each period, and the period itself a whole number of civil seconds. Handoff `n` is at
+/// civil time `start + (n / K) * period + offsets[n % K]`, so it is computed from `start` and
+/// never from handoff `n - 1`, and errors never accumulate.
+///
+/// - `every = "N hours|days|weeks"` is the case `K = 1`, `period = N` civil units. Civil arithmetic
+///   means "1 week" is 09:00 Monday to 09:00 Monday local whatever DST does in between, and "12
+///   hours" hands off at 09:00 and 21:00 local all year.
+/// - `rrule = "..."` is evaluated once, at load time, by the rrule crate over one period, in civil
+///   time (the rule is expanded as if the zone were UTC, which has no DST, so the crate's known
+///   DST-day bugs for HOURLY rules and several BYHOUR values cannot reach us). The period is the
+///   rule's true repeat: `lcm(interval, 1 week)` for rules that only look at weekdays and hours,
+///   and a whole 400-year Gregorian cycle (146,097 days, itself a whole number of weeks) for rules
+///   that look at months, month days, year days or week numbers. `COUNT` and `UNTIL` are refused
+///   (a rotation does not end), and so are `MINUTELY`, `SECONDLY` and `BYSECOND`.
+///
+/// # From civil handoffs to instants
+///
+/// Each civil handoff becomes an instant by the rules of [`crate::tz`] (gap: forward by the gap's
+/// length; fold: the earlier offset). One more rule keeps the sequence of instants in order: when
+/// handoffs are closer together than a gap is long (an hourly rotation across Samoa's skipped day,
+/// or a 2-hour gap), a handoff moved forward out of the gap could land *after* a later handoff. So a
+/// handoff in a gap happens at the earlier of its moved instant and the first handoff after the
+/// gap. The instants are then non-decreasing, and shift `n` runs from handoff `n` to handoff `n + 1`.
+/// A shift that this squeezes to zero length (or that DST squeezes to zero, as an hourly handoff at
+/// 02:00 and one at 03:00 across a one-hour gap) is left out, and its turn still counts: member
+/// `n mod len` keeps shift `n`.
+///
+/// # Finding the shift at an instant
+///
+/// The instant is read as a civil time in the zone, the civil index is computed arithmetically
+/// (division by the period, then a binary search in `offsets`), and then nudged by at most a few
+/// steps to the last handoff at or before the instant. Nothing walks from `start`, so a lookup 50
+/// years ahead costs the same as one next week.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Recurrence {
     /// `every = "N hours|days|weeks"`.

@@ -3,7 +3,11 @@
 use std::fmt;
 
 /// An error from rota-core. [`Error::kind`] says which; `Display` gives a message fit for a user.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` prints the same text (every diagnostic on a line of its own, as `file:line:col: key:
+/// message`), so a `main` that returns `Result<(), Box<dyn std::error::Error>>` and uses `?`
+/// shows the problems readably. The alternate form (`{:#?}`) shows the structure.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
 }
@@ -75,6 +79,16 @@ impl fmt::Display for Error {
             ),
             ErrorKind::InvalidOverride { id, message } => write!(f, "override {id}: {message}"),
             ErrorKind::EmptyRange => write!(f, "the range's end must be after its start"),
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            f.debug_struct("Error").field("kind", &self.kind).finish()
+        } else {
+            fmt::Display::fmt(self, f)
         }
     }
 }

@@ -9,7 +9,7 @@
 //!
 //! This crate does no I/O, no async and never reads the clock: [`Schedule::load`] takes file texts,
 //! and every query takes the instant or range it is about. The time rules (gaps, folds, handoffs
-//! computed from `start`) are in [`tz`] and in the `cadence` module's documentation.
+//! computed from `start`) are in [`tz`] and on [`Recurrence`].
 //!
 //! # Example
 //!
@@ -56,6 +56,7 @@ pub mod view;
 
 pub use cadence::{MAX_EVERY, Recurrence, Unit};
 pub use error::{Diagnostic, Error, ErrorKind};
+pub use load::{Checked, unknown_id_message};
 pub use model::{Displaced, Link, Override, Person, Rotation, Shift, Source, Team};
 pub use schedule::{Schedule, swap_overrides};
 

@@ -28,6 +28,15 @@ type Span = Range<usize>;
 /// Largest schedule file accepted, so a stray huge file is refused rather than parsed.
 const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
 
+/// The start an rrule is checked from when the rotation's own `start` is missing or invalid.
+const STAND_IN_START: NaiveDateTime = match chrono::NaiveDate::from_ymd_opt(2000, 1, 3) {
+    Some(d) => match d.and_hms_opt(0, 0, 0) {
+        Some(t) => t,
+        None => NaiveDateTime::MIN,
+    },
+    None => NaiveDateTime::MIN,
+};
+
 impl Schedule {
     /// Loads a schedule from the texts of its files, given as `(name, text)`; the name is used in
     /// diagnostics. Files are merged in the order given (which decides which of two overlapping file
@@ -51,13 +60,63 @@ impl Schedule {
     /// assert!(tz.contains("unknown time zone \"Europe/Londn\" (did you mean \"Europe/London\"?)"));
     /// ```
     pub fn load(files: &[(&str, &str)]) -> Result<Schedule, Error> {
+        Schedule::check(files, &|_| Ok(())).schedule
+    }
+
+    /// [`Schedule::load`] for `rota check`: also asks `calendar_file` about every calendar source
+    /// that is a file path (`absence`, `holidays`; URLs are not passed), and collects warnings.
+    ///
+    /// rota-core does no I/O, so the caller says whether such a file can be read:
+    /// `calendar_file(path)` returns `Err(why)` when it cannot, and that becomes a problem located
+    /// at the key that names the file.
+    ///
+    /// Warnings are things a schedule may do but that are likely mistakes; they are reported even
+    /// when the load fails, and never make it fail:
+    ///
+    /// - Two file overrides of one rotation that overlap. Both apply, and where they overlap the
+    ///   one defined later wins (a later file, in the order given, or later in the same file), as
+    ///   the resolution rule for overrides says (oldest first, the newest wins).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rota_core::Schedule;
+    /// let text = "[people.a]\nname = \"A\"\nabsence = \"away.ics\"\n";
+    /// let checked = Schedule::check(&[("people.toml", text)], &|path| {
+    ///     Err(format!("cannot read {path}: no such file"))
+    /// });
+    /// let err = checked.schedule.unwrap_err();
+    /// assert_eq!(
+    ///     err.diagnostics()[0].to_string(),
+    ///     "people.toml:3:11: people.a.absence: cannot read away.ics: no such file"
+    /// );
+    /// ```
+    pub fn check(
+        files: &[(&str, &str)],
+        calendar_file: &dyn Fn(&str) -> Result<(), String>,
+    ) -> Checked {
         let mut loader = Loader::default();
         for (i, (name, text)) in files.iter().enumerate() {
             loader.files.push(FileInfo::new(name, text));
             loader.file(i, text);
         }
+        for (loc, key, path) in std::mem::take(&mut loader.calendar_files) {
+            if let Err(why) = calendar_file(&path) {
+                loader.problem(&loc, &key, why);
+            }
+        }
         loader.finish()
     }
+}
+
+/// What [`Schedule::check`] found: the schedule or every problem, and the warnings either way.
+#[derive(Debug)]
+pub struct Checked {
+    /// The schedule, or every problem found.
+    pub schedule: Result<Schedule, Error>,
+    /// Likely mistakes that do not stop the schedule loading, in file order, located like
+    /// problems.
+    pub warnings: Vec<Diagnostic>,
 }
 
 struct FileInfo {
@@ -157,6 +216,11 @@ struct Loader {
     rotations: BTreeMap<String, RawRotation>,
     links: Vec<RawLink>,
     overrides: Vec<RawOverride>,
+    /// Calendar sources that are file paths: (where, key, path as written).
+    calendar_files: Vec<(Loc, String, String)>,
+    /// (file, offset, key, message), like `problems`, for things that are allowed but likely
+    /// mistakes.
+    warnings: Vec<(usize, usize, String, String)>,
 }
 
 fn kind_name(v: &DeValue<'_>) -> &'static str {
@@ -206,7 +270,8 @@ fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-fn suggest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+/// `" (did you mean \"x\"?)"` for the candidate closest to `given`, or nothing when none is close.
+pub(crate) fn suggest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     let best = candidates
         .into_iter()
         .map(|c| (distance(given, c), c))
@@ -216,6 +281,30 @@ fn suggest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> St
         Some((_, c)) => format!(" (did you mean {c:?}?)"),
         None => String::new(),
     }
+}
+
+/// The message for an id that names nothing, as `rota check` words it: `unknown person "bobb" (did
+/// you mean "bob"?); known people: alice, bob`. `what` is `person`, `team` or `rotation` (any
+/// noun whose plural adds an s, and `person`). The CLI and the API use it for unknown ids too.
+///
+/// ```
+/// let m = rota_core::unknown_id_message("rotation", "suport-hero", &["support-hero", "platform"]);
+/// assert_eq!(
+///     m,
+///     "unknown rotation \"suport-hero\" (did you mean \"support-hero\"?); known rotations: support-hero, platform"
+/// );
+/// ```
+pub fn unknown_id_message(what: &str, id: &str, known: &[&str]) -> String {
+    let plural = if what == "person" {
+        "people".to_string()
+    } else {
+        format!("{what}s")
+    };
+    format!(
+        "unknown {what} {id:?}{}; known {plural}: {}",
+        suggest(id, known.iter().copied()),
+        list(known)
+    )
 }
 
 fn list(known: &[&str]) -> String {
@@ -573,7 +662,8 @@ impl Loader {
     }
 
     /// Checks the form of a calendar source (`absence`, `holidays`): an `http(s)://` URL or a path.
-    /// Whether the file exists or the URL answers is checked by whoever reads it.
+    /// Paths are remembered for [`Schedule::check`], whose caller says whether the file is there;
+    /// whether a URL answers is checked by whoever fetches it.
     fn calendar_source(&mut self, loc: &Loc, key: &str, src: &str) -> bool {
         // Calendar URLs are often secrets (Google's "secret address", Apple's published
         // calendars), and these messages reach logs and /healthz: they never repeat the address.
@@ -622,19 +712,21 @@ impl Loader {
                 self.problem(loc, key, m);
                 false
             }
-            None => true,
+            None => {
+                if !src.contains("://") {
+                    self.calendar_files
+                        .push((loc.clone(), key.to_string(), src.to_string()));
+                }
+                true
+            }
         }
     }
 
     fn timezone(&mut self, fi: usize, v: &Spanned<DeValue<'_>>, key: &str) -> Option<Tz> {
         let s = self.string(fi, v, key)?;
-        match s.parse::<Tz>() {
+        match tz::parse_zone(&s) {
             Ok(tz) => Some(tz),
-            Err(_) => {
-                let hint = suggest(&s, chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()));
-                let msg = format!(
-                    "unknown time zone {s:?}{hint}; expected an IANA zone name such as \"Europe/London\" or \"America/Chicago\""
-                );
+            Err(msg) => {
                 self.problem(
                     &Loc {
                         file: fi,
@@ -920,26 +1012,36 @@ impl Loader {
                 None
             }
         };
-        // Compile the handoffs now, so rrule problems are reported at the rule.
-        if let (Some(tz), Some((start, sloc)), Some((rec, rloc))) = (timezone, &start, &recurrence)
-            && let Err(msg) = Handoffs::new(tz, *start, rec)
-        {
-            let (l, key) = if msg.starts_with("start") {
-                (sloc.clone(), join(&path, "start"))
-            } else {
-                (
-                    rloc.clone(),
-                    join(
-                        &path,
-                        if matches!(rec, Recurrence::RRule(_)) {
-                            "rrule"
-                        } else {
-                            "every"
-                        },
-                    ),
-                )
-            };
-            self.problem(&l, &key, msg);
+        // Compile the handoffs now, so rrule problems are reported at the rule. Handoffs are
+        // expanded in civil time, so the zone does not change them: a bad or missing zone does not
+        // hide a bad rule. Without a usable start the rule is checked from a stand-in start, and
+        // only the rule's own problems are kept (whether `start` is an occurrence, or how far its
+        // period runs, cannot be known yet), so one run reports zone, start and rule together.
+        if let Some((rec, rloc)) = &recurrence {
+            let stand_in = start.is_none();
+            let first = start.as_ref().map_or(STAND_IN_START, |s| s.0);
+            if let Err(msg) = Handoffs::new(timezone.unwrap_or(Tz::UTC), first, rec) {
+                let about_start = msg.starts_with("start") || msg.contains("runs past the year");
+                if !(stand_in && about_start) {
+                    let (l, key) = match &start {
+                        Some((_, sloc)) if msg.starts_with("start") => {
+                            (sloc.clone(), join(&path, "start"))
+                        }
+                        _ => (
+                            rloc.clone(),
+                            join(
+                                &path,
+                                if matches!(rec, Recurrence::RRule(_)) {
+                                    "rrule"
+                                } else {
+                                    "every"
+                                },
+                            ),
+                        ),
+                    };
+                    self.problem(&l, &key, msg);
+                }
+            }
         }
         if self.rotations.contains_key(id) {
             let at = self.at(&self.rotations[id].loc);
@@ -1102,30 +1204,103 @@ impl Loader {
         }
     }
 
-    fn finish(mut self) -> Result<Schedule, Error> {
+    fn finish(mut self) -> Checked {
         if !self.syntax_errors {
             self.cross_check();
+            self.overlapping_overrides();
         }
+        let warnings = std::mem::take(&mut self.warnings);
+        let warnings = self.diagnostics(warnings);
         if !self.problems.is_empty() {
-            let mut problems = std::mem::take(&mut self.problems);
-            problems.sort_by_key(|p| (p.0, p.1));
-            let diags = problems
-                .into_iter()
-                .map(|(fi, off, key, message)| {
-                    let f = &self.files[fi];
-                    let (line, column) = f.line_col(off);
-                    Diagnostic {
-                        file: f.name.clone(),
-                        line,
-                        column,
-                        key,
-                        message,
-                    }
-                })
-                .collect();
-            return Err(Error::new(ErrorKind::Schedule(diags)));
+            let problems = std::mem::take(&mut self.problems);
+            let diags = self.diagnostics(problems);
+            return Checked {
+                schedule: Err(Error::new(ErrorKind::Schedule(diags))),
+                warnings,
+            };
         }
-        self.build()
+        Checked {
+            schedule: self.build(),
+            warnings,
+        }
+    }
+
+    /// Located diagnostics, in file order.
+    fn diagnostics(&self, mut found: Vec<(usize, usize, String, String)>) -> Vec<Diagnostic> {
+        found.sort_by_key(|p| (p.0, p.1));
+        found
+            .into_iter()
+            .map(|(fi, off, key, message)| {
+                let f = &self.files[fi];
+                let (line, column) = f.line_col(off);
+                Diagnostic {
+                    file: f.name.clone(),
+                    line,
+                    column,
+                    key,
+                    message,
+                }
+            })
+            .collect()
+    }
+
+    /// Warns about file overrides of one rotation that overlap (see [`Schedule::check`]).
+    /// Overrides whose rotation or times have problems are left out: those are reported already.
+    fn overlapping_overrides(&mut self) {
+        // (rotation, start, end, index in self.overrides), for overrides with usable times.
+        let mut spans: Vec<(&str, DateTime<Utc>, DateTime<Utc>, usize)> = Vec::new();
+        for (i, o) in self.overrides.iter().enumerate() {
+            let Some(r) = self.rotations.get(&o.rotation.0) else {
+                continue;
+            };
+            let instant = |t: &Option<(TimeVal, Loc)>| match (t, r.timezone) {
+                (Some((TimeVal::Instant(i), _)), _) => Some(*i),
+                (Some((TimeVal::Civil(c), _)), Some(tz)) => tz::resolve(tz, *c).map(|r| r.instant),
+                _ => None,
+            };
+            if let (Some(a), Some(b)) = (instant(&o.start), instant(&o.end))
+                && a < b
+            {
+                spans.push((o.rotation.0.as_str(), a, b, i));
+            }
+        }
+        spans.sort();
+        // One sweep per rotation, in order of start: each override is compared with the
+        // override reaching furthest among those before it, so every override that overlaps an
+        // earlier one gets one warning (naming one of them), in O(n log n) whatever the file.
+        let mut found = Vec::new();
+        let mut reach: Option<(&str, DateTime<Utc>, usize)> = None;
+        for &(rot, a, b, j) in &spans {
+            match reach {
+                Some((r, end, i)) if r == rot && a < end => {
+                    // Located at the later-defined (winning) one; it names the other.
+                    let (older, newer) = (i.min(j), i.max(j));
+                    let (o, w) = (&self.overrides[older], &self.overrides[newer]);
+                    found.push((
+                        w.id_loc.clone(),
+                        w.key.clone(),
+                        format!(
+                            "override {:?} overlaps override {:?} (at {}) in rotation {rot} \
+                             from {} to {}; {:?} wins there: where overrides overlap, the one \
+                             defined later (in a later file, or later in the same file) wins",
+                            w.id,
+                            o.id,
+                            self.at(&o.id_loc),
+                            a.to_rfc3339(),
+                            end.min(b).to_rfc3339(),
+                            w.id
+                        ),
+                    ));
+                    if b > end {
+                        reach = Some((rot, b, j));
+                    }
+                }
+                _ => reach = Some((rot, b, j)),
+            }
+        }
+        for (loc, key, msg) in found {
+            self.warnings.push((loc.file, loc.span.start, key, msg));
+        }
     }
 
     fn cross_check(&mut self) {
@@ -1144,20 +1319,7 @@ impl Loader {
             id: &str,
             known: &[&str],
         ) {
-            let plural = if what == "person" {
-                "people".to_string()
-            } else {
-                format!("{what}s")
-            };
-            problems.push((
-                loc.clone(),
-                key,
-                format!(
-                    "unknown {what} {id:?}{}; known {plural}: {}",
-                    suggest(id, known.iter().copied()),
-                    list(known)
-                ),
-            ));
+            problems.push((loc.clone(), key, unknown_id_message(what, id, known)));
         }
         if let Some((h, loc)) = &self.hero_rotation
             && !self.rotations.contains_key(h)

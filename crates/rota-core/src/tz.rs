@@ -19,7 +19,7 @@
 //!
 //! This is RFC 5545's rule (section 3.3.5), what calendar clients do with a `TZID` time, what the
 //! rrule crate does, and what jiff calls the "compatible" disambiguation. [`Resolved::kind`] says
-//! which case applied, so callers that need to (the handoff sequence, see `cadence`) can see it.
+//! which case applied, so callers that need to (the handoff sequence, see [`crate::Recurrence`]) can see it.
 //!
 //! chrono-tz reports a gap as `LocalResult::None` without saying how long the gap is; we find the
 //! transition by a binary search over instants (about 17 offset look-ups), which only runs for
@@ -232,6 +232,47 @@ pub fn parse_instant(input: &str, tz: Tz) -> Result<DateTime<Utc>, TimeParseErro
         return resolve(tz, civil).map(|r| r.instant).ok_or_else(err);
     }
     Err(err())
+}
+
+/// Parses an IANA zone name (`Europe/London`). The error is the one `rota check` gives for a bad
+/// `timezone`, with the closest known name when one is close:
+///
+/// ```
+/// let err = rota_core::tz::parse_zone("Europe/Londn").unwrap_err();
+/// assert!(err.starts_with("unknown time zone \"Europe/Londn\" (did you mean \"Europe/London\"?)"));
+/// assert_eq!(rota_core::tz::parse_zone("Asia/Kolkata").unwrap().name(), "Asia/Kolkata");
+/// ```
+pub fn parse_zone(name: &str) -> Result<Tz, String> {
+    name.parse::<Tz>().map_err(|_| {
+        let hint = crate::load::suggest(name, chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()));
+        format!(
+            "unknown time zone {name:?}{hint}; expected an IANA zone name such as \"Europe/London\" or \"America/Chicago\""
+        )
+    })
+}
+
+/// Parses a time as an override's `start` or `end` may be written, in the schedule files or
+/// through the API: a civil date-time in the rotation's zone `tz` (`2026-12-21T09:00`, the files'
+/// form, resolved by the gap and fold rules above), RFC 3339 with an offset, or a date (midnight
+/// in `tz`), as [`parse_instant`].
+///
+/// ```
+/// use rota_core::tz::parse_override_time;
+/// let london: chrono_tz::Tz = "Europe/London".parse().unwrap();
+/// let t = parse_override_time("2026-07-01T09:00", london).unwrap();
+/// assert_eq!(t.to_rfc3339(), "2026-07-01T08:00:00+00:00"); // 09:00 BST
+/// assert_eq!(parse_override_time("2026-07-01T08:00:00Z", london).unwrap(), t);
+/// ```
+pub fn parse_override_time(input: &str, tz: Tz) -> Result<DateTime<Utc>, TimeParseError> {
+    if let Some(civil) = parse_civil(input) {
+        return resolve(tz, civil)
+            .map(|r| r.instant)
+            .filter(|t| (MIN_SECS..=MAX_SECS).contains(&t.timestamp()))
+            .ok_or_else(|| TimeParseError {
+                input: input.to_string(),
+            });
+    }
+    parse_instant(input, tz)
 }
 
 /// Parses a civil date-time as written in schedule files: `2026-11-02T09:00` or

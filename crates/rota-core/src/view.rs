@@ -1,5 +1,5 @@
 //! The JSON shape of a resolved shift, shared by the CLI (`--json`) and the service, so both print
-//! exactly what DESIGN.md fixes:
+//! exactly this shape (the README's "JSON API" section documents it for users):
 //!
 //! ```json
 //! {"rotation":"support-hero","person":{"id":"alice","name":"Alice Smith","email":"alice@example.com"},

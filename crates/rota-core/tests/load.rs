@@ -1192,3 +1192,122 @@ proptest! {
         load_and_exercise(&[("people.toml", &p), ("rotations.toml", &r), ("overrides.toml", &o)]);
     }
 }
+
+/// What `main() -> Result<(), Box<dyn Error>>` prints for a failed load (`Error: {err:?}`): the
+/// diagnostics as `rota check` prints them, not the struct dump.
+#[test]
+fn debug_prints_the_diagnostics_readably() {
+    let bad = "[rotations.hero]\nmembers = [\"alice\"]\ntimezone = \"Europe/Londn\"\n";
+    let err = Schedule::load(&[("hero.toml", bad)]).unwrap_err();
+    let boxed: Box<dyn std::error::Error> = Box::new(err.clone());
+    let shown = format!("{boxed:?}");
+    assert!(
+        shown.starts_with("4 problems in the schedule files\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(
+            "\nhero.toml:3:12: rotations.hero.timezone: unknown time zone \"Europe/Londn\""
+        ),
+        "{shown}"
+    );
+    assert!(!shown.contains("Diagnostic {"), "{shown}");
+    // The structure is still there for whoever asks for it.
+    assert!(format!("{err:#?}").contains("Diagnostic {"), "{err:#?}");
+}
+
+/// A rotation with a bad zone, a bad rule and no start gets all three problems in one run: the
+/// rule is checked even when the zone and the start cannot be used.
+#[test]
+fn bad_zone_bad_rrule_and_no_start_are_reported_together() {
+    let people = "[people.alice]\nname = \"Alice\"\n";
+    let rot = "[rotations.hero]\nmembers = [\"alice\"]\ntimezone = \"Europe/Londn\"\nrrule = \"FREQ=WEEKLY;BYDAY=XX\"\n";
+    assert_diagnostics(
+        &[("p.toml", people), ("r.toml", rot)],
+        &[
+            "r.toml:1:12: rotations.hero: missing `start`...",
+            "r.toml:3:12: rotations.hero.timezone: unknown time zone \"Europe/Londn\" (did you mean \"Europe/London\"?)...",
+            "r.toml:4:9: rotations.hero.rrule: invalid rrule \"FREQ=WEEKLY;BYDAY=XX\"...",
+        ],
+    );
+    // With a start, a bad zone still does not hide the rule's problems, including the start's.
+    let rot = "[rotations.hero]\nmembers = [\"alice\"]\ntimezone = \"Mars/Base\"\nstart = \"2026-11-02T09:00\"\nrrule = \"FREQ=WEEKLY;BYDAY=TU\"\n";
+    assert_diagnostics(
+        &[("p.toml", people), ("r.toml", rot)],
+        &[
+            "r.toml:3:12: rotations.hero.timezone: unknown time zone \"Mars/Base\"...",
+            "r.toml:4:9: rotations.hero.start: start 2026-11-02T09:00 (Monday) is not an occurrence...",
+        ],
+    );
+    // Without a start, a rule that is fine is not blamed for the stand-in start.
+    let rot = "[rotations.hero]\nmembers = [\"alice\"]\ntimezone = \"Europe/London\"\nrrule = \"FREQ=WEEKLY;BYDAY=TH\"\n";
+    assert_diagnostics(
+        &[("p.toml", people), ("r.toml", rot)],
+        &["r.toml:1:12: rotations.hero: missing `start`..."],
+    );
+}
+
+const ONE_ROTATION: &str = "hero_rotation = \"hero\"\n[people.alice]\nname = \"Alice\"\nabsence = [\"https://cal.example/a.ics\", \"away/alice.ics\"]\n[people.bob]\nname = \"Bob\"\n[rotations.hero]\nmembers = [\"alice\", \"bob\"]\ntimezone = \"Europe/London\"\nstart = \"2026-11-02T09:00\"\nevery = \"1 week\"\n";
+
+#[test]
+fn check_asks_about_calendar_files_only_and_locates_the_missing_ones() {
+    let holidays = "holidays = \"bank.ics\"\n";
+    let asked = std::cell::RefCell::new(Vec::new());
+    let checked = Schedule::check(&[("a.toml", ONE_ROTATION), ("h.toml", holidays)], &|p| {
+        asked.borrow_mut().push(p.to_string());
+        if p == "bank.ics" {
+            Ok(())
+        } else {
+            Err(format!("calendar file {p} does not exist"))
+        }
+    });
+    assert_eq!(
+        *asked.borrow(),
+        ["away/alice.ics", "bank.ics"],
+        "URLs are not files"
+    );
+    let err = checked.schedule.unwrap_err();
+    let lines: Vec<String> = err.diagnostics().iter().map(|d| d.to_string()).collect();
+    assert_eq!(
+        lines,
+        ["a.toml:4:41: people.alice.absence[1]: calendar file away/alice.ics does not exist"]
+    );
+    // Schedule::load never asks, so the service and embedders load as before.
+    assert!(Schedule::load(&[("a.toml", ONE_ROTATION)]).is_ok());
+}
+
+#[test]
+fn overlapping_file_overrides_warn_naming_both_and_the_winner() {
+    let overrides = "[[overrides]]\nid = \"first\"\nrotation = \"hero\"\nperson = \"bob\"\nstart = \"2026-11-03T09:00\"\nend = \"2026-11-05T09:00\"\n\n[[overrides]]\nid = \"apart\"\nrotation = \"hero\"\nperson = \"bob\"\nstart = \"2026-12-03T09:00\"\nend = \"2026-12-05T09:00\"\n";
+    let later = "[[overrides]]\nid = \"second\"\nrotation = \"hero\"\nperson = \"alice\"\nstart = \"2026-11-04T09:00\"\nend = \"2026-11-06T09:00\"\n";
+    let files = [
+        ("a.toml", ONE_ROTATION),
+        ("b.toml", overrides),
+        ("c.toml", later),
+    ];
+    let checked = Schedule::check(&files, &|_| Ok(()));
+    let schedule = checked.schedule.expect("overlaps are allowed");
+    let warnings: Vec<String> = checked.warnings.iter().map(|d| d.to_string()).collect();
+    assert_eq!(
+        warnings,
+        [
+            "c.toml:2:6: overrides[0]: override \"second\" overlaps override \"first\" (at b.toml:2:6) in rotation hero from 2026-11-04T09:00:00+00:00 to 2026-11-05T09:00:00+00:00; \"second\" wins there: where overrides overlap, the one defined later (in a later file, or later in the same file) wins"
+        ]
+    );
+    // And the resolution agrees with what the warning says.
+    let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+    let who = |t| {
+        schedule
+            .on_call("hero", at(t))
+            .unwrap()
+            .unwrap()
+            .person
+            .id
+            .clone()
+    };
+    assert_eq!(who("2026-11-04T12:00:00Z"), "alice");
+    assert_eq!(who("2026-11-03T12:00:00Z"), "bob");
+    // No overlap, no warning.
+    let checked = Schedule::check(&files[..2], &|_| Ok(()));
+    assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
+}

@@ -1,4 +1,4 @@
-//! The time rules of DESIGN.md ("Time rules"), pinned by table tests and brute-force sweeps.
+//! The time rules (the README's "Time rules" and the `rota_core::tz` docs), pinned by table tests and brute-force sweeps.
 //!
 //! - A handoff is a wall-clock time in the rotation's zone: it stays fixed across DST.
 //! - A handoff in a gap moves forward by the gap's length; a handoff in a fold takes the earlier

@@ -169,7 +169,7 @@ pub(crate) async fn rotation_shifts(
     let s = &snap.schedule;
     let rot = s
         .rotation(&path)
-        .ok_or_else(|| ApiError::not_found(format!("unknown rotation {:?}", path.as_str())))?;
+        .ok_or_else(|| ApiError::not_found(unknown(s, "rotation", &path)))?;
     let (from, to) = range(&q, rot.timezone, state.now())?;
     let shifts = s.shifts(&rot.id, from, to)?;
     Ok(json(&views(&shifts)))
@@ -185,7 +185,7 @@ pub(crate) async fn person_shifts(
     let s = &snap.schedule;
     let person = s
         .person(&path)
-        .ok_or_else(|| ApiError::not_found(format!("unknown person {:?}", path.as_str())))?;
+        .ok_or_else(|| ApiError::not_found(unknown(s, "person", &path)))?;
     let (from, to) = range(&q, person.timezone.unwrap_or(Tz::UTC), state.now())?;
     let shifts = s.shifts_for_person(&person.id, from, to)?;
     Ok(json(&views(&shifts)))
@@ -227,7 +227,7 @@ pub(crate) async fn list_overrides(
     if let Some(r) = &q.rotation
         && snap.schedule.rotation(r).is_none()
     {
-        return Err(ApiError::not_found(format!("unknown rotation {r:?}")));
+        return Err(ApiError::not_found(unknown(&snap.schedule, "rotation", r)));
     }
     let stored_ids: std::collections::HashSet<&str> =
         stored.iter().map(|o| o.id.as_str()).collect();
@@ -331,24 +331,14 @@ pub(crate) async fn create_override(
     let b: OverrideBody = json_body(&req, &body)?;
     let snap = state.snapshot();
     let s = &snap.schedule;
-    let rot = s.rotation(&b.rotation).ok_or_else(|| {
-        ApiError::field(
-            "rotation",
-            format!(
-                "unknown rotation {:?}; known rotations: {}",
-                b.rotation,
-                ids(s.rotations().iter().map(|r| r.id.as_str()))
-            ),
-        )
-    })?;
+    let rot = s
+        .rotation(&b.rotation)
+        .ok_or_else(|| ApiError::field("rotation", unknown(s, "rotation", &b.rotation)))?;
     if s.person(&b.person).is_none() {
-        return Err(ApiError::field(
-            "person",
-            format!("unknown person {:?}", b.person),
-        ));
+        return Err(ApiError::field("person", unknown(s, "person", &b.person)));
     }
-    let start = instant("start", &b.start, rot.timezone)?;
-    let end = instant("end", &b.end, rot.timezone)?;
+    let start = override_time("start", &b.start, rot.timezone)?;
+    let end = override_time("end", &b.end, rot.timezone)?;
     if end <= start {
         return Err(ApiError::field(
             "end",
@@ -497,8 +487,27 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn ids<'a>(it: impl Iterator<Item = &'a str>) -> String {
-    it.collect::<Vec<_>>().join(", ")
+/// An unknown id, worded as `rota check` words it in the files (with "did you mean").
+pub(crate) fn unknown(s: &Schedule, what: &str, id: &str) -> String {
+    let known: Vec<&str> = match what {
+        "person" => s.people().iter().map(|p| p.id.as_str()).collect(),
+        _ => s.rotations().iter().map(|r| r.id.as_str()).collect(),
+    };
+    rota_core::unknown_id_message(what, id, &known)
+}
+
+/// An override's `start` or `end`: the schedule files' form (a civil date-time in the rotation's
+/// zone, `2026-12-21T09:00`), RFC 3339 with an offset, or a date (midnight in the zone).
+fn override_time(field: &str, value: &str, zone: Tz) -> Result<DateTime<Utc>, ApiError> {
+    rota_core::tz::parse_override_time(value, zone).map_err(|_| {
+        ApiError::field(
+            field,
+            format!(
+                "invalid time {value:?}: expected a civil date-time in the rotation's zone ({}) as in the schedule files (2026-12-21T09:00), RFC 3339 with an offset (2026-12-21T09:00:00Z) or a date (2026-12-21)",
+                zone.name()
+            ),
+        )
+    })
 }
 
 /// `GET /healthz`

@@ -59,7 +59,7 @@ pub(crate) async fn rotation_feed(
     let schedule = &snap.schedule;
     let rotation = schedule
         .rotation(id)
-        .ok_or_else(|| ApiError::not_found(format!("unknown rotation {id:?}")))?;
+        .ok_or_else(|| ApiError::not_found(crate::api::unknown(schedule, "rotation", id)))?;
     let (stamp, from, to) = window(state.now());
     let shifts = schedule.shifts(id, from, to)?;
     Ok(respond(

@@ -12,7 +12,7 @@
 //! |---|---|
 //! | `GET /`, `/signin`, `/me`, `/swaps/new`, `/swaps/{id}` | HTML pages and their forms (see [`pages`]) |
 //! | `GET /healthz` | liveness, the last reload's problems, and each calendar source's state |
-//! | `GET /api/v1/whoishero[?at=]` | the hero's shift (DESIGN.md's JSON shape) or `null` |
+//! | `GET /api/v1/whoishero[?at=]` | the hero's shift ([`rota_core::view::ShiftView`]'s JSON shape) or `null` |
 //! | `GET /api/v1/oncall[?at=]` | every rotation's shift |
 //! | `GET /api/v1/rotations` | the rotations |
 //! | `GET /api/v1/rotations/{id}/shifts?from=&to=` | shifts of a rotation (at most 731 days) |

@@ -208,7 +208,10 @@ pub(crate) struct SwapBody {
 
 fn member(s: &Schedule, rotation: &str, person: &str, field: &str) -> Result<(), ApiError> {
     if s.person(person).is_none() {
-        return Err(ApiError::field(field, format!("unknown person {person:?}")));
+        return Err(ApiError::field(
+            field,
+            crate::api::unknown(s, "person", person),
+        ));
     }
     let is_member = s
         .rotation(rotation)
@@ -250,9 +253,9 @@ pub(crate) async fn propose(
     let snap = state.snapshot();
     let s = &snap.schedule;
     let now = state.now();
-    let rot = s
-        .rotation(&b.rotation)
-        .ok_or_else(|| ApiError::field("rotation", format!("unknown rotation {:?}", b.rotation)))?;
+    let rot = s.rotation(&b.rotation).ok_or_else(|| {
+        ApiError::field("rotation", crate::api::unknown(s, "rotation", &b.rotation))
+    })?;
     let requester = match &b.on_behalf_of {
         Some(p) if p != &who => {
             if !s.is_admin(&who) {
@@ -543,7 +546,7 @@ async fn slots(
     let s = &snap.schedule;
     let rot = s
         .rotation(&path)
-        .ok_or_else(|| ApiError::not_found(format!("unknown rotation {:?}", path.as_str())))?;
+        .ok_or_else(|| ApiError::not_found(crate::api::unknown(s, "rotation", &path)))?;
     let (from, to) =
         crate::api::range_or(&q, rot.timezone, state.now(), chrono::Duration::weeks(8))?;
     let shifts = s.shifts(&rot.id, from, to)?;

@@ -1,0 +1,327 @@
+//! One truth: every query command of the CLI gives what the running service gives, after run-time
+//! changes made through the API (an admin's override and an accepted swap).
+//!
+//! The server runs on the system clock, so nothing here names a date: the weeks to change are
+//! picked relative to now (as in `swaps.rs`), and every CLI query gets the exact instant or window
+//! the API was asked about, taken from the shifts the API lists.
+
+use std::process::Output;
+
+use chrono::{DateTime, Duration, Utc};
+use reqwest::blocking::Client;
+use serde_json::{Value, json};
+
+use crate::server::{Server, client, copy_dir, get_json};
+use crate::util::{example_schedules, stderr, stdout};
+
+/// 2026-11-02T09:00:00Z, the example support-hero rotation's first handoff (weekly, 09:00 London).
+const HERO_START: i64 = 1_793_610_000;
+const WEEK: i64 = 7 * 24 * 3600;
+
+/// Alice's hero slot at least two weeks ahead (slot `n` is `members[n % 9]`: alice, bob, grace,
+/// dave, carol, ...), clear of the example files' Christmas swap in slots 9 and 10.
+fn alice_slot() -> i64 {
+    let current = (Utc::now().timestamp() - HERO_START).max(0) / WEEK;
+    (current / 9 + 2).max(2) * 9
+}
+
+/// An instant inside hero slot `n` (mid-week, whatever the DST offset).
+fn inside(slot: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(HERO_START + slot * WEEK + 2 * 24 * 3600, 0).unwrap()
+}
+
+fn api(c: &Client, s: &Server, path: &str) -> Value {
+    let (st, v) = get_json(c, &s.url(path));
+    assert_eq!(st, 200, "GET {path}: {v}");
+    v
+}
+
+fn cli_json(o: &Output, what: &str) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{what}: stdout is not JSON ({e}): {}\nstderr: {}",
+            stdout(o),
+            stderr(o)
+        )
+    })
+}
+
+fn ok_json(s: &Server, args: &[&str]) -> Value {
+    let o = s.rota(args);
+    assert!(o.status.success(), "rota {args:?}: {}", stderr(&o));
+    cli_json(&o, &format!("rota {args:?}"))
+}
+
+#[test]
+fn every_cli_query_gives_what_the_api_gives_after_an_override_and_a_swap() {
+    let a = alice_slot();
+    // Carol (slot a + 4) is away mid-week, so conflicts are not trivially empty.
+    let carol_away = inside(a + 4).date_naive();
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&example_schedules(), &tmp.path().join("schedules"));
+    std::fs::write(
+        tmp.path()
+            .join("schedules/calendars/carol-out-of-office.ics"),
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:away-1\r\n\
+             DTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:{}\r\nDTEND;VALUE=DATE:{}\r\n\
+             SUMMARY:Conference\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            carol_away.format("%Y%m%d"),
+            (carol_away + Duration::days(2)).format("%Y%m%d")
+        ),
+    )
+    .unwrap();
+    let s = Server::start_in(tmp.path());
+    let c = client();
+    let (alice, bob) = (s.token("alice"), s.token("bob"));
+
+    // Alice trades her week for Bob's next one; Bob accepts.
+    let r = c
+        .post(s.url("/api/v1/swaps"))
+        .bearer_auth(&alice)
+        .json(&json!({"rotation":"support-hero","kind":"trade","my_slot":a,"counterpart":"bob","their_slot":a + 1}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let swap: Value = r.json().unwrap();
+    let r = c
+        .post(s.url(&format!(
+            "/api/v1/swaps/{}/accept",
+            swap["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&bob)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Alice (an admin) puts Erin on the Platform secondary for a day of the traded week.
+    let week_a = api(&c, &s, &format!("/api/v1/whoishero?at={}", iso(inside(a))));
+    assert_eq!(
+        (week_a["person"]["id"].as_str(), week_a["source"].as_str()),
+        (Some("bob"), Some("override")),
+        "the swap is in force: {week_a}"
+    );
+    let start: DateTime<Utc> = week_a["start"].as_str().unwrap().parse().unwrap();
+    let (o_start, o_end) = (start + Duration::days(1), start + Duration::days(2));
+    let r = c
+        .post(s.url("/api/v1/overrides"))
+        .bearer_auth(&alice)
+        .json(&json!({"rotation":"platform-secondary","person":"erin","start":iso(o_start),"end":iso(o_end),"reason":"test"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    // whoishero and oncall at instants in the traded weeks, in the override and just before it.
+    let mut instants = vec![
+        start,
+        o_start - Duration::seconds(1),
+        o_start,
+        o_start + Duration::hours(3),
+        inside(a + 1),
+        inside(a + 4),
+    ];
+    instants.sort();
+    for t in &instants {
+        let at = iso(*t);
+        let hero = api(&c, &s, &format!("/api/v1/whoishero?at={at}"));
+        assert_eq!(
+            ok_json(&s, &["whoishero", "--at", &at, "--json"]),
+            hero,
+            "at {at}"
+        );
+        let oncall = api(&c, &s, &format!("/api/v1/oncall?at={at}"));
+        assert_eq!(
+            ok_json(&s, &["oncall", "--at", &at, "--json"]),
+            oncall,
+            "at {at}"
+        );
+    }
+    // The API answers show the run-time changes, so the comparisons above are not vacuous.
+    let mid = api(&c, &s, &format!("/api/v1/oncall?at={}", iso(o_start)));
+    assert!(
+        mid.as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["rotation"] == "platform-secondary"
+                && v["person"]["id"] == "erin"
+                && v["source"] == "override"),
+        "{mid}"
+    );
+    let next = api(
+        &c,
+        &s,
+        &format!("/api/v1/whoishero?at={}", iso(inside(a + 1))),
+    );
+    assert_eq!(next["person"]["id"], "alice", "{next}");
+
+    // shifts of rotations and of people over the changed weeks.
+    let (from, to) = (iso(start - Duration::days(3)), iso(inside(a + 6)));
+    for rot in [
+        "support-hero",
+        "platform-secondary",
+        "core-experience-secondary",
+    ] {
+        let want = api(
+            &c,
+            &s,
+            &format!("/api/v1/rotations/{rot}/shifts?from={from}&to={to}"),
+        );
+        let got = ok_json(&s, &["shifts", rot, "--from", &from, "--to", &to, "--json"]);
+        assert_eq!(got, want, "shifts {rot}");
+    }
+    for person in ["alice", "bob", "erin", "carol"] {
+        let want = api(
+            &c,
+            &s,
+            &format!("/api/v1/people/{person}/shifts?from={from}&to={to}"),
+        );
+        let got = ok_json(
+            &s,
+            &[
+                "shifts", "--person", person, "--from", &from, "--to", &to, "--json",
+            ],
+        );
+        assert_eq!(got, want, "shifts --person {person}");
+    }
+
+    // The fairness report: the API adds whether every calendar was read.
+    let mut want = api(&c, &s, &format!("/api/v1/report?from={from}&to={to}"));
+    assert_eq!(want["calendars_ok"], true, "{want}");
+    want.as_object_mut().unwrap().remove("calendars_ok");
+    let got = ok_json(&s, &["report", "--from", &from, "--to", &to, "--json"]);
+    assert_eq!(got, want, "report");
+    assert!(got.to_string().contains("\"bob\""), "{got}");
+
+    // Conflicts: Carol is away in her week. The CLI shows absence summaries; the API
+    // leaves them out (event titles can be private).
+    let want = api(&c, &s, &format!("/api/v1/conflicts?from={from}&to={to}"));
+    let o = s.rota(&[
+        "check",
+        "--conflicts",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a conflict exits 1: {}",
+        stderr(&o)
+    );
+    let mut got = cli_json(&o, "check --conflicts");
+    for conflict in got["conflicts"].as_array_mut().unwrap() {
+        for a in conflict["absences"].as_array_mut().unwrap() {
+            assert_eq!(a["summary"], "Conference");
+            a.as_object_mut().unwrap().remove("summary");
+        }
+    }
+    assert_eq!(got, want, "check --conflicts");
+    assert_eq!(want["conflicts"][0]["person"]["id"], "carol", "{want}");
+
+    // Calendars: the same feed text (the window is whole UTC days; retried once in case the two
+    // reads straddle midnight UTC).
+    let o = s.rota(&["feed", "url", "alice", "--base-url", &s.base]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let alice_feed = stdout(&o).trim().to_string();
+    for (url, args) in [
+        (
+            s.url("/calendars/rotations/support-hero.ics"),
+            vec!["ics", "support-hero"],
+        ),
+        (
+            s.url("/calendars/rotations/platform-secondary.ics"),
+            vec!["ics", "platform-secondary"],
+        ),
+        (alice_feed, vec!["ics", "--person", "alice"]),
+    ] {
+        let mut same = false;
+        let mut last = (String::new(), String::new());
+        for _ in 0..2 {
+            let want = c.get(&url).send().unwrap().text().unwrap();
+            let o = s.rota(&args);
+            assert!(o.status.success(), "{}", stderr(&o));
+            last = (stdout(&o), want);
+            if last.0 == last.1 {
+                same = true;
+                break;
+            }
+        }
+        assert!(
+            same,
+            "rota {args:?} differs from {url}:\n{}\n---\n{}",
+            last.0, last.1
+        );
+        assert!(last.0.contains("BEGIN:VEVENT"), "{}", last.0);
+    }
+}
+
+#[test]
+fn a_missing_state_file_is_said_once_and_never_created() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("nowhere.db");
+    let dir = example_schedules();
+    let at = "2027-01-06T12:00:00Z";
+    let queries: [&[&str]; 6] = [
+        &["whoishero", "--at", at, "--json"],
+        &["oncall", "--at", at, "--json"],
+        &["shifts", "support-hero", "--from", at, "--json"],
+        &[
+            "report",
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2027-01-01",
+            "--json",
+        ],
+        &[
+            "check",
+            "--conflicts",
+            "--from",
+            "2027-01-01",
+            "--to",
+            "2027-02-01",
+        ],
+        &["ics", "platform-secondary"],
+    ];
+    let note = format!(
+        "no state file at {}: showing the schedule files only",
+        state.display()
+    );
+    for args in queries {
+        // Through ROTA_STATE, as a deployment sets it for `rota serve`.
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_rota"))
+            .arg("--schedules")
+            .arg(&dir)
+            .args(args)
+            .env_remove("ROTA_SCHEDULES")
+            .env("ROTA_STATE", &state)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "rota {args:?}: {}", stderr(&o));
+        assert_eq!(
+            stderr(&o).matches(&note).count(),
+            1,
+            "rota {args:?}: {}",
+            stderr(&o)
+        );
+        assert!(!state.exists(), "rota {args:?} created the state file");
+    }
+    // The files alone: the example's own override is there.
+    let o = crate::util::rota(
+        &dir,
+        &[
+            "whoishero",
+            "--at",
+            at,
+            "--json",
+            "--state",
+            state.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(cli_json(&o, "whoishero")["source"], "override");
+}
+
+fn iso(t: DateTime<Utc>) -> String {
+    rota_core::view::utc(t)
+}
