@@ -50,6 +50,7 @@ mod error;
 mod load;
 mod model;
 mod schedule;
+pub mod stretch;
 pub mod timeoff;
 pub mod tz;
 pub mod view;
@@ -58,6 +59,7 @@ pub use cadence::{MAX_EVERY, Recurrence, Unit};
 pub use error::{Diagnostic, Error, ErrorKind};
 pub use model::{Displaced, Link, Override, Person, Rotation, Shift, Source, Team};
 pub use schedule::{Schedule, swap_overrides};
+pub use stretch::{Stretch, stretches};
 
 /// Re-exported so embedders name the same zone type rota uses.
 pub use chrono_tz::Tz;
