@@ -177,7 +177,10 @@ fn different_rotations_and_people_never_join_and_order_does_not_matter() {
     assert_eq!(stretches(&shifts), forward);
     for x in &forward {
         for p in x.pieces() {
-            assert_eq!((p.rotation.id.as_str(), p.person.id.as_str()), (x.rotation.id.as_str(), x.person.id.as_str()));
+            assert_eq!(
+                (p.rotation.id.as_str(), p.person.id.as_str()),
+                (x.rotation.id.as_str(), x.person.id.as_str())
+            );
         }
         for w in x.pieces().windows(2) {
             assert_eq!(w[0].end, w[1].start);
@@ -210,7 +213,14 @@ fn link_cause_is_the_hero_shift() {
         .unwrap();
     assert!(matches!(sec.source, Source::Link(_)));
     let hero = s.link_cause(&sec).unwrap();
-    assert_eq!((hero.rotation.id.as_str(), hero.person.id.as_str(), hero.slot), ("hero", "ann", 0));
+    assert_eq!(
+        (
+            hero.rotation.id.as_str(),
+            hero.person.id.as_str(),
+            hero.slot
+        ),
+        ("hero", "ann", 0)
+    );
     // Kim's own secondary day is caused by nothing.
     let own = s
         .on_call("hero", t("2026-11-05T12:00:00Z"))
