@@ -228,3 +228,89 @@ fn link_cause_is_the_hero_shift() {
         .unwrap();
     assert!(s.link_cause(&own).is_none());
 }
+
+#[test]
+fn the_report_counts_a_linked_week_once() {
+    let s = linked("Europe/London", "2026-11-02T09:00", "");
+    // Two weeks from the second day: ann's hero week (partly), raj's, and ann's linked stretches.
+    let r = s
+        .report(
+            t("2026-11-03T09:00:00Z"),
+            t("2026-11-16T09:00:00Z"),
+            &rota_core::timeoff::Holidays::new(),
+        )
+        .unwrap();
+    let row = |rot: &str, p: &str| {
+        let l = r
+            .loads
+            .iter()
+            .find(|l| l.rotation == rot && l.person == p)
+            .unwrap();
+        (l.shifts, l.secs / 3600)
+    };
+    assert_eq!(row("hero", "ann"), (1, 6 * 24));
+    assert_eq!(row("ops-secondary", "ann"), (1, 6 * 24));
+    assert_eq!(row("ops-secondary", "raj"), (1, 7 * 24));
+    assert_eq!(row("ops-secondary", "kim"), (0, 0));
+    let ann = r.totals.iter().find(|l| l.person == "ann").unwrap();
+    assert_eq!(ann.shifts, 2, "one per rotation");
+}
+
+#[test]
+fn the_report_counts_stretches_and_the_rest_of_a_covered_slot_once() {
+    // Kim covers an hour of ann's first linked day and all of Thursday. The hour splits the week:
+    // continuity is the rule, so ann has three stretches, 09:00-12:00 on Monday, 13:00 Monday to
+    // Thursday and Friday to Monday, and three shifts (the old per-slot count said 7).
+    let extra = r#"
+[[overrides]]
+rotation = "ops-secondary"
+person = "kim"
+start = "2026-11-02T12:00:00Z"
+end = "2026-11-02T13:00:00Z"
+[[overrides]]
+rotation = "ops-secondary"
+person = "kim"
+start = "2026-11-05T09:00:00Z"
+end = "2026-11-06T09:00:00Z"
+"#;
+    let s = linked("Europe/London", "2026-11-02T09:00", extra);
+    let r = s
+        .report(
+            t("2026-11-02T09:00:00Z"),
+            t("2026-11-09T09:00:00Z"),
+            &rota_core::timeoff::Holidays::new(),
+        )
+        .unwrap();
+    let shifts = |p: &str| {
+        r.loads
+            .iter()
+            .find(|l| l.rotation == "ops-secondary" && l.person == p)
+            .unwrap()
+            .shifts
+    };
+    assert_eq!(shifts("ann"), 3);
+    assert_eq!(shifts("kim"), 2);
+    // A stretch that only finishes a slot already counted does not count again: kim covers an
+    // hour of ann's Monday, so ann's Monday before and after the hour is one shift.
+    let extra = r#"
+[[overrides]]
+rotation = "ops-secondary"
+person = "kim"
+start = "2026-11-02T12:00:00Z"
+end = "2026-11-02T13:00:00Z"
+"#;
+    let s = linked("Europe/London", "2026-11-02T09:00", extra);
+    let r = s
+        .report(
+            t("2026-11-02T09:00:00Z"),
+            t("2026-11-03T09:00:00Z"),
+            &rota_core::timeoff::Holidays::new(),
+        )
+        .unwrap();
+    let ann = r
+        .loads
+        .iter()
+        .find(|l| l.rotation == "ops-secondary" && l.person == "ann")
+        .unwrap();
+    assert_eq!((ann.shifts, ann.secs / 3600), (1, 23));
+}
