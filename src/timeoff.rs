@@ -92,7 +92,8 @@ pub fn conflicts(
     let until = now + Duration::weeks(SUGGEST_WEEKS);
     let off = cals.time_off_for(schedule, from, to, until);
     let mut found = Vec::new();
-    for c in schedule.conflicts(&off, from, to)? {
+    // A hero away during a linked week is one conflict, under the hero shift (rota_core::stretch).
+    for c in rota_core::stretch::fold_linked_conflicts(schedule.conflicts(&off, from, to)?) {
         let sug = schedule.suggestions(&off, &c.shift, now, until)?;
         found.push((c, sug));
     }

@@ -32,11 +32,17 @@
 //!
 //! [`Schedule::link_cause`] answers the other question readers have about a link-made stretch:
 //! which shift of the link's `from` rotation (the hero shift) put this person here.
+//!
+//! [`fold_linked_conflicts`] applies the same reading to conflicts: a hero who is away during a
+//! linked week is one conflict, reported under the hero shift that causes it (whose suggestions
+//! are the trades that help: trading the hero week moves the linked stretch with it), not one
+//! more per linked secondary slot.
 
 use chrono::{DateTime, Utc};
 
 use crate::model::{Person, Rotation, Shift, Source};
 use crate::schedule::Schedule;
+use crate::timeoff::Conflict;
 
 /// A continuous stretch of one person on call in one rotation: one or more resolved shifts joined
 /// end to start (see the module doc).
@@ -205,4 +211,56 @@ impl Schedule {
             .flatten()
             .filter(|h| h.person.id == shift.person.id)
     }
+}
+
+/// `conflicts` without the ones a link made that a conflict of the link's `from` rotation (the
+/// hero shift) already reports: a conflict is left out when its shift comes from a link, and the
+/// list also has a conflict of the same person in the link's `from` rotation overlapping it in
+/// time. The person is on call in the secondary only because they are hero then, so the hero
+/// conflict is the one to act on, and its suggestions are for the hero shift. Order is kept.
+///
+/// A link-made conflict whose hero conflict is not in the list (a caller filtered it out) is
+/// kept, so nothing is lost silently. A swap-back (`displaced = "swap"`: the displaced person
+/// taking the hero's next turn) has no hero shift of the same person at the same time, so it is
+/// kept too. Pure: it reads only the list.
+///
+/// # Examples
+///
+/// ```
+/// # let people = include_str!("../../../schedules/people.toml");
+/// # let rotations = include_str!("../../../schedules/rotations.toml");
+/// use rota_core::{Schedule, stretch::fold_linked_conflicts, timeoff::{Absence, TimeOff}};
+/// let s = Schedule::load(&[("people.toml", people), ("rotations.toml", rotations)]).unwrap();
+/// let mut off = TimeOff::new();
+/// // Carol is away during her Support Hero week, which makes her Core Experience secondary too.
+/// off.add("carol", Absence {
+///     start: "2026-12-02T05:00:00Z".parse().unwrap(),
+///     end: "2026-12-03T05:00:00Z".parse().unwrap(),
+///     summary: "Dentist".into(),
+/// });
+/// let (from, to) = ("2026-11-01T00:00:00Z".parse().unwrap(), "2026-12-01T00:00:00Z".parse().unwrap());
+/// let all = s.conflicts(&off, from, to).unwrap();
+/// assert_eq!(all.len(), 2);
+/// let folded = fold_linked_conflicts(all);
+/// let got: Vec<&str> = folded.iter().map(|c| c.shift.rotation.id.as_str()).collect();
+/// assert_eq!(got, ["support-hero"]);
+/// ```
+pub fn fold_linked_conflicts(conflicts: Vec<Conflict<'_>>) -> Vec<Conflict<'_>> {
+    let under_hero = |c: &Conflict<'_>| {
+        let Source::Link(link) = c.shift.source else {
+            return false;
+        };
+        conflicts.iter().any(|h| {
+            h.shift.rotation.id == link.from
+                && h.shift.person.id == c.shift.person.id
+                && h.shift.start < c.shift.end
+                && c.shift.start < h.shift.end
+        })
+    };
+    let keep: Vec<bool> = conflicts.iter().map(|c| !under_hero(c)).collect();
+    conflicts
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(c, k)| k.then_some(c))
+        .collect()
 }

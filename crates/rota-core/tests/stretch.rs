@@ -314,3 +314,56 @@ end = "2026-11-02T13:00:00Z"
         .unwrap();
     assert_eq!((ann.shifts, ann.secs / 3600), (1, 23));
 }
+
+#[test]
+fn a_ski_trip_in_a_linked_week_is_one_conflict_under_the_hero_shift() {
+    use rota_core::stretch::fold_linked_conflicts;
+    use rota_core::timeoff::{Absence, TimeOff};
+    let s = linked("Europe/London", "2026-11-02T09:00", "");
+    let mut off = TimeOff::new();
+    off.add(
+        "ann",
+        Absence {
+            start: t("2026-11-04T00:00:00Z"),
+            end: t("2026-11-08T00:00:00Z"),
+            summary: "Ski trip".into(),
+        },
+    );
+    let (from, to) = (t("2026-11-01T00:00:00Z"), t("2026-11-30T00:00:00Z"));
+    let all = s.conflicts(&off, from, to).unwrap();
+    // Hero week, and the secondary days 2 to 5 (Wed 09:00 to Sun 09:00 overlap the trip).
+    assert_eq!(all.len(), 1 + 5);
+    let folded = fold_linked_conflicts(all.clone());
+    let got: Vec<String> = folded
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {}",
+                c.shift.rotation.id,
+                c.shift.slot,
+                c.away.num_hours()
+            )
+        })
+        .collect();
+    assert_eq!(got, ["hero 0 96"]);
+    // Its suggestions are for the hero week: raj's week 1 is the only trade.
+    let sug = s
+        .suggestions(&off, &folded[0].shift, t("2026-10-30T00:00:00Z"), to)
+        .unwrap();
+    assert_eq!(
+        sug.iter()
+            .map(|x| (
+                x.person().id.as_str(),
+                x.give_back.rotation.id.as_str(),
+                x.give_back.slot
+            ))
+            .collect::<Vec<_>>(),
+        [("raj", "hero", 1)]
+    );
+    // Without the hero conflict in the list (a caller filtered it), the linked ones stay.
+    let only_linked: Vec<_> = all
+        .into_iter()
+        .filter(|c| c.shift.rotation.id != "hero")
+        .collect();
+    assert_eq!(fold_linked_conflicts(only_linked).len(), 5);
+}

@@ -541,6 +541,8 @@ pub fn plan_conflicts(
     let Ok(conflicts) = schedule.conflicts(time_off, now, until) else {
         return Vec::new();
     };
+    // A hero away during a linked week is one message, about the hero shift (rota_core::stretch).
+    let conflicts = rota_core::stretch::fold_linked_conflicts(conflicts);
     let mut out = Vec::new();
     for c in conflicts {
         let x = &c.shift;

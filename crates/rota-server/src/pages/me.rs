@@ -49,9 +49,9 @@ pub(crate) fn describe(s: &Schedule, r: &SwapRequest) -> String {
 /// Where a stretch's swap link goes, and what it says.
 ///
 /// - A stretch a link made (the hero's week carried into their team's secondary) goes to the hero
-///   slot that causes it: the linked slots are not tradeable on their own (whoever is hero is the
-///   secondary there, so an override would fight the link), and trading the hero week moves the
-///   linked stretch with it, which is what the person wants.
+///   slot that causes it. Trading one linked secondary slot would trade one day of a daily
+///   secondary and leave the person hero (and so on call) for the rest; what someone who cannot
+///   do the week needs is to trade the hero week, which moves the linked stretch with it.
 /// - Any other stretch goes to its first slot in its own rotation. When the stretch spans several
 ///   slots the form trades that first one; the others are a swap each.
 pub(crate) fn swap_link(s: &Schedule, x: &Stretch<'_>) -> (String, String) {
