@@ -38,6 +38,8 @@
 //! are the trades that help: trading the hero week moves the linked stretch with it), not one
 //! more per linked secondary slot.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use crate::model::{Person, Rotation, Shift, Source};
@@ -246,16 +248,22 @@ impl Schedule {
 /// assert_eq!(got, ["support-hero"]);
 /// ```
 pub fn fold_linked_conflicts(conflicts: Vec<Conflict<'_>>) -> Vec<Conflict<'_>> {
+    // (rotation, person) -> the spans of their conflicts, so an organisation's worth of
+    // conflicts is not compared pairwise.
+    let mut spans: HashMap<(&str, &str), Vec<(DateTime<Utc>, DateTime<Utc>)>> = HashMap::new();
+    for c in &conflicts {
+        spans
+            .entry((&c.shift.rotation.id, &c.shift.person.id))
+            .or_default()
+            .push((c.shift.start, c.shift.end));
+    }
     let under_hero = |c: &Conflict<'_>| {
         let Source::Link(link) = c.shift.source else {
             return false;
         };
-        conflicts.iter().any(|h| {
-            h.shift.rotation.id == link.from
-                && h.shift.person.id == c.shift.person.id
-                && h.shift.start < c.shift.end
-                && c.shift.start < h.shift.end
-        })
+        spans
+            .get(&(link.from.as_str(), c.shift.person.id.as_str()))
+            .is_some_and(|v| v.iter().any(|&(s, e)| s < c.shift.end && c.shift.start < e))
     };
     let keep: Vec<bool> = conflicts.iter().map(|c| !under_hero(c)).collect();
     conflicts
