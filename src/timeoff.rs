@@ -126,6 +126,16 @@ pub fn conflicts(
                 x.slot,
                 hours(c.away.num_seconds())
             )?;
+            // What the link also makes them, reported here rather than as conflicts of its own.
+            for l in schedule.linked_by(x) {
+                writeln!(
+                    out,
+                    "  also: {} through the link, {} to {}",
+                    l.rotation.id,
+                    local(l.start, z),
+                    local(l.end, z)
+                )?;
+            }
             for a in &c.absences {
                 let what = if a.summary.trim().is_empty() {
                     "away"

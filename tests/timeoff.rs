@@ -40,13 +40,17 @@ fn check_conflicts_lists_carols_two_shifts_with_trades_fairest_first() {
     );
     assert_eq!(
         lines[2],
+        "  also: core-experience-secondary through the link, Mon 2026-11-30 04:00 EST to Mon 2026-12-07 04:00 EST"
+    );
+    assert_eq!(
+        lines[3],
         "  away: Family visit, Tue 2026-12-01 00:00 EST to Sat 2026-12-05 00:00 EST"
     );
     assert!(!out.contains("in core-experience-secondary"), "{out}");
     let hero: Vec<&str> = lines
         .iter()
         .skip_while(|l| !l.contains("in support-hero"))
-        .skip(2)
+        .skip(3)
         .take_while(|l| l.starts_with("  could trade"))
         .copied()
         .collect();

@@ -215,6 +215,29 @@ impl Schedule {
     }
 }
 
+impl Schedule {
+    /// The stretches a link gives `hero`'s person because of `hero` (a shift of a link's `from`
+    /// rotation): their link-made time in the link's target rotations during `hero`, joined. What
+    /// a conflict reported under the hero shift also covers ([`fold_linked_conflicts`]).
+    pub fn linked_by<'s>(&'s self, hero: &Shift<'s>) -> Vec<Stretch<'s>> {
+        let mut out = Vec::new();
+        for link in self.links().iter().filter(|l| l.from == hero.rotation.id) {
+            for to in &link.to {
+                let Ok(v) = self.shifts(to, hero.start, hero.end) else {
+                    continue;
+                };
+                out.extend(v.into_iter().filter(|x| {
+                    x.person.id == hero.person.id
+                        && matches!(x.source, Source::Link(l) if std::ptr::eq(l, link))
+                        && x.start < hero.end
+                        && hero.start < x.end
+                }));
+            }
+        }
+        stretches(&out)
+    }
+}
+
 /// `conflicts` without the ones a link made that a conflict of the link's `from` rotation (the
 /// hero shift) already reports: a conflict is left out when its shift comes from a link, and the
 /// list also has a conflict of the same person in the link's `from` rotation overlapping it in

@@ -346,6 +346,16 @@ fn a_ski_trip_in_a_linked_week_is_one_conflict_under_the_hero_shift() {
         })
         .collect();
     assert_eq!(got, ["hero 0 96"]);
+    // What it also covers: the linked secondary week, as one stretch.
+    let also: Vec<String> = s
+        .linked_by(&folded[0].shift)
+        .iter()
+        .map(|x| format!("{} {:?} {}..{}", x.rotation.id, x.slots(), x.start, x.end))
+        .collect();
+    assert_eq!(
+        also,
+        ["ops-secondary [0, 1, 2, 3, 4, 5, 6] 2026-11-02 09:00:00 UTC..2026-11-09 09:00:00 UTC"]
+    );
     // Its suggestions are for the hero week: raj's week 1 is the only trade.
     let sug = s
         .suggestions(&off, &folded[0].shift, t("2026-10-30T00:00:00Z"), to)

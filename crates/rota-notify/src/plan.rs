@@ -522,6 +522,9 @@ pub struct ConflictNotice {
     pub absences: Vec<(DateTime<Utc>, DateTime<Utc>, String)>,
     /// Best first: `(colleague name, their shift to take in return)`.
     pub suggestions: Vec<(String, ShiftInfo)>,
+    /// `(rotation name, start, end)` of each stretch a link gives them because of this shift
+    /// (the hero's secondary week): reported here, not as conflicts of their own.
+    pub linked: Vec<(String, DateTime<Utc>, DateTime<Utc>)>,
 }
 
 /// How far ahead conflicts are looked for, and how far ahead a trade-back shift may be.
@@ -592,6 +595,11 @@ pub fn plan_conflicts(
                     .map(|a| (a.start, a.end, a.summary.clone()))
                     .collect(),
                 suggestions,
+                linked: schedule
+                    .linked_by(x)
+                    .iter()
+                    .map(|l| (l.rotation.name.clone(), l.start, l.end))
+                    .collect(),
             })),
             base_url: base_url.map(str::to_string),
         });

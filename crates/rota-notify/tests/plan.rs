@@ -858,3 +858,42 @@ fn a_linked_hero_week_is_one_secondary_reminder_under_the_plain_key() {
         send.iter().map(|p| &p.key).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn a_hero_away_in_a_linked_week_gets_one_conflict_email_naming_the_linked_week() {
+    use rota_core::timeoff::{Absence, TimeOff};
+    let s = linked_daily();
+    let mut off = TimeOff::new();
+    // Bob is away Wednesday to Saturday of his hero week (slot 4, from Mon 30 Nov).
+    off.add(
+        "bob",
+        Absence {
+            start: t("2026-12-02T00:00:00Z"),
+            end: t("2026-12-05T00:00:00Z"),
+            summary: "Ski trip".into(),
+        },
+    );
+    let now = t("2026-11-20T12:00:00Z");
+    let planned = plan::plan_conflicts(&s, &off, now, None);
+    let keys: Vec<&str> = planned.iter().map(|p| p.key.as_str()).collect();
+    // One message, keyed as a hero conflict always was; no one per secondary day.
+    assert_eq!(keys, ["conflict:bob:support-hero:4:1796029200"]);
+    let Content::Conflict(c) = &planned[0].content else {
+        panic!()
+    };
+    assert_eq!(
+        c.linked,
+        [(
+            "Platform secondary".to_string(),
+            t("2026-11-30T09:00:00Z"),
+            t("2026-12-07T09:00:00Z")
+        )]
+    );
+    let r = render(&planned[0], now);
+    assert!(
+        r.text
+            .contains("also puts you on call in Platform secondary from"),
+        "{}",
+        r.text
+    );
+}
