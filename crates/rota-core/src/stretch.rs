@@ -273,7 +273,8 @@ impl Schedule {
 pub fn fold_linked_conflicts(conflicts: Vec<Conflict<'_>>) -> Vec<Conflict<'_>> {
     // (rotation, person) -> the spans of their conflicts, so an organisation's worth of
     // conflicts is not compared pairwise.
-    let mut spans: HashMap<(&str, &str), Vec<(DateTime<Utc>, DateTime<Utc>)>> = HashMap::new();
+    type Span = (DateTime<Utc>, DateTime<Utc>);
+    let mut spans: HashMap<(&str, &str), Vec<Span>> = HashMap::new();
     for c in &conflicts {
         spans
             .entry((&c.shift.rotation.id, &c.shift.person.id))
