@@ -5,7 +5,8 @@
 //!
 //! - **Conflicts** ([`Schedule::conflicts`]): a conflict is a resolved shift whose person is absent
 //!   for any part of it. Every resolved shift counts, whatever its source: when the Support Hero is
-//!   away, their hero shift and the secondary shift the link gives them are two conflicts.
+//!   away, their hero shift and the secondary shift the link gives them are two conflicts here;
+//!   readers report them as one with [`crate::stretch::fold_linked_conflicts`].
 //! - **Suggestions** ([`Schedule::suggestions`]): who could take a conflicting shift. A colleague
 //!   qualifies when they are a member of the same rotation, free for the *whole* shift, and hold a
 //!   shift of their own in that rotation that the absent person is free for the whole of, so the
