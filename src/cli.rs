@@ -48,7 +48,9 @@ enum Command {
     Whoishero(At),
     /// Who is on call in every rotation.
     Oncall(At),
-    /// The resolved shifts of one rotation, or of one person in all rotations.
+    /// The resolved shifts of one rotation, or of one person in all rotations. The table shows one
+    /// row per continuous stretch of a person in a rotation; --json lists the API's per-slot
+    /// shifts.
     Shifts(ShiftsArgs),
     /// Write a calendar (.ics) of one rotation or one person to stdout: the same text the service's
     /// feed serves.

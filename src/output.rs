@@ -1,10 +1,15 @@
 //! Human-readable tables and JSON output for the query commands.
+//!
+//! Tables are for people, so they show one row per *stretch* (`rota_core::stretch`): a person's
+//! continuous time in one rotation, however many handoffs it crosses (a weekly hero linked into a
+//! daily secondary is one secondary row, not seven). JSON keeps the API's shape, one object per
+//! resolved shift that never crosses a handoff, because scripts act on slots.
 
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
 use rota_core::view::ShiftView;
-use rota_core::{Shift, Tz};
+use rota_core::{Shift, Stretch, Tz};
 
 /// `Mon 2026-12-07 09:00 GMT`, in `tz`.
 pub fn local(t: DateTime<Utc>, tz: Tz) -> String {
@@ -36,18 +41,20 @@ pub fn paragraph(out: &mut dyn Write, title: &str, s: &Shift<'_>, tz: Tz) -> std
     writeln!(out, "  why:   {why}")
 }
 
-/// A table of shifts, one per line, with times in `tz` (or each rotation's zone when `None`).
+/// A table of shifts, one line per stretch (see the module doc), with times in `tz` (or each
+/// rotation's zone when `None`). SOURCE lists every source inside the stretch, in order
+/// (`link+override` when an override takes over part of a linked stretch).
 pub fn table(out: &mut dyn Write, shifts: &[Shift<'_>], tz: Option<Tz>) -> std::io::Result<()> {
-    let rows: Vec<[String; 5]> = shifts
+    let rows: Vec<[String; 5]> = rota_core::stretches(shifts)
         .iter()
-        .map(|s| {
+        .map(|s: &Stretch<'_>| {
             let z = tz.unwrap_or(s.rotation.timezone);
             [
                 s.rotation.id.clone(),
-                person(s),
+                format!("{} ({})", s.person.name, s.person.id),
                 local(s.start, z),
                 local(s.end, z),
-                s.source.as_str().to_string(),
+                s.sources().join("+"),
             ]
         })
         .collect();

@@ -86,7 +86,8 @@ pub fn conflicts(
     let until = now + Duration::weeks(SUGGEST_WEEKS);
     let off = cals.time_off_for(schedule, from, to, until);
     let mut found = Vec::new();
-    for c in schedule.conflicts(&off, from, to)? {
+    // A hero away during a linked week is one conflict, under the hero shift (rota_core::stretch).
+    for c in rota_core::stretch::fold_linked_conflicts(schedule.conflicts(&off, from, to)?) {
         let sug = schedule.suggestions(&off, &c.shift, now, until)?;
         found.push((c, sug));
     }
@@ -119,6 +120,16 @@ pub fn conflicts(
                 x.slot,
                 hours(c.away.num_seconds())
             )?;
+            // What the link also makes them, reported here rather than as conflicts of its own.
+            for l in schedule.linked_by(x) {
+                writeln!(
+                    out,
+                    "  also: {} through the link, {} to {}",
+                    l.rotation.id,
+                    local(l.start, z),
+                    local(l.end, z)
+                )?;
+            }
             for a in &c.absences {
                 let what = if a.summary.trim().is_empty() {
                     "away"

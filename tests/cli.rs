@@ -487,3 +487,51 @@ fn tz_and_ids_get_did_you_mean() {
         stderr(&o)
     );
 }
+
+/// A weekly hero linked into a daily secondary of the same team.
+const LINKED_DAILY: &str = r#"
+[rotations.platform-secondary]
+team = "platform"
+members = ["bob", "alice"]
+timezone = "Europe/London"
+start = "2027-03-15T09:00"
+every = "1 day"
+
+[[links]]
+from = "hero"
+to = ["platform-secondary"]
+displaced = "skip"
+"#;
+
+#[test]
+fn a_linked_hero_week_is_one_row_per_rotation_in_person_tables() {
+    let dir = schedules_dir(&[
+        ("people.toml", PEOPLE),
+        ("hero.toml", HERO),
+        ("link.toml", LINKED_DAILY),
+    ]);
+    let args = [
+        "shifts",
+        "--person",
+        "alice",
+        "--from",
+        "2027-03-15T09:00:00Z",
+        "--to",
+        "2027-03-22T09:00:00Z",
+    ];
+    let out = stdout(&rota(dir.path(), &args));
+    assert_eq!(
+        out.lines().count(),
+        3,
+        "a header, the hero week, the secondary week:\n{out}"
+    );
+    assert!(
+        out.contains("platform-secondary  Alice Smith (alice)  Mon 2027-03-15 09:00 UTC  Mon 2027-03-22 09:00 UTC  link"),
+        "{out}"
+    );
+    // JSON keeps the API's shape: one object per slot, never across a handoff.
+    let mut json = args.to_vec();
+    json.push("--json");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&rota(dir.path(), &json))).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 8);
+}

@@ -422,11 +422,14 @@ reason = "Bob is at a conference"
     env.remind(Some(&sink), &["--once", "--now", "2026-11-28T12:05:00Z"]);
     let msgs = sink.messages();
     let got: BTreeSet<String> = keys(&msgs[1..]).into_iter().collect();
-    let want: BTreeSet<String> = ["reminder/support-hero/4/alice/P7D"]
-        .into_iter()
-        .map(String::from)
-        .collect();
-    assert!(want.is_subset(&got), "{got:?}");
+    // Alice is hero the week before (slot 3), so taking slot 4 extends a stretch she is already
+    // on: one shift as people read it, which has started, so no "starts in 2 days" reminder; the
+    // change notice tells her.
+    assert!(
+        !got.iter()
+            .any(|k| k.starts_with("reminder/support-hero/4/alice/")),
+        "{got:?}"
+    );
     let changes: Vec<&Value> = msgs[1..]
         .iter()
         .filter(|m| m["rota_key"].as_str().unwrap().starts_with("change/"))

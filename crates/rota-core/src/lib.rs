@@ -50,6 +50,7 @@ mod error;
 mod load;
 mod model;
 mod schedule;
+pub mod stretch;
 pub mod timeoff;
 pub mod tz;
 pub mod view;
@@ -59,6 +60,7 @@ pub use error::{Diagnostic, Error, ErrorKind};
 pub use load::{Checked, unknown_id_message};
 pub use model::{Displaced, Link, Override, Person, Rotation, Shift, Source, Team};
 pub use schedule::{Schedule, swap_overrides};
+pub use stretch::{Stretch, stretches};
 
 /// Re-exported so embedders name the same zone type rota uses.
 pub use chrono_tz::Tz;

@@ -5,7 +5,8 @@
 //!
 //! - **Conflicts** ([`Schedule::conflicts`]): a conflict is a resolved shift whose person is absent
 //!   for any part of it. Every resolved shift counts, whatever its source: when the Support Hero is
-//!   away, their hero shift and the secondary shift the link gives them are two conflicts.
+//!   away, their hero shift and the secondary shift the link gives them are two conflicts here;
+//!   readers report them as one with [`crate::stretch::fold_linked_conflicts`].
 //! - **Suggestions** ([`Schedule::suggestions`]): who could take a conflicting shift. A colleague
 //!   qualifies when they are a member of the same rotation, free for the *whole* shift, and hold a
 //!   shift of their own in that rotation that the absent person is free for the whole of, so the
@@ -21,7 +22,10 @@
 //!   3. then the return shift closest to the conflict (the debt is settled soonest);
 //!   4. then the person id, so the order is total and stable.
 //! - **Fairness** ([`Schedule::report`]): for a window `[from, to)`, per person and rotation, the
-//!   shifts (distinct slots), on-call seconds, the seconds on a weekend (Saturday or Sunday) and on a
+//!   shifts (stretches, as people count them: a continuous stretch of one person in one rotation
+//!   is one shift however many handoffs it crosses, and the rest of a slot split by a cover does
+//!   not count again),
+//!   on-call seconds, the seconds on a weekend (Saturday or Sunday) and on a
 //!   public holiday, and the overrides given and taken (below). Only the part of a shift inside the
 //!   window counts.
 //!
@@ -623,7 +627,10 @@ pub struct Load {
     pub person: String,
     /// The rotation's id.
     pub rotation: String,
-    /// Distinct slots in which they were on call for some time inside the window.
+    /// Shifts as people count them: stretches of continuous on-call in the rotation inside the
+    /// window (`crate::stretch`), so a linked hero week in a daily secondary is one, not seven.
+    /// A stretch all of whose slots were already counted (the rest of a slot someone covered the
+    /// middle of) does not count again.
     pub shifts: u32,
     /// On-call seconds inside the window.
     pub secs: i64,
@@ -713,6 +720,24 @@ fn weekend_and_holiday(
         day = next;
     }
     (weekend, holiday)
+}
+
+/// Sets each row's `shifts` to its number of stretches in `shifts` (see `Load::shifts`): a
+/// stretch counts once, unless every slot it lies in was already counted for that person (the
+/// rest of a slot someone covered the middle of).
+fn count_stretches(shifts: &[Shift<'_>], loads: &mut BTreeMap<(String, String), Load>) {
+    let mut counted: HashSet<(&str, &str, u64)> = HashSet::new();
+    // Ordered by start, so a person's stretches in one rotation come in order.
+    for x in crate::stretch::stretches(shifts) {
+        let (rot, person) = (x.rotation.id.as_str(), x.person.id.as_str());
+        let mut new = false;
+        for slot in x.slots() {
+            new |= counted.insert((rot, person, slot));
+        }
+        if new && let Some(l) = loads.get_mut(&(rot.to_string(), person.to_string())) {
+            l.shifts += 1;
+        }
+    }
 }
 
 /// The schedule without `rotation`'s own overrides, every other rotation's kept: what `rotation`
@@ -930,7 +955,6 @@ impl Schedule {
         // module doc). Built once per rotation, on demand.
         let mut plans: HashMap<String, Schedule> = HashMap::new();
         let mut loads: BTreeMap<(String, String), Load> = BTreeMap::new();
-        let mut slots: HashSet<(String, String, u64)> = HashSet::new();
         let mut given: HashSet<(String, String)> = HashSet::new();
         let mut taken: HashSet<(String, String)> = HashSet::new();
         let row = |loads: &mut BTreeMap<(String, String), Load>, rotation: &str, person: &str| {
@@ -957,9 +981,6 @@ impl Schedule {
             let (we, hol) = weekend_and_holiday(zone, a, b, holidays);
             let key = row(&mut loads, &x.rotation.id, &x.person.id);
             if let Some(l) = loads.get_mut(&key) {
-                if slots.insert((x.rotation.id.clone(), x.person.id.clone(), x.slot)) {
-                    l.shifts += 1;
-                }
                 l.secs += secs;
                 l.weekend_secs += we;
                 l.holiday_secs += hol;
@@ -1001,6 +1022,7 @@ impl Schedule {
                 }
             }
         }
+        count_stretches(&shifts, &mut loads);
         let loads: Vec<Load> = loads.into_values().collect();
         let mut totals: BTreeMap<String, Load> = BTreeMap::new();
         for l in &loads {

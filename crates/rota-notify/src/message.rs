@@ -244,6 +244,16 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                 escape(&local(shift.end, zone)),
                 html_list(&away)
             );
+            for (name, a, b) in &c.linked {
+                let line = format!(
+                    "Being on call in {} also puts you on call in {name} from {} to {}; swapping this shift moves that too.",
+                    shift.rotation_name,
+                    local(*a, zone),
+                    local(*b, zone)
+                );
+                text.push_str(&format!("\n{line}\n"));
+                html.push_str(&format!("<p>{}</p>\n", escape(&line)));
+            }
             if offers.is_empty() {
                 text.push_str("\nNobody in the rotation is free for all of it with a shift you could take back; ask your team or an admin.\n");
                 html.push_str("<p>Nobody in the rotation is free for all of it with a shift you could take back; ask your team or an admin.</p>\n");

@@ -14,8 +14,17 @@
 //! who lost it gets a change notice instead.
 //!
 //! The person actually on call is reminded: the resolved schedule has links and overrides applied.
-//! If a slot is split so that one person has several pieces of it, the first piece that has not
-//! started is the one reminded.
+//!
+//! Reminders are per *stretch* (`rota_core::stretch`), not per resolved shift: a person's
+//! continuous time in one rotation is one reminder, however many handoffs it crosses, so a weekly
+//! hero linked into a daily secondary gets one secondary reminder for the week, not seven. The key
+//! names the stretch's *first* slot, which for a plain shift (one slot, one stretch) is the key it
+//! always had, so ledgers written before stretches stay valid and a deploy re-sends nothing. A
+//! stretch that has started is not reminded, even if slots of it have not (that is the point).
+//! The message says when the whole stretch ends; its calendar attachment keeps the first slot's
+//! UID (the feeds' per-slot event), so a calendar holding both shows the reminder's event over the
+//! feed's first day. If a slot is split so that one person has several stretches starting in it,
+//! the first that has not started is the one reminded.
 //!
 //! When several lead times of one shift are due at once (rota was down, or the shift was assigned
 //! at short notice), only the shortest is sent and the longer ones are recorded as *superseded*:
@@ -513,6 +522,9 @@ pub struct ConflictNotice {
     pub absences: Vec<(DateTime<Utc>, DateTime<Utc>, String)>,
     /// Best first: `(colleague name, their shift to take in return)`.
     pub suggestions: Vec<(String, ShiftInfo)>,
+    /// `(rotation name, start, end)` of each stretch a link gives them because of this shift
+    /// (the hero's secondary week): reported here, not as conflicts of their own.
+    pub linked: Vec<(String, DateTime<Utc>, DateTime<Utc>)>,
 }
 
 /// How far ahead conflicts are looked for, and how far ahead a trade-back shift may be.
@@ -532,6 +544,8 @@ pub fn plan_conflicts(
     let Ok(conflicts) = schedule.conflicts(time_off, now, until) else {
         return Vec::new();
     };
+    // A hero away during a linked week is one message, about the hero shift (rota_core::stretch).
+    let conflicts = rota_core::stretch::fold_linked_conflicts(conflicts);
     let mut out = Vec::new();
     for c in conflicts {
         let x = &c.shift;
@@ -581,6 +595,11 @@ pub fn plan_conflicts(
                     .map(|a| (a.start, a.end, a.summary.clone()))
                     .collect(),
                 suggestions,
+                linked: schedule
+                    .linked_by(x)
+                    .iter()
+                    .map(|l| (l.rotation.name.clone(), l.start, l.end))
+                    .collect(),
             })),
             base_url: base_url.map(str::to_string),
         });
@@ -626,24 +645,27 @@ pub fn plan_reminders(
     // look a little further than the longest lead.
     let to = now + longest + Duration::days(2);
     let shifts = schedule.all_shifts(now, to).unwrap_or_default();
-    // (rotation, slot, person) -> the first piece of that slot the person has that has not started.
-    let mut firsts: BTreeMap<(&str, u64, &str), &Shift<'_>> = BTreeMap::new();
-    for s in &shifts {
-        if s.start <= now || s.person.email.is_none() {
+    let stretches = rota_core::stretches(&shifts);
+    // (rotation, first slot, person) -> the first stretch starting in that slot that has not
+    // started: the key a plain shift always had, so a deploy re-sends nothing.
+    let mut firsts: BTreeMap<(&str, u64, &str), &rota_core::Stretch<'_>> = BTreeMap::new();
+    for x in &stretches {
+        if x.start <= now || x.person.email.is_none() {
             continue;
         }
         firsts
-            .entry((&s.rotation.id, s.slot, &s.person.id))
+            .entry((&x.rotation.id, x.first_slot(), &x.person.id))
             .and_modify(|e| {
-                if s.start < e.start {
-                    *e = s;
+                if x.start < e.start {
+                    *e = x;
                 }
             })
-            .or_insert(s);
+            .or_insert(x);
     }
     let mut send = Vec::new();
     let mut superseded = Vec::new();
-    for s in firsts.values() {
+    for x in firsts.values() {
+        let s = x.first();
         let Some(to) = Recipient::of(s.person, s.rotation.timezone) else {
             continue;
         };
@@ -655,7 +677,9 @@ pub fn plan_reminders(
             .collect();
         // Shortest lead (latest due time) first: that one is sent.
         due.sort_by_key(|&(_, at)| std::cmp::Reverse(at));
-        let info = ShiftInfo::new(schedule, s);
+        let mut info = ShiftInfo::new(schedule, s);
+        // The message says when the stretch ends, which may be past the window looked at.
+        info.end = stretch_end(schedule, x);
         for (i, (lead, due_at)) in due.into_iter().enumerate() {
             let p = Planned {
                 key: reminder_key(&s.rotation.id, s.slot, &s.person.id, lead),
@@ -683,6 +707,30 @@ pub fn plan_reminders(
         }
     }
     (send, superseded)
+}
+
+/// Where stretch `x` really ends: `x` was joined from shifts in a window, so when it reaches the
+/// window's end it may go on; follow it, a year at most (a rotation of one member never ends).
+fn stretch_end(schedule: &Schedule, x: &rota_core::Stretch<'_>) -> DateTime<Utc> {
+    let mut end = x.end;
+    let limit = x.start + Duration::days(366);
+    while end < limit {
+        let Ok(next) = schedule.shifts(&x.rotation.id, end, end + Duration::days(28)) else {
+            break;
+        };
+        let before = end;
+        for y in next {
+            if y.start == end && y.person.id == x.person.id {
+                end = y.end;
+            } else if y.start >= end {
+                break;
+            }
+        }
+        if end == before {
+            break;
+        }
+    }
+    end
 }
 
 /// The slots `(rotation, slot)` of `previous`'s shifts that `current` no longer has at the same

@@ -105,13 +105,27 @@ fn the_person_actually_on_call_is_reminded_after_an_override() {
             id: "o1".into(),
             rotation: "support-hero".into(),
             person: "alice".into(),
+            start: t("2026-12-07T09:00:00Z"),
+            end: t("2026-12-14T09:00:00Z"),
+            reason: Some("swap".into()),
+        }])
+        .unwrap();
+    let (send, _) = due(&s, "2026-11-30T09:00:00Z");
+    assert_eq!(send, ["reminder/support-hero/5/alice/P7D"]);
+    // Taking the week right after your own makes one stretch of two weeks: it started with your
+    // own week, so there is no "starts in 7 days" for the second (the change notice tells you).
+    let s = schedule()
+        .with_overrides([Override {
+            id: "o1".into(),
+            rotation: "support-hero".into(),
+            person: "alice".into(),
             start: t("2026-11-30T09:00:00Z"),
             end: t("2026-12-07T09:00:00Z"),
             reason: Some("swap".into()),
         }])
         .unwrap();
     let (send, _) = due(&s, "2026-11-23T09:00:00Z");
-    assert_eq!(send, ["reminder/support-hero/4/alice/P7D"]);
+    assert!(send.is_empty(), "{send:?}");
 }
 
 #[test]
@@ -744,16 +758,19 @@ name = "Ops"
 name = "Ann"
 email = "ann@example.com"
 team = "ops"
+[people.bo]
+name = "Bo"
+team = "ops"
 [rotations.hero-rota]
 name = "Support Hero"
-members = ["ann"]
+members = ["ann", "bo"]
 timezone = "UTC"
 start = "2026-11-02T09:00"
 every = "1 week"
 [rotations.ops-secondary]
 name = "Ops secondary"
 team = "ops"
-members = ["ann"]
+members = ["bo", "ann"]
 timezone = "UTC"
 start = "2026-11-02T09:00"
 every = "1 week"
@@ -777,4 +794,106 @@ displaced = "skip"
     );
     assert!(!r.text.contains("hero-rota"), "{}", r.text);
     assert!(r.subject.contains("Ops secondary"), "{}", r.subject);
+}
+
+/// SCHEDULE plus a daily Platform secondary that the hero rotation is linked into.
+fn linked_daily() -> Schedule {
+    let secondary = r#"
+[rotations.platform-secondary]
+name = "Platform secondary"
+team = "platform"
+members = ["carol", "bob", "alice"]
+timezone = "Europe/London"
+start = "2026-11-02T09:00"
+every = "1 day"
+[[links]]
+from = "support-hero"
+to = ["platform-secondary"]
+displaced = "skip"
+"#;
+    Schedule::load(&[("s.toml", SCHEDULE), ("secondary.toml", secondary)]).unwrap()
+}
+
+#[test]
+fn a_linked_hero_week_is_one_secondary_reminder_under_the_plain_key() {
+    let s = linked_daily();
+    // Bob's hero week is slot 4 (Mon 30 Nov); in the daily secondary it is slots 28 to 34.
+    // A week before it, every day of the linked week falls due over the following days; only
+    // the week's first slot is ever reminded, with the key a plain shift of that slot has.
+    let mut keys = HashSet::new();
+    let mut hours = 0;
+    while hours <= 7 * 24 {
+        let now = t("2026-11-23T08:00:00Z") + chrono::Duration::hours(hours);
+        let (send, sup) = plan_reminders(&s, &PlanConfig::default(), now);
+        for p in send.iter().chain(&sup).filter(|p| p.to.id == "bob") {
+            keys.insert(p.key.clone());
+            if let Content::Reminder { shift, .. } = &p.content
+                && shift.rotation == "platform-secondary"
+            {
+                // The message says when the stretch ends, not the first day.
+                assert_eq!(
+                    (shift.start, shift.end),
+                    (t("2026-11-30T09:00:00Z"), t("2026-12-07T09:00:00Z"))
+                );
+            }
+        }
+        hours += 1;
+    }
+    let mut keys: Vec<String> = keys.into_iter().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "reminder/platform-secondary/28/bob/P1D",
+            "reminder/platform-secondary/28/bob/P7D",
+            "reminder/support-hero/4/bob/P1D",
+            "reminder/support-hero/4/bob/P7D",
+        ]
+    );
+    // Once the stretch has started, its later slots are not reminded one by one.
+    let (send, _) = plan_reminders(&s, &PlanConfig::default(), t("2026-12-01T12:00:00Z"));
+    assert!(
+        !send.iter().any(|p| p.to.id == "bob"),
+        "{:?}",
+        send.iter().map(|p| &p.key).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_hero_away_in_a_linked_week_gets_one_conflict_email_naming_the_linked_week() {
+    use rota_core::timeoff::{Absence, TimeOff};
+    let s = linked_daily();
+    let mut off = TimeOff::new();
+    // Bob is away Wednesday to Saturday of his hero week (slot 4, from Mon 30 Nov).
+    off.add(
+        "bob",
+        Absence {
+            start: t("2026-12-02T00:00:00Z"),
+            end: t("2026-12-05T00:00:00Z"),
+            summary: "Ski trip".into(),
+        },
+    );
+    let now = t("2026-11-20T12:00:00Z");
+    let planned = plan::plan_conflicts(&s, &off, now, None);
+    let keys: Vec<&str> = planned.iter().map(|p| p.key.as_str()).collect();
+    // One message, keyed as a hero conflict always was; no one per secondary day.
+    assert_eq!(keys, ["conflict:bob:support-hero:4:1796029200"]);
+    let Content::Conflict(c) = &planned[0].content else {
+        panic!()
+    };
+    assert_eq!(
+        c.linked,
+        [(
+            "Platform secondary".to_string(),
+            t("2026-11-30T09:00:00Z"),
+            t("2026-12-07T09:00:00Z")
+        )]
+    );
+    let r = render(&planned[0], now);
+    assert!(
+        r.text
+            .contains("also puts you on call in Platform secondary from"),
+        "{}",
+        r.text
+    );
 }

@@ -64,7 +64,8 @@ pub(crate) fn conflicts_with_suggestions<'s>(
 ) -> Result<Vec<(Conflict<'s>, Vec<Suggestion<'s>>)>, rota_core::Error> {
     let until = now + Duration::weeks(SWAP_FORM_WEEKS);
     let mut out = Vec::new();
-    for c in s.conflicts(off, from, to)? {
+    // A hero away during a linked week is one conflict, under the hero shift (rota_core::stretch).
+    for c in rota_core::stretch::fold_linked_conflicts(s.conflicts(off, from, to)?) {
         let sug = s.suggestions(off, &c.shift, now, until)?;
         out.push((c, sug));
     }

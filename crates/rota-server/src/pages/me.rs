@@ -1,14 +1,19 @@
 //! `GET /me`: your next shift first (when, which rotation, who hands over to you), then your
 //! shifts with a swap link each, your swap requests, and your calendar subscription.
+//!
+//! Shifts show as *stretches* (`rota_core::stretch`): a person's continuous time in one rotation,
+//! so a weekly hero week that a link carries into a daily secondary is one secondary row, not
+//! seven. A stretch spans several slots but a swap names one, so each row's swap link goes to
+//! [`swap_link`]'s slot.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
 use chrono::{DateTime, Duration, Utc};
 use maud::{Markup, html};
-use rota_core::{Schedule, Shift};
+use rota_core::{Schedule, Stretch, stretches};
 use rota_store::SwapRequest;
 
-use super::{PageResult, SWAP_FORM_WEEKS, auth, blocking, layout, local, respond, source_tag};
+use super::{PageResult, SWAP_FORM_WEEKS, auth, blocking, layout, local, respond, stretch_tags};
 use crate::paths;
 use crate::state::AppState;
 
@@ -41,11 +46,34 @@ pub(crate) fn describe(s: &Schedule, r: &SwapRequest) -> String {
     }
 }
 
-/// The "your next shift" box: the shifts you are on now, or else the next ones to start (several
-/// when, say, a hero week also makes you your team's secondary), the hero rotation first, each
-/// with who hands it over to you.
-fn next_shift(s: &Schedule, me: &str, shifts: &[Shift<'_>], now: DateTime<Utc>) -> Markup {
-    let current: Vec<&Shift<'_>> = shifts.iter().filter(|x| x.contains(now)).collect();
+/// Where a stretch's swap link goes, and what it says.
+///
+/// - A stretch a link made (the hero's week carried into their team's secondary) goes to the hero
+///   slot that causes it. Trading one linked secondary slot would trade one day of a daily
+///   secondary and leave the person hero (and so on call) for the rest; what someone who cannot
+///   do the week needs is to trade the hero week, which moves the linked stretch with it.
+/// - Any other stretch goes to its first slot in its own rotation. When the stretch spans several
+///   slots the form trades that first one; the others are a swap each.
+pub(crate) fn swap_link(s: &Schedule, x: &Stretch<'_>) -> (String, String) {
+    if x.is_link_made()
+        && let Some(cause) = s.link_cause(x.first())
+    {
+        return (
+            paths::swap_form(&cause.rotation.id, cause.slot, None),
+            format!("Swap via {}…", cause.rotation.name),
+        );
+    }
+    (
+        paths::swap_form(&x.rotation.id, x.first_slot(), None),
+        "Swap…".to_string(),
+    )
+}
+
+/// The "your next shift" box: the stretches you are on now, or else the next ones to start
+/// (several when, say, a hero week also makes you your team's secondary), the hero rotation
+/// first, each with who hands it over to you.
+fn next_shift(s: &Schedule, me: &str, shifts: &[Stretch<'_>], now: DateTime<Utc>) -> Markup {
+    let current: Vec<&Stretch<'_>> = shifts.iter().filter(|x| x.contains(now)).collect();
     if !current.is_empty() {
         return html! {
             p.hero {
@@ -64,9 +92,9 @@ fn next_shift(s: &Schedule, me: &str, shifts: &[Shift<'_>], now: DateTime<Utc>) 
         };
     };
     let hero = s.hero_rotation().map(|h| h.id.as_str());
-    let mut next: Vec<&Shift<'_>> = shifts.iter().filter(|x| x.start == first.start).collect();
+    let mut next: Vec<&Stretch<'_>> = shifts.iter().filter(|x| x.start == first.start).collect();
     next.sort_by_key(|x| (Some(x.rotation.id.as_str()) != hero, x.rotation.id.as_str()));
-    let handed_by = |x: &Shift<'_>| {
+    let handed_by = |x: &Stretch<'_>| {
         s.on_call(&x.rotation.id, x.start - Duration::seconds(1))
             .ok()
             .flatten()
@@ -86,6 +114,44 @@ fn next_shift(s: &Schedule, me: &str, shifts: &[Shift<'_>], now: DateTime<Utc>) 
     }
 }
 
+/// The "your shifts" table: one row per stretch, marked when the person's absence calendars say
+/// they are away for some of it, with a swap link ([`swap_link`]) unless it has started.
+pub(crate) fn shift_table(
+    s: &Schedule,
+    me: &str,
+    shifts: &[Stretch<'_>],
+    off: &rota_core::timeoff::TimeOff,
+    now: DateTime<Utc>,
+) -> Markup {
+    html! {
+        div.scroll tabindex="0" role="region" aria-label="Your shifts" {
+            table {
+                thead { tr { th { "Rotation" } th { "From" } th { "To" } th { span.muted { "Action" } } } }
+                tbody {
+                    @for x in shifts {
+                        tr {
+                            td {
+                                (x.rotation.name) (stretch_tags(x))
+                                @if !off.is_free(me, x.start, x.end) {
+                                    " " span.tag.override title="your absence calendar says you are away during this shift" { "away" }
+                                }
+                            }
+                            td { (local(x.start, x.rotation)) }
+                            td { (local(x.end, x.rotation)) " " span.muted { "(" (x.rotation.timezone.name()) ")" } }
+                            td {
+                                @if x.start > now {
+                                    @let (href, label) = swap_link(s, x);
+                                    a href=(href) { (label) }
+                                } @else { "on call now" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `GET /me`
 pub(crate) async fn page(state: web::Data<AppState>, req: HttpRequest) -> PageResult {
     let sess = match auth::require(&state, &req).await? {
@@ -99,7 +165,7 @@ pub(crate) async fn page(state: web::Data<AppState>, req: HttpRequest) -> PageRe
         return Ok(super::redirect(&paths::signin(Some(paths::ME))));
     };
     let to = now + Duration::weeks(SWAP_FORM_WEEKS);
-    let shifts = s.shifts_for_person(&person.id, now, to).unwrap_or_default();
+    let shifts = stretches(&s.shifts_for_person(&person.id, now, to).unwrap_or_default());
     // Shifts their absence calendars say they are away for are marked; the swap form then
     // suggests who to ask.
     let off = state.calendars().time_off_of(&person.id, now, to);
@@ -125,30 +191,7 @@ pub(crate) async fn page(state: web::Data<AppState>, req: HttpRequest) -> PageRe
         }
         (next_shift(s, &person.id, &shifts, now))
         h2 { "Your shifts" }
-        div.scroll tabindex="0" role="region" aria-label="Your shifts" {
-            table {
-                thead { tr { th { "Rotation" } th { "From" } th { "To" } th { span.muted { "Action" } } } }
-                tbody {
-                    @for x in &shifts {
-                        tr {
-                            td {
-                                (x.rotation.name) (source_tag(x))
-                                @if !off.is_free(&person.id, x.start, x.end) {
-                                    " " span.tag.override title="your absence calendar says you are away during this shift" { "away" }
-                                }
-                            }
-                            td { (local(x.start, x.rotation)) }
-                            td { (local(x.end, x.rotation)) " " span.muted { "(" (x.rotation.timezone.name()) ")" } }
-                            td {
-                                @if x.start > now {
-                                    a href=(paths::swap_form(&x.rotation.id, x.slot, None)) { "Swap…" }
-                                } @else { "on call now" }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        (shift_table(s, &person.id, &shifts, &off, now))
         h2 { "Swap requests" }
         @if requests.is_empty() {
             p.muted { "None." }

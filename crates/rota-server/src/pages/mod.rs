@@ -25,7 +25,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError, web};
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
-use rota_core::{Rotation, Shift, Source};
+use rota_core::{Rotation, Shift, Source, Stretch};
 
 use crate::error::ApiError;
 use crate::paths;
@@ -297,6 +297,21 @@ pub(crate) fn local(t: DateTime<Utc>, rot: &Rotation) -> String {
     t.with_timezone(&rot.timezone)
         .format("%a %-d %b %Y %H:%M")
         .to_string()
+}
+
+/// The tags after a person's name in a stretch: one per kind of source in it other than the
+/// rotation's order (`link`, `override`), each titled by the first piece of that kind.
+pub(crate) fn stretch_tags(x: &Stretch<'_>) -> Markup {
+    let mut firsts: Vec<&Shift<'_>> = Vec::new();
+    for p in x.pieces() {
+        if !firsts
+            .iter()
+            .any(|f| f.source.as_str() == p.source.as_str())
+        {
+            firsts.push(p);
+        }
+    }
+    html! { @for p in firsts { (source_tag(p)) } }
 }
 
 /// The tag after a person's name saying why they are on call, if not by the rotation's order.

@@ -1,13 +1,14 @@
 //! `GET /`: who is the hero now, and the next [`SCHEDULE_WEEKS`] weeks of every rotation with
-//! overrides and links marked, then the conflicts section.
+//! overrides and links marked, then the conflicts section. The tables show one row per stretch
+//! (`rota_core::stretch`): a person's continuous time in the rotation, across handoffs.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
 use chrono::{DateTime, Duration, Utc};
 use maud::{Markup, PreEscaped, html};
-use rota_core::{Rotation, Schedule};
+use rota_core::{Rotation, Schedule, stretches};
 
-use super::{PageResult, SCHEDULE_WEEKS, auth, layout, local, respond, source_tag};
+use super::{PageResult, SCHEDULE_WEEKS, auth, layout, local, respond, source_tag, stretch_tags};
 use crate::paths;
 use crate::state::AppState;
 
@@ -39,11 +40,13 @@ pub(crate) fn body(s: &Schedule, now: DateTime<Utc>) -> Markup {
                 table {
                     thead { tr { th { "From" } th { "To" } th { "Who" } } }
                     tbody {
-                        @for x in s.shifts(&rot.id, now, to).unwrap_or_default() {
+                        // One row per stretch: a daily secondary during a linked hero week is
+                        // one row, not seven.
+                        @for x in stretches(&s.shifts(&rot.id, now, to).unwrap_or_default()) {
                             tr.now[x.contains(now)] {
                                 td { (local(x.start, rot)) }
                                 td { (local(x.end, rot)) }
-                                td { (x.person.name) (source_tag(&x)) }
+                                td { (x.person.name) (stretch_tags(&x)) }
                             }
                         }
                     }

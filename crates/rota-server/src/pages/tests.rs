@@ -761,3 +761,77 @@ async fn every_built_path_answers_through_the_routes() {
         assert_eq!(res.status(), 200, "{path}");
     }
 }
+
+/// A weekly hero linked into a daily secondary of the same team (issue 10, point 9).
+fn linked_daily() -> Schedule {
+    Schedule::load(&[(
+        "s.toml",
+        r#"
+hero_rotation = "hero"
+[teams.ops]
+name = "Ops"
+[people.ann]
+name = "Ann"
+team = "ops"
+[people.raj]
+name = "Raj"
+team = "ops"
+[rotations.hero]
+name = "Support Hero"
+members = ["ann", "raj"]
+timezone = "Europe/London"
+start = "2026-11-02T09:00"
+every = "1 week"
+[rotations.ops-secondary]
+name = "Ops secondary"
+team = "ops"
+members = ["raj", "ann"]
+timezone = "Europe/London"
+start = "2026-11-02T09:00"
+every = "1 day"
+[[links]]
+from = "hero"
+to = ["ops-secondary"]
+displaced = "skip"
+"#,
+    )])
+    .unwrap()
+}
+
+#[test]
+fn a_linked_hero_week_is_one_row_on_me_and_on_the_schedule_page() {
+    let s = linked_daily();
+    let now: DateTime<Utc> = "2026-11-01T12:00:00Z".parse().unwrap();
+    let to = now + chrono::Duration::weeks(2);
+    let shifts = rota_core::stretches(&s.shifts_for_person("ann", now, to).unwrap());
+    let html =
+        me::shift_table(&s, "ann", &shifts, &rota_core::timeoff::TimeOff::new(), now).into_string();
+    // The hero week and one secondary row for it; then raj's hero week makes raj secondary.
+    assert_eq!(html.matches("<tr>").count(), 1 + 2, "{html}");
+    assert!(
+        html.contains("Ops secondary <span class=\"tag link\"")
+            && html.contains("<td>Mon 2 Nov 2026 09:00</td><td>Mon 9 Nov 2026 09:00"),
+        "{html}"
+    );
+    // The linked row's swap goes to the hero slot that makes it; the hero row's to its own.
+    assert_eq!(
+        html.matches("/swaps/new?rotation=hero&amp;slot=0").count(),
+        2,
+        "{html}"
+    );
+    assert!(html.contains("Swap via Support Hero…"), "{html}");
+    assert!(!html.contains("rotation=ops-secondary"), "{html}");
+
+    let page = schedule::body(&s, now).into_string();
+    let secondary = between(&page, "<h2 id=\"ops-secondary\">", "</table>");
+    // A row per linked week (the header, then one per week shown), not one per day.
+    assert_eq!(
+        secondary.matches("<tr").count(),
+        1 + SCHEDULE_WEEKS as usize,
+        "{secondary}"
+    );
+    assert!(
+        secondary.contains("<td>Mon 2 Nov 2026 09:00</td><td>Mon 9 Nov 2026 09:00</td><td>Ann"),
+        "{secondary}"
+    );
+}
