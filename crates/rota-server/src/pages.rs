@@ -81,14 +81,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Registers the pages with `config`.
 pub fn configure_with(cfg: &mut web::ServiceConfig, config: PagesConfig) {
     cfg.app_data(web::Data::new(config))
-        .route("/", web::get().to(schedule))
-        .route("/signin", web::get().to(signin_page))
+        .route("/", crate::get().to(schedule))
+        .route("/signin", crate::get().to(signin_page))
         .route("/signin", web::post().to(signin))
         .route("/signout", web::post().to(signout))
-        .route("/me", web::get().to(me))
-        .route("/swaps/new", web::get().to(new_swap_page))
+        .route("/me", crate::get().to(me))
+        .route("/swaps/new", crate::get().to(new_swap_page))
         .route("/swaps/new", web::post().to(new_swap))
-        .route("/swaps/{id}", web::get().to(swap_page))
+        .route("/swaps/{id}", crate::get().to(swap_page))
         .route("/swaps/{id}/{verb}", web::post().to(swap_action));
 }
 
