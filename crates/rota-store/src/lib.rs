@@ -189,6 +189,18 @@ pub struct Store {
     conn: Mutex<Connection>,
     path: PathBuf,
     feed_secret: [u8; 32],
+    /// A read-only connection for feed token checks alone, with the generations it last read
+    /// (see [`Store::verify_feed_token`]).
+    feed_reader: Mutex<FeedReader>,
+}
+
+/// Feed generations read through `conn`, valid while SQLite's `data_version` on it is
+/// `data_version`: it changes whenever another connection commits (this store's writer, or
+/// `rota feed rotate` in another process), and only then.
+struct FeedReader {
+    conn: Connection,
+    data_version: Option<i64>,
+    by_person: std::collections::HashMap<String, i64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -475,10 +487,20 @@ impl Store {
         tx.commit().map_err(sql)?;
         let mut feed_secret = [0u8; 32];
         feed_secret.copy_from_slice(&secret);
+        let reader = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(sql)?;
+        reader
+            .busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(sql)?;
         Ok(Store {
             conn: Mutex::new(conn),
             path,
             feed_secret,
+            feed_reader: Mutex::new(FeedReader {
+                conn: reader,
+                data_version: None,
+                by_person: std::collections::HashMap::new(),
+            }),
         })
     }
 
@@ -725,8 +747,44 @@ impl Store {
     }
 
     /// Whether `token` is `person`'s current feed token (constant-time).
+    ///
+    /// Feed requests are the service's most frequent, so this never waits for a write: it reads
+    /// through a read-only connection of its own (in WAL mode a reader does not wait for the
+    /// writer), and remembers the generations it read until SQLite's `data_version` says another
+    /// connection committed. When nothing changed it costs one `PRAGMA data_version` and an HMAC,
+    /// a few microseconds, so the service calls it on its async threads.
     pub fn verify_feed_token(&self, person: &str, token: &str) -> Result<bool> {
-        Ok(same(self.feed_token(person)?.as_bytes(), token.as_bytes()))
+        let mut r = self.feed_reader.lock().unwrap_or_else(|p| p.into_inner());
+        let r = &mut *r;
+        let generation = (|| {
+            let version: i64 = r
+                .conn
+                .prepare_cached("PRAGMA data_version")?
+                .query_row([], |row| row.get(0))?;
+            if r.data_version != Some(version) {
+                r.by_person.clear();
+                r.data_version = Some(version);
+            }
+            if let Some(g) = r.by_person.get(person) {
+                return Ok(*g);
+            }
+            let g = r
+                .conn
+                .prepare_cached("SELECT generation FROM feed_generations WHERE person = ?1")?
+                .query_row(params![person], |row| row.get(0))
+                .optional()?
+                .unwrap_or(0);
+            // Bounded by the people asked about, and emptied by any change to the file.
+            if r.by_person.len() < 100_000 {
+                r.by_person.insert(person.to_string(), g);
+            }
+            Ok(g)
+        })()
+        .map_err(|e| self.err(e))?;
+        Ok(same(
+            self.feed_token_for(person, generation).as_bytes(),
+            token.as_bytes(),
+        ))
     }
 
     /// Invalidates `person`'s feed URL and returns the new token.
@@ -1687,6 +1745,27 @@ mod tests {
         // Another state file has another secret.
         let other = Store::open(dir.path().join("other.db")).unwrap();
         assert_ne!(other.feed_token("alice").unwrap(), first);
+    }
+
+    #[test]
+    fn remembered_feed_generations_follow_rotations_by_other_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rota.db");
+        let now = t("2026-11-23T10:00:00Z");
+        let server = Store::open(&path).unwrap();
+        let first = server.feed_token("alice").unwrap();
+        for _ in 0..2 {
+            assert!(server.verify_feed_token("alice", &first).unwrap());
+        }
+        // `rota feed rotate` is another process: another connection to the same file.
+        let cli = Store::open(&path).unwrap();
+        let second = cli.rotate_feed_token("alice", "alice", now).unwrap();
+        assert!(!server.verify_feed_token("alice", &first).unwrap());
+        assert!(server.verify_feed_token("alice", &second).unwrap());
+        // And a rotation through the service's own writer.
+        let third = server.rotate_feed_token("alice", "alice", now).unwrap();
+        assert!(!server.verify_feed_token("alice", &second).unwrap());
+        assert!(server.verify_feed_token("alice", &third).unwrap());
     }
 
     fn item(key: &str) -> LedgerItem<'_> {
