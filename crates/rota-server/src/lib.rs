@@ -25,9 +25,18 @@
 //! | `GET /calendars/rotations/{id}.ics` | a rotation's feed |
 //! | `GET /calendars/people/{id}.ics?token=` | a person's feed (secret token) |
 //!
-//! Every error is `application/problem+json` (see [`error`]). Each request is logged as one line
-//! (method, path without the query string, status, duration): tokens never reach the log, because
-//! API tokens travel in a header and feed tokens in the query string.
+//! Every `GET` route also answers `HEAD` ([`get`]). Responses are gzipped when the client asks
+//! (`middleware::Compress`, gzip only). Feeds are cached and answer conditional requests (see
+//! [`ics`]). [`Limits`] caps connections and bounds how long a client may take to send a request.
+//!
+//! Every error is `application/problem+json` (see [`error`]), except what actix-http's HTTP/1
+//! parser answers before the app sees the request: a request line or header that does not parse
+//! (`Content-Length: abc`) gets a bare `400`, an oversized head `431`, a head not sent within
+//! [`Limits::request_timeout`] `408`. actix-http has no hook for those.
+//!
+//! Each request is logged as one line (method, path without the query string, status, duration):
+//! tokens never reach the log, because API tokens travel in a header and feed tokens in the query
+//! string.
 
 pub mod api;
 pub mod calendars;
