@@ -270,3 +270,19 @@ pub async fn run(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Limits;
+
+    #[test]
+    fn connections_are_capped_below_the_open_files_limit() {
+        assert_eq!(Limits::for_fd_limit(1024).max_connections, 768);
+        assert_eq!(Limits::for_fd_limit(20_000).max_connections, 4096);
+        // RLIM_INFINITY, and limits too small to be real.
+        assert_eq!(Limits::for_fd_limit(u64::MAX).max_connections, 4096);
+        assert_eq!(Limits::for_fd_limit(0).max_connections, 16);
+        let l = Limits::default();
+        assert!(l.request_timeout <= std::time::Duration::from_secs(5));
+    }
+}
