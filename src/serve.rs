@@ -71,6 +71,14 @@ pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()
     // Runs even with no calendars, to pick up a reload that adds some.
     let _refresher = rota_server::calendars::spawn(state.clone(), cals, fetcher, refresh)
         .context("starting the calendar thread")?;
+    let fd_limit = raise_fd_limit();
+    let limits = rota_server::Limits::for_fd_limit(fd_limit);
+    tracing::info!(
+        fd_limit,
+        max_connections = limits.max_connections,
+        request_timeout_ms = limits.request_timeout.as_millis() as u64,
+        "connection limits"
+    );
     let listener = TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
     let addr = listener.local_addr()?;
 
@@ -162,9 +170,48 @@ pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()
                 _ = term.recv() => tracing::info!("SIGTERM"),
             }
         };
-        rota_server::run(listener, state, shutdown).await?;
+        rota_server::run(listener, state, limits, shutdown).await?;
         Ok::<_, anyhow::Error>(())
     })?;
     tracing::info!("rota stopped");
     Ok(())
+}
+
+/// Raises the soft limit on open files to the hard limit and returns the limit now in force.
+///
+/// The soft limit is often 1024 by default while the hard limit is far higher; at 1024, a few
+/// hundred slow clients exhaust it, `accept` fails with "Too many open files", and actix's accept
+/// loop backs off for half a second at a time, so even `/healthz` waits seconds. Raising the soft
+/// limit is what the hard limit is for; the connection cap ([`rota_server::Limits`]) keeps the
+/// service below whatever limit it ends up with. `libc` directly rather than the `rlimit` crate:
+/// it is already in the dependency tree (through tokio), and these are two plain calls.
+fn raise_fd_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we pass and reads nothing else.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        tracing::warn!(error = %std::io::Error::last_os_error(), "cannot read the open files limit");
+        return 1024;
+    }
+    if lim.rlim_cur < lim.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: lim.rlim_max,
+            rlim_max: lim.rlim_max,
+        };
+        // SAFETY: setrlimit only reads the struct we pass.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            tracing::info!(
+                from = lim.rlim_cur,
+                to = lim.rlim_max,
+                "raised the open files limit"
+            );
+            lim.rlim_cur = lim.rlim_max;
+        } else {
+            tracing::warn!(error = %std::io::Error::last_os_error(), limit = lim.rlim_cur, "cannot raise the open files limit");
+        }
+    }
+    // RLIM_INFINITY is u64::MAX: Limits caps connections on its own.
+    lim.rlim_cur
 }

@@ -535,3 +535,20 @@ fn a_linked_hero_week_is_one_row_per_rotation_in_person_tables() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&rota(dir.path(), &json))).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 8);
 }
+
+#[test]
+fn times_outside_the_supported_range_are_refused_clearly() {
+    let dir = schedules_dir(&[("people.toml", PEOPLE), ("hero.toml", HERO)]);
+    for at in ["9999-12-31T23:59:59Z", "1969-12-31"] {
+        let o = rota(dir.path(), &["whoishero", "--json", "--at", at]);
+        assert_eq!(o.status.code(), Some(1), "{at}");
+        assert!(stdout(&o).is_empty(), "{at}: {}", stdout(&o));
+        assert!(
+            stderr(&o).contains(&format!(
+                "time \"{at}\" is outside the supported range, 1970-01-01T00:00:00Z to 9000-12-31T23:59:59Z"
+            )),
+            "{}",
+            stderr(&o)
+        );
+    }
+}

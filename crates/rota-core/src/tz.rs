@@ -38,6 +38,17 @@ pub(crate) type Secs = i64;
 pub(crate) const MIN_SECS: Secs = -62_135_596_800; // 0001-01-01T00:00:00Z
 pub(crate) const MAX_SECS: Secs = 253_402_300_799; // 9999-12-31T23:59:59Z
 
+/// The first instant a user may ask about (API `at`, `from`, `to`, override bounds; the CLI's
+/// `--at`, `--from`, `--to`, `--now`): 1970-01-01T00:00:00Z.
+pub const FIRST_SUPPORTED: &str = "1970-01-01T00:00:00Z";
+/// The last instant a user may ask about: 9000-12-31T23:59:59Z. The engine computes up to year
+/// 9999; stopping a millennium earlier means the shift around any instant asked about ends within
+/// year 9999 too, so every answer is valid RFC 3339 (a shift around 9999-12-31 would end in year
+/// 10000, which RFC 3339 cannot write).
+pub const LAST_SUPPORTED: &str = "9000-12-31T23:59:59Z";
+const FIRST_SUPPORTED_SECS: Secs = 0;
+const LAST_SUPPORTED_SECS: Secs = 221_876_927_999;
+
 /// How a civil date-time was turned into an instant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -184,10 +195,19 @@ pub(crate) fn to_secs(t: DateTime<Utc>) -> Secs {
 pub struct TimeParseError {
     /// The text that did not parse.
     pub input: String,
+    /// It parsed, but is outside [`FIRST_SUPPORTED`] to [`LAST_SUPPORTED`].
+    pub out_of_range: bool,
 }
 
 impl std::fmt::Display for TimeParseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.out_of_range {
+            return write!(
+                f,
+                "time {:?} is outside the supported range, {FIRST_SUPPORTED} to {LAST_SUPPORTED}",
+                self.input
+            );
+        }
         write!(
             f,
             "invalid time {:?}: expected RFC 3339 with an offset (2026-12-07T10:00:00Z, \
@@ -201,7 +221,9 @@ impl std::error::Error for TimeParseError {}
 
 /// Parses a time given by a user: RFC 3339 with an offset (`2026-12-07T10:00:00Z`), or a date
 /// (`2026-12-07`), meaning midnight of that date in `tz` (by the gap and fold rules above: a
-/// midnight that a DST change skips, as in America/Santiago, becomes 01:00).
+/// midnight that a DST change skips, as in America/Santiago, becomes 01:00). Instants outside
+/// [`FIRST_SUPPORTED`] to [`LAST_SUPPORTED`] are refused (`out_of_range`): every API and CLI
+/// time goes through here, so this is the one place the range is applied.
 ///
 /// # Examples
 ///
@@ -216,22 +238,27 @@ impl std::error::Error for TimeParseError {}
 /// assert!(parse_instant("next tuesday", london).is_err());
 /// ```
 pub fn parse_instant(input: &str, tz: Tz) -> Result<DateTime<Utc>, TimeParseError> {
-    let err = || TimeParseError {
+    let err = |out_of_range| TimeParseError {
         input: input.to_string(),
+        out_of_range,
     };
     let s = input.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        let secs = t.timestamp();
-        if !(MIN_SECS..=MAX_SECS).contains(&secs) {
-            return Err(err());
-        }
-        return from_secs(secs).ok_or_else(err);
+    let t = if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        t.timestamp()
+    } else if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let civil = d.and_hms_opt(0, 0, 0).ok_or_else(|| err(false))?;
+        // A date far outside the range may have no instant at all: out of range too.
+        resolve(tz, civil)
+            .ok_or_else(|| err(true))?
+            .instant
+            .timestamp()
+    } else {
+        return Err(err(false));
+    };
+    if !(FIRST_SUPPORTED_SECS..=LAST_SUPPORTED_SECS).contains(&t) {
+        return Err(err(true));
     }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        let civil = d.and_hms_opt(0, 0, 0).ok_or_else(err)?;
-        return resolve(tz, civil).map(|r| r.instant).ok_or_else(err);
-    }
-    Err(err())
+    from_secs(t).ok_or_else(|| err(true))
 }
 
 /// Parses an IANA zone name (`Europe/London`). The error is the one `rota check` gives for a bad
@@ -265,11 +292,13 @@ pub fn parse_zone(name: &str) -> Result<Tz, String> {
 /// ```
 pub fn parse_override_time(input: &str, tz: Tz) -> Result<DateTime<Utc>, TimeParseError> {
     if let Some(civil) = parse_civil(input) {
+        // The same supported range as every other instant the API and the CLI take.
         return resolve(tz, civil)
             .map(|r| r.instant)
-            .filter(|t| (MIN_SECS..=MAX_SECS).contains(&t.timestamp()))
+            .filter(|t| (FIRST_SUPPORTED_SECS..=LAST_SUPPORTED_SECS).contains(&t.timestamp()))
             .ok_or_else(|| TimeParseError {
                 input: input.to_string(),
+                out_of_range: true,
             });
     }
     parse_instant(input, tz)
@@ -364,6 +393,28 @@ mod tests {
             "no offset"
         );
         assert!(parse_instant("0000-01-01T00:00:00Z", tz).is_err());
+        // The supported range, to the second, and what the error says outside it.
+        assert_eq!(
+            parse_instant(FIRST_SUPPORTED, tz).unwrap().to_rfc3339(),
+            "1970-01-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_instant(LAST_SUPPORTED, tz).unwrap().to_rfc3339(),
+            "9000-12-31T23:59:59+00:00"
+        );
+        for outside in [
+            "1969-12-31T23:59:59Z",
+            "9001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "9001-01-01",
+            "0001-01-01",
+            "9000-12-31T23:59:59-00:01",
+        ] {
+            let e = parse_instant(outside, tz).unwrap_err();
+            assert!(e.out_of_range, "{outside}");
+            assert!(e.to_string().contains("outside the supported range"), "{e}");
+        }
+        assert!(!parse_instant("next tuesday", tz).unwrap_err().out_of_range);
         assert_eq!(
             parse_instant("2026-12-07", tz).unwrap().to_rfc3339(),
             "2026-12-07T00:00:00+00:00"

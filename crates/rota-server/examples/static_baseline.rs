@@ -14,14 +14,25 @@ fn main() -> std::io::Result<()> {
     println!("static: listening on http://{}", listener.local_addr()?);
     actix_web::rt::System::new().block_on(async move {
         HttpServer::new(|| {
-            App::new().route(
-                "/static",
-                web::get().to(|| async {
-                    HttpResponse::Ok()
-                        .content_type("application/json")
-                        .body("{\"ok\":true}")
-                }),
-            )
+            App::new()
+                .route(
+                    "/static",
+                    web::get().to(|| async {
+                        HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body("{\"ok\":true}")
+                    }),
+                )
+                // The same, with a body the size of the load test's person feed (4.7 KB): what
+                // sending that many bytes costs on its own.
+                .route(
+                    "/static-4k",
+                    web::get().to(|| async {
+                        HttpResponse::Ok()
+                            .content_type("text/calendar; charset=utf-8")
+                            .body("X".repeat(4700))
+                    }),
+                )
         })
         .listen(listener)?
         .run()

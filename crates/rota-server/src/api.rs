@@ -552,3 +552,62 @@ pub(crate) async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     });
     json(&body)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::{test, web};
+    use serde_json::Value;
+
+    use crate::swaps::tests::{Hand, state};
+
+    #[actix_web::test]
+    async fn instants_outside_the_supported_range_are_a_400_naming_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(Hand(Mutex::new("2026-11-23T10:00:00Z".parse().unwrap())));
+        let app = test::init_service(crate::app(web::Data::new(state(dir.path(), clock)))).await;
+        let refused = [
+            ("/api/v1/whoishero?at=9999-12-31T23:59:59Z", "at"),
+            ("/api/v1/whoishero?at=9001-01-01T00:00:00Z", "at"),
+            ("/api/v1/oncall?at=1969-12-31T23:59:59Z", "at"),
+            (
+                "/api/v1/rotations/support-hero/shifts?from=9000-12-01&to=9001-01-02",
+                "to",
+            ),
+            ("/api/v1/people/alice/shifts?from=0001-01-01", "from"),
+        ];
+        for (uri, field) in refused {
+            let res =
+                test::call_service(&app, test::TestRequest::get().uri(uri).to_request()).await;
+            assert_eq!(res.status(), 400, "{uri}");
+            assert_eq!(
+                res.headers().get("content-type").unwrap(),
+                "application/problem+json"
+            );
+            let body: Value = test::read_body_json(res).await;
+            assert_eq!(body["field"], field, "{uri}: {body}");
+            let detail = body["detail"].as_str().unwrap();
+            assert!(
+                detail.contains(
+                    "outside the supported range, 1970-01-01T00:00:00Z to 9000-12-31T23:59:59Z"
+                ),
+                "{detail}"
+            );
+        }
+        // The last supported instant answers, with an end that is RFC 3339.
+        let res = test::call_service(
+            &app,
+            test::TestRequest::get()
+                .uri("/api/v1/whoishero?at=9000-12-31T23:59:59Z")
+                .to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), 200);
+        let body: Value = test::read_body_json(res).await;
+        for k in ["start", "end"] {
+            let v = body[k].as_str().unwrap();
+            chrono::DateTime::parse_from_rfc3339(v).unwrap_or_else(|e| panic!("{k} {v}: {e}"));
+        }
+    }
+}

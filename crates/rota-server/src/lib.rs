@@ -26,9 +26,18 @@
 //! | `GET /calendars/rotations/{id}.ics` | a rotation's feed |
 //! | `GET /calendars/people/{id}.ics?token=` | a person's feed (secret token) |
 //!
-//! Every error is `application/problem+json` (see [`error`]). Each request is logged as one line
-//! (method, path without the query string, status, duration): tokens never reach the log, because
-//! API tokens travel in a header and feed tokens in the query string.
+//! Every `GET` route also answers `HEAD` ([`get`]). Responses are gzipped when the client asks
+//! (`middleware::Compress`, gzip only). Feeds are cached and answer conditional requests (see
+//! [`ics`]). [`Limits`] caps connections and bounds how long a client may take to send a request.
+//!
+//! Every error is `application/problem+json` (see [`error`]), except what actix-http's HTTP/1
+//! parser answers before the app sees the request: a request line or header that does not parse
+//! (`Content-Length: abc`) gets a bare `400`, an oversized head `431`, a head not sent within
+//! [`Limits::request_timeout`] `408`. actix-http has no hook for those.
+//!
+//! Each request is logged as one line (method, path without the query string, status, duration):
+//! tokens never reach the log, because API tokens travel in a header and feed tokens in the query
+//! string.
 
 pub mod api;
 pub mod calendars;
@@ -45,14 +54,23 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next, from_fn};
-use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
+use actix_web::middleware::{Compress, ErrorHandlerResponse, ErrorHandlers, Next, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, ResponseError, guard, web};
 
 pub use error::ApiError;
 pub use state::{AppState, Clock, FixedClock, Loader, Snapshot, SwapHook, SystemClock};
 
 /// The largest JSON request body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// A route for `GET` and `HEAD`. actix-web routes `HEAD` nowhere by itself (it answered 404, so
+/// uptime monitors that probe with `HEAD` reported rota down); this runs the `GET` handler, and
+/// actix-http's HTTP/1 encoder then sends the head only: the same status and headers, including
+/// the `Content-Length` the body would have had, and no body. Every `GET` route is registered
+/// with this instead of `web::get()`.
+pub fn get() -> actix_web::Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
 
 /// Registers every route and the extractor error handlers.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -67,18 +85,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::PathConfig::default()
             .error_handler(|e, _| ApiError::bad_request(e.to_string()).into()),
     )
-    .route("/healthz", web::get().to(api::healthz))
+    .route("/healthz", crate::get().to(api::healthz))
     .service(
         web::scope("/api/v1")
-            .route("/whoishero", web::get().to(api::whoishero))
-            .route("/oncall", web::get().to(api::oncall))
-            .route("/rotations", web::get().to(api::rotations))
+            .route("/whoishero", crate::get().to(api::whoishero))
+            .route("/oncall", crate::get().to(api::oncall))
+            .route("/rotations", crate::get().to(api::rotations))
             .route(
                 "/rotations/{id}/shifts",
-                web::get().to(api::rotation_shifts),
+                crate::get().to(api::rotation_shifts),
             )
-            .route("/people/{id}/shifts", web::get().to(api::person_shifts))
-            .route("/overrides", web::get().to(api::list_overrides))
+            .route("/people/{id}/shifts", crate::get().to(api::person_shifts))
+            .route("/overrides", crate::get().to(api::list_overrides))
             .route("/overrides", web::post().to(api::create_override))
             .route("/overrides/{id}", web::delete().to(api::delete_override))
             .route("/people/{id}/sessions", web::delete().to(api::end_sessions))
@@ -87,9 +105,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route(
         "/calendars/rotations/{file}",
-        web::get().to(ics::rotation_feed),
+        crate::get().to(ics::rotation_feed),
     )
-    .route("/calendars/people/{file}", web::get().to(ics::person_feed))
+    .route(
+        "/calendars/people/{file}",
+        crate::get().to(ics::person_feed),
+    )
     .configure(pages::configure)
     .default_service(web::to(not_found));
 }
@@ -169,17 +190,71 @@ pub fn app(
         .app_data(data)
         .configure(configure)
         .wrap(ErrorHandlers::new().default_handler(problemize))
+        // gzip when the client asks (`Accept-Encoding`), identity otherwise; only the gzip codec is
+        // compiled in (feature `compress-gzip`): brotli and zstd cost build time for little gain
+        // on text this size. Outside the error handlers, which read the uncompressed response.
+        .wrap(Compress::default())
         .wrap(from_fn(log_request))
+}
+
+/// Connection limits and timeouts of the HTTP server (see [`run`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Open connections served at once, across all workers. Connections past it wait in the
+    /// listen backlog (then the kernel refuses them) instead of taking file descriptors the
+    /// service needs for its state file, calendars and mail.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's head (request line and headers) on a new
+    /// connection before it gets `408` and is closed: what starves a slowloris.
+    pub request_timeout: std::time::Duration,
+    /// How long a closing connection may linger.
+    pub disconnect_timeout: std::time::Duration,
+    /// How long an idle keep-alive connection is kept open.
+    pub keep_alive: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_connections: 4096,
+            request_timeout: std::time::Duration::from_secs(5),
+            disconnect_timeout: std::time::Duration::from_secs(1),
+            keep_alive: std::time::Duration::from_secs(5),
+        }
+    }
+}
+
+impl Limits {
+    /// Limits that fit `fd_limit` open files: connections are capped at three quarters of it
+    /// (at least 16), leaving the rest to the state file, calendars, mail and the listener.
+    pub fn for_fd_limit(fd_limit: u64) -> Limits {
+        let d = Limits::default();
+        let fit = usize::try_from(fd_limit / 4 * 3)
+            .unwrap_or(usize::MAX)
+            .max(16);
+        Limits {
+            max_connections: d.max_connections.min(fit),
+            ..d
+        }
+    }
 }
 
 /// Serves `listener` until `shutdown` resolves, then shuts down gracefully.
 pub async fn run(
     listener: std::net::TcpListener,
     state: AppState,
+    limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let data = web::Data::new(state);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let server = HttpServer::new(move || app(data.clone()))
+        .workers(workers)
+        // actix's limit is per worker.
+        .max_connections(limits.max_connections.div_ceil(workers).max(1))
+        .client_request_timeout(limits.request_timeout)
+        .client_disconnect_timeout(limits.disconnect_timeout)
+        .keep_alive(limits.keep_alive)
         .listen(listener)?
         .disable_signals()
         .shutdown_timeout(30)
@@ -195,5 +270,21 @@ pub async fn run(
             let (result, ()) = futures_util::future::join(server, handle.stop(true)).await;
             result
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Limits;
+
+    #[test]
+    fn connections_are_capped_below_the_open_files_limit() {
+        assert_eq!(Limits::for_fd_limit(1024).max_connections, 768);
+        assert_eq!(Limits::for_fd_limit(20_000).max_connections, 4096);
+        // RLIM_INFINITY, and limits too small to be real.
+        assert_eq!(Limits::for_fd_limit(u64::MAX).max_connections, 4096);
+        assert_eq!(Limits::for_fd_limit(0).max_connections, 16);
+        let l = Limits::default();
+        assert!(l.request_timeout <= std::time::Duration::from_secs(5));
     }
 }

@@ -5,6 +5,7 @@
 //! write never blocks or tears a request in flight: a request sees the schedule before the change
 //! or after it, never half of it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use chrono::{DateTime, Utc};
@@ -56,6 +57,13 @@ pub struct Snapshot {
     pub stale_overrides: Vec<String>,
     /// The problems of the last reload that failed, if the last reload failed.
     pub reload_error: Option<String>,
+    /// Counts the snapshots this process has published: every reload and every write makes a new
+    /// one with a larger version, so "same version" means "same schedule". Keys the feed cache.
+    /// It restarts at 1 with the process, so it never leaves the process (ETags hash the body).
+    pub version: u64,
+    /// When this snapshot was published (by the state's clock): the feeds' `Last-Modified`, with
+    /// the feed's day.
+    pub published_at: DateTime<Utc>,
 }
 
 struct Inner {
@@ -70,6 +78,10 @@ struct Inner {
     swap_hook: OnceLock<SwapHook>,
     /// The absence and holiday calendars as last read (see [`crate::calendars`]).
     calendars: RwLock<Arc<rota_calendar::Snapshot>>,
+    /// The last snapshot version handed out (see [`Snapshot::version`]).
+    version: AtomicU64,
+    /// Rendered calendar feeds (see [`crate::ics`]).
+    feeds: crate::ics::FeedCache,
 }
 
 /// The shared state handle.
@@ -94,6 +106,8 @@ impl AppState {
             loaded_at: now,
             stale_overrides: Vec::new(),
             reload_error: None,
+            version: 0,
+            published_at: now,
         });
         let state = AppState(Arc::new(Inner {
             store,
@@ -104,6 +118,8 @@ impl AppState {
             write: Mutex::new(()),
             swap_hook: OnceLock::new(),
             calendars: RwLock::new(Arc::new(rota_calendar::Snapshot::default())),
+            version: AtomicU64::new(0),
+            feeds: crate::ics::FeedCache::default(),
         }));
         state.rebuild(None).map_err(|e| e.to_string())?;
         Ok(state)
@@ -142,6 +158,11 @@ impl AppState {
         if let Some(hook) = self.0.swap_hook.get() {
             hook(self, r);
         }
+    }
+
+    /// The rendered feeds.
+    pub(crate) fn feeds(&self) -> &crate::ics::FeedCache {
+        &self.0.feeds
     }
 
     /// The state file.
@@ -212,6 +233,9 @@ impl AppState {
             loaded_at,
             stale_overrides: stale,
             reload_error,
+            // Under the write lock, so versions are published in order.
+            version: self.0.version.fetch_add(1, Ordering::Relaxed) + 1,
+            published_at: self.now(),
         });
         *self.0.snapshot.write().unwrap_or_else(|p| p.into_inner()) = snapshot;
         Ok(())

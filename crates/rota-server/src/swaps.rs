@@ -31,14 +31,14 @@ pub const MAX_AUDIT_LIMIT: u32 = 1000;
 
 /// Registers the swap and audit routes on the `/api/v1` scope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/swaps", web::get().to(list_swaps))
+    cfg.route("/swaps", crate::get().to(list_swaps))
         .route("/swaps", web::post().to(create_swap))
-        .route("/swaps/{id}", web::get().to(get_swap))
+        .route("/swaps/{id}", crate::get().to(get_swap))
         .route("/swaps/{id}/accept", web::post().to(accept_swap))
         .route("/swaps/{id}/decline", web::post().to(decline_swap))
         .route("/swaps/{id}/cancel", web::post().to(cancel_swap))
-        .route("/rotations/{id}/slots", web::get().to(slots))
-        .route("/audit", web::get().to(audit));
+        .route("/rotations/{id}/slots", crate::get().to(slots))
+        .route("/audit", crate::get().to(audit));
 }
 
 fn problem(status: StatusCode, field: Option<&str>, detail: impl Into<String>) -> ApiError {

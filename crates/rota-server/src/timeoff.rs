@@ -34,8 +34,8 @@ pub const REPORT_DAYS: i64 = 91;
 
 /// Registers the JSON routes on the `/api/v1` scope.
 pub fn configure_api(cfg: &mut web::ServiceConfig) {
-    cfg.route("/conflicts", web::get().to(conflicts))
-        .route("/report", web::get().to(report));
+    cfg.route("/conflicts", crate::get().to(conflicts))
+        .route("/report", crate::get().to(report));
 }
 
 fn zone(s: &Schedule) -> rota_core::Tz {

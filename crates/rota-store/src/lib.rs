@@ -72,6 +72,9 @@ pub struct Store {
     conn: Mutex<Connection>,
     path: PathBuf,
     feed_secret: [u8; 32],
+    /// A read-only connection for feed token checks alone, with the generations it last read
+    /// (see [`Store::verify_feed_token`]).
+    feed_reader: Mutex<tokens::FeedReader>,
 }
 
 impl std::fmt::Debug for Store {
@@ -173,10 +176,16 @@ impl Store {
         tx.commit().map_err(sql)?;
         let mut feed_secret = [0u8; 32];
         feed_secret.copy_from_slice(&secret);
+        let reader = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(sql)?;
+        reader
+            .busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(sql)?;
         Ok(Store {
             conn: Mutex::new(conn),
             path,
             feed_secret,
+            feed_reader: Mutex::new(tokens::FeedReader::new(reader)),
         })
     }
 

@@ -442,3 +442,24 @@ fn racing_accepts_of_one_shift_let_exactly_one_win() {
         .count();
     assert_eq!(accepted, 1);
 }
+
+#[test]
+fn remembered_feed_generations_follow_rotations_by_other_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rota.db");
+    let now = t("2026-11-23T10:00:00Z");
+    let server = Store::open(&path).unwrap();
+    let first = server.feed_token("alice").unwrap();
+    for _ in 0..2 {
+        assert!(server.verify_feed_token("alice", &first).unwrap());
+    }
+    // `rota feed rotate` is another process: another connection to the same file.
+    let cli = Store::open(&path).unwrap();
+    let second = cli.rotate_feed_token("alice", "alice", now).unwrap();
+    assert!(!server.verify_feed_token("alice", &first).unwrap());
+    assert!(server.verify_feed_token("alice", &second).unwrap());
+    // And a rotation through the service's own writer.
+    let third = server.rotate_feed_token("alice", "alice", now).unwrap();
+    assert!(!server.verify_feed_token("alice", &second).unwrap());
+    assert!(server.verify_feed_token("alice", &third).unwrap());
+}

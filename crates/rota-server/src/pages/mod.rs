@@ -87,14 +87,14 @@ pub fn configure_with(cfg: &mut web::ServiceConfig, config: PagesConfig) {
             web::resource("/")
                 .default_service(web::to(method_not_allowed))
                 .app_data(query())
-                .route(web::get().to(schedule::page)),
+                .route(crate::get().to(schedule::page)),
         )
         .service(
             web::resource("/signin")
                 .default_service(web::to(method_not_allowed))
                 .app_data(query())
                 .app_data(form())
-                .route(web::get().to(auth::signin_page))
+                .route(crate::get().to(auth::signin_page))
                 .route(web::post().to(auth::signin)),
         )
         .service(
@@ -106,27 +106,27 @@ pub fn configure_with(cfg: &mut web::ServiceConfig, config: PagesConfig) {
         .service(
             web::resource("/me")
                 .default_service(web::to(method_not_allowed))
-                .route(web::get().to(me::page)),
+                .route(crate::get().to(me::page)),
         )
         .service(
             web::resource("/report")
                 .default_service(web::to(method_not_allowed))
                 .app_data(query())
-                .route(web::get().to(crate::timeoff::report_page)),
+                .route(crate::get().to(crate::timeoff::report_page)),
         )
         .service(
             web::resource("/swaps/new")
                 .default_service(web::to(method_not_allowed))
                 .app_data(query())
                 .app_data(form())
-                .route(web::get().to(swap::new_page))
+                .route(crate::get().to(swap::new_page))
                 .route(web::post().to(swap::create)),
         )
         .service(
             web::resource("/swaps/{id}")
                 .default_service(web::to(method_not_allowed))
                 .app_data(path())
-                .route(web::get().to(swap::request_page)),
+                .route(crate::get().to(swap::request_page)),
         )
         .service(
             web::resource("/swaps/{id}/{verb}")
