@@ -671,16 +671,26 @@ fn check(dir: &std::path::Path, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
+    // The same rule the calendar reader applies: the real path, symlinks resolved, inside the
+    // schedules directory, and a regular file (not a FIFO, which would hang the reader).
+    let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let calendar_file = |path: &str| -> Result<(), String> {
         let full = dir.join(path);
-        match std::fs::metadata(&full) {
-            Ok(m) if m.is_file() => Ok(()),
-            Ok(_) => Err(format!(
-                "calendar {path:?} is not a file ({})",
-                full.display()
-            )),
-            Err(e) => Err(format!(
+        let real = std::fs::canonicalize(&full).map_err(|e| {
+            format!(
                 "cannot read calendar file {path:?} ({}): {e}; paths are relative to the schedules directory",
+                full.display()
+            )
+        })?;
+        if !real.starts_with(&root) {
+            return Err(format!(
+                "calendar {path:?} resolves outside the schedules directory (a symlink?); it is not read"
+            ));
+        }
+        match std::fs::metadata(&real) {
+            Ok(m) if m.is_file() => Ok(()),
+            _ => Err(format!(
+                "calendar {path:?} is not a regular file ({})",
                 full.display()
             )),
         }

@@ -94,8 +94,14 @@ pub fn conflicts(
     if json {
         let views: Vec<ConflictView<'_>> =
             found.iter().map(|(c, s)| ConflictView::new(c, s)).collect();
+        // The service's shape, field for field (`GET /api/v1/conflicts`).
+        let window = cals
+            .window()
+            .map(|(a, b)| serde_json::json!({"from": utc(a), "to": utc(b)}));
         let body = serde_json::json!({
-            "from": utc(from), "to": utc(to), "calendars_ok": ok, "conflicts": views,
+            "from": utc(from), "to": utc(to), "calendars_ok": ok,
+            "absences_window": window, "absences_cover_range": cals.covers(from, to),
+            "conflicts": views,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&body)?)?;
     } else {

@@ -949,6 +949,13 @@ fn malformed_requests_get_problem_json_where_rota_sees_them() {
         }
         let r = r.send().unwrap();
         assert_eq!(r.status(), 415, "{path}");
+        // A page answers as pages do, in HTML (a browser never sees JSON); the API in problem+json.
+        if path == "/signin" {
+            let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+            assert!(ct.starts_with("text/html"), "{path}: {ct}");
+            assert!(r.text().unwrap().contains("<main>"), "{path}");
+            continue;
+        }
         assert_eq!(
             r.headers()["content-type"],
             "application/problem+json",

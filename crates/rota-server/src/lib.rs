@@ -149,12 +149,27 @@ fn problemize<B: MessageBody + 'static>(
     ))
 }
 
-async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found(format!(
-        "no route for {} {}",
-        req.method(),
-        req.path()
-    )))
+/// An unknown route: problem+json for the API, the feeds and programs; an HTML page for a
+/// browser (one that asks for `text/html`) outside those, so a mistyped page address is a page
+/// with a way back, not JSON.
+async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    let detail = format!("no route for {} {}", req.method(), req.path());
+    let machine = ["/api/", "/calendars/", "/healthz"]
+        .iter()
+        .any(|p| req.path().starts_with(p));
+    let browser = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if browser && !machine {
+        let page = pages::PageError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            format!("there is no page at {}", req.path()),
+        );
+        return page.error_response();
+    }
+    ApiError::not_found(detail).error_response()
 }
 
 async fn log_request(

@@ -71,11 +71,9 @@ pub fn configure_with(cfg: &mut web::ServiceConfig, config: PagesConfig) {
         web::FormConfig::default()
             .limit(crate::MAX_BODY_BYTES)
             .error_handler(|e, _| {
-                PageError::new(
-                    StatusCode::BAD_REQUEST,
-                    format!("the form was not complete: {e}"),
-                )
-                .into()
+                // Keep actix's status (415 for a body that is not a form, 413 for one too large).
+                let status = ResponseError::status_code(&e);
+                PageError::new(status, format!("the form was not right: {e}")).into()
             })
     };
     let path = || {

@@ -472,6 +472,27 @@ async fn page_errors_are_html_with_a_way_back() {
             "{uri}"
         );
     }
+    // A mistyped page address, from a browser, is an HTML 404; the API's stay problem+json.
+    let res = at::call_service(
+        &app,
+        at::TestRequest::get()
+            .uri("/mee")
+            .insert_header((header::ACCEPT, "text/html,application/xhtml+xml"))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+    assert!(content_type(&res).starts_with("text/html"));
+    let res = at::call_service(
+        &app,
+        at::TestRequest::get()
+            .uri("/api/v1/nope")
+            .insert_header((header::ACCEPT, "text/html"))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+    assert!(content_type(&res).starts_with("application/problem+json"));
     // Another method on a page is an HTML 405.
     for uri in ["/", "/me", "/signin", "/swaps/new", "/report"] {
         let res = at::call_service(
