@@ -2,7 +2,7 @@
 //! with its audit entry in one transaction.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
 use crate::*;
@@ -74,25 +74,10 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<StoredOverride> {
-        let id = format!("ovr_{}", hex(&random::<8>()?));
-        let o = StoredOverride {
-            id,
-            rotation: new.rotation,
-            person: new.person,
-            start: new.start,
-            end: new.end,
-            reason: new.reason,
-            created_by: actor.to_string(),
-            created_at: now,
-        };
+        let o = StoredOverride::new(new, actor, now)?;
         self.with(|c| {
             let tx = c.transaction()?;
-            tx.execute(
-                "INSERT INTO overrides (id, rotation, person, start_s, end_s, reason, created_by, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![o.id, o.rotation, o.person, secs(o.start), secs(o.end), o.reason, o.created_by, secs(now)],
-            )?;
-            audit(&tx, now, actor, "override.create", &o.id, &serde_json::to_value(&o).unwrap_or_default())?;
+            insert_override(&tx, &o, actor, now)?;
             tx.commit()
         })?;
         Ok(o)
@@ -145,4 +130,43 @@ impl Store {
         })?;
         Ok(deleted.then_some(o))
     }
+}
+
+impl StoredOverride {
+    /// A new override made by `actor` at `now`, with a fresh random id.
+    pub(crate) fn new(new: NewOverride, actor: &str, now: DateTime<Utc>) -> Result<StoredOverride> {
+        Ok(StoredOverride {
+            id: format!("ovr_{}", hex(&random::<8>()?)),
+            rotation: new.rotation,
+            person: new.person,
+            start: new.start,
+            end: new.end,
+            reason: new.reason,
+            created_by: actor.to_string(),
+            created_at: now,
+        })
+    }
+}
+
+/// Writes `o` and its `override.create` audit entry inside the caller's transaction (an API write
+/// and a swap's acceptance alike).
+pub(crate) fn insert_override(
+    tx: &Transaction<'_>,
+    o: &StoredOverride,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO overrides (id, rotation, person, start_s, end_s, reason, created_by, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![o.id, o.rotation, o.person, secs(o.start), secs(o.end), o.reason, o.created_by, secs(now)],
+    )?;
+    audit(
+        tx,
+        now,
+        actor,
+        "override.create",
+        &o.id,
+        &serde_json::to_value(o).unwrap_or_default(),
+    )
 }

@@ -347,19 +347,10 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<SwapRequest> {
-        let mut stored = Vec::with_capacity(overrides.len());
-        for new in overrides {
-            stored.push(StoredOverride {
-                id: format!("ovr_{}", hex(&random::<8>()?)),
-                rotation: new.rotation,
-                person: new.person,
-                start: new.start,
-                end: new.end,
-                reason: new.reason,
-                created_by: actor.to_string(),
-                created_at: now,
-            });
-        }
+        let stored = overrides
+            .into_iter()
+            .map(|new| StoredOverride::new(new, actor, now))
+            .collect::<Result<Vec<_>>>()?;
         self.with_swaps(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let req =
@@ -390,12 +381,7 @@ impl Store {
                 }
             }
             for o in &stored {
-                tx.execute(
-                    "INSERT INTO overrides (id, rotation, person, start_s, end_s, reason, created_by, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![o.id, o.rotation, o.person, secs(o.start), secs(o.end), o.reason, o.created_by, secs(now)],
-                )?;
-                audit(&tx, now, actor, "override.create", &o.id, &serde_json::to_value(o).unwrap_or_default())?;
+                crate::overrides::insert_override(&tx, o, actor, now)?;
             }
             let n = tx.execute(
                 "UPDATE swap_requests SET state = 'accepted', decided_at = ?2, decided_by = ?3,
