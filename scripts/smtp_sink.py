@@ -70,7 +70,8 @@ class Sink:
         }
         base = os.path.join(self.out, f"{self.n:06d}")
         for ext, data in ((".eml", raw), (".json", json.dumps(record).encode())):
-            tmp = os.path.join(self.out, f".tmp-{self.n:06d}{ext}")
+            # The temporary name must not end in .json/.eml, or a reader listing *.json sees it half-written.
+            tmp = os.path.join(self.out, f".tmp-{self.n:06d}{ext}.part")
             with open(tmp, "wb") as f:
                 f.write(data)
                 f.flush()
