@@ -7,6 +7,13 @@ cd "$(dirname "$0")/.."
 
 # The email tests talk to a real SMTP server (scripts/smtp_sink.py, aiosmtpd in a venv).
 scripts/smtp-sink-setup.sh
+# The store's conformance suite and the replica tests run on a real PostgreSQL server: installed
+# (Debian) if missing, started on a free port with its data in a temporary directory, stopped at
+# the end.
+PG_DIR=$(mktemp -d)/pg
+trap 'scripts/pg.sh stop "$PG_DIR"; rm -rf "$(dirname "$PG_DIR")"' EXIT
+ROTA_TEST_DATABASE_URL=$(scripts/pg.sh start "$PG_DIR")
+export ROTA_TEST_DATABASE_URL
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 # The embedding example must keep working: run it on the example schedules.

@@ -2,7 +2,6 @@
 //! transaction.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Transaction, params};
 use serde::Serialize;
 
 use crate::*;
@@ -29,39 +28,42 @@ impl Store {
     /// The newest `limit` audit entries with `seq < before` (all if `before` is `None`), newest
     /// first.
     pub fn audit(&self, limit: u32, before: Option<i64>) -> Result<Vec<AuditEntry>> {
-        self.with(|c| {
-            let mut stmt = c.prepare(
+        self.read(|c| {
+            c.rows(
                 "SELECT seq, at, actor, action, subject, detail FROM audit
-                 WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), limit], |r| {
-                let detail: String = r.get(5)?;
+                 WHERE seq < $1 ORDER BY seq DESC LIMIT $2",
+                p![before.unwrap_or(i64::MAX), limit],
+            )?
+            .into_iter()
+            .map(|r| {
+                let detail = r.text(5)?;
                 Ok(AuditEntry {
-                    seq: r.get(0)?,
-                    at: instant(r.get(1)?),
-                    actor: r.get(2)?,
-                    action: r.get(3)?,
-                    subject: r.get(4)?,
+                    seq: r.i64(0)?,
+                    at: instant(r.i64(1)?),
+                    actor: r.text(2)?,
+                    action: r.text(3)?,
+                    subject: r.text(4)?,
                     detail: serde_json::from_str(&detail)
                         .unwrap_or(serde_json::Value::String(detail)),
                 })
-            })?;
-            rows.collect()
+            })
+            .collect()
         })
     }
 }
 
+/// Writes an audit entry inside the caller's write transaction.
 pub(crate) fn audit(
-    tx: &Transaction<'_>,
+    c: &mut dyn Sql,
     now: DateTime<Utc>,
     actor: &str,
     action: &str,
     subject: &str,
     detail: &serde_json::Value,
-) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![secs(now), actor, action, subject, detail.to_string()],
+) -> Result<()> {
+    c.exec(
+        "INSERT INTO audit (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)",
+        p![secs(now), actor, action, subject, &detail.to_string()],
     )?;
     Ok(())
 }

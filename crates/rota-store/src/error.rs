@@ -19,12 +19,35 @@ pub enum ErrorKind {
         /// SQLite's error.
         source: rusqlite::Error,
     },
+    /// PostgreSQL failed (a statement, the connection, a constraint).
+    #[error("database {location}: {source}")]
+    Postgres {
+        /// The database, as `postgres://user@host:port/db` (never the password).
+        location: String,
+        /// The client's error.
+        source: postgres::Error,
+    },
+    /// The database cannot be reached (no free connection in the pool within 10 s, or the server
+    /// refused to connect).
+    #[error("database {location} is unavailable: {message}")]
+    Unavailable {
+        /// The database, without its password.
+        location: String,
+        /// Why.
+        message: String,
+    },
+    /// The store was named wrongly (e.g. a database URL that does not parse).
+    #[error("{0}")]
+    Config(String),
+    /// A value read back is not what the schema says it is.
+    #[error("the state store holds an unexpected value: {0}")]
+    Corrupt(String),
     /// The file was written by a newer rota with a schema this one does not know.
     #[error(
-        "state file {path} has schema version {found}, newer than this rota knows ({known}); upgrade rota"
+        "state {path} has schema version {found}, newer than this rota knows ({known}); upgrade rota"
     )]
     TooNew {
-        /// The state file.
+        /// The state file or database.
         path: String,
         /// Its schema version.
         found: u32,

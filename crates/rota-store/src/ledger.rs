@@ -1,7 +1,6 @@
 //! The delivery ledger: every outbound message, claimed once, retried with backoff, finished.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use crate::*;
@@ -118,12 +117,11 @@ pub enum Claim {
 impl Store {
     /// The ledger entries with these keys (those that exist), in no particular order.
     pub fn ledger_entries(&self, keys: &[&str]) -> Result<Vec<LedgerEntry>> {
-        self.with(|c| {
-            let mut stmt = c.prepare_cached(&format!("{LEDGER_SELECT} WHERE key = ?1"))?;
+        self.read(|c| {
             let mut out = Vec::new();
             for k in keys {
-                if let Some(e) = stmt.query_row(params![k], ledger_row).optional()? {
-                    out.push(e);
+                if let Some(r) = c.row(&format!("{LEDGER_SELECT} WHERE key = $1"), p![*k])? {
+                    out.push(ledger_row(&r)?);
                 }
             }
             Ok(out)
@@ -132,21 +130,23 @@ impl Store {
 
     /// The newest `limit` ledger entries, by last change.
     pub fn ledger_recent(&self, limit: u32) -> Result<Vec<LedgerEntry>> {
-        self.with(|c| {
-            let mut stmt = c.prepare(&format!(
-                "{LEDGER_SELECT} ORDER BY updated_at DESC, rowid DESC LIMIT ?1"
-            ))?;
-            let rows = stmt.query_map(params![limit], ledger_row)?;
-            rows.collect()
+        self.read(|c| {
+            c.rows(
+                &format!("{LEDGER_SELECT} ORDER BY updated_at DESC, rowid DESC LIMIT $1"),
+                p![limit],
+            )?
+            .iter()
+            .map(ledger_row)
+            .collect()
         })
     }
 
-    /// Claims `item` for sending by `owner`, durably (the claim is committed with
-    /// `synchronous=FULL` before this returns), unless it is finished, not yet due for a retry, or
-    /// held by another sender whose claim is younger than `lease`. See [`Claim`].
+    /// Claims `item` for sending by `owner`, durably (the claim is committed before this
+    /// returns), unless it is finished, not yet due for a retry, or held by another sender whose
+    /// claim is younger than `lease`. See [`Claim`].
     ///
-    /// Two processes sharing the file (the service and a cron `rota remind`) cannot both claim the
-    /// same entry: the check and the claim are one `IMMEDIATE` transaction.
+    /// Two processes sharing the store (replicas, or the service and a cron `rota remind`) cannot
+    /// both claim the same entry: the check and the claim are one serialised write transaction.
     pub fn ledger_claim(
         &self,
         item: &LedgerItem<'_>,
@@ -154,22 +154,18 @@ impl Store {
         lease: chrono::Duration,
         now: DateTime<Utc>,
     ) -> Result<Claim> {
-        self.with(|c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let row = tx
-                .query_row(
-                    &format!("{LEDGER_SELECT} WHERE key = ?1"),
-                    params![item.key],
-                    ledger_row,
-                )
-                .optional()?;
-            let claim = match row {
+        self.write(|c| {
+            let row = c
+                .row(&format!("{LEDGER_SELECT} WHERE key = $1"), p![item.key])?
+                .map(|r| ledger_row(&r))
+                .transpose()?;
+            Ok(match row {
                 None => {
-                    tx.execute(
+                    c.exec(
                         "INSERT INTO notify_ledger (key, kind, person, recipient, state, owner,
                             attempts, expires_s, created_at, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, 'sending', ?5, 1, ?6, ?7, ?7)",
-                        params![
+                         VALUES ($1, $2, $3, $4, 'sending', $5, 1, $6, $7, $7)",
+                        p![
                             item.key,
                             item.kind,
                             item.person,
@@ -196,12 +192,12 @@ impl Store {
                         since: e.updated_at,
                     },
                     LedgerState::Retry | LedgerState::Sending => {
-                        tx.execute(
-                            "UPDATE notify_ledger SET state = 'sending', owner = ?2,
-                                attempts = attempts + 1, next_attempt_s = NULL, recipient = ?3,
-                                expires_s = ?4, updated_at = ?5
-                             WHERE key = ?1",
-                            params![
+                        c.exec(
+                            "UPDATE notify_ledger SET state = 'sending', owner = $2,
+                                attempts = attempts + 1, next_attempt_s = NULL, recipient = $3,
+                                expires_s = $4, updated_at = $5
+                             WHERE key = $1",
+                            p![
                                 item.key,
                                 owner,
                                 item.recipient,
@@ -215,15 +211,14 @@ impl Store {
                         }
                     }
                 },
-            };
-            tx.commit()?;
-            Ok(claim)
+            })
         })
     }
 
-    /// Takes over an entry left in `Sending` by `dead_owner` (a sender known to be gone, e.g. a
-    /// process on this host that no longer exists), as [`Store::ledger_claim`] would after the
-    /// lease. Returns the claim, or `None` if the entry is no longer held by `dead_owner`.
+    /// Takes over an entry left in `Sending` by `dead_owner` (a sender known to be gone: a
+    /// process on this host that no longer exists, or a replica whose lease on the background
+    /// work lapsed), as [`Store::ledger_claim`] would after the lease. Returns the claim, or
+    /// `None` if the entry is no longer held by `dead_owner`.
     pub fn ledger_take_over(
         &self,
         key: &str,
@@ -231,27 +226,33 @@ impl Store {
         owner: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Claim>> {
-        self.with(|c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let n = tx.execute(
-                "UPDATE notify_ledger SET owner = ?3, attempts = attempts + 1, updated_at = ?4
-                 WHERE key = ?1 AND state = 'sending' AND owner = ?2",
-                params![key, dead_owner, owner, secs(now)],
+        self.write(|c| {
+            let row = c.row(
+                "UPDATE notify_ledger SET owner = $3, attempts = attempts + 1, updated_at = $4
+                 WHERE key = $1 AND state = 'sending' AND owner = $2
+                 RETURNING attempts",
+                p![key, dead_owner, owner, secs(now)],
             )?;
-            let attempt: Option<u32> = if n == 1 {
-                Some(tx.query_row(
-                    "SELECT attempts FROM notify_ledger WHERE key = ?1",
-                    params![key],
-                    |r| r.get(0),
-                )?)
-            } else {
-                None
-            };
-            tx.commit()?;
-            Ok(attempt.map(|attempt| Claim::Claimed {
-                attempt,
-                recovered: true,
-            }))
+            row.map(|r| {
+                Ok(Claim::Claimed {
+                    attempt: u32::try_from(r.i64(0)?).unwrap_or(u32::MAX),
+                    recovered: true,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    /// The keys of entries left in `Sending` by `owner`.
+    pub fn ledger_held_by(&self, owner: &str) -> Result<Vec<String>> {
+        self.read(|c| {
+            c.rows(
+                "SELECT key FROM notify_ledger WHERE state = 'sending' AND owner = $1 ORDER BY key",
+                p![owner],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect()
         })
     }
 
@@ -266,23 +267,21 @@ impl Store {
         now: DateTime<Utc>,
         snapshot: Option<(&str, &str)>,
     ) -> Result<bool> {
-        self.with(|c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let held = tx.execute(
-                "UPDATE notify_ledger SET state = 'sent', next_attempt_s = NULL, updated_at = ?3
-                 WHERE key = ?1 AND owner = ?2",
-                params![key, owner, secs(now)],
+        self.write(|c| {
+            let held = c.exec(
+                "UPDATE notify_ledger SET state = 'sent', next_attempt_s = NULL, updated_at = $3
+                 WHERE key = $1 AND owner = $2",
+                p![key, owner, secs(now)],
             )? == 1;
             if !held {
-                tx.execute(
-                    "UPDATE notify_ledger SET state = 'sent', updated_at = ?2 WHERE key = ?1",
-                    params![key, secs(now)],
+                c.exec(
+                    "UPDATE notify_ledger SET state = 'sent', updated_at = $2 WHERE key = $1",
+                    p![key, secs(now)],
                 )?;
             }
             if let Some((person, shifts)) = snapshot {
-                put_snapshot(&tx, person, shifts, now)?;
+                put_snapshot(c, person, shifts, now)?;
             }
-            tx.commit()?;
             Ok(held)
         })
     }
@@ -298,12 +297,12 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let state = if next.is_some() { "retry" } else { "failed" };
-        self.with(|c| {
-            c.execute(
-                "UPDATE notify_ledger SET state = ?3, owner = NULL, next_attempt_s = ?4,
-                    last_error = ?5, updated_at = ?6
-                 WHERE key = ?1 AND owner = ?2 AND state = 'sending'",
-                params![key, owner, state, next.map(secs), error, secs(now)],
+        self.write(|c| {
+            c.exec(
+                "UPDATE notify_ledger SET state = $3, owner = NULL, next_attempt_s = $4,
+                    last_error = $5, updated_at = $6
+                 WHERE key = $1 AND owner = $2 AND state = 'sending'",
+                p![key, owner, state, next.map(secs), error, secs(now)],
             )?;
             Ok(())
         })
@@ -323,15 +322,15 @@ impl Store {
             state,
             LedgerState::Failed | LedgerState::Superseded
         ));
-        self.with(|c| {
-            let n = c.execute(
+        self.write(|c| {
+            let n = c.exec(
                 "INSERT INTO notify_ledger (key, kind, person, recipient, state, attempts,
                     expires_s, last_error, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?8)
+                 VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $8)
                  ON CONFLICT (key) DO UPDATE SET state = excluded.state,
                     last_error = excluded.last_error, owner = NULL, updated_at = excluded.updated_at
                  WHERE notify_ledger.state = 'retry'",
-                params![
+                p![
                     item.key,
                     item.kind,
                     item.person,
@@ -351,19 +350,19 @@ pub(crate) const LEDGER_SELECT: &str =
     "SELECT key, kind, person, recipient, state, owner, attempts,
     next_attempt_s, expires_s, last_error, created_at, updated_at FROM notify_ledger";
 
-pub(crate) fn ledger_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LedgerEntry> {
+pub(crate) fn ledger_row(r: &db::Row) -> Result<LedgerEntry> {
     Ok(LedgerEntry {
-        key: r.get(0)?,
-        kind: r.get(1)?,
-        person: r.get(2)?,
-        recipient: r.get(3)?,
-        state: LedgerState::parse(&r.get::<_, String>(4)?),
-        owner: r.get(5)?,
-        attempts: r.get(6)?,
-        next_attempt: r.get::<_, Option<i64>>(7)?.map(instant),
-        expires: r.get::<_, Option<i64>>(8)?.map(instant),
-        last_error: r.get(9)?,
-        created_at: instant(r.get(10)?),
-        updated_at: instant(r.get(11)?),
+        key: r.text(0)?,
+        kind: r.text(1)?,
+        person: r.text(2)?,
+        recipient: r.text(3)?,
+        state: LedgerState::parse(&r.text(4)?),
+        owner: r.opt_text(5)?,
+        attempts: u32::try_from(r.i64(6)?).unwrap_or(u32::MAX),
+        next_attempt: r.opt_i64(7)?.map(instant),
+        expires: r.opt_i64(8)?.map(instant),
+        last_error: r.opt_text(9)?,
+        created_at: instant(r.i64(10)?),
+        updated_at: instant(r.i64(11)?),
     })
 }

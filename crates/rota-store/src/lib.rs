@@ -1,4 +1,4 @@
-//! rota-store: the state file that the server and the notifier share.
+//! rota-store: the run-time state that the server, the notifier and the CLI share.
 //!
 //! Schedule files say what the rotations are; this store keeps what people change at run time:
 //! overrides made through the API, API tokens (stored hashed), the secret behind calendar feed
@@ -37,16 +37,19 @@
 //!   and generation). The secret is made at first open; rotating a person's token bumps their
 //!   generation, which invalidates the old URL. So the person page can always show the current URL.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
+use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 
 mod audit;
+mod copy;
+mod db;
 mod error;
+mod leases;
 mod ledger;
-mod migrations;
+pub mod migrations;
 mod overrides;
 mod sessions;
 mod signing;
@@ -55,32 +58,35 @@ mod swaps;
 mod tokens;
 
 pub use audit::AuditEntry;
+pub use copy::{TableCount, TableDump};
 pub use error::{Error, ErrorKind, Result};
+pub use leases::Lease;
 pub use ledger::{Claim, LedgerEntry, LedgerItem, LedgerState};
-pub use migrations::MIGRATIONS;
 pub use overrides::{NewOverride, StoredOverride};
 pub use sessions::NewSession;
 pub use swaps::{NewSwap, SwapKind, SwapRequest, SwapSlot, SwapState};
 pub use tokens::{IssuedToken, TokenInfo};
 
 pub(crate) use audit::audit;
+pub(crate) use db::{Db, Sql, p};
 pub(crate) use snapshots::put_snapshot;
-pub(crate) use swaps::Refusal;
 
-/// The state file.
+/// How many connections a PostgreSQL store may hold.
+const POOL_SIZE: u32 = 16;
+
+/// The run-time state: a SQLite file or a PostgreSQL database.
 pub struct Store {
-    conn: Mutex<Connection>,
-    path: PathBuf,
+    db: Db,
     feed_secret: [u8; 32],
-    /// A read-only connection for feed token checks alone, with the generations it last read
-    /// (see [`Store::verify_feed_token`]).
-    feed_reader: Mutex<tokens::FeedReader>,
+    /// Feed token generations as last read, and the state version they were read at (see
+    /// [`Store::verify_feed_token`]).
+    feed_cache: Mutex<tokens::FeedCache>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
-            .field("path", &self.path)
+            .field("location", &self.location())
             .finish_non_exhaustive()
     }
 }
@@ -110,111 +116,191 @@ pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+pub(crate) fn conflict(message: String) -> Error {
+    Error {
+        kind: ErrorKind::Conflict(message),
+    }
+}
+
+pub(crate) fn not_found(message: String) -> Error {
+    Error {
+        kind: ErrorKind::NotFound(message),
+    }
+}
+
+/// Whether `target` names a PostgreSQL database rather than a SQLite file.
+pub fn is_database_url(target: &str) -> bool {
+    target.starts_with("postgres://") || target.starts_with("postgresql://")
+}
+
 impl Store {
-    /// Opens (creating if needed) the state file at `path` and brings its schema up to date.
+    /// Opens (creating if needed) the SQLite state file at `path` and brings its schema up to
+    /// date.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
-        let path = path.as_ref().to_path_buf();
-        let p = path.display().to_string();
-        let sql = |source| Error {
-            kind: ErrorKind::Sqlite {
-                path: p.clone(),
-                source,
-            },
-        };
-        let mut conn = Connection::open(&path).map_err(sql)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(sql)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sql)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(sql)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(sql)?;
-        let version: u32 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(sql)?;
-        let known = MIGRATIONS.len() as u32;
-        if version > known {
-            return Err(Error {
-                kind: ErrorKind::TooNew {
-                    path: p,
-                    found: version,
-                    known,
-                },
-            });
+        let db = db::Sqlite::open(path.as_ref(), migrations::SQLITE)?;
+        Store::with_db(Db::Sqlite(db))
+    }
+
+    /// Connects to the PostgreSQL database at `url` (`postgres://user:password@host:port/db`) and
+    /// brings its schema up to date.
+    pub fn open_postgres(url: &str) -> Result<Store> {
+        let db = db::Postgres::connect(url, migrations::POSTGRES, POOL_SIZE)?;
+        Store::with_db(Db::Postgres(db))
+    }
+
+    /// [`Store::open_postgres`] for a `postgres://` or `postgresql://` URL, else
+    /// [`Store::open`] of the file at that path.
+    pub fn connect(target: &str) -> Result<Store> {
+        if is_database_url(target) {
+            Store::open_postgres(target)
+        } else {
+            Store::open(target)
         }
-        for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = conn.transaction().map_err(sql)?;
-            tx.execute_batch(m).map_err(sql)?;
-            tx.pragma_update(None, "user_version", (i + 1) as u32)
-                .map_err(sql)?;
-            tx.commit().map_err(sql)?;
-        }
-        // The feed secret: made once, in a transaction, so two processes opening a new file at once
-        // agree on it.
-        let tx = conn.transaction().map_err(sql)?;
-        let existing: Option<Vec<u8>> = tx
-            .query_row(
-                "SELECT value FROM settings WHERE key = 'feed_secret'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sql)?;
-        let secret = match existing {
-            Some(v) if v.len() == 32 => v,
-            _ => {
-                let v = random::<32>()?.to_vec();
-                tx.execute(
-                    "INSERT OR REPLACE INTO settings (key, value) VALUES ('feed_secret', ?1)",
-                    params![v],
-                )
-                .map_err(sql)?;
-                v
+    }
+
+    fn with_db(db: Db) -> Result<Store> {
+        // The feed secret: made once, in a write transaction, so two processes opening a new
+        // store at once agree on it.
+        let secret = db.write(|c| {
+            let existing = c
+                .row("SELECT value FROM settings WHERE key = 'feed_secret'", &[])?
+                .map(|r| r.bytes(0))
+                .transpose()?;
+            match existing {
+                Some(v) if v.len() == 32 => Ok(v),
+                _ => {
+                    let v = random::<32>()?.to_vec();
+                    c.exec(
+                        "INSERT INTO settings (key, value) VALUES ('feed_secret', $1)
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        p![&v],
+                    )?;
+                    Ok(v)
+                }
             }
-        };
-        tx.commit().map_err(sql)?;
+        })?;
         let mut feed_secret = [0u8; 32];
         feed_secret.copy_from_slice(&secret);
-        let reader = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(sql)?;
-        reader
-            .busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(sql)?;
         Ok(Store {
-            conn: Mutex::new(conn),
-            path,
+            db,
             feed_secret,
-            feed_reader: Mutex::new(tokens::FeedReader::new(reader)),
+            feed_cache: Mutex::new(tokens::FeedCache::default()),
         })
     }
 
-    /// The state file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    pub(crate) fn err(&self, source: rusqlite::Error) -> Error {
-        Error {
-            kind: ErrorKind::Sqlite {
-                path: self.path.display().to_string(),
-                source,
-            },
+    /// Where the state is: the SQLite file's path, or the database URL without its password.
+    pub fn location(&self) -> String {
+        match &self.db {
+            Db::Sqlite(d) => d.path().display().to_string(),
+            Db::Postgres(d) => d.location().to_string(),
         }
     }
 
-    pub(crate) fn with<T>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
-    ) -> Result<T> {
-        // A panic while holding the lock cannot leave SQLite half-written (transactions roll back
-        // on drop), so a poisoned lock is safe to take over.
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut conn).map_err(|e| self.err(e))
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        match &self.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
     }
 
-    /// The schema version of the file (the number of migrations applied).
+    /// The schema version of the store (the number of migrations applied).
     pub fn schema_version(&self) -> Result<u32> {
-        self.with(|c| c.pragma_query_value(None, "user_version", |r| r.get(0)))
+        match &self.db {
+            Db::Sqlite(_) => self.db.read(|c| {
+                Ok(c.row("PRAGMA user_version", &[])?
+                    .map(|r| r.i64(0))
+                    .transpose()?
+                    .unwrap_or(0) as u32)
+            }),
+            Db::Postgres(d) => d.schema_version(),
+        }
     }
+
+    /// The state version: a counter that every write changing what the service shows increments
+    /// in its own transaction. Equal versions mean equal overrides, swaps, tokens and sessions.
+    pub fn state_version(&self) -> Result<i64> {
+        self.db.read(|c| {
+            c.row("SELECT version FROM state_version WHERE id = 1", &[])?
+                .map(|r| r.i64(0))
+                .transpose()
+                .map(Option::unwrap_or_default)
+        })
+    }
+
+    /// Writes a consistent copy of the SQLite state file to `to`, which must not exist, while
+    /// the service keeps running (SQLite's online backup API). The copy is made beside `to` and
+    /// renamed into place, so a failed backup leaves nothing. PostgreSQL is backed up with its
+    /// own tools (`pg_dump`), which this refuses with that advice.
+    pub fn backup(&self, to: &Path) -> Result<()> {
+        let Db::Sqlite(d) = &self.db else {
+            return Err(Error {
+                kind: ErrorKind::Config(
+                    "rota backup copies a SQLite state file; back up PostgreSQL with pg_dump \
+                     (see the README)"
+                        .into(),
+                ),
+            });
+        };
+        if to.exists() {
+            return Err(Error {
+                kind: ErrorKind::Config(format!(
+                    "{} already exists; rota backup never overwrites a file",
+                    to.display()
+                )),
+            });
+        }
+        let name = to.file_name().map(|n| n.to_string_lossy().into_owned());
+        let tmp = to.with_file_name(format!(
+            ".{}.{}.part",
+            name.unwrap_or_else(|| "backup".into()),
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&tmp);
+        let done = d.backup(&tmp).and_then(|()| {
+            let io = |e: std::io::Error| Error {
+                kind: ErrorKind::Config(format!("{}: {e}", to.display())),
+            };
+            std::fs::File::open(&tmp)
+                .and_then(|f| f.sync_all())
+                .map_err(io)?;
+            std::fs::rename(&tmp, to).map_err(io)
+        });
+        if done.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        done
+    }
+
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+        self.db.read(f)
+    }
+
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+        self.db.write(f)
+    }
+
+    /// Forgets cached reads after a write of this process (others are noticed by version).
+    pub(crate) fn invalidate(&self) {
+        self.feed_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
+/// Increments the state version inside the caller's write transaction.
+pub(crate) fn bump(c: &mut dyn Sql) -> Result<()> {
+    c.exec(
+        "UPDATE state_version SET version = version + 1 WHERE id = 1",
+        &[],
+    )?;
+    Ok(())
+}
+
+/// How long cached reads may trust the state version before reading it again.
+pub(crate) const RECHECK: StdDuration = StdDuration::from_secs(1);
+
+pub(crate) fn stale(checked: Option<Instant>) -> bool {
+    checked.is_none_or(|t| t.elapsed() >= RECHECK)
 }

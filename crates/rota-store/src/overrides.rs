@@ -2,7 +2,6 @@
 //! with its audit entry in one transaction.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
 use crate::*;
@@ -46,24 +45,26 @@ pub struct NewOverride {
 impl Store {
     /// All run-time overrides, oldest first (the order that decides which wins).
     pub fn overrides(&self) -> Result<Vec<StoredOverride>> {
-        self.with(|c| {
-            let mut stmt = c.prepare(
+        self.read(|c| {
+            c.rows(
                 "SELECT id, rotation, person, start_s, end_s, reason, created_by, created_at
                  FROM overrides ORDER BY created_at, rowid",
-            )?;
-            let rows = stmt.query_map([], |r| {
+                &[],
+            )?
+            .into_iter()
+            .map(|r| {
                 Ok(StoredOverride {
-                    id: r.get(0)?,
-                    rotation: r.get(1)?,
-                    person: r.get(2)?,
-                    start: instant(r.get(3)?),
-                    end: instant(r.get(4)?),
-                    reason: r.get(5)?,
-                    created_by: r.get(6)?,
-                    created_at: instant(r.get(7)?),
+                    id: r.text(0)?,
+                    rotation: r.text(1)?,
+                    person: r.text(2)?,
+                    start: instant(r.i64(3)?),
+                    end: instant(r.i64(4)?),
+                    reason: r.opt_text(5)?,
+                    created_by: r.text(6)?,
+                    created_at: instant(r.i64(7)?),
                 })
-            })?;
-            rows.collect()
+            })
+            .collect()
         })
     }
 
@@ -75,11 +76,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<StoredOverride> {
         let o = StoredOverride::new(new, actor, now)?;
-        self.with(|c| {
-            let tx = c.transaction()?;
-            insert_override(&tx, &o, actor, now)?;
-            tx.commit()
-        })?;
+        self.write(|c| insert_override(c, &o, actor, now))?;
         Ok(o)
     }
 
@@ -95,37 +92,36 @@ impl Store {
         let Some(o) = self.overrides()?.into_iter().find(|o| o.id == id) else {
             return Ok(None);
         };
-        let deleted = self.with_swaps(|c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let deleted = self.write(|c| {
             // An accepted swap is two overrides that stand or fall together: deleting one alone
             // would leave one person working both shifts while the request still says accepted,
             // and free the slot for a second trade.
-            let swap: Option<String> = tx
-                .query_row(
+            let swap = c
+                .row(
                     "SELECT id FROM swap_requests
-                     WHERE state = 'accepted' AND (override_a = ?1 OR override_b = ?1)",
-                    params![id],
-                    |r| r.get(0),
-                )
-                .optional()?;
+                     WHERE state = 'accepted' AND (override_a = $1 OR override_b = $1)",
+                    p![id],
+                )?
+                .map(|r| r.text(0))
+                .transpose()?;
             if let Some(swap) = swap {
-                return Err(Refusal::Conflict(format!(
+                return Err(conflict(format!(
                     "override {id} belongs to the accepted swap request {swap}: it cannot be \
                      deleted alone, because the other side of the trade would stay"
                 )));
             }
-            let n = tx.execute("DELETE FROM overrides WHERE id = ?1", params![id])?;
+            let n = c.exec("DELETE FROM overrides WHERE id = $1", p![id])?;
             if n == 1 {
                 audit(
-                    &tx,
+                    c,
                     now,
                     actor,
                     "override.delete",
                     id,
                     &serde_json::to_value(&o).unwrap_or_default(),
                 )?;
+                bump(c)?;
             }
-            tx.commit()?;
             Ok(n == 1)
         })?;
         Ok(deleted.then_some(o))
@@ -151,22 +147,32 @@ impl StoredOverride {
 /// Writes `o` and its `override.create` audit entry inside the caller's transaction (an API write
 /// and a swap's acceptance alike).
 pub(crate) fn insert_override(
-    tx: &Transaction<'_>,
+    c: &mut dyn Sql,
     o: &StoredOverride,
     actor: &str,
     now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
-    tx.execute(
+) -> Result<()> {
+    c.exec(
         "INSERT INTO overrides (id, rotation, person, start_s, end_s, reason, created_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![o.id, o.rotation, o.person, secs(o.start), secs(o.end), o.reason, o.created_by, secs(now)],
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        p![
+            &o.id,
+            &o.rotation,
+            &o.person,
+            secs(o.start),
+            secs(o.end),
+            o.reason.as_deref(),
+            &o.created_by,
+            secs(now)
+        ],
     )?;
     audit(
-        tx,
+        c,
         now,
         actor,
         "override.create",
         &o.id,
         &serde_json::to_value(o).unwrap_or_default(),
-    )
+    )?;
+    bump(c)
 }

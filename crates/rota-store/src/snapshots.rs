@@ -1,20 +1,19 @@
 //! Change-notice snapshots: what each person's upcoming shifts were when they were last told.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::*;
 
 impl Store {
     /// A person's change-notice snapshot (opaque text, rota-notify's JSON) and when it was taken.
     pub fn notify_snapshot(&self, person: &str) -> Result<Option<(String, DateTime<Utc>)>> {
-        self.with(|c| {
-            c.query_row(
-                "SELECT shifts, taken_at FROM notify_snapshots WHERE person = ?1",
-                params![person],
-                |r| Ok((r.get(0)?, instant(r.get(1)?))),
-            )
-            .optional()
+        self.read(|c| {
+            c.row(
+                "SELECT shifts, taken_at FROM notify_snapshots WHERE person = $1",
+                p![person],
+            )?
+            .map(|r| Ok((r.text(0)?, instant(r.i64(1)?))))
+            .transpose()
         })
     }
 
@@ -24,12 +23,11 @@ impl Store {
         snapshots: &[(&str, &str)],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.with(|c| {
-            let tx = c.transaction()?;
+        self.write(|c| {
             for (person, shifts) in snapshots {
-                put_snapshot(&tx, person, shifts, now)?;
+                put_snapshot(c, person, shifts, now)?;
             }
-            tx.commit()
+            Ok(())
         })
     }
 
@@ -40,24 +38,20 @@ impl Store {
         shifts: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.with(|c| {
-            let tx = c.transaction()?;
-            put_snapshot(&tx, person, shifts, now)?;
-            tx.commit()
-        })
+        self.write(|c| put_snapshot(c, person, shifts, now))
     }
 }
 
 pub(crate) fn put_snapshot(
-    tx: &Transaction<'_>,
+    c: &mut dyn Sql,
     person: &str,
     shifts: &str,
     now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT INTO notify_snapshots (person, shifts, taken_at) VALUES (?1, ?2, ?3)
+) -> Result<()> {
+    c.exec(
+        "INSERT INTO notify_snapshots (person, shifts, taken_at) VALUES ($1, $2, $3)
          ON CONFLICT (person) DO UPDATE SET shifts = excluded.shifts, taken_at = excluded.taken_at",
-        params![person, shifts, secs(now)],
+        p![person, shifts, secs(now)],
     )?;
     Ok(())
 }

@@ -1,8 +1,7 @@
-//! Swap requests: proposed, then accepted (both overrides in one `BEGIN IMMEDIATE` transaction
+//! Swap requests: proposed, then accepted (both overrides in one serialised write transaction
 //! that re-checks the request and its shifts), declined, cancelled or expired.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use crate::*;
@@ -163,31 +162,31 @@ pub(crate) const SWAP_SELECT: &str =
     counterpart_end, state, created_by, created_at, decided_at, decided_by, override_a,
     override_b, fingerprint FROM swap_requests";
 
-pub(crate) fn swap_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SwapRequest> {
-    let kind: String = r.get(2)?;
-    let cslot: Option<i64> = r.get(9)?;
-    let cstart: Option<i64> = r.get(10)?;
-    let cend: Option<i64> = r.get(11)?;
-    let overrides: Vec<String> = [r.get::<_, Option<String>>(17)?, r.get(18)?]
+pub(crate) fn swap_row(r: &db::Row) -> Result<SwapRequest> {
+    let kind = r.text(2)?;
+    let cslot = r.opt_i64(9)?;
+    let cstart = r.opt_i64(10)?;
+    let cend = r.opt_i64(11)?;
+    let overrides: Vec<String> = [r.opt_text(17)?, r.opt_text(18)?]
         .into_iter()
         .flatten()
         .collect();
     Ok(SwapRequest {
-        id: r.get(0)?,
-        rotation: r.get(1)?,
+        id: r.text(0)?,
+        rotation: r.text(1)?,
         kind: if kind == "trade" {
             SwapKind::Trade
         } else {
             SwapKind::Cover
         },
-        requester: r.get(3)?,
+        requester: r.text(3)?,
         requester_slot: SwapSlot {
-            slot: r.get::<_, i64>(4)? as u64,
-            start: instant(r.get(5)?),
-            end: instant(r.get(6)?),
+            slot: r.i64(4)? as u64,
+            start: instant(r.i64(5)?),
+            end: instant(r.i64(6)?),
         },
-        requester_person: r.get(7)?,
-        counterpart: r.get(8)?,
+        requester_person: r.text(7)?,
+        counterpart: r.text(8)?,
         counterpart_slot: match (cslot, cstart, cend) {
             (Some(slot), Some(start), Some(end)) => Some(SwapSlot {
                 slot: slot as u64,
@@ -196,62 +195,24 @@ pub(crate) fn swap_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SwapRequest> {
             }),
             _ => None,
         },
-        state: SwapState::parse(&r.get::<_, String>(12)?),
-        created_by: r.get(13)?,
-        created_at: instant(r.get(14)?),
-        decided_at: r.get::<_, Option<i64>>(15)?.map(instant),
-        decided_by: r.get(16)?,
+        state: SwapState::parse(&r.text(12)?),
+        created_by: r.text(13)?,
+        created_at: instant(r.i64(14)?),
+        decided_at: r.opt_i64(15)?.map(instant),
+        decided_by: r.opt_text(16)?,
         overrides,
-        fingerprint: r.get(19)?,
+        fingerprint: r.text(19)?,
     })
 }
 
-/// Why a store method refused a swap change (becomes [`ErrorKind::Conflict`]).
-pub(crate) enum Refusal {
-    Sql(rusqlite::Error),
-    Conflict(String),
-    NotFound(String),
-}
-
-impl From<rusqlite::Error> for Refusal {
-    fn from(e: rusqlite::Error) -> Refusal {
-        Refusal::Sql(e)
-    }
-}
-
-pub(crate) fn get_swap(c: &Connection, id: &str) -> rusqlite::Result<Option<SwapRequest>> {
-    c.query_row(
-        &format!("{SWAP_SELECT} WHERE id = ?1"),
-        params![id],
-        swap_row,
-    )
-    .optional()
+pub(crate) fn get_swap(c: &mut dyn Sql, id: &str) -> Result<Option<SwapRequest>> {
+    c.row(&format!("{SWAP_SELECT} WHERE id = $1"), p![id])?
+        .map(|r| swap_row(&r))
+        .transpose()
 }
 
 /// Swap requests.
 impl Store {
-    pub(crate) fn refusal<T>(&self, r: std::result::Result<T, Refusal>) -> Result<T> {
-        r.map_err(|e| match e {
-            Refusal::Sql(e) => self.err(e),
-            Refusal::Conflict(m) => Error {
-                kind: ErrorKind::Conflict(m),
-            },
-            Refusal::NotFound(m) => Error {
-                kind: ErrorKind::NotFound(m),
-            },
-        })
-    }
-
-    pub(crate) fn with_swaps<T>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> std::result::Result<T, Refusal>,
-    ) -> Result<T> {
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let r = f(&mut conn);
-        drop(conn);
-        self.refusal(r)
-    }
-
     /// Records a new pending swap request made by `actor`, with its audit entry.
     pub fn create_swap(
         &self,
@@ -277,69 +238,77 @@ impl Store {
             overrides: Vec::new(),
             fingerprint: new.fingerprint,
         };
-        self.with(|c| {
-            let tx = c.transaction()?;
+        self.write(|c| {
             let (a, b) = (req.requester_slot, req.counterpart_slot);
-            tx.execute(
+            c.exec(
                 "INSERT INTO swap_requests (id, rotation, kind, requester, requester_slot,
                     requester_start, requester_end, requester_person, counterpart, counterpart_slot,
                     counterpart_start, counterpart_end, state, created_by, created_at, fingerprint)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'pending', ?13, ?14, ?15)",
-                params![
-                    req.id,
-                    req.rotation,
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, $14, $15)",
+                p![
+                    &req.id,
+                    &req.rotation,
                     req.kind.as_str(),
-                    req.requester,
+                    &req.requester,
                     a.slot as i64,
                     secs(a.start),
                     secs(a.end),
-                    req.requester_person,
-                    req.counterpart,
+                    &req.requester_person,
+                    &req.counterpart,
                     b.map(|b| b.slot as i64),
                     b.map(|b| secs(b.start)),
                     b.map(|b| secs(b.end)),
-                    req.created_by,
+                    &req.created_by,
                     secs(now),
-                    req.fingerprint
+                    &req.fingerprint
                 ],
             )?;
             audit(
-                &tx,
+                c,
                 now,
                 actor,
                 "swap.create",
                 &req.id,
                 &serde_json::to_value(&req).unwrap_or_default(),
             )?;
-            tx.commit()
+            bump(c)
         })?;
         Ok(req)
     }
 
     /// One swap request.
     pub fn swap(&self, id: &str) -> Result<Option<SwapRequest>> {
-        self.with(|c| get_swap(c, id))
+        self.read(|c| get_swap(c, id))
     }
 
     /// Swap requests, newest first: all of them, or those `person` made or was asked in.
     pub fn swaps(&self, person: Option<&str>) -> Result<Vec<SwapRequest>> {
-        self.with(|c| {
-            let mut stmt = c.prepare(&format!(
-                "{SWAP_SELECT} WHERE ?1 IS NULL OR requester = ?1 OR counterpart = ?1
-                 ORDER BY created_at DESC, rowid DESC"
-            ))?;
-            let rows = stmt.query_map(params![person], swap_row)?;
-            rows.collect()
+        self.read(|c| {
+            let rows = match person {
+                Some(person) => c.rows(
+                    &format!(
+                        "{SWAP_SELECT} WHERE requester = $1 OR counterpart = $1
+                         ORDER BY created_at DESC, rowid DESC"
+                    ),
+                    p![person],
+                )?,
+                None => c.rows(
+                    &format!("{SWAP_SELECT} ORDER BY created_at DESC, rowid DESC"),
+                    &[],
+                )?,
+            };
+            rows.iter().map(swap_row).collect()
         })
     }
 
-    /// Accepts a pending swap request: in one `BEGIN IMMEDIATE` transaction, checks that it is
+    /// Accepts a pending swap request: in one serialised write transaction, checks that it is
     /// still pending and that no override overlaps its shifts (an accepted swap's overrides count),
     /// writes `overrides` (one per shift, made by `actor`), marks it accepted and audits all of it.
     ///
     /// Errors with [`ErrorKind::Conflict`] when it is no longer pending or a shift is covered, and
     /// [`ErrorKind::NotFound`] when there is no such request. Of several racing accepts of one
-    /// request, or of requests naming the same shift, exactly one succeeds.
+    /// request, or of requests naming the same shift, exactly one succeeds, on one server or on
+    /// several replicas.
     pub fn accept_swap(
         &self,
         id: &str,
@@ -351,27 +320,26 @@ impl Store {
             .into_iter()
             .map(|new| StoredOverride::new(new, actor, now))
             .collect::<Result<Vec<_>>>()?;
-        self.with_swaps(|c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write(|c| {
             let req =
-                get_swap(&tx, id)?.ok_or_else(|| Refusal::NotFound(format!("no swap request {id:?}")))?;
+                get_swap(c, id)?.ok_or_else(|| not_found(format!("no swap request {id:?}")))?;
             if req.state != SwapState::Pending {
-                return Err(Refusal::Conflict(format!(
+                return Err(conflict(format!(
                     "swap request {id} is already {}",
                     req.state.as_str()
                 )));
             }
             for s in req.slots() {
-                let covering: Option<String> = tx
-                    .query_row(
-                        "SELECT id FROM overrides WHERE rotation = ?1 AND start_s < ?3 AND end_s > ?2
+                let covering = c
+                    .row(
+                        "SELECT id FROM overrides WHERE rotation = $1 AND start_s < $3 AND end_s > $2
                          LIMIT 1",
-                        params![req.rotation, secs(s.start), secs(s.end)],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
+                        p![&req.rotation, secs(s.start), secs(s.end)],
+                    )?
+                    .map(|r| r.text(0))
+                    .transpose()?;
                 if let Some(o) = covering {
-                    return Err(Refusal::Conflict(format!(
+                    return Err(conflict(format!(
                         "shift {} of {} ({} to {}) is already covered by override {o}",
                         s.slot,
                         req.rotation,
@@ -381,13 +349,13 @@ impl Store {
                 }
             }
             for o in &stored {
-                crate::overrides::insert_override(&tx, o, actor, now)?;
+                crate::overrides::insert_override(c, o, actor, now)?;
             }
-            let n = tx.execute(
-                "UPDATE swap_requests SET state = 'accepted', decided_at = ?2, decided_by = ?3,
-                    override_a = ?4, override_b = ?5
-                 WHERE id = ?1 AND state = 'pending'",
-                params![
+            let n = c.exec(
+                "UPDATE swap_requests SET state = 'accepted', decided_at = $2, decided_by = $3,
+                    override_a = $4, override_b = $5
+                 WHERE id = $1 AND state = 'pending'",
+                p![
                     id,
                     secs(now),
                     actor,
@@ -396,19 +364,18 @@ impl Store {
                 ],
             )?;
             if n != 1 {
-                return Err(Refusal::Conflict(format!("swap request {id} is no longer pending")));
+                return Err(conflict(format!("swap request {id} is no longer pending")));
             }
             audit(
-                &tx,
+                c,
                 now,
                 actor,
                 "swap.accept",
                 id,
                 &serde_json::json!({ "overrides": stored.iter().map(|o| o.id.as_str()).collect::<Vec<_>>() }),
             )?;
-            let out = get_swap(&tx, id)?.ok_or_else(|| Refusal::NotFound(id.to_string()))?;
-            tx.commit()?;
-            Ok(out)
+            bump(c)?;
+            get_swap(c, id)?.ok_or_else(|| not_found(id.to_string()))
         })
     }
 
@@ -427,31 +394,28 @@ impl Store {
             SwapState::Cancelled => "swap.cancel",
             SwapState::Expired => "swap.expire",
             SwapState::Pending | SwapState::Accepted => {
-                return Err(Error {
-                    kind: ErrorKind::Conflict(format!(
-                        "decide_swap cannot move a request to {}",
-                        state.as_str()
-                    )),
-                });
+                return Err(conflict(format!(
+                    "decide_swap cannot move a request to {}",
+                    state.as_str()
+                )));
             }
         };
-        self.with_swaps(|c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let n = tx.execute(
-                "UPDATE swap_requests SET state = ?2, decided_at = ?3, decided_by = ?4
-                 WHERE id = ?1 AND state = 'pending'",
-                params![id, state.as_str(), secs(now), actor],
+        self.write(|c| {
+            let n = c.exec(
+                "UPDATE swap_requests SET state = $2, decided_at = $3, decided_by = $4
+                 WHERE id = $1 AND state = 'pending'",
+                p![id, state.as_str(), secs(now), actor],
             )?;
-            let req = get_swap(&tx, id)?
-                .ok_or_else(|| Refusal::NotFound(format!("no swap request {id:?}")))?;
+            let req =
+                get_swap(c, id)?.ok_or_else(|| not_found(format!("no swap request {id:?}")))?;
             if n != 1 {
-                return Err(Refusal::Conflict(format!(
+                return Err(conflict(format!(
                     "swap request {id} is already {}",
                     req.state.as_str()
                 )));
             }
-            audit(&tx, now, actor, action, id, &serde_json::json!({}))?;
-            tx.commit()?;
+            audit(c, now, actor, action, id, &serde_json::json!({}))?;
+            bump(c)?;
             Ok(req)
         })
     }

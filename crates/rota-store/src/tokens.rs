@@ -1,7 +1,6 @@
 //! API tokens (stored hashed) and the calendar feed tokens derived from the feed secret.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -42,21 +41,20 @@ impl Store {
         let token = format!("rota_{}", hex(&random::<32>()?));
         let hash = Sha256::digest(token.as_bytes()).to_vec();
         let id = hex(&hash[..6]);
-        self.with(|c| {
-            let tx = c.transaction()?;
-            tx.execute(
-                "INSERT INTO api_tokens (id, hash, person, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![id, hash, person, secs(now)],
+        self.write(|c| {
+            c.exec(
+                "INSERT INTO api_tokens (id, hash, person, created_at) VALUES ($1, $2, $3, $4)",
+                p![&id, &hash, person, secs(now)],
             )?;
             audit(
-                &tx,
+                c,
                 now,
                 actor,
                 "token.issue",
                 &id,
                 &serde_json::json!({ "person": person }),
             )?;
-            tx.commit()
+            bump(c)
         })?;
         Ok(IssuedToken { id, token })
     }
@@ -69,61 +67,57 @@ impl Store {
         } else {
             id_or_token.to_string()
         };
-        let found = self.with(|c| {
-            let tx = c.transaction()?;
-            let row: Option<(String, Option<i64>)> = tx
-                .query_row(
-                    "SELECT person, revoked_at FROM api_tokens WHERE id = ?1",
-                    params![id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let out = match row {
-                None => None,
-                Some((_, Some(_))) => Some(false),
-                Some((person, None)) => {
-                    tx.execute(
-                        "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1",
-                        params![id, secs(now)],
-                    )?;
-                    // Its page sessions end with it (they are refused anyway: see `sessions`).
-                    tx.execute(
-                        "UPDATE sessions SET ended_at = ?2 WHERE token_id = ?1 AND ended_at IS NULL",
-                        params![id, secs(now)],
-                    )?;
-                    audit(
-                        &tx,
-                        now,
-                        actor,
-                        "token.revoke",
-                        &id,
-                        &serde_json::json!({ "person": person }),
-                    )?;
-                    Some(true)
-                }
-            };
-            tx.commit()?;
-            Ok(out)
+        let found = self.write(|c| {
+            let row = c.row(
+                "SELECT person, revoked_at FROM api_tokens WHERE id = $1",
+                p![&id],
+            )?;
+            let Some(row) = row else { return Ok(None) };
+            if row.opt_i64(1)?.is_some() {
+                return Ok(Some(false));
+            }
+            let person = row.text(0)?;
+            c.exec(
+                "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1",
+                p![&id, secs(now)],
+            )?;
+            // Its page sessions end with it (they are refused anyway: see `sessions`).
+            c.exec(
+                "UPDATE sessions SET ended_at = $2 WHERE token_id = $1 AND ended_at IS NULL",
+                p![&id, secs(now)],
+            )?;
+            audit(
+                c,
+                now,
+                actor,
+                "token.revoke",
+                &id,
+                &serde_json::json!({ "person": person }),
+            )?;
+            bump(c)?;
+            Ok(Some(true))
         })?;
-        found.ok_or_else(|| Error {
-            kind: ErrorKind::NotFound(format!("no API token with id {id:?}")),
-        })
+        found.ok_or_else(|| not_found(format!("no API token with id {id:?}")))
     }
 
     /// All API tokens (ids and owners, never secrets), newest first.
     pub fn tokens(&self) -> Result<Vec<TokenInfo>> {
-        self.with(|c| {
-            let mut stmt =
-                c.prepare("SELECT id, person, created_at, revoked_at FROM api_tokens ORDER BY created_at DESC, rowid DESC")?;
-            let rows = stmt.query_map([], |r| {
+        self.read(|c| {
+            c.rows(
+                "SELECT id, person, created_at, revoked_at FROM api_tokens
+                 ORDER BY created_at DESC, rowid DESC",
+                &[],
+            )?
+            .into_iter()
+            .map(|r| {
                 Ok(TokenInfo {
-                    id: r.get(0)?,
-                    person: r.get(1)?,
-                    created_at: instant(r.get(2)?),
-                    revoked_at: r.get::<_, Option<i64>>(3)?.map(instant),
+                    id: r.text(0)?,
+                    person: r.text(1)?,
+                    created_at: instant(r.i64(2)?),
+                    revoked_at: r.opt_i64(3)?.map(instant),
                 })
-            })?;
-            rows.collect()
+            })
+            .collect()
         })
     }
 
@@ -138,25 +132,25 @@ impl Store {
             return Ok(None);
         }
         let hash = Sha256::digest(token.as_bytes()).to_vec();
-        self.with(|c| {
-            c.query_row(
-                "SELECT id, person FROM api_tokens WHERE hash = ?1 AND revoked_at IS NULL",
-                params![hash],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
+        self.read(|c| {
+            c.row(
+                "SELECT id, person FROM api_tokens WHERE hash = $1 AND revoked_at IS NULL",
+                p![&hash],
+            )?
+            .map(|r| Ok((r.text(0)?, r.text(1)?)))
+            .transpose()
         })
     }
 
     pub(crate) fn feed_generation(&self, person: &str) -> Result<i64> {
-        self.with(|c| {
-            c.query_row(
-                "SELECT generation FROM feed_generations WHERE person = ?1",
-                params![person],
-                |r| r.get(0),
-            )
-            .optional()
-            .map(|g| g.unwrap_or(0))
+        self.read(|c| {
+            Ok(c.row(
+                "SELECT generation FROM feed_generations WHERE person = $1",
+                p![person],
+            )?
+            .map(|r| r.i64(0))
+            .transpose()?
+            .unwrap_or(0))
         })
     }
 
@@ -177,39 +171,33 @@ impl Store {
 
     /// Whether `token` is `person`'s current feed token (constant-time).
     ///
-    /// Feed requests are the service's most frequent, so this never waits for a write: it reads
-    /// through a read-only connection of its own (in WAL mode a reader does not wait for the
-    /// writer), and remembers the generations it read until SQLite's `data_version` says another
-    /// connection committed. When nothing changed it costs one `PRAGMA data_version` and an HMAC,
-    /// a few microseconds, so the service calls it on its async threads.
+    /// Feed requests are the service's most frequent, so this does not go to the store per
+    /// request: it remembers the generations it read, with the state version they were read at,
+    /// and reads the version again at most once a second ([`RECHECK`]). A rotation made through
+    /// this `Store` takes effect at once; one made elsewhere (another replica, `rota feed rotate`
+    /// in another process) within that second. When nothing changed a check costs an HMAC.
     pub fn verify_feed_token(&self, person: &str, token: &str) -> Result<bool> {
-        let mut r = self.feed_reader.lock().unwrap_or_else(|p| p.into_inner());
-        let r = &mut *r;
-        let generation = (|| {
-            let version: i64 = r
-                .conn
-                .prepare_cached("PRAGMA data_version")?
-                .query_row([], |row| row.get(0))?;
-            if r.data_version != Some(version) {
-                r.by_person.clear();
-                r.data_version = Some(version);
+        let mut cache = self.feed_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if stale(cache.checked) {
+            let version = self.state_version()?;
+            if cache.version != Some(version) {
+                cache.by_person.clear();
+                cache.version = Some(version);
             }
-            if let Some(g) = r.by_person.get(person) {
-                return Ok(*g);
+            cache.checked = Some(std::time::Instant::now());
+        }
+        let generation = match cache.by_person.get(person) {
+            Some(g) => *g,
+            None => {
+                let g = self.feed_generation(person)?;
+                // Bounded by the people asked about, and emptied by any change.
+                if cache.by_person.len() < 100_000 {
+                    cache.by_person.insert(person.to_string(), g);
+                }
+                g
             }
-            let g = r
-                .conn
-                .prepare_cached("SELECT generation FROM feed_generations WHERE person = ?1")?
-                .query_row(params![person], |row| row.get(0))
-                .optional()?
-                .unwrap_or(0);
-            // Bounded by the people asked about, and emptied by any change to the file.
-            if r.by_person.len() < 100_000 {
-                r.by_person.insert(person.to_string(), g);
-            }
-            Ok(g)
-        })()
-        .map_err(|e| self.err(e))?;
+        };
+        drop(cache);
         Ok(same(
             self.feed_token_for(person, generation).as_bytes(),
             token.as_bytes(),
@@ -223,48 +211,47 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<String> {
-        let generation = self.with(|c| {
-            let tx = c.transaction()?;
-            tx.execute(
-                "INSERT INTO feed_generations (person, generation) VALUES (?1, 1)
-                 ON CONFLICT (person) DO UPDATE SET generation = generation + 1",
-                params![person],
-            )?;
-            let g: i64 = tx.query_row(
-                "SELECT generation FROM feed_generations WHERE person = ?1",
-                params![person],
-                |r| r.get(0),
-            )?;
+        let generation = self.write(|c| {
+            let g = c
+                .row(
+                    "INSERT INTO feed_generations (person, generation) VALUES ($1, 1)
+                     ON CONFLICT (person) DO UPDATE
+                        SET generation = feed_generations.generation + 1
+                     RETURNING generation",
+                    p![person],
+                )?
+                .map(|r| r.i64(0))
+                .transpose()?
+                .unwrap_or(1);
             audit(
-                &tx,
+                c,
                 now,
                 actor,
                 "feed_token.rotate",
                 person,
                 &serde_json::json!({ "generation": g }),
             )?;
-            tx.commit()?;
+            bump(c)?;
             Ok(g)
         })?;
+        self.invalidate();
         Ok(self.feed_token_for(person, generation))
     }
 }
 
-/// Feed generations read through `conn`, valid while SQLite's `data_version` on it is
-/// `data_version`: it changes whenever another connection commits (this store's writer, or
-/// `rota feed rotate` in another process), and only then.
-pub(crate) struct FeedReader {
-    conn: rusqlite::Connection,
-    data_version: Option<i64>,
+/// Feed generations as last read, valid while the state version is `version` (checked again
+/// when `checked` is older than [`RECHECK`]).
+#[derive(Debug, Default)]
+pub(crate) struct FeedCache {
+    version: Option<i64>,
+    checked: Option<std::time::Instant>,
     by_person: std::collections::HashMap<String, i64>,
 }
 
-impl FeedReader {
-    pub(crate) fn new(conn: rusqlite::Connection) -> FeedReader {
-        FeedReader {
-            conn,
-            data_version: None,
-            by_person: std::collections::HashMap::new(),
-        }
+impl FeedCache {
+    pub(crate) fn clear(&mut self) {
+        self.version = None;
+        self.checked = None;
+        self.by_person.clear();
     }
 }

@@ -1,6 +1,8 @@
-//! The store's behaviour through its public interface: overrides, tokens, feed tokens, the
-//! ledger, change-notice snapshots, swap requests (with racing accepts) and the schema checks.
-//! Every operation a backend offers is pinned here.
+//! The conformance suite: the store's behaviour through its public interface, on both backends.
+//! Every test runs twice, on a SQLite file and on a PostgreSQL database (its own schema of the
+//! server that `scripts/test.sh` starts, named by `ROTA_TEST_DATABASE_URL`): overrides, tokens,
+//! feed tokens, sessions, the ledger, change-notice snapshots, swap requests (with racing
+//! accepts), leases, the state version, moving between backends and the schema checks.
 use chrono::{DateTime, Utc};
 use rota_store::*;
 use rusqlite::Connection;
@@ -8,6 +10,107 @@ use rusqlite::Connection;
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty store of one kind: a SQLite file in a temporary directory, or a schema of its
+/// own in the test PostgreSQL database (dropped at the end).
+struct Fixture {
+    dir: tempfile::TempDir,
+    target: String,
+    schema: Option<(String, String)>,
+}
+
+/// The test database, or a failure that says how to get one.
+fn database_url() -> String {
+    std::env::var("ROTA_TEST_DATABASE_URL").unwrap_or_else(|_| {
+        panic!(
+            "ROTA_TEST_DATABASE_URL is not set: these tests need a PostgreSQL server. Run them \
+             with scripts/test.sh, which installs PostgreSQL (Debian: apt-get install postgresql) \
+             and starts one, or set ROTA_TEST_DATABASE_URL=postgres://user@host:port/db"
+        )
+    })
+}
+
+fn fixture(kind: Kind) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    match kind {
+        Kind::Sqlite => Fixture {
+            target: dir.path().join("rota.db").display().to_string(),
+            dir,
+            schema: None,
+        },
+        Kind::Postgres => {
+            let base = database_url();
+            static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos();
+            let schema = format!("t_{}_{n}_{nanos}", std::process::id());
+            let mut c = ::postgres::Client::connect(&base, ::postgres::NoTls)
+                .unwrap_or_else(|e| panic!("cannot connect to ROTA_TEST_DATABASE_URL={base}: {e}"));
+            c.batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap();
+            let sep = if base.contains('?') { '&' } else { '?' };
+            Fixture {
+                target: format!("{base}{sep}options=-csearch_path%3D{schema}"),
+                dir,
+                schema: Some((base, schema)),
+            }
+        }
+    }
+}
+
+impl Fixture {
+    fn open(&self) -> Store {
+        Store::connect(&self.target).unwrap()
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = &self.schema
+            && let Ok(mut c) = ::postgres::Client::connect(base, ::postgres::NoTls)
+        {
+            let _ = c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
+        }
+    }
+}
+
+/// Each named test, on both backends.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name(super::Kind::Sqlite) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() { super::$name(super::Kind::Postgres) } )*
+        }
+    };
+}
+
+conformance!(
+    overrides_survive_reopening_and_are_audited,
+    tokens_are_hashed_verified_and_revocable,
+    feed_tokens_are_stable_until_rotated,
+    the_ledger_claims_once_and_survives_reopening,
+    the_ledger_retries_after_backoff_and_recovers_lapsed_claims,
+    notify_snapshots_are_kept_per_person,
+    a_newer_schema_is_refused,
+    swaps_are_accepted_once_and_audited,
+    racing_accepts_of_one_shift_let_exactly_one_win,
+    racing_ledger_claims_let_exactly_one_sender_win,
+    remembered_feed_generations_follow_rotations_by_other_connections,
+    sessions_end_with_their_token_at_sign_out_and_for_everyone,
+    the_state_version_moves_with_every_change_that_is_served,
+    a_lease_has_one_holder_until_it_lapses_or_is_released,
+    moving_to_the_other_backend_and_back_keeps_every_row,
+);
 
 fn new_override() -> NewOverride {
     NewOverride {
@@ -19,35 +122,61 @@ fn new_override() -> NewOverride {
     }
 }
 
-#[test]
-fn overrides_survive_reopening_and_are_audited() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rota.db");
+fn overrides_survive_reopening_and_are_audited(kind: Kind) {
+    let f = fixture(kind);
     let now = t("2026-11-23T10:00:00Z");
     let id = {
-        let store = Store::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as u32);
+        let store = f.open();
+        let known = match kind {
+            Kind::Sqlite => migrations::SQLITE.len(),
+            Kind::Postgres => migrations::POSTGRES.len(),
+        };
+        assert_eq!(store.schema_version().unwrap(), known as u32);
+        assert_eq!(
+            store.backend(),
+            if kind == Kind::Sqlite {
+                "sqlite"
+            } else {
+                "postgres"
+            }
+        );
         store.add_override(new_override(), "alice", now).unwrap().id
     };
-    let store = Store::open(&path).unwrap();
+    let store = f.open();
     let all = store.overrides().unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].id, id);
     assert_eq!(all[0].start, t("2026-12-21T09:00:00Z"));
     assert_eq!(all[0].created_by, "alice");
+    assert_eq!(all[0].reason.as_deref(), Some("holiday"));
+    // Insertion order decides which override wins: oldest first, ties by insertion.
+    let second = store.add_override(new_override(), "bob", now).unwrap();
+    assert_eq!(store.overrides().unwrap()[1].id, second.id);
+    store.delete_override(&second.id, "bob", now).unwrap();
     let deleted = store.delete_override(&id, "alice", now).unwrap().unwrap();
     assert_eq!(deleted.person, "bob");
     assert!(store.delete_override(&id, "alice", now).unwrap().is_none());
     let log = store.audit(10, None).unwrap();
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(actions, ["override.delete", "override.create"]);
-    assert_eq!(log[1].detail["person"], "bob");
+    assert_eq!(
+        actions,
+        [
+            "override.delete",
+            "override.delete",
+            "override.create",
+            "override.create"
+        ]
+    );
+    assert_eq!(log[3].detail["person"], "bob");
+    // Paging: entries before a sequence number.
+    let older = store.audit(10, Some(log[1].seq)).unwrap();
+    assert_eq!(older.len(), 2);
+    assert_eq!(older[0].seq, log[2].seq);
 }
 
-#[test]
-fn tokens_are_hashed_verified_and_revocable() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("rota.db")).unwrap();
+fn tokens_are_hashed_verified_and_revocable(kind: Kind) {
+    let f = fixture(kind);
+    let store = f.open();
     let now = t("2026-11-23T10:00:00Z");
     let issued = store.issue_token("alice", "cli", now).unwrap();
     assert!(issued.token.starts_with("rota_") && issued.token.len() == 69);
@@ -60,29 +189,42 @@ fn tokens_are_hashed_verified_and_revocable() {
     wrong.pop();
     wrong.push('x');
     assert_eq!(store.authenticate(&wrong).unwrap(), None);
-    // The secret is not in the file.
-    let bytes = std::fs::read(dir.path().join("rota.db")).unwrap();
-    let wal = std::fs::read(dir.path().join("rota.db-wal")).unwrap_or_default();
-    let needle = issued.token.as_bytes();
-    assert!(!bytes.windows(needle.len()).any(|w| w == needle));
-    assert!(!wal.windows(needle.len()).any(|w| w == needle));
+    // The secret is stored nowhere: not in the file, not in any table.
+    if kind == Kind::Sqlite {
+        let bytes = std::fs::read(&f.target).unwrap();
+        let wal = std::fs::read(format!("{}-wal", f.target)).unwrap_or_default();
+        let needle = issued.token.as_bytes();
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle));
+        assert!(!wal.windows(needle.len()).any(|w| w == needle));
+    }
+    let dump = serde_json::to_string(&store.dump().unwrap()).unwrap();
+    assert!(
+        !dump.contains(&issued.token[5..]),
+        "the secret is in a table"
+    );
     assert!(store.revoke_token(&issued.id, "cli", now).unwrap());
     assert!(
         !store.revoke_token(&issued.token, "cli", now).unwrap(),
         "already revoked"
     );
     assert_eq!(store.authenticate(&issued.token).unwrap(), None);
-    assert!(store.revoke_token("nonexistent", "cli", now).is_err());
+    assert!(matches!(
+        store
+            .revoke_token("nonexistent", "cli", now)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound(_)
+    ));
     assert_eq!(store.tokens().unwrap()[0].revoked_at, Some(now));
+    let newer = store.issue_token("bob", "cli", now).unwrap();
+    assert_eq!(store.tokens().unwrap()[0].id, newer.id, "newest first");
 }
 
-#[test]
-fn feed_tokens_are_stable_until_rotated() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rota.db");
+fn feed_tokens_are_stable_until_rotated(kind: Kind) {
+    let f = fixture(kind);
     let now = t("2026-11-23T10:00:00Z");
-    let first = Store::open(&path).unwrap().feed_token("alice").unwrap();
-    let store = Store::open(&path).unwrap();
+    let first = f.open().feed_token("alice").unwrap();
+    let store = f.open();
     assert_eq!(
         store.feed_token("alice").unwrap(),
         first,
@@ -95,9 +237,12 @@ fn feed_tokens_are_stable_until_rotated() {
     assert_ne!(second, first);
     assert!(!store.verify_feed_token("alice", &first).unwrap());
     assert!(store.verify_feed_token("alice", &second).unwrap());
-    // Another state file has another secret.
-    let other = Store::open(dir.path().join("other.db")).unwrap();
-    assert_ne!(other.feed_token("alice").unwrap(), first);
+    let third = store.rotate_feed_token("alice", "alice", now).unwrap();
+    assert!(store.verify_feed_token("alice", &third).unwrap());
+    assert_eq!(f.open().feed_token("alice").unwrap(), third);
+    // Another store has another secret.
+    let g = fixture(kind);
+    assert_ne!(g.open().feed_token("alice").unwrap(), first);
 }
 
 fn item(key: &str) -> LedgerItem<'_> {
@@ -110,15 +255,12 @@ fn item(key: &str) -> LedgerItem<'_> {
     }
 }
 
-#[test]
-fn the_ledger_claims_once_and_survives_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rota.db");
+fn the_ledger_claims_once_and_survives_reopening(kind: Kind) {
+    let f = fixture(kind);
     let now = t("2026-11-30T09:00:00Z");
     let lease = chrono::Duration::minutes(5);
     {
-        let store = Store::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as u32);
+        let store = f.open();
         let c = store.ledger_claim(&item("k1"), "h/1", lease, now).unwrap();
         assert_eq!(
             c,
@@ -133,9 +275,11 @@ fn the_ledger_claims_once_and_survives_reopening() {
             matches!(c, Claim::Busy { ref owner, .. } if owner == "h/1"),
             "{c:?}"
         );
+        assert_eq!(store.ledger_held_by("h/1").unwrap(), ["k1"]);
         assert!(store.ledger_sent("k1", "h/1", now, None).unwrap());
+        assert!(store.ledger_held_by("h/1").unwrap().is_empty());
     }
-    let store = Store::open(&path).unwrap();
+    let store = f.open();
     let later = now + chrono::Duration::hours(1);
     assert_eq!(
         store
@@ -145,6 +289,7 @@ fn the_ledger_claims_once_and_survives_reopening() {
     );
     let e = &store.ledger_entries(&["k1", "nope"]).unwrap()[0];
     assert_eq!((e.state, e.attempts), (LedgerState::Sent, 1));
+    assert_eq!(e.expires, Some(t("2026-12-07T09:00:00Z")));
     // Finishing a sent entry changes nothing.
     assert!(
         !store
@@ -153,10 +298,9 @@ fn the_ledger_claims_once_and_survives_reopening() {
     );
 }
 
-#[test]
-fn the_ledger_retries_after_backoff_and_recovers_lapsed_claims() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("rota.db")).unwrap();
+fn the_ledger_retries_after_backoff_and_recovers_lapsed_claims(kind: Kind) {
+    let f = fixture(kind);
+    let store = f.open();
     let now = t("2026-11-30T09:00:00Z");
     let lease = chrono::Duration::minutes(5);
     let min = chrono::Duration::minutes;
@@ -228,16 +372,20 @@ fn the_ledger_retries_after_backoff_and_recovers_lapsed_claims() {
         store.ledger_claim(&item("s"), "h/1", lease, now).unwrap(),
         Claim::Done(LedgerState::Superseded)
     );
-    assert_eq!(store.ledger_recent(10).unwrap().len(), 2);
+    let recent = store.ledger_recent(10).unwrap();
+    assert_eq!(recent.len(), 2);
+    assert_eq!(recent[0].key, "k", "newest change first");
 }
 
-#[test]
-fn notify_snapshots_are_kept_per_person() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("rota.db")).unwrap();
+fn notify_snapshots_are_kept_per_person(kind: Kind) {
+    let f = fixture(kind);
+    let store = f.open();
     let now = t("2026-11-30T09:00:00Z");
     assert_eq!(store.notify_snapshot("alice").unwrap(), None);
     store.set_notify_snapshot("alice", "[1]", now).unwrap();
+    store
+        .set_notify_snapshots(&[("bob", "[3]"), ("carol", "[4]")], now)
+        .unwrap();
     store
         .ledger_claim(&item("c"), "h/1", chrono::Duration::minutes(5), now)
         .unwrap();
@@ -248,17 +396,25 @@ fn notify_snapshots_are_kept_per_person() {
         store.notify_snapshot("alice").unwrap(),
         Some(("[2]".to_string(), now))
     );
+    assert_eq!(store.notify_snapshot("carol").unwrap().unwrap().0, "[4]");
 }
 
-#[test]
-fn a_newer_schema_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rota.db");
-    drop(Store::open(&path).unwrap());
-    let conn = Connection::open(&path).unwrap();
-    conn.pragma_update(None, "user_version", 99).unwrap();
-    drop(conn);
-    let err = Store::open(&path).unwrap_err();
+fn a_newer_schema_is_refused(kind: Kind) {
+    let f = fixture(kind);
+    drop(f.open());
+    match kind {
+        Kind::Sqlite => {
+            let conn = Connection::open(&f.target).unwrap();
+            conn.pragma_update(None, "user_version", 99).unwrap();
+        }
+        Kind::Postgres => {
+            let (base, schema) = f.schema.clone().unwrap();
+            let mut c = ::postgres::Client::connect(&base, ::postgres::NoTls).unwrap();
+            c.batch_execute(&format!("UPDATE {schema}.rota_schema SET version = 99"))
+                .unwrap();
+        }
+    }
+    let err = Store::connect(&f.target).unwrap_err();
     assert!(
         err.to_string()
             .contains("schema version 99, newer than this rota knows"),
@@ -277,6 +433,27 @@ fn a_file_that_is_not_sqlite_is_an_error_not_a_panic() {
     .unwrap();
     let err = Store::open(&path).unwrap_err();
     assert!(err.to_string().contains("rota.db"), "{err}");
+}
+
+#[test]
+fn an_unreachable_or_malformed_database_is_an_error_that_hides_the_password() {
+    // A port nothing listens on (bound, then closed).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err =
+        Store::connect(&format!("postgres://rota:hunter2@127.0.0.1:{port}/rota")).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains(&format!("127.0.0.1:{port}/rota")), "{msg}");
+    assert!(!msg.contains("hunter2"), "the password leaked: {msg}");
+    let err = Store::connect("postgres://rota@127.0.0.1:notaport/rota").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("not a PostgreSQL connection string"),
+        "{err}"
+    );
 }
 
 fn new_swap(a: u64, b: Option<u64>) -> NewSwap {
@@ -323,12 +500,10 @@ fn swap_overrides(r: &SwapRequest) -> Vec<NewOverride> {
     v
 }
 
-#[test]
-fn swaps_are_accepted_once_and_audited() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rota.db");
+fn swaps_are_accepted_once_and_audited(kind: Kind) {
+    let f = fixture(kind);
     let now = t("2026-11-23T10:00:00Z");
-    let store = Store::open(&path).unwrap();
+    let store = f.open();
     let r = store
         .create_swap(new_swap(9, Some(10)), "alice", now)
         .unwrap();
@@ -342,6 +517,14 @@ fn swaps_are_accepted_once_and_audited() {
     assert_eq!(done.state, SwapState::Accepted);
     assert_eq!(done.overrides.len(), 2);
     assert_eq!(store.overrides().unwrap().len(), 2);
+    // One side of an accepted trade cannot be deleted alone.
+    let e = store
+        .delete_override(&done.overrides[0], "bob", now)
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::Conflict(m) if m.contains(&r.id)),
+        "{e}"
+    );
     let again = store.accept_swap(&r.id, swap_overrides(&r), "bob", now);
     assert!(
         matches!(again.as_ref().unwrap_err().kind(), ErrorKind::Conflict(m) if m.contains("already accepted")),
@@ -368,6 +551,7 @@ fn swaps_are_accepted_once_and_audited() {
         store.swap(&other.id).unwrap().unwrap().state,
         SwapState::Pending
     );
+    assert_eq!(store.swaps(None).unwrap()[0].id, other.id, "newest first");
     let c = store
         .decide_swap(&other.id, SwapState::Cancelled, "alice", now)
         .unwrap();
@@ -376,7 +560,7 @@ fn swaps_are_accepted_once_and_audited() {
         (SwapState::Cancelled, Some("alice"))
     );
     drop(store);
-    let store = Store::open(&path).unwrap();
+    let store = f.open();
     let actions: Vec<String> = store
         .audit(10, None)
         .unwrap()
@@ -403,25 +587,23 @@ fn swaps_are_accepted_once_and_audited() {
     ));
 }
 
-#[test]
-fn racing_accepts_of_one_shift_let_exactly_one_win() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rota.db");
+fn racing_accepts_of_one_shift_let_exactly_one_win(kind: Kind) {
+    let f = fixture(kind);
     let now = t("2026-11-23T10:00:00Z");
-    let store = Store::open(&path).unwrap();
+    let store = f.open();
     let a = store
         .create_swap(new_swap(12, Some(13)), "alice", now)
         .unwrap();
     let b = store.create_swap(new_swap(12, None), "alice", now).unwrap();
     drop(store);
-    // Separate connections (as separate processes would have), all racing.
+    // Separate stores (as separate processes or replicas would have), all racing.
     let wins: usize = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
             .map(|i| {
                 let r = if i % 2 == 0 { a.clone() } else { b.clone() };
-                let path = path.clone();
+                let f = &f;
                 s.spawn(move || {
-                    let store = Store::open(&path).unwrap();
+                    let store = f.open();
                     match store.accept_swap(&r.id, swap_overrides(&r), "bob", now) {
                         Ok(_) => 1,
                         Err(e) if matches!(e.kind(), ErrorKind::Conflict(_)) => 0,
@@ -433,33 +615,350 @@ fn racing_accepts_of_one_shift_let_exactly_one_win() {
         handles.into_iter().map(|h| h.join().unwrap()).sum()
     });
     assert_eq!(wins, 1);
-    let store = Store::open(&path).unwrap();
-    let accepted = store
+    let store = f.open();
+    let accepted: Vec<SwapRequest> = store
         .swaps(None)
         .unwrap()
         .into_iter()
         .filter(|r| r.state == SwapState::Accepted)
-        .count();
-    assert_eq!(accepted, 1);
+        .collect();
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(
+        store.overrides().unwrap().len(),
+        accepted[0].overrides.len()
+    );
 }
 
-#[test]
-fn remembered_feed_generations_follow_rotations_by_other_connections() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rota.db");
+fn racing_ledger_claims_let_exactly_one_sender_win(kind: Kind) {
+    let f = fixture(kind);
+    let now = t("2026-11-30T09:00:00Z");
+    drop(f.open());
+    let claims: Vec<Claim> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let f = &f;
+                s.spawn(move || {
+                    f.open()
+                        .ledger_claim(
+                            &item("race"),
+                            &format!("h/{i}"),
+                            chrono::Duration::minutes(5),
+                            now,
+                        )
+                        .unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let won = claims
+        .iter()
+        .filter(|c| matches!(c, Claim::Claimed { .. }))
+        .count();
+    assert_eq!(won, 1, "{claims:?}");
+    assert_eq!(
+        claims
+            .iter()
+            .filter(|c| matches!(c, Claim::Busy { .. }))
+            .count(),
+        7
+    );
+}
+
+fn remembered_feed_generations_follow_rotations_by_other_connections(kind: Kind) {
+    let f = fixture(kind);
     let now = t("2026-11-23T10:00:00Z");
-    let server = Store::open(&path).unwrap();
+    let server = f.open();
     let first = server.feed_token("alice").unwrap();
     for _ in 0..2 {
         assert!(server.verify_feed_token("alice", &first).unwrap());
     }
-    // `rota feed rotate` is another process: another connection to the same file.
-    let cli = Store::open(&path).unwrap();
+    // `rota feed rotate` in another process, or another replica: another store. The server
+    // notices within a second (it reads the state version again at most once a second).
+    let cli = f.open();
     let second = cli.rotate_feed_token("alice", "alice", now).unwrap();
-    assert!(!server.verify_feed_token("alice", &first).unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while server.verify_feed_token("alice", &first).unwrap() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old feed token still works 3 s after another store rotated it"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     assert!(server.verify_feed_token("alice", &second).unwrap());
-    // And a rotation through the service's own writer.
+    // A rotation through the service's own store takes effect at once.
     let third = server.rotate_feed_token("alice", "alice", now).unwrap();
     assert!(!server.verify_feed_token("alice", &second).unwrap());
     assert!(server.verify_feed_token("alice", &third).unwrap());
+}
+
+fn sessions_end_with_their_token_at_sign_out_and_for_everyone(kind: Kind) {
+    let f = fixture(kind);
+    let s = f.open();
+    let now = t("2026-11-23T10:00:00Z");
+    let hours = chrono::Duration::hours;
+    let t1 = s.issue_token("carol", "cli", now).unwrap();
+    let t2 = s.issue_token("carol", "cli", now).unwrap();
+    assert_eq!(s.start_session("rota_wrong", hours(12), now).unwrap(), None);
+    let a = s.start_session(&t1.token, hours(12), now).unwrap().unwrap();
+    let b = s.start_session(&t2.token, hours(12), now).unwrap().unwrap();
+    let c = s.start_session(&t2.token, hours(12), now).unwrap().unwrap();
+    assert_eq!(
+        (a.person.as_str(), a.expires_at),
+        ("carol", now + hours(12))
+    );
+    assert_eq!(s.session(&a.secret, now).unwrap().as_deref(), Some("carol"));
+    assert_eq!(
+        s.session(&a.secret, now + hours(12)).unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(s.live_sessions("carol", now).unwrap(), 3);
+    s.revoke_token(&t1.id, "cli", now).unwrap();
+    assert_eq!(
+        s.session(&a.secret, now).unwrap(),
+        None,
+        "its token was revoked"
+    );
+    assert!(s.end_session(&b.secret, now).unwrap());
+    assert!(!s.end_session(&b.secret, now).unwrap(), "already ended");
+    assert_eq!(s.session(&b.secret, now).unwrap(), None);
+    assert_eq!(s.session(&c.secret, now).unwrap().as_deref(), Some("carol"));
+    assert_eq!(s.end_sessions_of("carol", "alice", now).unwrap(), 1);
+    assert_eq!(s.session(&c.secret, now).unwrap(), None);
+    assert_eq!(s.live_sessions("carol", now).unwrap(), 0);
+    // Old rows go when a new session is made, a day after they ended.
+    let t3 = s.issue_token("dave", "cli", now).unwrap();
+    s.start_session(&t3.token, hours(1), now + hours(40))
+        .unwrap()
+        .unwrap();
+    let sessions = s
+        .dump()
+        .unwrap()
+        .into_iter()
+        .find(|(t, _)| *t == "sessions")
+        .unwrap()
+        .1;
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+}
+
+fn the_state_version_moves_with_every_change_that_is_served(kind: Kind) {
+    let f = fixture(kind);
+    let s = f.open();
+    let other = f.open();
+    let now = t("2026-11-23T10:00:00Z");
+    let mut last = s.state_version().unwrap();
+    let mut moved = |what: &str, s: &Store| {
+        let v = s.state_version().unwrap();
+        assert!(
+            v > last,
+            "{what} did not move the state version ({last} -> {v})"
+        );
+        assert_eq!(
+            other.state_version().unwrap(),
+            v,
+            "another store sees it at once"
+        );
+        last = v;
+    };
+    let o = s.add_override(new_override(), "alice", now).unwrap();
+    moved("an override", &s);
+    s.delete_override(&o.id, "alice", now).unwrap();
+    moved("deleting an override", &s);
+    let tok = s.issue_token("alice", "cli", now).unwrap();
+    moved("issuing a token", &s);
+    let sess = s
+        .start_session(&tok.token, chrono::Duration::hours(1), now)
+        .unwrap()
+        .unwrap();
+    s.end_session(&sess.secret, now).unwrap();
+    moved("signing out", &s);
+    s.revoke_token(&tok.id, "cli", now).unwrap();
+    moved("revoking a token", &s);
+    s.rotate_feed_token("alice", "alice", now).unwrap();
+    moved("rotating a feed token", &s);
+    let r = s.create_swap(new_swap(3, Some(4)), "alice", now).unwrap();
+    moved("a swap request", &s);
+    s.accept_swap(&r.id, swap_overrides(&r), "bob", now)
+        .unwrap();
+    moved("accepting a swap", &s);
+    // Background bookkeeping changes nothing that is served, so it does not make replicas
+    // rebuild.
+    let v = s.state_version().unwrap();
+    s.ledger_claim(&item("k"), "h/1", chrono::Duration::minutes(5), now)
+        .unwrap();
+    s.set_notify_snapshot("alice", "[]", now).unwrap();
+    s.take_lease("notify", "h/1", chrono::Duration::seconds(20), now)
+        .unwrap();
+    assert_eq!(s.state_version().unwrap(), v);
+}
+
+fn a_lease_has_one_holder_until_it_lapses_or_is_released(kind: Kind) {
+    let f = fixture(kind);
+    let (a, b) = (f.open(), f.open());
+    let now = t("2026-11-23T10:00:00Z");
+    let ttl = chrono::Duration::seconds(20);
+    let sec = chrono::Duration::seconds;
+    let l = a.take_lease("notify", "a/1", ttl, now).unwrap();
+    assert_eq!(
+        (l.holder.as_str(), l.expires, l.taken_from),
+        ("a/1", now + ttl, None)
+    );
+    // b cannot take it while it is live; a renews it.
+    let l = b.take_lease("notify", "b/1", ttl, now + sec(5)).unwrap();
+    assert_eq!(l.holder, "a/1");
+    let l = a.take_lease("notify", "a/1", ttl, now + sec(10)).unwrap();
+    assert_eq!((l.since, l.expires), (now, now + sec(30)));
+    assert_eq!(
+        b.take_lease("notify", "b/1", ttl, now + sec(29))
+            .unwrap()
+            .holder,
+        "a/1"
+    );
+    // a dies: once the lease lapses, b takes it and learns from whom.
+    let l = b.take_lease("notify", "b/1", ttl, now + sec(30)).unwrap();
+    assert_eq!(
+        (l.holder.as_str(), l.since, l.taken_from.as_deref()),
+        ("b/1", now + sec(30), Some("a/1"))
+    );
+    assert_eq!(
+        a.take_lease("notify", "a/1", ttl, now + sec(31))
+            .unwrap()
+            .holder,
+        "b/1"
+    );
+    // A clean shutdown releases it at once.
+    assert!(!a.release_lease("notify", "a/1").unwrap());
+    assert!(b.release_lease("notify", "b/1").unwrap());
+    let l = a.take_lease("notify", "a/2", ttl, now + sec(32)).unwrap();
+    assert_eq!((l.holder.as_str(), l.taken_from), ("a/2", None));
+    assert_eq!(a.leases().unwrap().len(), 1);
+    // Racing takers: exactly one holds it.
+    let fresh = "race";
+    let holders: Vec<String> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..6)
+            .map(|i| {
+                let f = &f;
+                s.spawn(move || {
+                    f.open()
+                        .take_lease(fresh, &format!("r/{i}"), ttl, now)
+                        .unwrap()
+                        .holder
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(holders.iter().all(|h| h == &holders[0]), "{holders:?}");
+}
+
+/// Fills a store with a bit of everything.
+fn populate(s: &Store) {
+    let now = t("2026-11-23T10:00:00Z");
+    s.add_override(new_override(), "alice", now).unwrap();
+    let tok = s.issue_token("alice", "cli", now).unwrap();
+    s.issue_token("bob", "cli", now).unwrap();
+    s.start_session(&tok.token, chrono::Duration::hours(12), now)
+        .unwrap();
+    s.rotate_feed_token("carol", "carol", now).unwrap();
+    let r = s.create_swap(new_swap(20, Some(21)), "alice", now).unwrap();
+    s.accept_swap(&r.id, swap_overrides(&r), "bob", now)
+        .unwrap();
+    s.create_swap(new_swap(22, None), "alice", now).unwrap();
+    s.ledger_claim(&item("k"), "h/1", chrono::Duration::minutes(5), now)
+        .unwrap();
+    s.ledger_sent("k", "h/1", now, Some(("alice", "[1]")))
+        .unwrap();
+    s.ledger_finish(&item("f"), LedgerState::Failed, "gone", now)
+        .unwrap();
+    s.take_lease("notify", "h/1", chrono::Duration::seconds(20), now)
+        .unwrap();
+}
+
+fn moving_to_the_other_backend_and_back_keeps_every_row(kind: Kind) {
+    let other = match kind {
+        Kind::Sqlite => Kind::Postgres,
+        Kind::Postgres => Kind::Sqlite,
+    };
+    let (fa, fb, fc) = (fixture(kind), fixture(other), fixture(kind));
+    let a = fa.open();
+    populate(&a);
+    let feed = a.feed_token("carol").unwrap();
+    let counts = a.copy_into(&fb.open()).unwrap();
+    assert!(
+        counts.iter().any(|c| c.table == "audit" && c.rows > 5),
+        "{counts:?}"
+    );
+    let b = fb.open();
+    assert_eq!(a.dump().unwrap(), b.dump().unwrap());
+    assert_eq!(
+        b.feed_token("carol").unwrap(),
+        feed,
+        "feed URLs keep working"
+    );
+    b.copy_into(&fc.open()).unwrap();
+    let c = fc.open();
+    assert_eq!(a.dump().unwrap(), c.dump().unwrap());
+    // New rows after the move number on from the copied ones (identity columns and rowids).
+    let now = t("2026-11-24T10:00:00Z");
+    let o = b.add_override(new_override(), "dave", now).unwrap();
+    assert_eq!(b.overrides().unwrap().last().unwrap().id, o.id);
+    assert!(b.audit(1, None).unwrap()[0].action == "override.create");
+    // A store that already holds rows is refused, and left as it was.
+    let before = b.dump().unwrap();
+    let e = a.copy_into(&b).unwrap_err();
+    assert!(e.to_string().contains("already holds"), "{e}");
+    assert_eq!(b.dump().unwrap(), before);
+}
+
+#[test]
+fn a_backup_is_a_consistent_copy_taken_while_writing() {
+    let f = fixture(Kind::Sqlite);
+    let s = f.open();
+    populate(&s);
+    let to = f.dir.path().join("backup.db");
+    // Writes go on in another store (the service) while the backup is taken.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|sc| {
+        sc.spawn(|| {
+            let w = f.open();
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && i < 500 {
+                w.issue_token(&format!("p{i}"), "cli", t("2026-11-23T10:00:00Z"))
+                    .unwrap();
+                i += 1;
+            }
+        });
+        s.backup(&to).unwrap();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let copy = Store::open(&to).unwrap();
+    // Consistent: every token issued has its audit entry, and nothing else differs in kind.
+    let dump = copy.dump().unwrap();
+    let rows = |t: &str| dump.iter().find(|(n, _)| *n == t).unwrap().1.len();
+    let issued = copy
+        .audit(10_000, None)
+        .unwrap()
+        .iter()
+        .filter(|e| e.action == "token.issue")
+        .count();
+    assert_eq!(rows("api_tokens"), issued);
+    assert!(rows("overrides") >= 3);
+    // It never overwrites, and leaves nothing behind when it fails.
+    let e = s.backup(&to).unwrap_err();
+    assert!(e.to_string().contains("already exists"), "{e}");
+    let e = s
+        .backup(&f.dir.path().join("no/such/dir/b.db"))
+        .unwrap_err();
+    assert!(!e.to_string().is_empty());
+    let left: Vec<_> = std::fs::read_dir(f.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".part"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // PostgreSQL is backed up with its own tools.
+    let g = fixture(Kind::Postgres);
+    let e = g.open().backup(&f.dir.path().join("pg.db")).unwrap_err();
+    assert!(e.to_string().contains("pg_dump"), "{e}");
 }
