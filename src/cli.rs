@@ -34,6 +34,18 @@ pub struct Cli {
     )]
     schedules: PathBuf,
 
+    /// Keep the run-time state in this PostgreSQL database (postgres://user:password@host/db)
+    /// instead of the SQLite file of --state: for several `rota serve` replicas on one
+    /// database. `--state postgres://...` means the same.
+    #[arg(
+        long,
+        global = true,
+        env = "ROTA_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -69,6 +81,13 @@ enum Command {
     /// Send the email reminders and change notices that are due (SMTP settings from ROTA_SMTP_*;
     /// see the README, "Email reminders").
     Remind(RemindArgs),
+    /// Copy the run-time state from one store to another: a SQLite file into PostgreSQL when a
+    /// team moves to replicas, or back. The target must be new or empty; every table is copied
+    /// in one transaction and compared row for row afterwards.
+    Migrate(MigrateArgs),
+    /// Write a consistent copy of the SQLite state file to FILE while the service runs (SQLite's
+    /// online backup API). Restore by stopping the service and putting the copy in place.
+    Backup(BackupArgs),
     /// Print a shell completion script: `rota completions bash > /etc/bash_completion.d/rota`
     /// (or zsh, fish, elvish, powershell).
     Completions {
@@ -130,8 +149,27 @@ struct RemindArgs {
 }
 
 #[derive(Args, Debug)]
+struct MigrateArgs {
+    /// The store to copy from: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "PATH|URL")]
+    from: String,
+    /// The store to copy into (new or empty): a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "PATH|URL")]
+    to: String,
+}
+
+#[derive(Args, Debug)]
+struct BackupArgs {
+    /// Where to write the copy (must not exist).
+    file: PathBuf,
+    #[command(flatten)]
+    state: StateArg,
+}
+
+#[derive(Args, Debug)]
 struct StateArg {
-    /// The state file (SQLite; created on first use).
+    /// The state file (SQLite; created on first use), or a postgres:// URL (see
+    /// --database-url).
     #[arg(
         long = "state",
         env = "ROTA_STATE",
@@ -301,8 +339,11 @@ fn time_arg(
 }
 
 /// Runs one command, writing its output to `out`.
-pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(mut cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let now = Utc::now();
+    if let Some(url) = cli.database_url.take() {
+        use_database(&mut cli.command, &url)?;
+    }
     match cli.command {
         Command::Check(a) => {
             // With --conflicts --json, stdout is one JSON document (the service's shape): the
@@ -374,6 +415,18 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Command::Token(t) => token(&cli.schedules, t, now, out),
         Command::Feed(f) => feed(&cli.schedules, f, now, out),
         Command::Remind(a) => remind(&cli.schedules, a, out),
+        Command::Migrate(a) => migrate(&a, out),
+        Command::Backup(a) => {
+            let store = open_store(&a.state.path)?;
+            store.backup(&a.file)?;
+            writeln!(
+                out,
+                "backed up {} to {}",
+                store.location(),
+                a.file.display()
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             // Into a buffer first: clap_complete panics when its writer fails (a closed pipe).
@@ -539,9 +592,74 @@ fn known_person(schedule: &Schedule, id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn open_store(path: &std::path::Path) -> anyhow::Result<rota_store::Store> {
+/// Opens the store a `--state` names: a SQLite file, or a PostgreSQL database for a
+/// `postgres://` URL.
+pub fn open_store(path: &std::path::Path) -> anyhow::Result<rota_store::Store> {
+    let target = path.to_string_lossy();
+    if rota_store::is_database_url(&target) {
+        // The error names the database without its password.
+        return Ok(rota_store::Store::open_postgres(&target)?);
+    }
     rota_store::Store::open(path)
         .with_context(|| format!("opening the state file {}", path.display()))
+}
+
+/// `--database-url`: every command's store is that database instead of its `--state` file.
+fn use_database(command: &mut Command, url: &str) -> anyhow::Result<()> {
+    if !rota_store::is_database_url(url) {
+        bail!("--database-url / ROTA_DATABASE_URL must start with postgres:// or postgresql://");
+    }
+    let url = PathBuf::from(url);
+    match command {
+        Command::Whoishero(a) | Command::Oncall(a) => a.state.path = url,
+        Command::Shifts(a) => a.state.path = url,
+        Command::Ics(a) => a.state.path = url,
+        Command::Check(a) => a.window.state.path = url,
+        Command::Report(a) => a.state.path = url,
+        Command::Serve(a) => a.state.path = url,
+        Command::Remind(a) => a.state.path = url,
+        Command::Backup(a) => a.state.path = url,
+        Command::Token(
+            TokenCommand::Issue { state, .. }
+            | TokenCommand::Revoke { state, .. }
+            | TokenCommand::List { state },
+        ) => state.path = url,
+        Command::Feed(FeedCommand::Url { state, .. } | FeedCommand::Rotate { state, .. }) => {
+            state.path = url
+        }
+        Command::Migrate(_) | Command::Completions { .. } | Command::Man { .. } => {}
+    }
+    Ok(())
+}
+
+/// `rota migrate --from A --to B`: copies every table, then checks that both hold the same rows.
+fn migrate(a: &MigrateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let from = open_store(std::path::Path::new(&a.from))?;
+    let to = open_store(std::path::Path::new(&a.to))?;
+    if from.location() == to.location() {
+        bail!("--from and --to are the same store ({})", from.location());
+    }
+    let counts = from.copy_into(&to)?;
+    drop(to);
+    let to = open_store(std::path::Path::new(&a.to))?;
+    if from.dump()? != to.dump()? {
+        bail!(
+            "{} does not hold the same rows as {} after the copy; it was written in one \
+             transaction, so check for writes to either during the copy and try again",
+            to.location(),
+            from.location()
+        );
+    }
+    for c in &counts {
+        writeln!(out, "{:>8} {}", c.rows, c.table)?;
+    }
+    writeln!(
+        out,
+        "copied {} to {}: every table compared equal",
+        from.location(),
+        to.location()
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn token(

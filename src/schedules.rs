@@ -22,6 +22,17 @@ pub fn load(dir: &Path) -> anyhow::Result<Schedule> {
     rota_files::load_dir(dir).map_err(hint)
 }
 
+/// [`load`] for the service: the schedule with the digest of the files it came from.
+pub fn load_for_service(dir: &Path) -> Result<rota_server::Loaded, String> {
+    let (schedule, digest) = rota_files::load_dir_with_digest(dir)
+        .map_err(hint)
+        .map_err(|e| format!("{e:#}"))?;
+    Ok(rota_server::Loaded {
+        schedule,
+        digest: Some(digest),
+    })
+}
+
 /// The error, with how to point the command at another directory when this one cannot be read.
 fn hint(e: rota_files::Error) -> anyhow::Error {
     match e {
@@ -41,7 +52,7 @@ pub fn app_state(
     now: DateTime<Utc>,
 ) -> anyhow::Result<rota_server::AppState> {
     let d = dir.to_path_buf();
-    let loader: rota_server::Loader = Arc::new(move || load(&d).map_err(|e| format!("{e:#}")));
+    let loader: rota_server::Loader = Arc::new(move || load_for_service(&d));
     rota_server::AppState::new(store, Arc::new(rota_server::FixedClock(now)), loader)
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
@@ -56,6 +67,10 @@ pub fn app_state(
 /// silently show a schedule without the accepted swaps). An existing state file is opened as the
 /// service opens it, which may bring its schema up to date.
 pub fn served(dir: &Path, state: &Path, now: DateTime<Utc>) -> anyhow::Result<Arc<Schedule>> {
+    if rota_store::is_database_url(&state.to_string_lossy()) {
+        let store = crate::cli::open_store(state)?;
+        return Ok(app_state(dir, store, now)?.snapshot().schedule.clone());
+    }
     let exists = state
         .try_exists()
         .with_context(|| format!("looking for the state file {}", state.display()))?;

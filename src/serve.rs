@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use rota_server::{AppState, Loader, SystemClock};
-use rota_store::Store;
 
 use crate::schedules;
 
@@ -16,14 +15,26 @@ pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()
     // The pages' security settings (ROTA_BASE_URL, ROTA_TRUSTED_PROXIES, ...): a typo must stop
     // the start, not quietly leave the forms refusing everyone or believing everyone.
     rota_server::pages::PagesConfig::from_env().map_err(|e| anyhow::anyhow!(e))?;
-    let store = Store::open(&state_path)
-        .with_context(|| format!("opening the state file {}", state_path.display()))?;
+    let store = crate::cli::open_store(&state_path)?;
+    let state_location = store.location();
     let loader_dir = dir.clone();
-    let loader: Loader =
-        Arc::new(move || schedules::load(&loader_dir).map_err(|e| format!("{e:#}")));
+    let loader: Loader = Arc::new(move || schedules::load_for_service(&loader_dir));
     let state = AppState::new(store, Arc::new(SystemClock), loader)
         .map_err(|problems| anyhow::anyhow!("{problems}"))
         .with_context(|| format!("loading the schedules in {}", dir.display()))?;
+    // Writes by other replicas (or by the CLI on a shared SQLite file) are served within
+    // ROTA_STATE_POLL_MS (default 500 ms): the watcher reads the store's state version.
+    let poll = match std::env::var("ROTA_STATE_POLL_MS") {
+        Ok(s) => s
+            .trim()
+            .parse::<u64>()
+            .with_context(|| format!("ROTA_STATE_POLL_MS={s:?}: expected milliseconds"))?
+            .clamp(50, 60_000),
+        Err(_) => 500,
+    };
+    state
+        .spawn_state_watcher(std::time::Duration::from_millis(poll))
+        .context("starting the state watcher")?;
     // Email reminders run beside the service only when SMTP is configured.
     let env = |k: &str| std::env::var(k).ok();
     let smtp = rota_notify::SmtpConfig::from_env(env).context("the email settings")?;
@@ -91,12 +102,13 @@ pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()
         let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
         let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
 
-        tracing::info!(%addr, schedules = %dir.display(), state = %state_path.display(), "rota serving");
+        tracing::info!(%addr, schedules = %dir.display(), state = %state_location, "rota serving");
         // Tests and scripts read this line to learn the port when binding port 0.
         println!("rota: listening on http://{addr}");
         use std::io::Write;
         std::io::stdout().flush()?;
 
+        let mut leader_slot = None;
         if let Some((settings, mailer, interval, smtp)) = notify {
             tracing::info!(host = %smtp.host, port = smtp.port, every_secs = interval, "email reminders on");
             // Swap emails: the request handlers call this after a change; the message goes out on
@@ -124,29 +136,46 @@ pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()
                     tracing::error!(error = %e, "cannot start the swap email thread");
                 }
             }));
+            // One replica does the background work: the holder of the lease (rota_notify::leader).
+            let leader = rota_notify::leader::Leader::spawn(
+                state.clone(),
+                { let st = state.clone(); move || st.now() },
+                rota_notify::run::owner(),
+            )
+            .context("starting the lease thread")?;
             let st = state.clone();
+            let l = leader.clone();
             // A plain thread: sending is blocking I/O, and a run must never hold up requests. It
             // ends with the process; a run cut short is safe (see rota-notify's ledger).
             std::thread::Builder::new()
                 .name("rota-remind".into())
                 .spawn(move || {
+                    let mut last: Option<std::time::Instant> = None;
                     loop {
-                        let snap = st.snapshot();
-                        let clock = || st.now();
-                        if let Err(e) = rota_notify::run_once(&snap.schedule, st.store(), &mailer, &settings, &clock) {
-                            tracing::error!(error = %e, "reminder run failed; trying again next time");
+                        let due = last.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(interval));
+                        if !l.holding() {
+                            // Whoever takes the lease next runs at once.
+                            last = None;
+                        } else if due {
+                            last = Some(std::time::Instant::now());
+                            let snap = st.snapshot();
+                            let clock = || st.now();
+                            if let Err(e) = rota_notify::run_once(&snap.schedule, st.store(), &mailer, &settings, &clock) {
+                                tracing::error!(error = %e, "reminder run failed; trying again next time");
+                            }
+                            // One email per new conflict, from the calendars as last read.
+                            let now = st.now();
+                            let horizon = now + chrono::Duration::days(rota_notify::plan::CONFLICT_HORIZON_DAYS);
+                            let off = st.calendars().time_off_for(&snap.schedule, now, horizon, horizon);
+                            if let Err(e) = rota_notify::run_conflicts(&snap.schedule, &off, st.store(), &mailer, &settings, &clock) {
+                                tracing::error!(error = %e, "conflict email run failed; trying again next time");
+                            }
                         }
-                        // One email per new conflict, from the calendars as last read.
-                        let now = st.now();
-                        let horizon = now + chrono::Duration::days(rota_notify::plan::CONFLICT_HORIZON_DAYS);
-                        let off = st.calendars().time_off_for(&snap.schedule, now, horizon, horizon);
-                        if let Err(e) = rota_notify::run_conflicts(&snap.schedule, &off, st.store(), &mailer, &settings, &clock) {
-                            tracing::error!(error = %e, "conflict email run failed; trying again next time");
-                        }
-                        std::thread::sleep(std::time::Duration::from_secs(interval));
+                        std::thread::sleep(std::time::Duration::from_secs(1));
                     }
                 })
                 .context("starting the reminder thread")?;
+            leader_slot = Some(leader);
         }
         let reload_state = state.clone();
         actix_web::rt::spawn(async move {
@@ -170,7 +199,10 @@ pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()
                 _ = term.recv() => tracing::info!("SIGTERM"),
             }
         };
-        rota_server::run(listener, state, limits, shutdown).await?;
+        rota_server::run(listener, state.clone(), limits, shutdown).await?;
+        if let Some(leader) = leader_slot {
+            leader.release(state.store());
+        }
         Ok::<_, anyhow::Error>(())
     })?;
     tracing::info!("rota stopped");

@@ -722,7 +722,16 @@ fn feeds_parse_and_match_the_resolved_shifts() {
     .trim()
     .to_string();
     assert_ne!(rotated, url);
-    assert_eq!(c.get(&url).send().unwrap().status(), 404);
+    // The CLI is another process: the service reads the state version again at most once a
+    // second, so the old URL stops working within about that long.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while c.get(&url).send().unwrap().status() != 404 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old feed URL still works 3 s after `rota feed rotate`"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     assert_eq!(c.get(&rotated).send().unwrap().status(), 200);
 
     // `rota ics` writes the same text the service serves.

@@ -114,6 +114,35 @@ pub fn read_dir(dir: impl AsRef<Path>) -> Result<Vec<(String, String)>, Error> {
         .collect()
 }
 
+/// A digest of schedule files as [`read_dir`] returns them: SHA-256 over each file's base name
+/// and text, in order, as `sha256:` and 64 hex digits. Two machines with the same files agree,
+/// wherever their schedules directory is.
+pub fn digest(files: &[(String, String)]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for (name, text) in files {
+        let base = Path::new(name)
+            .file_name()
+            .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned());
+        for part in [base.as_bytes(), text.as_bytes()] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+    }
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// [`load_dir`], with the [`digest`] of the very files it read.
+pub fn load_dir_with_digest(dir: impl AsRef<Path>) -> Result<(Schedule, String), Error> {
+    let files = read_dir(dir)?;
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    Ok((Schedule::load(&refs)?, digest(&files)))
+}
+
 /// Loads and merges the schedules directory `dir` (see the crate docs).
 pub fn load_dir(dir: impl AsRef<Path>) -> Result<Schedule, Error> {
     let files = read_dir(dir)?;

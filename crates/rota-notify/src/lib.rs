@@ -44,6 +44,7 @@
 
 mod error;
 pub mod ics;
+pub mod leader;
 pub mod message;
 pub mod plan;
 pub mod run;

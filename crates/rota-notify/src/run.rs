@@ -187,8 +187,35 @@ fn host() -> String {
         .unwrap_or_else(|| "localhost".into())
 }
 
-/// Whether `owner` is a process on this host that no longer exists (Linux: no `/proc/PID`).
+/// Owners known to be dead though not on this host: replicas whose background-work lease lapsed
+/// and was taken over (see [`crate::leader`]).
+static DEAD: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Records that `owner` is dead (its lease lapsed), so a message it left in `sending` is taken
+/// over at once rather than after the ledger's claim lease.
+pub fn declare_dead(owner: &str) {
+    let mut dead = DEAD.lock().unwrap_or_else(|p| p.into_inner());
+    if !dead.iter().any(|d| d == owner) {
+        // Bounded: one entry per takeover, and takeovers are rare; keep the latest hundred.
+        if dead.len() >= 100 {
+            dead.remove(0);
+        }
+        dead.push(owner.to_string());
+    }
+}
+
+/// Whether `owner` is a process on this host that no longer exists (Linux: no `/proc/PID`), or
+/// a replica declared dead by [`declare_dead`].
 fn is_dead(owner: &str) -> bool {
+    if owner != crate::run::owner()
+        && DEAD
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|d| d == owner)
+    {
+        return true;
+    }
     let Some((h, pid)) = owner.rsplit_once('/') else {
         return false;
     };

@@ -547,6 +547,14 @@ pub(crate) async fn healthz(state: web::Data<AppState>) -> HttpResponse {
             "people": snap.schedule.people().len(),
             "overrides": snap.schedule.overrides().len(),
             "last_reload_error": snap.reload_error,
+            // The files' digest: replicas serving different files show different digests.
+            "digest": snap.schedule_digest,
+        },
+        // The run-time state this replica serves: equal versions on two replicas mean equal
+        // overrides, swaps and tokens (a replica catches up within its poll interval).
+        "state": {
+            "backend": state.store().backend(),
+            "version": snap.state_version,
         },
         "stale_overrides": snap.stale_overrides,
     });

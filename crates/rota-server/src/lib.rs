@@ -58,7 +58,7 @@ use actix_web::middleware::{Compress, ErrorHandlerResponse, ErrorHandlers, Next,
 use actix_web::{App, HttpResponse, HttpServer, ResponseError, guard, web};
 
 pub use error::ApiError;
-pub use state::{AppState, Clock, FixedClock, Loader, Snapshot, SwapHook, SystemClock};
+pub use state::{AppState, Clock, FixedClock, Loaded, Loader, Snapshot, SwapHook, SystemClock};
 
 /// The largest JSON request body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;

@@ -5,7 +5,7 @@
 //! write never blocks or tears a request in flight: a request sees the schedule before the change
 //! or after it, never half of it.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use chrono::{DateTime, Utc};
@@ -39,7 +39,33 @@ impl Clock for FixedClock {
 }
 
 /// Loads the schedule files; returns the problems as text (one per line) when they are invalid.
-pub type Loader = Arc<dyn Fn() -> Result<Schedule, String> + Send + Sync>;
+pub type Loader = Arc<dyn Fn() -> Result<Loaded, String> + Send + Sync>;
+
+/// What a [`Loader`] read: the schedule, and a digest of the files it came from (shown in
+/// `/healthz`, so a monitor sees replicas serving different files).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The merged schedule files.
+    pub schedule: Schedule,
+    /// A digest of the files' names and contents, if the loader knows one.
+    pub digest: Option<String>,
+}
+
+impl From<Schedule> for Loaded {
+    fn from(schedule: Schedule) -> Loaded {
+        Loaded {
+            schedule,
+            digest: None,
+        }
+    }
+}
+
+/// The schedule files as last loaded.
+struct Files {
+    schedule: Arc<Schedule>,
+    loaded_at: DateTime<Utc>,
+    digest: Option<String>,
+}
 
 /// Called after a swap request changed (made, accepted, declined, cancelled), with the request as
 /// stored. It must not block: the binary's hook sends email on a thread of its own.
@@ -64,13 +90,18 @@ pub struct Snapshot {
     /// When this snapshot was published (by the state's clock): the feeds' `Last-Modified`, with
     /// the feed's day.
     pub published_at: DateTime<Utc>,
+    /// The store's state version the overrides were read at ([`Store::state_version`]): equal on
+    /// replicas that serve the same run-time state.
+    pub state_version: i64,
+    /// The digest of the schedule files (see [`Loaded`]).
+    pub schedule_digest: Option<String>,
 }
 
 struct Inner {
     store: Store,
     clock: Arc<dyn Clock>,
     loader: Loader,
-    files: RwLock<(Arc<Schedule>, DateTime<Utc>)>,
+    files: RwLock<Files>,
     snapshot: RwLock<Arc<Snapshot>>,
     /// Serialises writers (rebuilds), so two writes cannot publish snapshots out of order.
     write: Mutex<()>,
@@ -82,6 +113,8 @@ struct Inner {
     version: AtomicU64,
     /// Rendered calendar feeds (see [`crate::ics`]).
     feeds: crate::ics::FeedCache,
+    /// The state version of the published snapshot.
+    state_version: AtomicI64,
 }
 
 /// The shared state handle.
@@ -96,10 +129,16 @@ impl std::fmt::Debug for AppState {
     }
 }
 
+impl AsRef<Store> for AppState {
+    fn as_ref(&self) -> &Store {
+        &self.0.store
+    }
+}
+
 impl AppState {
     /// Loads the schedule files with `loader` and applies the store's overrides.
     pub fn new(store: Store, clock: Arc<dyn Clock>, loader: Loader) -> Result<AppState, String> {
-        let schedule = loader()?;
+        let Loaded { schedule, digest } = loader()?;
         let now = clock.now();
         let empty = Arc::new(Snapshot {
             schedule: Arc::new(schedule.clone()),
@@ -108,18 +147,25 @@ impl AppState {
             reload_error: None,
             version: 0,
             published_at: now,
+            state_version: -1,
+            schedule_digest: digest.clone(),
         });
         let state = AppState(Arc::new(Inner {
             store,
             clock,
             loader,
-            files: RwLock::new((Arc::new(schedule), now)),
+            files: RwLock::new(Files {
+                schedule: Arc::new(schedule),
+                loaded_at: now,
+                digest,
+            }),
             snapshot: RwLock::new(empty),
             write: Mutex::new(()),
             swap_hook: OnceLock::new(),
             calendars: RwLock::new(Arc::new(rota_calendar::Snapshot::default())),
             version: AtomicU64::new(0),
             feeds: crate::ics::FeedCache::default(),
+            state_version: AtomicI64::new(-1),
         }));
         state.rebuild(None).map_err(|e| e.to_string())?;
         Ok(state)
@@ -175,13 +221,65 @@ impl AppState {
         self.0.clock.now()
     }
 
+    /// Rebuilds the snapshot if the store's state version moved since it was built: a write by
+    /// another replica, or by the CLI on a shared SQLite file. Returns whether it rebuilt. One
+    /// cheap read when nothing changed.
+    pub fn refresh(&self) -> Result<bool, rota_store::Error> {
+        let version = self.0.store.state_version()?;
+        if version == self.0.state_version.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        let reload_error = self.snapshot().reload_error.clone();
+        self.rebuild(reload_error)?;
+        Ok(true)
+    }
+
+    /// Starts a thread that calls [`AppState::refresh`] every `every`, so that every replica
+    /// serves a write made on another within about that long. Requests themselves never go to
+    /// the store for the schedule.
+    pub fn spawn_state_watcher(
+        &self,
+        every: std::time::Duration,
+    ) -> std::io::Result<std::thread::JoinHandle<()>> {
+        let st = self.clone();
+        std::thread::Builder::new()
+            .name("rota-state-watch".into())
+            .spawn(move || {
+                let mut failing = false;
+                loop {
+                    std::thread::sleep(every);
+                    match st.refresh() {
+                        Ok(changed) => {
+                            if failing {
+                                tracing::info!("the state store answers again");
+                            }
+                            failing = false;
+                            if changed {
+                                tracing::debug!("run-time state changed elsewhere; schedule rebuilt");
+                            }
+                        }
+                        // Logged once per outage, not every tick; requests keep being served
+                        // from the last snapshot.
+                        Err(e) if !failing => {
+                            failing = true;
+                            tracing::error!(error = %e, "cannot read the state version; serving the last known schedule");
+                        }
+                        Err(_) => {}
+                    }
+                }
+            })
+    }
+
     /// Re-reads the schedule files (SIGHUP). If they are invalid, the old schedule keeps running
     /// and the problems are returned (and shown in `/healthz`).
     pub fn reload(&self) -> Result<(), String> {
         match (self.0.loader)() {
-            Ok(schedule) => {
-                *self.0.files.write().unwrap_or_else(|p| p.into_inner()) =
-                    (Arc::new(schedule), self.now());
+            Ok(Loaded { schedule, digest }) => {
+                *self.0.files.write().unwrap_or_else(|p| p.into_inner()) = Files {
+                    schedule: Arc::new(schedule),
+                    loaded_at: self.now(),
+                    digest,
+                };
                 self.rebuild(None).map_err(|e| e.to_string())
             }
             Err(problems) => {
@@ -195,12 +293,13 @@ impl AppState {
     /// Recomputes the snapshot from the files and the store's overrides. Called after every write.
     pub fn rebuild(&self, reload_error: Option<String>) -> Result<(), rota_store::Error> {
         let _guard = self.0.write.lock().unwrap_or_else(|p| p.into_inner());
-        let (files, loaded_at) = self
-            .0
-            .files
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let (files, loaded_at, digest) = {
+            let f = self.0.files.read().unwrap_or_else(|p| p.into_inner());
+            (f.schedule.clone(), f.loaded_at, f.digest.clone())
+        };
+        // The version first: a write landing between the two reads makes the version older than
+        // the overrides, so the next check rebuilds again (never the other way round).
+        let state_version = self.0.store.state_version()?;
         let stored = self.0.store.overrides()?;
         let mut stale = Vec::new();
         let mut fitting = Vec::with_capacity(stored.len());
@@ -236,7 +335,10 @@ impl AppState {
             // Under the write lock, so versions are published in order.
             version: self.0.version.fetch_add(1, Ordering::Relaxed) + 1,
             published_at: self.now(),
+            state_version,
+            schedule_digest: digest,
         });
+        self.0.state_version.store(state_version, Ordering::Relaxed);
         *self.0.snapshot.write().unwrap_or_else(|p| p.into_inner()) = snapshot;
         Ok(())
     }

@@ -648,6 +648,7 @@ pub(crate) mod tests {
                     include_str!("../../../schedules/overrides.toml"),
                 ),
             ])
+            .map(Into::into)
             .map_err(|e| e.to_string())
         });
         AppState::new(store, clock, loader).unwrap()

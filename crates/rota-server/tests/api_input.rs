@@ -21,6 +21,7 @@ fn state(dir: &std::path::Path) -> AppState {
                 include_str!("../../../schedules/rotations.toml"),
             ),
         ])
+        .map(Into::into)
         .map_err(|e| e.to_string())
     });
     let now = "2026-11-20T10:00:00Z".parse().unwrap();
