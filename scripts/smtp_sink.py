@@ -4,10 +4,12 @@ one to DIR as NNNNNN.eml (the bytes as received) plus NNNNNN.json (envelope, the
 headers and parsed parts, read by tests/notify.rs). Each file is written to a temporary name, fsync'd and renamed, so a reader
 never sees half a message.
 
-    smtp_sink.py DIR [--port N] [--fail-first N]
+    smtp_sink.py DIR [--port N] [--fail-first N] [--hold-first SECS]
 
 Prints "smtp_sink: listening on 127.0.0.1:PORT" once it accepts connections (port 0 picks a free
 port). --fail-first N answers the first N messages with a temporary failure (451), for retry tests.
+--hold-first SECS waits that long after the first message's data before answering (and writing
+it), so a test can kill the sender in the middle of the SMTP transaction.
 Runs until killed. Needs aiosmtpd (scripts/smtp-sink-setup.sh installs it in target/smtp-sink-venv).
 """
 
@@ -23,15 +25,19 @@ from aiosmtpd.smtp import SMTP
 
 
 class Sink:
-    def __init__(self, out, fail_first):
+    def __init__(self, out, fail_first, hold_first=0.0):
         self.out = out
         self.fail_first = fail_first
+        self.hold_first = hold_first
         self.seen = 0
         self.n = 0
 
     async def handle_DATA(self, server, session, envelope):
         self.seen += 1
-        if self.seen <= self.fail_first:
+        mine = self.seen
+        if mine == 1 and self.hold_first > 0:
+            await asyncio.sleep(self.hold_first)
+        if mine <= self.fail_first:
             return "451 4.3.0 try again later (smtp_sink --fail-first)"
         self.n += 1
         raw = envelope.original_content or envelope.content
@@ -85,9 +91,10 @@ async def main():
     ap.add_argument("dir")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--fail-first", type=int, default=0)
+    ap.add_argument("--hold-first", type=float, default=0.0)
     args = ap.parse_args()
     os.makedirs(args.dir, exist_ok=True)
-    handler = Sink(args.dir, args.fail_first)
+    handler = Sink(args.dir, args.fail_first, args.hold_first)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         lambda: SMTP(handler, hostname="smtp-sink.test"), "127.0.0.1", args.port

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 /// The SMTP sink: a child process listening on a free loopback port.
-struct Sink {
+pub(crate) struct Sink {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     dir: PathBuf,
 }
 
@@ -30,7 +30,7 @@ fn sink_python() -> PathBuf {
 }
 
 impl Sink {
-    fn start(dir: &Path, extra: &[&str]) -> Sink {
+    pub(crate) fn start(dir: &Path, extra: &[&str]) -> Sink {
         let python = sink_python();
         assert!(
             python.exists(),
@@ -66,7 +66,7 @@ impl Sink {
     }
 
     /// Every message received so far, in order of arrival.
-    fn messages(&self) -> Vec<Value> {
+    pub(crate) fn messages(&self) -> Vec<Value> {
         let mut names: Vec<PathBuf> = std::fs::read_dir(&self.dir)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -79,7 +79,7 @@ impl Sink {
             .collect()
     }
 
-    fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         std::fs::read_dir(&self.dir)
             .unwrap()
             .filter(|e| {

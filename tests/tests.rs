@@ -4,6 +4,7 @@
 mod cli;
 mod notify;
 mod one_truth;
+mod replicas;
 mod server;
 mod swaps;
 mod timeoff;

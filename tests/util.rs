@@ -35,3 +35,47 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// A schema of its own in the test PostgreSQL server (`ROTA_TEST_DATABASE_URL`, which
+/// `scripts/test.sh` starts), dropped at the end; `url` connects to it.
+pub struct PgSchema {
+    pub url: String,
+    base: String,
+    schema: String,
+}
+
+impl PgSchema {
+    pub fn new() -> PgSchema {
+        let base = std::env::var("ROTA_TEST_DATABASE_URL").unwrap_or_else(|_| {
+            panic!(
+                "ROTA_TEST_DATABASE_URL is not set: the replica tests need a PostgreSQL server. \
+                 Run them with scripts/test.sh, which installs PostgreSQL (Debian: apt-get \
+                 install postgresql) and starts one, or set ROTA_TEST_DATABASE_URL=postgres://..."
+            )
+        });
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let schema = format!("r_{}_{n}_{nanos}", std::process::id());
+        let mut c = postgres::Client::connect(&base, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("cannot connect to ROTA_TEST_DATABASE_URL={base}: {e}"));
+        c.batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        PgSchema {
+            url: format!("{base}{sep}options=-csearch_path%3D{schema}"),
+            base,
+            schema,
+        }
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.base, postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP SCHEMA {} CASCADE", self.schema));
+        }
+    }
+}

@@ -272,11 +272,17 @@ impl Store {
         done
     }
 
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T: Send>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T> + Send,
+    ) -> Result<T> {
         self.db.read(f)
     }
 
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+    pub(crate) fn write<T: Send>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T> + Send,
+    ) -> Result<T> {
         self.db.write(f)
     }
 

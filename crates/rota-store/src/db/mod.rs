@@ -162,7 +162,10 @@ pub(crate) enum Db {
 
 impl Db {
     /// Runs `f` on a connection (no transaction: each statement sees the latest commit).
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T: Send>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T> + Send,
+    ) -> Result<T> {
         match self {
             Db::Sqlite(d) => d.read(f),
             Db::Postgres(d) => d.read(f),
@@ -170,7 +173,10 @@ impl Db {
     }
 
     /// Runs `f` in a serialised write transaction, committed if `f` returns `Ok`.
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+    pub(crate) fn write<T: Send>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T> + Send,
+    ) -> Result<T> {
         match self {
             Db::Sqlite(d) => d.write(f),
             Db::Postgres(d) => d.write(f),

@@ -120,6 +120,10 @@ impl Postgres {
     /// Connects to `url` (a pool of up to `max` connections), applies the migrations, and returns
     /// it. Fails at once when the server refuses, within 10 s when it does not answer.
     pub(crate) fn connect(url: &str, migrations: &[&str], max: u32) -> Result<Postgres> {
+        off_runtime(|| Postgres::connect_here(url, migrations, max))
+    }
+
+    fn connect_here(url: &str, migrations: &[&str], max: u32) -> Result<Postgres> {
         let config: postgres::Config = url.parse().map_err(|e: postgres::Error| Error {
             kind: ErrorKind::Config(format!(
                 "the database URL is not a PostgreSQL connection string: {e}"
@@ -151,7 +155,14 @@ impl Postgres {
         self.pool.get().map_err(|e| pool_error(&self.location, e))
     }
 
-    pub(super) fn read<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+    pub(super) fn read<T: Send>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T> + Send,
+    ) -> Result<T> {
+        off_runtime(|| self.read_here(f))
+    }
+
+    fn read_here<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
         let mut client = self.client()?;
         f(&mut On {
             client: &mut *client,
@@ -159,7 +170,14 @@ impl Postgres {
         })
     }
 
-    pub(super) fn write<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+    pub(super) fn write<T: Send>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T> + Send,
+    ) -> Result<T> {
+        off_runtime(|| self.write_here(f))
+    }
+
+    fn write_here<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
         let mut client = self.client()?;
         let loc = self.location.as_str();
         let mut tx = client.transaction().map_err(|e| pg_error(loc, e))?;
@@ -220,6 +238,21 @@ impl Postgres {
             Ok(v.unwrap_or(0).max(0) as u32)
         })
     }
+}
+
+/// Runs `f` where the synchronous client may block: the `postgres` crate drives its connection
+/// with a runtime of its own, which cannot start on a thread that is already driving async tasks
+/// (an actix worker calling a store method directly, as the feed route's token check does when
+/// its cache is stale). There, `f` runs on a short-lived thread of its own; elsewhere (blocking
+/// threads, the CLI, background threads) it runs right here.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
 }
 
 /// `postgres://user@host:port/db`: the URL without its password.
