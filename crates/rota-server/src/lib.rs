@@ -103,14 +103,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(swaps::configure)
             .configure(timeoff::configure_api),
     )
-    .route(
-        "/calendars/rotations/{file}",
-        crate::get().to(ics::rotation_feed),
-    )
-    .route(
-        "/calendars/people/{file}",
-        crate::get().to(ics::person_feed),
-    )
+    .service(web::scope("/calendars").default_service(web::to(ics::feeds)))
     .configure(pages::configure)
     .default_service(web::to(not_found));
 }
@@ -152,7 +145,7 @@ fn problemize<B: MessageBody + 'static>(
 /// An unknown route: problem+json for the API, the feeds and programs; an HTML page for a
 /// browser (one that asks for `text/html`) outside those, so a mistyped page address is a page
 /// with a way back, not JSON.
-async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+pub(crate) async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
     let detail = format!("no route for {} {}", req.method(), req.path());
     let machine = ["/api/", "/calendars/", "/healthz"]
         .iter()
