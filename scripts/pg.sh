@@ -50,6 +50,12 @@ start)
     if [[ $(id -u) == 0 ]]; then
         id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
         chown postgres "$dir"
+        # The server runs as postgres, which must be able to reach DIR (mktemp -d makes 0700).
+        parent=$(dirname "$dir")
+        while [[ $parent != / ]]; do
+            if ! runuser -u postgres -- test -x "$parent"; then chmod o+x "$parent"; fi
+            parent=$(dirname "$parent")
+        done
         run=(runuser -u postgres --)
     fi
     "${run[@]}" "$BIN/initdb" -D "$dir/data" -U rota --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
