@@ -33,6 +33,12 @@ year=$("${FAKETIME[@]}" '2031-01-02 03:04:05' date -u +%Y)
 [[ $year == 2031 ]] || die "faketime does not move the clock here (date says $year)"
 
 scripts/smtp-sink-setup.sh
+# The store and replica tests need PostgreSQL: one server on the real clock for every date (only
+# rota's clock is moved; the instants it stores are its own).
+PG_DIR=$(mktemp -d)/pg
+trap 'scripts/pg.sh stop "$PG_DIR"; rm -rf "$(dirname "$PG_DIR")"' EXIT
+ROTA_TEST_DATABASE_URL=$(scripts/pg.sh start "$PG_DIR")
+export ROTA_TEST_DATABASE_URL
 # Build now, on the real clock, exactly what the runs below build: rustc hangs under libfaketime,
 # and cargo rebuilds when a command's package selection changes the features it unifies (so
 # `--workspace` and `--test tests` are built separately).
