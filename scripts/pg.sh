@@ -7,7 +7,9 @@
 #   scripts/pg.sh stop DIR     # stops it (DIR can then be removed)
 #
 # The cluster is for tests: fsync is off, so it is fast and not crash-safe. Runs the server as the
-# `postgres` user when started as root (PostgreSQL refuses to run as root).
+# `postgres` user when started as root (PostgreSQL refuses to run as root). It accepts TLS with a
+# certificate for the name `localhost` (not 127.0.0.1) signed by a CA made for it, DIR/ca.crt, so
+# the tests can try every sslmode; plain connections are accepted too.
 set -euo pipefail
 
 die() { echo "pg.sh: $*" >&2; exit 1; }
@@ -60,6 +62,28 @@ start)
     fi
     "${run[@]}" "$BIN/initdb" -D "$dir/data" -U rota --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
         die "initdb failed: $(tail -5 "$dir/initdb.log")"
+    # TLS: a CA of its own and a server certificate for localhost (ten years, so tests with the
+    # clock moved ahead still find it valid).
+    command -v openssl >/dev/null || {
+        { as_root apt-get update -qq &&
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssl; } \
+            >/dev/null 2>&1 || die "could not install openssl: apt-get install openssl"
+    }
+    (
+        cd "$dir"
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 \
+            -subj "/CN=rota test CA" -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign"
+        openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost"
+        printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >server.ext
+        openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt \
+            -days 3650 -extfile server.ext
+        chmod 0644 ca.crt server.crt
+        chmod 0600 server.key ca.key
+    ) >"$dir/tls.log" 2>&1 || die "could not make the test certificates: $(tail -5 "$dir/tls.log")"
+    cp "$dir/server.crt" "$dir/server.key" "$dir/data/"
+    [[ ${#run[@]} == 0 ]] || chown postgres "$dir/data/server.crt" "$dir/data/server.key"
+    printf "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n" >>"$dir/data/postgresql.conf"
     # A free port: ask the kernel for one, then let PostgreSQL bind it (a race with another
     # process is possible and reported below).
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -38,7 +38,8 @@ scripts/smtp-sink-setup.sh
 PG_DIR=$(mktemp -d)/pg
 trap 'scripts/pg.sh stop "$PG_DIR"; rm -rf "$(dirname "$PG_DIR")"' EXIT
 ROTA_TEST_DATABASE_URL=$(scripts/pg.sh start "$PG_DIR")
-export ROTA_TEST_DATABASE_URL
+ROTA_TEST_DATABASE_CA=$PG_DIR/ca.crt
+export ROTA_TEST_DATABASE_URL ROTA_TEST_DATABASE_CA
 # Build now, on the real clock, exactly what the runs below build: rustc hangs under libfaketime,
 # and cargo rebuilds when a command's package selection changes the features it unifies (so
 # `--workspace` and `--test tests` are built separately).

@@ -13,7 +13,8 @@ scripts/smtp-sink-setup.sh
 PG_DIR=$(mktemp -d)/pg
 trap 'scripts/pg.sh stop "$PG_DIR"; rm -rf "$(dirname "$PG_DIR")"' EXIT
 ROTA_TEST_DATABASE_URL=$(scripts/pg.sh start "$PG_DIR")
-export ROTA_TEST_DATABASE_URL
+ROTA_TEST_DATABASE_CA=$PG_DIR/ca.crt
+export ROTA_TEST_DATABASE_URL ROTA_TEST_DATABASE_CA
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 # The embedding example must keep working: run it on the example schedules.

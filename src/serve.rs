@@ -17,6 +17,18 @@ pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()
     rota_server::pages::PagesConfig::from_env().map_err(|e| anyhow::anyhow!(e))?;
     let store = crate::cli::open_store(&state_path)?;
     let state_location = store.location();
+    match store.encrypted() {
+        Ok(Some(true)) => {
+            tracing::info!(database = %state_location, "the database connection is encrypted (TLS)")
+        }
+        Ok(Some(false)) => {
+            tracing::warn!(database = %state_location, "the database connection is not encrypted: keep the database on a private network, or set sslmode=verify-full in the URL")
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot tell whether the database connection is encrypted")
+        }
+    }
     let loader_dir = dir.clone();
     let loader: Loader = Arc::new(move || schedules::load_for_service(&loader_dir));
     let state = AppState::new(store, Arc::new(SystemClock), loader)

@@ -204,6 +204,16 @@ impl Store {
         }
     }
 
+    /// Whether the connection to the store is encrypted: `None` for a SQLite file (no
+    /// connection), else what PostgreSQL says of this store's connection (see `sslmode` in the
+    /// README).
+    pub fn encrypted(&self) -> Result<Option<bool>> {
+        match &self.db {
+            Db::Sqlite(_) => Ok(None),
+            Db::Postgres(d) => d.encrypted().map(Some),
+        }
+    }
+
     /// The schema version of the store (the number of migrations applied).
     pub fn schema_version(&self) -> Result<u32> {
         match &self.db {

@@ -962,3 +962,44 @@ fn a_backup_is_a_consistent_copy_taken_while_writing() {
     let e = g.open().backup(&f.dir.path().join("pg.db")).unwrap_err();
     assert!(e.to_string().contains("pg_dump"), "{e}");
 }
+
+/// `sslmode` means what it means to libpq: the test server offers TLS with a certificate for
+/// `localhost` signed by a CA of its own (`scripts/pg.sh`), and plain connections too.
+#[test]
+fn postgres_connections_follow_sslmode_as_libpq_does() {
+    let base = database_url();
+    let ca = std::env::var("ROTA_TEST_DATABASE_CA").unwrap_or_else(|_| {
+        panic!(
+            "ROTA_TEST_DATABASE_CA is not set: run the tests with scripts/test.sh, which starts \
+             PostgreSQL with TLS and sets it to the test CA's certificate"
+        )
+    });
+    let config: ::postgres::Config = base.parse().unwrap();
+    let port = config.get_ports()[0];
+    let (local, ip) = (
+        format!("postgres://rota@localhost:{port}/rota"),
+        format!("postgres://rota@127.0.0.1:{port}/rota"),
+    );
+    let encrypted = |url: &str| Store::connect(url).map(|s| s.encrypted().unwrap().unwrap());
+    assert!(!encrypted(&format!("{ip}?sslmode=disable")).unwrap());
+    assert!(
+        encrypted(&ip).unwrap(),
+        "prefer (the default) encrypts when the server offers TLS"
+    );
+    assert!(encrypted(&format!("{ip}?sslmode=require")).unwrap());
+    assert!(encrypted(&format!("{local}?sslmode=verify-full&sslrootcert={ca}")).unwrap());
+    // The certificate names localhost, not 127.0.0.1: verify-full refuses, verify-ca does not.
+    let e = encrypted(&format!("{ip}?sslmode=verify-full&sslrootcert={ca}")).unwrap_err();
+    assert!(e.to_string().contains("certificate"), "{e}");
+    assert!(encrypted(&format!("{ip}?sslmode=verify-ca&sslrootcert={ca}")).unwrap());
+    // Mozilla's roots, the default, do not know the test CA.
+    let e = encrypted(&format!("{local}?sslmode=verify-full")).unwrap_err();
+    assert!(e.to_string().contains("certificate"), "{e}");
+    assert!(
+        !e.to_string().contains("sslmode="),
+        "the message is about the server: {e}"
+    );
+    // A SQLite file has no connection to encrypt.
+    let f = fixture(Kind::Sqlite);
+    assert_eq!(f.open().encrypted().unwrap(), None);
+}

@@ -23,6 +23,7 @@ use crate::{Error, ErrorKind, Result};
 
 mod postgres;
 mod sqlite;
+mod tls;
 
 pub(crate) use self::postgres::Postgres;
 pub(crate) use self::sqlite::Sqlite;

@@ -6,14 +6,16 @@ use std::error::Error as StdError;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use postgres::GenericClient;
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use postgres::{GenericClient, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{P, Row, Sql, V, WRITE_LOCK};
 use crate::{Error, ErrorKind, Result};
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Manager = PostgresConnectionManager<MakeRustlsConnect>;
+type Pool = r2d2::Pool<Manager>;
 
 pub(crate) struct Postgres {
     pool: Pool,
@@ -53,11 +55,22 @@ fn pg_error(location: &str, source: postgres::Error) -> Error {
     }
 }
 
-fn pool_error(location: &str, e: impl std::fmt::Display) -> Error {
+fn pool_error(location: &str, e: impl StdError) -> Error {
+    // The whole chain: "error performing TLS handshake" alone does not say that the certificate
+    // was not valid for the host name.
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !message.contains(&more) {
+            message = format!("{message}: {more}");
+        }
+        source = s.source();
+    }
     Error {
         kind: ErrorKind::Unavailable {
             location: location.to_string(),
-            message: e.to_string(),
+            message,
         },
     }
 }
@@ -124,18 +137,22 @@ impl Postgres {
     }
 
     fn connect_here(url: &str, migrations: &[&str], max: u32) -> Result<Postgres> {
-        let config: postgres::Config = url.parse().map_err(|e: postgres::Error| Error {
+        let tls = super::tls::from_url(url).map_err(|m| Error {
+            kind: ErrorKind::Config(m),
+        })?;
+        let mut config: postgres::Config = tls.url.parse().map_err(|e: postgres::Error| Error {
             kind: ErrorKind::Config(format!(
                 "the database URL is not a PostgreSQL connection string: {e}"
             )),
         })?;
+        config.ssl_mode(tls.mode);
         let location = describe(&config);
-        // One connection first, so that a wrong address or password fails at once with the
-        // server's own words (the pool would retry until its timeout, then say only that).
+        // One connection first, so that a wrong address, password or certificate fails at once
+        // with the reason (the pool would retry until its timeout, then say only that).
         config
-            .connect(NoTls)
+            .connect(tls.connector.clone())
             .map_err(|e| pool_error(&location, e))?;
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let manager = PostgresConnectionManager::new(config, tls.connector);
         let pool = r2d2::Pool::builder()
             .max_size(max)
             .min_idle(Some(1))
@@ -151,7 +168,7 @@ impl Postgres {
         &self.location
     }
 
-    fn client(&self) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>> {
+    fn client(&self) -> Result<r2d2::PooledConnection<Manager>> {
         self.pool.get().map_err(|e| pool_error(&self.location, e))
     }
 
@@ -227,6 +244,19 @@ impl Postgres {
                 .map_err(|e| pg_error(loc, e))?;
         }
         tx.commit().map_err(|e| pg_error(loc, e))
+    }
+
+    /// Whether this store's connections are encrypted (asked of the server: `pg_stat_ssl`).
+    pub(crate) fn encrypted(&self) -> Result<bool> {
+        self.read(|c| {
+            Ok(c.row(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )?
+            .map(|r| r.i64(0))
+            .transpose()?
+                == Some(1))
+        })
     }
 
     pub(crate) fn schema_version(&self) -> Result<u32> {
