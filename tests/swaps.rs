@@ -299,7 +299,7 @@ fn bad_swap_requests_are_4xx_naming_the_field() {
             Some("my_slot"),
             "has no shift",
         ),
-        (cover(0, "bob"), 409, Some("my_slot"), "already started"),
+        (cover(0, "bob"), 409, Some("my_slot"), "ended at"),
         (
             cover(a + 1, "bob"),
             409,
@@ -673,4 +673,380 @@ fn the_swap_form_works_over_http_and_refuses_forged_posts() {
             .unwrap()
             .contains("Max-Age=0")
     );
+}
+
+// Issue 13: parts of a shift and taking over now.
+
+/// Slot `n` of `rotation` as the slots API gives it: (start, end) in UTC, RFC 3339.
+fn slot_bounds(api: &Api<'_>, rotation: &str, n: u64) -> (String, String) {
+    let now = chrono::Utc::now();
+    let to = now + chrono::Duration::weeks(40);
+    let (st, v) = api.get(
+        &format!(
+            "/api/v1/rotations/{rotation}/slots?from={}&to={}",
+            now.format("%Y-%m-%dT%H:%M:%SZ"),
+            to.format("%Y-%m-%dT%H:%M:%SZ")
+        ),
+        None,
+    );
+    assert_eq!(st, 200, "{v}");
+    let s = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["slot"] == n)
+        .unwrap_or_else(|| panic!("no slot {n} of {rotation} in the next 40 weeks"));
+    (
+        s["start"].as_str().unwrap().to_string(),
+        s["end"].as_str().unwrap().to_string(),
+    )
+}
+
+/// The civil date-time `days` days after `start` (RFC 3339) at the same wall-clock time in
+/// Europe/London, as the API takes it: a day of a week, DST-correct.
+fn london_day(start: &str, days: i64) -> String {
+    use chrono::TimeZone;
+    let start: chrono::DateTime<chrono::Utc> = start.parse().unwrap();
+    let local = start
+        .with_timezone(&chrono_tz::Europe::London)
+        .naive_local();
+    let day = local + chrono::Duration::days(days);
+    // The API resolves it in the rotation's zone; a 09:00 wall clock always exists in London.
+    let _ = chrono_tz::Europe::London
+        .from_local_datetime(&day)
+        .single()
+        .unwrap();
+    day.format("%Y-%m-%dT%H:%M").to_string()
+}
+
+fn utc_of_london(civil: &str) -> String {
+    use chrono::TimeZone;
+    let naive = chrono::NaiveDateTime::parse_from_str(civil, "%Y-%m-%dT%H:%M").unwrap();
+    chrono_tz::Europe::London
+        .from_local_datetime(&naive)
+        .single()
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+fn plus_minutes(t: &str, m: i64) -> String {
+    let t: chrono::DateTime<chrono::Utc> = t.parse().unwrap();
+    (t + chrono::Duration::minutes(m))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+#[test]
+fn a_day_of_a_week_is_covered_and_the_rest_stays_with_its_owner() {
+    let s = Server::start();
+    let api = Api { s: &s, c: client() };
+    let (alice, bob) = (s.token("alice"), s.token("bob"));
+    let a = alice_slot(0);
+    let (week_start, week_end) = slot_bounds(&api, "support-hero", a);
+    // Tuesday: the second day of Alice's week, 09:00 to 09:00 London.
+    let (from, to) = (london_day(&week_start, 1), london_day(&week_start, 2));
+    let mut body = cover(a, "bob");
+    body["start"] = json!(from);
+    body["end"] = json!(to);
+    let req = api.propose(&alice, body);
+    let (from_utc, to_utc) = (utc_of_london(&from), utc_of_london(&to));
+    assert_eq!(req["my_slot"]["slot"], a);
+    assert_eq!(req["my_slot"]["start"], from_utc.as_str());
+    assert_eq!(req["my_slot"]["end"], to_utc.as_str());
+    assert_eq!(
+        req["expires_at"],
+        from_utc.as_str(),
+        "it expires when the part starts"
+    );
+    assert_eq!(req["take_over"], false);
+    let id = req["id"].as_str().unwrap();
+    let (st, done) = api.act(id, "accept", Some(&bob));
+    assert_eq!(st, 200, "{done}");
+    assert_eq!(done["overrides"].as_array().unwrap().len(), 1);
+    // Bob has Tuesday; Alice keeps Monday and Wednesday onwards; Bob's own week is his.
+    let who = |at: &str| {
+        api.hero_at(at)["person"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(who(&plus_minutes(&from_utc, 60)), "bob");
+    assert_eq!(who(&plus_minutes(&to_utc, -1)), "bob");
+    assert_eq!(who(&plus_minutes(&week_start, 60)), "alice");
+    assert_eq!(who(&plus_minutes(&from_utc, -1)), "alice");
+    assert_eq!(who(&to_utc), "alice");
+    assert_eq!(who(&plus_minutes(&week_end, -1)), "alice");
+    assert_eq!(
+        who(&plus_minutes(&week_end, 60)),
+        "bob",
+        "the order never changes"
+    );
+    // Alice's feed has her week in two pieces, Bob's the day; the pieces keep stable UIDs.
+    let ics = String::from_utf8(s.rota(&["ics", "--person", "alice"]).stdout).unwrap();
+    assert!(ics.contains(&format!("UID:support-hero-{a}@rota")), "{ics}");
+    let later = to_utc
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap()
+        .timestamp();
+    assert!(
+        ics.contains(&format!("UID:support-hero-{a}-{later}@rota")),
+        "the piece after the covered day: {ics}"
+    );
+    let ics = String::from_utf8(s.rota(&["ics", "--person", "bob"]).stdout).unwrap();
+    let day = from_utc
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap()
+        .timestamp();
+    assert!(
+        ics.contains(&format!("UID:support-hero-{a}-{day}@rota")),
+        "{ics}"
+    );
+}
+
+#[test]
+fn a_trade_of_parts_of_different_lengths() {
+    let s = Server::start();
+    let api = Api { s: &s, c: client() };
+    let (alice, grace) = (s.token("alice"), s.token("grace"));
+    let a = alice_slot(0);
+    let (mine, _) = slot_bounds(&api, "support-hero", a);
+    let (theirs, _) = slot_bounds(&api, "support-hero", a + 2);
+    // Alice's Wednesday (24 h) for twelve hours of Grace's Thursday.
+    let mut body = trade(a, "grace", a + 2);
+    body["start"] = json!(london_day(&mine, 2));
+    body["end"] = json!(london_day(&mine, 3));
+    let their_start = london_day(&theirs, 3);
+    let their_end = {
+        let t = chrono::NaiveDateTime::parse_from_str(&their_start, "%Y-%m-%dT%H:%M").unwrap();
+        (t + chrono::Duration::hours(12))
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    body["their_start"] = json!(their_start);
+    body["their_end"] = json!(their_end);
+    let req = api.propose(&alice, body);
+    assert_eq!(
+        req["their_slot"]["start"],
+        utc_of_london(&their_start).as_str()
+    );
+    assert_eq!(req["their_slot"]["end"], utc_of_london(&their_end).as_str());
+    let (st, done) = api.act(req["id"].as_str().unwrap(), "accept", Some(&grace));
+    assert_eq!(st, 200, "{done}");
+    let who = |at: &str| {
+        api.hero_at(at)["person"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let wed = utc_of_london(&london_day(&mine, 2));
+    assert_eq!(who(&plus_minutes(&wed, 30)), "grace");
+    assert_eq!(who(&plus_minutes(&wed, -30)), "alice");
+    let thu = utc_of_london(&their_start);
+    assert_eq!(who(&plus_minutes(&thu, 30)), "alice");
+    assert_eq!(who(&plus_minutes(&thu, 12 * 60 + 30)), "grace");
+}
+
+#[test]
+fn overlapping_parts_cannot_both_be_accepted_and_separate_ones_can() {
+    let s = Server::start();
+    let (alice, bob, grace) = (s.token("alice"), s.token("bob"), s.token("grace"));
+    let api = Api { s: &s, c: client() };
+    let a = alice_slot(1);
+    let (week, _) = slot_bounds(&api, "support-hero", a);
+    let part = |d0: i64, d1: i64, who: &str| {
+        let mut b = cover(a, who);
+        b["start"] = json!(london_day(&week, d0));
+        b["end"] = json!(london_day(&week, d1));
+        b
+    };
+    // Monday-Tuesday to Bob and Tuesday alone to Grace overlap; Thursday to Grace does not.
+    let r1 = api.propose(&alice, part(0, 2, "bob"));
+    let r2 = api.propose(&alice, part(1, 2, "grace"));
+    let r3 = api.propose(&alice, part(3, 4, "grace"));
+    let barrier = Arc::new(Barrier::new(2));
+    let codes: Vec<u16> = std::thread::scope(|sc| {
+        let hs: Vec<_> = [
+            (r1["id"].clone(), bob.clone()),
+            (r2["id"].clone(), grace.clone()),
+        ]
+        .into_iter()
+        .map(|(id, token)| {
+            let (barrier, base) = (barrier.clone(), s.base.clone());
+            sc.spawn(move || {
+                let c = client();
+                barrier.wait();
+                c.post(format!(
+                    "{base}/api/v1/swaps/{}/accept",
+                    id.as_str().unwrap()
+                ))
+                .bearer_auth(token)
+                .send()
+                .unwrap()
+                .status()
+                .as_u16()
+            })
+        })
+        .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut sorted = codes.clone();
+    sorted.sort();
+    assert_eq!(sorted, [200, 409], "{codes:?}");
+    let (st, v) = api.act(r3["id"].as_str().unwrap(), "accept", Some(&grace));
+    assert_eq!(st, 200, "a part that overlaps nothing: {v}");
+    let (_, overrides) = api.get("/api/v1/overrides", None);
+    let api_made = overrides
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["origin"] == "api")
+        .count();
+    assert_eq!(api_made, 2, "{overrides}");
+}
+
+#[test]
+fn bad_parts_are_400_naming_the_field() {
+    let s = Server::start();
+    let api = Api { s: &s, c: client() };
+    let alice = s.token("alice");
+    let a = alice_slot(0);
+    let (week, week_end) = slot_bounds(&api, "support-hero", a);
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (
+            json!({"start": london_day(&week, -1)}),
+            "start",
+            "outside the shift",
+        ),
+        (
+            json!({"end": london_day(&week, 8)}),
+            "end",
+            "outside the shift",
+        ),
+        (
+            json!({"start": london_day(&week, 2), "end": london_day(&week, 1)}),
+            "end",
+            "must be after",
+        ),
+        (
+            json!({"start": week.clone(), "end": plus_minutes(&week, 15)}),
+            "end",
+            "at least 30 minutes",
+        ),
+        (
+            json!({"start": week.replace(":00Z", ":30Z"), "end": week_end.clone()}),
+            "start",
+            "whole minute",
+        ),
+        (json!({"start": "next tuesday"}), "start", "invalid time"),
+        (
+            json!({"their_start": week.clone()}),
+            "their_start",
+            "belong to a trade",
+        ),
+    ];
+    for (extra, field, words) in cases {
+        let mut body = cover(a, "bob");
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (st, v) = api.post("/api/v1/swaps", Some(&alice), &body);
+        assert_eq!(st, 400, "{body} -> {v}");
+        assert_eq!(v["field"], field, "{body} -> {v}");
+        assert!(
+            v["detail"].as_str().unwrap().contains(words),
+            "{body} -> {v}"
+        );
+    }
+}
+
+/// The shift running now in some rotation whose person is on call by their turn (not an override
+/// or a link), with the next member to ask: (rotation, slot, person, colleague, end).
+fn a_shift_running_now(api: &Api<'_>) -> (String, u64, String, String, String) {
+    for rotation in [
+        "support-hero",
+        "core-experience-secondary",
+        "core-analytics-secondary",
+        "platform-secondary",
+    ] {
+        let (st, v) = api.get(&format!("/api/v1/rotations/{rotation}/slots"), None);
+        assert_eq!(st, 200);
+        let Some(now) = v.as_array().unwrap().first() else {
+            continue;
+        };
+        let on_call = now["on_call"].as_array().unwrap();
+        if on_call.len() == 1
+            && on_call[0]["source"] == "rotation"
+            && on_call[0]["person"]["id"] == now["member"]
+        {
+            let next = &v.as_array().unwrap()[1];
+            if next["member"] != now["member"] {
+                return (
+                    rotation.to_string(),
+                    now["slot"].as_u64().unwrap(),
+                    now["member"].as_str().unwrap().to_string(),
+                    next["member"].as_str().unwrap().to_string(),
+                    now["end"].as_str().unwrap().to_string(),
+                );
+            }
+        }
+    }
+    panic!("no rotation has a shift running now by the rotation order alone");
+}
+
+#[test]
+fn a_started_shift_can_be_taken_over_now_by_a_cover_not_a_trade() {
+    let s = Server::start();
+    let api = Api { s: &s, c: client() };
+    let (rotation, slot, person, colleague, end) = a_shift_running_now(&api);
+    let (mine, theirs) = (s.token(&person), s.token(&colleague));
+    // A trade cannot include a shift that has started.
+    let (st, v) = api.post(
+        "/api/v1/swaps",
+        Some(&mine),
+        &json!({"rotation": rotation, "kind": "trade", "my_slot": slot, "counterpart": colleague, "their_slot": slot + 1}),
+    );
+    assert_eq!(st, 409, "{v}");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("a cover may take over"),
+        "{v}"
+    );
+    // A cover asks to take over the rest of it.
+    let asked = chrono::Utc::now();
+    let req = api.propose(
+        &mine,
+        json!({"rotation": rotation, "kind": "cover", "my_slot": slot, "counterpart": colleague}),
+    );
+    assert_eq!(req["take_over"], true, "{req}");
+    assert_eq!(
+        req["expires_at"],
+        end.as_str(),
+        "it expires when the shift ends"
+    );
+    let part_start: chrono::DateTime<chrono::Utc> =
+        req["my_slot"]["start"].as_str().unwrap().parse().unwrap();
+    assert!((part_start - asked).num_seconds().abs() <= 5, "{req}");
+    let (st, done) = api.act(req["id"].as_str().unwrap(), "accept", Some(&theirs));
+    assert_eq!(st, 200, "{done}");
+    let accepted = chrono::Utc::now();
+    // From acceptance to the end, the colleague is on call.
+    let (_, now_on) = get_json(&api.c, &s.url("/api/v1/oncall"));
+    let here = now_on
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["rotation"] == rotation.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(here["person"]["id"], colleague.as_str(), "{here}");
+    let from: chrono::DateTime<chrono::Utc> = here["start"].as_str().unwrap().parse().unwrap();
+    assert!(
+        from <= accepted && from >= asked - chrono::Duration::seconds(5),
+        "{here}"
+    );
+    assert_eq!(here["end"], end.as_str());
 }

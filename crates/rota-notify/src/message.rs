@@ -367,6 +367,16 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                 .unwrap_or_default();
             let rotation = &e.give.rotation_name;
             let (subject, lead) = match e.kind {
+                SwapKind::Requested if e.urgent => (
+                    format!(
+                        "Urgent: {} asks you to take over their {rotation} shift now",
+                        e.requester.name
+                    ),
+                    format!(
+                        "{} is on call now and cannot go on: they ask you to take over the rest of their shift, from when you accept until it ends.",
+                        e.requester.name
+                    ),
+                ),
                 SwapKind::Requested if cover => (
                     format!("{} asks you to cover a {rotation} shift", e.requester.name),
                     format!(

@@ -326,6 +326,8 @@ pub struct SwapEvent {
     pub take: Option<ShiftInfo>,
     /// Why, as the requester wrote it.
     pub reason: Option<String>,
+    /// A take-over of a shift that has started: the email says it is urgent.
+    pub urgent: bool,
 }
 
 impl SwapEvent {
@@ -345,14 +347,17 @@ impl SwapEvent {
         let zone = rotation.timezone;
         let requester = Recipient::of(schedule.person(&r.requester)?, zone)?;
         let counterpart = Recipient::of(schedule.person(&r.counterpart)?, zone)?;
-        // The slots as the rotation has them: the message names the rotation and the times.
-        let info = |slot: u64| {
-            let base = schedule.base_shift(&r.rotation, slot).ok()??;
-            Some(ShiftInfo::new(schedule, &base))
+        // The parts the request names (the whole slot, or part of it), in the rotation: the
+        // message names the rotation and the times, and a piece has the feed's UID for it.
+        let info = |sl: &rota_store::SwapSlot| {
+            let mut part = schedule.base_shift(&r.rotation, sl.slot).ok()??;
+            part.start = sl.start;
+            part.end = sl.end;
+            Some(ShiftInfo::new(schedule, &part))
         };
-        let give = info(r.requester_slot.slot)?;
+        let give = info(&r.requester_slot)?;
         let take = match &r.counterpart_slot {
-            Some(c) => Some(info(c.slot)?),
+            Some(c) => Some(info(c)?),
             None => None,
         };
         Some(SwapEvent {
@@ -363,6 +368,7 @@ impl SwapEvent {
             give,
             take,
             reason: None,
+            urgent: r.is_take_over(),
         })
     }
 }

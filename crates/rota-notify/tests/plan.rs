@@ -389,7 +389,36 @@ fn swap_event(kind: SwapKind) -> SwapEvent {
         give: ShiftInfo::new(&s, &a),
         take: Some(ShiftInfo::new(&s, &b)),
         reason: Some("holiday <3 & sun".into()),
+        urgent: false,
     }
+}
+
+/// Issue 13, point 2: a take-over's email says it is urgent and what it asks; a part of a shift
+/// is shown with the part's times.
+#[test]
+fn a_take_over_is_urgent_and_a_part_shows_its_own_times() {
+    let mut e = swap_event(SwapKind::Requested);
+    e.take = None;
+    e.urgent = true;
+    // The rest of Alice's shift from Wednesday 16 December 13:00 London.
+    e.give.start = t("2026-12-16T13:00:00Z");
+    let ps = plan_swap(&e, Some("https://rota.example.com/"));
+    let r = render(&ps[0], t("2026-12-16T12:55:00Z"));
+    assert_eq!(
+        r.subject,
+        "Urgent: Alice Smith asks you to take over their Support Hero shift now"
+    );
+    assert!(
+        r.text.contains("take over the rest of their shift"),
+        "{}",
+        r.text
+    );
+    // Bob reads it in Chicago time.
+    assert!(
+        r.text.contains("Wednesday 16 December 2026, 07:00 CST"),
+        "{}",
+        r.text
+    );
 }
 
 #[test]

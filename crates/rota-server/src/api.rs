@@ -498,7 +498,7 @@ pub(crate) fn unknown(s: &Schedule, what: &str, id: &str) -> String {
 
 /// An override's `start` or `end`: the schedule files' form (a civil date-time in the rotation's
 /// zone, `2026-12-21T09:00`), RFC 3339 with an offset, or a date (midnight in the zone).
-fn override_time(field: &str, value: &str, zone: Tz) -> Result<DateTime<Utc>, ApiError> {
+pub(crate) fn override_time(field: &str, value: &str, zone: Tz) -> Result<DateTime<Utc>, ApiError> {
     rota_core::tz::parse_override_time(value, zone).map_err(|_| {
         ApiError::field(
             field,

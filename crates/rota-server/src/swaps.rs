@@ -11,7 +11,32 @@
 //! A request records the resolved schedule of its slots (a fingerprint); if that changed before
 //! the request is accepted (an override, a reload, another swap), the request is stale (409).
 //! A request expires when its first shift starts. This module does no SQL and no mail: the store
-//! owns the transaction and its checks; swap emails are not sent from here yet.
+//! owns the transaction and its checks.
+//!
+//! # Parts of a shift
+//!
+//! A request may name part of a slot instead of all of it ("a day off, not a week"): `start` and
+//! `end` for the requester's slot, `their_start` and `their_end` for the counterpart's, each in
+//! the form override times take (a civil time in the rotation's zone such as `2027-03-02T09:00`,
+//! RFC 3339, or a date: midnight in the rotation's zone, so a day is DST-correct). Either bound
+//! may be left out (the slot's own). The rules:
+//!
+//! - a part lies inside its slot: `slot start <= start < end <= slot end`;
+//! - its bounds are whole minutes, and it lasts at least [`MIN_PART_MINUTES`] (unless it is the
+//!   whole slot, which may be shorter);
+//! - the two parts of a trade may differ in length;
+//! - everything else is as for whole slots: the part must not have started, must be the named
+//!   person's in the resolved schedule and not covered by an override, and accepting writes one
+//!   override for exactly each part, so the rest of the slot stays with its owner and the order
+//!   never changes.
+//!
+//! # Taking over now
+//!
+//! A cover may name a shift that has already started ("I'm sick, please take the rest"): the
+//! requester's part then runs from the request to `end` (the slot's end if left out), and on
+//! acceptance the counterpart is on call from the moment of acceptance to `end`. Such a request
+//! is a *take-over*: it expires at `end` rather than at its start, and its email says it is
+//! urgent. A trade never takes over (both sides must be in the future).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -74,6 +99,7 @@ fn view(r: &SwapRequest, now: DateTime<Utc>) -> serde_json::Value {
         "created_by": r.created_by,
         "created_at": utc(r.created_at),
         "expires_at": utc(r.expires_at()),
+        "take_over": r.is_take_over(),
         "decided_at": r.decided_at.map(utc),
         "decided_by": r.decided_by,
         "overrides": r.overrides,
@@ -98,6 +124,9 @@ fn fingerprint(s: &Schedule, rotation: &str, slots: &[SwapSlot]) -> String {
             .map(|b| format!("{}..{}", utc(b.start), utc(b.end)))
             .unwrap_or_else(|| "none".into());
         out.push_str(&format!("{rotation}#{}[{base}]:", sl.slot));
+        // Clipped to the part: a change elsewhere in the slot (another part covered) does not
+        // make this part's request stale. A whole slot is unaffected (shifts never cross a
+        // handoff), so fingerprints of whole-slot requests read as before.
         for x in s.shifts(rotation, sl.start, sl.end).unwrap_or_default() {
             let source = match x.source {
                 Source::Override(o) => format!("override {}", o.id),
@@ -106,13 +135,27 @@ fn fingerprint(s: &Schedule, rotation: &str, slots: &[SwapSlot]) -> String {
             out.push_str(&format!(
                 " {}@{}..{}({source})",
                 x.person.id,
-                utc(x.start),
-                utc(x.end)
+                utc(x.start.max(sl.start)),
+                utc(x.end.min(sl.end))
             ));
         }
         out.push(';');
     }
     out
+}
+
+/// The shortest part of a slot a request may name (a whole slot may be shorter).
+pub const MIN_PART_MINUTES: i64 = 30;
+
+/// Which part of a slot a request names: the request's fields, already parsed.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Part {
+    pub(crate) start: Option<DateTime<Utc>>,
+    pub(crate) end: Option<DateTime<Utc>>,
+    /// The fields that gave them, for messages (`start`/`end` or `their_start`/`their_end`).
+    pub(crate) fields: (&'static str, &'static str),
+    /// A take-over: the part may have started; it then runs from `now`.
+    pub(crate) may_have_started: bool,
 }
 
 /// Checks that slot `slot` of `rotation` exists, has not started, is `person`'s in the resolved
@@ -125,6 +168,19 @@ fn check_slot(
     field: &str,
     now: DateTime<Utc>,
 ) -> Result<SwapSlot, ApiError> {
+    check_part(s, rotation, slot, person, field, Part::default(), now)
+}
+
+/// [`check_slot`] for a part of the slot (see the module doc for the rules).
+fn check_part(
+    s: &Schedule,
+    rotation: &str,
+    slot: u64,
+    person: &str,
+    field: &str,
+    part: Part,
+    now: DateTime<Utc>,
+) -> Result<SwapSlot, ApiError> {
     let base = s.base_shift(rotation, slot).ok().flatten().ok_or_else(|| {
         problem(
             StatusCode::NOT_FOUND,
@@ -132,22 +188,91 @@ fn check_slot(
             format!("{field}: rotation {rotation} has no shift {slot}"),
         )
     })?;
-    let sl = SwapSlot {
-        slot,
-        start: base.start,
-        end: base.end,
-    };
-    if base.start <= now {
-        return Err(problem(
-            StatusCode::CONFLICT,
-            Some(field),
+    let (start, end) = (
+        part.start.unwrap_or(base.start),
+        part.end.unwrap_or(base.end),
+    );
+    let (start_field, end_field) = part.fields;
+    let inside = format!(
+        "shift {slot} of {rotation} runs from {} to {}",
+        utc(base.start),
+        utc(base.end)
+    );
+    if start < base.start || start >= base.end {
+        return Err(ApiError::field(
+            start_field,
             format!(
-                "{field}: shift {slot} of {rotation} already started at {}",
-                utc(base.start)
+                "{start_field} {} is outside the shift: {inside}",
+                utc(start)
             ),
         ));
     }
-    let resolved = s.shifts(rotation, base.start, base.end)?;
+    if end <= base.start || end > base.end {
+        return Err(ApiError::field(
+            end_field,
+            format!("{end_field} {} is outside the shift: {inside}", utc(end)),
+        ));
+    }
+    if end <= start {
+        return Err(ApiError::field(
+            end_field,
+            format!(
+                "{end_field} {} must be after {start_field} {}",
+                utc(end),
+                utc(start)
+            ),
+        ));
+    }
+    let whole = start == base.start && end == base.end;
+    if !whole {
+        for (f, t) in [(start_field, start), (end_field, end)] {
+            if t.timestamp() % 60 != 0 {
+                return Err(ApiError::field(
+                    f,
+                    format!("{f} {} is not a whole minute", utc(t)),
+                ));
+            }
+        }
+        if end - start < chrono::Duration::minutes(MIN_PART_MINUTES) {
+            return Err(ApiError::field(
+                end_field,
+                format!(
+                    "a part of a shift lasts at least {MIN_PART_MINUTES} minutes; {} to {} is shorter",
+                    utc(start),
+                    utc(end)
+                ),
+            ));
+        }
+    }
+    if end <= now {
+        return Err(problem(
+            StatusCode::CONFLICT,
+            Some(field),
+            format!("{field}: shift {slot} of {rotation} ended at {}", utc(end)),
+        ));
+    }
+    let start = if start <= now {
+        if !part.may_have_started {
+            return Err(problem(
+                StatusCode::CONFLICT,
+                Some(field),
+                format!(
+                    "{field}: shift {slot} of {rotation} already started at {}{}",
+                    utc(start),
+                    if part.fields.0 == "start" {
+                        " (a cover may take over a started shift; a trade may not)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        now
+    } else {
+        start
+    };
+    let sl = SwapSlot { slot, start, end };
+    let resolved = s.shifts(rotation, start, end)?;
     if let Some(o) = resolved.iter().find_map(|x| match x.source {
         Source::Override(o) => Some(o),
         _ => None,
@@ -204,6 +329,16 @@ pub(crate) struct SwapBody {
     pub(crate) counterpart: String,
     pub(crate) their_slot: Option<u64>,
     pub(crate) on_behalf_of: Option<String>,
+    /// Part of `my_slot` (see the module doc); the slot's own bounds when left out.
+    #[serde(default)]
+    pub(crate) start: Option<String>,
+    #[serde(default)]
+    pub(crate) end: Option<String>,
+    /// Part of `their_slot`.
+    #[serde(default)]
+    pub(crate) their_start: Option<String>,
+    #[serde(default)]
+    pub(crate) their_end: Option<String>,
 }
 
 fn member(s: &Schedule, rotation: &str, person: &str, field: &str) -> Result<(), ApiError> {
@@ -304,14 +439,43 @@ pub(crate) async fn propose(
             ),
         ));
     }
-    let mine = check_slot(s, &rot.id, b.my_slot, &requester, "my_slot", now)?;
+    let zone = rot.timezone;
+    let time = |field: &'static str, v: &Option<String>| {
+        v.as_deref()
+            .map(|v| crate::api::override_time(field, v, zone))
+            .transpose()
+    };
+    if their.is_none() && (b.their_start.is_some() || b.their_end.is_some()) {
+        return Err(ApiError::field(
+            if b.their_start.is_some() {
+                "their_start"
+            } else {
+                "their_end"
+            },
+            "a cover is one-way: their_start and their_end belong to a trade",
+        ));
+    }
+    let my_part = Part {
+        start: time("start", &b.start)?,
+        end: time("end", &b.end)?,
+        fields: ("start", "end"),
+        may_have_started: b.kind == SwapKind::Cover,
+    };
+    let their_part = Part {
+        start: time("their_start", &b.their_start)?,
+        end: time("their_end", &b.their_end)?,
+        fields: ("their_start", "their_end"),
+        may_have_started: false,
+    };
+    let mine = check_part(s, &rot.id, b.my_slot, &requester, "my_slot", my_part, now)?;
     let theirs = match their {
-        Some(n) => Some(check_slot(
+        Some(n) => Some(check_part(
             s,
             &rot.id,
             n,
             &b.counterpart,
             "their_slot",
+            their_part,
             now,
         )?),
         None => None,
@@ -394,11 +558,19 @@ async fn still_pending(
                     blocking(move || st.store().decide_swap(&id, SwapState::Expired, "rota", now))
                         .await;
             }
-            Err(ApiError::conflict(format!(
-                "swap request {} expired when its first shift started at {}",
-                r.id,
-                utc(r.expires_at())
-            )))
+            Err(ApiError::conflict(if r.is_take_over() {
+                format!(
+                    "swap request {} expired when the shift it asked to take over ended at {}",
+                    r.id,
+                    utc(r.expires_at())
+                )
+            } else {
+                format!(
+                    "swap request {} expired when its first shift started at {}",
+                    r.id,
+                    utc(r.expires_at())
+                )
+            }))
         }
         other => Err(ApiError::conflict(format!(
             "swap request {} is already {}",
@@ -443,10 +615,16 @@ pub(crate) async fn accept(
         )));
     }
     let reason = |text: String| Some(format!("swap {}: {text}", r.id));
+    // A take-over covers from the moment of acceptance (the part began before it was asked).
+    let from = if r.is_take_over() {
+        r.requester_slot.start.max(now)
+    } else {
+        r.requester_slot.start
+    };
     let mut overrides = vec![NewOverride {
         rotation: r.rotation.clone(),
         person: r.counterpart.clone(),
-        start: r.requester_slot.start,
+        start: from,
         end: r.requester_slot.end,
         reason: reason(format!("{} covers {}", r.counterpart, r.requester)),
     }];

@@ -131,12 +131,23 @@ pub struct SwapRequest {
 }
 
 impl SwapRequest {
-    /// When the first of its shifts starts: the request expires then.
+    /// When the first of its shifts starts: the request expires then. A take-over expires when
+    /// the shift it takes over ends.
     pub fn expires_at(&self) -> DateTime<Utc> {
+        if self.is_take_over() {
+            return self.requester_slot.end;
+        }
         match self.counterpart_slot {
             Some(c) => c.start.min(self.requester_slot.start),
             None => self.requester_slot.start,
         }
+    }
+
+    /// Whether it asks to take over a shift that had started when it was made ("I'm sick, please
+    /// take the rest"): a cover whose part starts no later than the request. Accepting it covers
+    /// from the moment of acceptance.
+    pub fn is_take_over(&self) -> bool {
+        self.kind == SwapKind::Cover && self.requester_slot.start <= self.created_at
     }
 
     /// Its state at `now`: a pending request whose first shift has started is expired.

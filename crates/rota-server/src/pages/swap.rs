@@ -245,6 +245,11 @@ pub(crate) async fn create(
         counterpart: f.counterpart,
         their_slot,
         on_behalf_of: None,
+        // The form trades whole shifts (parts are the API's for now).
+        start: None,
+        end: None,
+        their_start: None,
+        their_end: None,
     };
     let r = swaps::propose(&state, sess.person, body).await?;
     Ok(redirect(&paths::swap(&r.id)))
