@@ -1050,3 +1050,94 @@ fn a_started_shift_can_be_taken_over_now_by_a_cover_not_a_trade() {
     );
     assert_eq!(here["end"], end.as_str());
 }
+
+/// Issue 13, point 3: a shift someone holds through a swap is theirs to swap again.
+#[test]
+fn a_shift_held_through_a_swap_can_be_swapped_again() {
+    let s = Server::start();
+    let api = Api { s: &s, c: client() };
+    let (alice, bob, grace, ivan, heidi) = (
+        s.token("alice"),
+        s.token("bob"),
+        s.token("grace"),
+        s.token("ivan"),
+        s.token("heidi"),
+    );
+    let a = alice_slot(0);
+    let (week, week_end) = slot_bounds(&api, "support-hero", a);
+    let first = api.propose(&alice, trade(a, "bob", a + 1));
+    assert_eq!(
+        api.act(first["id"].as_str().unwrap(), "accept", Some(&bob))
+            .0,
+        200
+    );
+    // Week a is Bob's now: Alice can no longer offer it; Bob can, or part of it.
+    let (st, v) = api.post("/api/v1/swaps", Some(&alice), &cover(a, "grace"));
+    assert_eq!(st, 409, "{v}");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("covered by override"),
+        "{v}"
+    );
+    let mut tuesday = cover(a, "grace");
+    tuesday["start"] = json!(london_day(&week, 1));
+    tuesday["end"] = json!(london_day(&week, 2));
+    let second = api.propose(&bob, tuesday);
+    let (st, v) = api.act(second["id"].as_str().unwrap(), "accept", Some(&grace));
+    assert_eq!(st, 200, "{v}");
+    let who = |at: &str| {
+        api.hero_at(at)["person"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let tue = utc_of_london(&london_day(&week, 1));
+    assert_eq!(who(&plus_minutes(&tue, 60)), "grace");
+    assert_eq!(who(&plus_minutes(&week, 60)), "bob");
+    assert_eq!(who(&plus_minutes(&week_end, -60)), "bob");
+    assert_eq!(
+        who(&plus_minutes(&week_end, 60)),
+        "alice",
+        "Bob's week, traded to Alice"
+    );
+    // Two requests for Bob's Wednesday, accepted at once: exactly one wins.
+    let wednesday = |to: &str| {
+        let mut b = cover(a, to);
+        b["start"] = json!(london_day(&week, 2));
+        b["end"] = json!(london_day(&week, 3));
+        b
+    };
+    let r1 = api.propose(&bob, wednesday("ivan"));
+    let r2 = api.propose(&bob, wednesday("heidi"));
+    let barrier = Arc::new(Barrier::new(2));
+    let codes: Vec<u16> = std::thread::scope(|sc| {
+        let hs: Vec<_> = [
+            (r1["id"].clone(), ivan.clone()),
+            (r2["id"].clone(), heidi.clone()),
+        ]
+        .into_iter()
+        .map(|(id, token)| {
+            let (barrier, base) = (barrier.clone(), s.base.clone());
+            sc.spawn(move || {
+                let c = client();
+                barrier.wait();
+                c.post(format!(
+                    "{base}/api/v1/swaps/{}/accept",
+                    id.as_str().unwrap()
+                ))
+                .bearer_auth(token)
+                .send()
+                .unwrap()
+                .status()
+                .as_u16()
+            })
+        })
+        .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut sorted = codes.clone();
+    sorted.sort();
+    assert_eq!(sorted, [200, 409], "{codes:?}");
+}

@@ -30,6 +30,14 @@
 //!   override for exactly each part, so the rest of the slot stays with its owner and the order
 //!   never changes.
 //!
+//! # Swaps on swaps
+//!
+//! A shift (or part) that someone holds through an override (a swap they accepted, a cover they
+//! took) is theirs: they may trade or cover it again, under the same consent rules. The new
+//! override is newer, so it wins over the one it lies on; accepting checks, in the store's
+//! transaction, that no override other than those the part lay under when the schedule was last
+//! read covers it.
+//!
 //! # Taking over now
 //!
 //! A cover may name a shift that has already started ("I'm sick, please take the rest"): the
@@ -273,8 +281,10 @@ fn check_part(
     };
     let sl = SwapSlot { slot, start, end };
     let resolved = s.shifts(rotation, start, end)?;
+    // An override that puts `person` on call (a swap they accepted, a cover they took) makes the
+    // shift theirs to trade again: swaps on swaps. One that puts someone else there does not.
     if let Some(o) = resolved.iter().find_map(|x| match x.source {
-        Source::Override(o) => Some(o),
+        Source::Override(o) if o.person != person => Some(o),
         _ => None,
     }) {
         return Err(problem(
@@ -301,8 +311,9 @@ fn check_part(
 }
 
 /// Whether `person` could offer slot `slot` of `rotation` in a swap request made at `now`: it
-/// exists, has not started, is theirs in the resolved schedule and no override covers it. The swap
-/// form offers only such slots, so it never offers a pair that the request would refuse.
+/// exists, has not started and is theirs in the resolved schedule (by their turn, or through an
+/// override that puts them there). The swap form offers only such slots, so it never offers a
+/// pair that the request would refuse.
 pub(crate) fn tradeable(
     s: &Schedule,
     rotation: &str,
@@ -637,10 +648,29 @@ pub(crate) async fn accept(
             reason: reason(format!("{} covers {}", r.requester, r.counterpart)),
         });
     }
+    // The run-time overrides the parts lie under now (a swap on a swap): the store refuses the
+    // accept if any other override covers a part by the time it writes (a race with another
+    // accept, or a write on another replica this one has not seen yet).
+    let under: Vec<String> = r
+        .slots()
+        .iter()
+        .flat_map(|sl| {
+            snap.schedule
+                .shifts(&r.rotation, sl.start, sl.end)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|x| match x.source {
+                    Source::Override(o) => Some(o.id.clone()),
+                    _ => None,
+                })
+        })
+        .collect();
     let st = state.clone();
     let id = r.id.clone();
     let done = blocking(move || {
-        let done = st.store().accept_swap(&id, overrides, &who, now)?;
+        let done = st
+            .store()
+            .accept_swap_over(&id, overrides, &under, &who, now)?;
         st.rebuild(None)?;
         Ok(done)
     })

@@ -327,6 +327,20 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<SwapRequest> {
+        self.accept_swap_over(id, overrides, &[], actor, now)
+    }
+
+    /// [`Store::accept_swap`] for shifts that may lie under overrides already (a swap on a swap):
+    /// the overrides with ids in `under` may overlap them (the new ones are newer, so they win);
+    /// any other refuses the accept, as for a plain accept.
+    pub fn accept_swap_over(
+        &self,
+        id: &str,
+        overrides: Vec<NewOverride>,
+        under: &[String],
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<SwapRequest> {
         let stored = overrides
             .into_iter()
             .map(|new| StoredOverride::new(new, actor, now))
@@ -342,13 +356,16 @@ impl Store {
             }
             for s in req.slots() {
                 let covering = c
-                    .row(
+                    .rows(
                         "SELECT id FROM overrides WHERE rotation = $1 AND start_s < $3 AND end_s > $2
-                         LIMIT 1",
+                         ORDER BY created_at, rowid",
                         p![&req.rotation, secs(s.start), secs(s.end)],
                     )?
+                    .iter()
                     .map(|r| r.text(0))
-                    .transpose()?;
+                    .collect::<Result<Vec<_>>>()?
+                    .into_iter()
+                    .find(|o| !under.contains(o));
                 if let Some(o) = covering {
                     return Err(conflict(format!(
                         "shift {} of {} ({} to {}) is already covered by override {o}",

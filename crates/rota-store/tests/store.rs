@@ -110,6 +110,7 @@ conformance!(
     the_state_version_moves_with_every_change_that_is_served,
     a_lease_has_one_holder_until_it_lapses_or_is_released,
     moving_to_the_other_backend_and_back_keeps_every_row,
+    a_swap_over_an_accepted_swap_names_the_overrides_it_lies_on,
 );
 
 fn new_override() -> NewOverride {
@@ -1002,4 +1003,47 @@ fn postgres_connections_follow_sslmode_as_libpq_does() {
     // A SQLite file has no connection to encrypt.
     let f = fixture(Kind::Sqlite);
     assert_eq!(f.open().encrypted().unwrap(), None);
+}
+
+fn a_swap_over_an_accepted_swap_names_the_overrides_it_lies_on(kind: Kind) {
+    let f = fixture(kind);
+    let s = f.open();
+    let now = t("2026-11-23T10:00:00Z");
+    let first = s.create_swap(new_swap(30, Some(31)), "alice", now).unwrap();
+    let first = s
+        .accept_swap(&first.id, swap_overrides(&first), "bob", now)
+        .unwrap();
+    // Bob, who now holds slot 30, asks for it to be covered.
+    let mut again = new_swap(30, None);
+    again.requester = "bob".into();
+    again.counterpart = "carol".into();
+    let again = s.create_swap(again, "bob", now).unwrap();
+    let covering = vec![NewOverride {
+        rotation: "support-hero".into(),
+        person: "carol".into(),
+        start: again.requester_slot.start,
+        end: again.requester_slot.end,
+        reason: None,
+    }];
+    // A plain accept refuses (an override covers it); naming the one it lies on is accepted,
+    // and the new override comes after it (so it wins).
+    let e = s
+        .accept_swap(&again.id, covering.clone(), "carol", now)
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::Conflict(m) if m.contains("already covered")),
+        "{e}"
+    );
+    let wrong = vec!["ovr_0000000000000000".to_string()];
+    assert!(
+        s.accept_swap_over(&again.id, covering.clone(), &wrong, "carol", now)
+            .is_err()
+    );
+    let done = s
+        .accept_swap_over(&again.id, covering, &first.overrides, "carol", now)
+        .unwrap();
+    assert_eq!(done.state, SwapState::Accepted);
+    let all = s.overrides().unwrap();
+    assert_eq!(all.last().unwrap().person, "carol");
+    assert_eq!(all.len(), 3);
 }
