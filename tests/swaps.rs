@@ -1141,3 +1141,104 @@ fn a_shift_held_through_a_swap_can_be_swapped_again() {
     sorted.sort();
     assert_eq!(sorted, [200, 409], "{codes:?}");
 }
+
+/// Issue 13, point 4: an accepted swap is undone when both parties agree, or by an admin; a swap
+/// with a later swap on top of it is undone only after that one.
+#[test]
+fn an_accepted_swap_is_undone_when_both_agree_or_an_admin_says_so() {
+    let s = Server::start();
+    let api = Api { s: &s, c: client() };
+    let (alice, bob, grace) = (s.token("alice"), s.token("bob"), s.token("grace"));
+    let a = alice_slot(0);
+    let (week, _) = slot_bounds(&api, "support-hero", a);
+    let (next, _) = slot_bounds(&api, "support-hero", a + 1);
+    let who = |at: &str| {
+        api.hero_at(at)["person"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let first = api.propose(&alice, trade(a, "bob", a + 1));
+    let id = first["id"].as_str().unwrap().to_string();
+    assert_eq!(api.act(&id, "accept", Some(&bob)).0, 200);
+    assert_eq!(who(&plus_minutes(&week, 60)), "bob");
+    // Bob covers the Tuesday of the week he took, with Grace: a swap on the swap.
+    let mut tuesday = cover(a, "grace");
+    tuesday["start"] = json!(london_day(&week, 1));
+    tuesday["end"] = json!(london_day(&week, 2));
+    let second = api.propose(&bob, tuesday);
+    let id2 = second["id"].as_str().unwrap().to_string();
+    assert_eq!(api.act(&id2, "accept", Some(&grace)).0, 200);
+
+    // Someone else cannot; Alice asks; asking twice is refused; Bob agrees, but Grace's cover
+    // lies on the first swap, so that one must be undone first.
+    let ivan = s.token("ivan");
+    assert_eq!(api.act(&id, "undo", Some(&ivan)).0, 403);
+    let (st, v) = api.act(&id, "undo", Some(&alice));
+    assert_eq!(st, 202, "{v}");
+    assert_eq!(v["undo_requested_by"], "alice");
+    assert_eq!(v["state"], "accepted");
+    assert_eq!(
+        who(&plus_minutes(&week, 60)),
+        "bob",
+        "nothing changes until Bob agrees"
+    );
+    let (st, v) = api.act(&id, "undo", Some(&alice));
+    assert_eq!(st, 409, "{v}");
+    let (st, v) = api.act(&id, "undo", Some(&bob));
+    assert_eq!(st, 409, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains(&id2), "{v}");
+    // Undo Grace's cover (Bob asks, Grace agrees), then the first swap goes.
+    assert_eq!(api.act(&id2, "undo", Some(&bob)).0, 202);
+    let (st, v) = api.act(&id2, "undo", Some(&grace));
+    assert_eq!((st, v["state"].as_str()), (200, Some("undone")), "{v}");
+    let (st, v) = api.act(&id, "undo", Some(&bob));
+    assert_eq!((st, v["state"].as_str()), (200, Some("undone")), "{v}");
+    assert_eq!(
+        who(&plus_minutes(&week, 60)),
+        "alice",
+        "back to the rotation's order"
+    );
+    assert_eq!(who(&plus_minutes(&next, 60)), "bob");
+    let (_, overrides) = api.get("/api/v1/overrides", None);
+    assert!(
+        !overrides
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["origin"] == "api"),
+        "{overrides}"
+    );
+    assert_eq!(api.act(&id, "undo", Some(&alice)).0, 409, "already undone");
+    // The week is Alice's to offer again.
+    api.propose(&alice, cover(a, "grace"));
+
+    // An admin who is not a party undoes at once.
+    let b = alice_slot(1);
+    let third = api.propose(&bob, trade(b + 1, "grace", b + 2));
+    let id3 = third["id"].as_str().unwrap().to_string();
+    assert_eq!(api.act(&id3, "accept", Some(&grace)).0, 200);
+    let (st, v) = api.act(&id3, "undo", Some(&alice));
+    assert_eq!((st, v["state"].as_str()), (200, Some("undone")), "{v}");
+    let (st, log) = api.get("/api/v1/audit?limit=50", Some(&alice));
+    assert_eq!(st, 200);
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "swap.undo").count(),
+        3,
+        "{actions:?}"
+    );
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == "swap.undo_request")
+            .count(),
+        2,
+        "{actions:?}"
+    );
+}

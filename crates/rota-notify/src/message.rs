@@ -411,6 +411,30 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                         e.counterpart.name, e.requester.name
                     ),
                 ),
+                SwapKind::UndoRequested => {
+                    let asker = if e.undo_asked_by.as_deref() == Some(e.counterpart.id.as_str()) {
+                        &e.counterpart.name
+                    } else {
+                        &e.requester.name
+                    };
+                    (
+                        format!("{asker} asks to undo your {rotation} swap"),
+                        format!(
+                            "{asker} asks to undo the swap between {} and {}. If you agree, both shifts go back to who had them before the swap.",
+                            e.requester.name, e.counterpart.name
+                        ),
+                    )
+                }
+                SwapKind::Undone => (
+                    format!(
+                        "{rotation} swap undone: {} and {}",
+                        e.requester.name, e.counterpart.name
+                    ),
+                    format!(
+                        "The swap between {} and {} was undone. Its overrides are gone: both shifts are back with who had them before the swap.",
+                        e.requester.name, e.counterpart.name
+                    ),
+                ),
                 SwapKind::Cancelled => (
                     format!("{rotation} swap cancelled by {}", e.requester.name),
                     format!(
@@ -469,7 +493,15 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                     text.push_str(&format!("\n{note}\n"));
                     html.push_str(&format!("<p>{note}</p>\n"));
                 }
-                (SwapKind::Accepted, Some(b)) => {
+                (SwapKind::UndoRequested, Some(b)) => {
+                    let page = format!("{b}/swaps/{}", e.id);
+                    text.push_str(&format!("\nAgree or not: {page}\n"));
+                    html.push_str(&format!(
+                        "<p><a href=\"{}\">Agree to undo it, or not</a></p>\n",
+                        escape(&page)
+                    ));
+                }
+                (SwapKind::Accepted | SwapKind::Undone, Some(b)) => {
                     let page = format!("{b}/me");
                     text.push_str(&format!("\nYour shifts: {page}\n"));
                     html.push_str(&format!(

@@ -295,6 +295,10 @@ pub enum SwapKind {
     Declined,
     /// The requester withdrew the request.
     Cancelled,
+    /// One party asked to undo an accepted swap; the other is asked to agree.
+    UndoRequested,
+    /// An accepted swap was undone: its overrides are gone.
+    Undone,
 }
 
 impl SwapKind {
@@ -305,6 +309,8 @@ impl SwapKind {
             SwapKind::Accepted => "accepted",
             SwapKind::Declined => "declined",
             SwapKind::Cancelled => "cancelled",
+            SwapKind::UndoRequested => "undo-requested",
+            SwapKind::Undone => "undone",
         }
     }
 }
@@ -328,6 +334,8 @@ pub struct SwapEvent {
     pub reason: Option<String>,
     /// A take-over of a shift that has started: the email says it is urgent.
     pub urgent: bool,
+    /// Who asked to undo it (for [`SwapKind::UndoRequested`]).
+    pub undo_asked_by: Option<String>,
 }
 
 impl SwapEvent {
@@ -338,7 +346,9 @@ impl SwapEvent {
         use rota_store::SwapState;
         let kind = match r.state {
             SwapState::Pending => SwapKind::Requested,
+            SwapState::Accepted if r.undo_requested_by.is_some() => SwapKind::UndoRequested,
             SwapState::Accepted => SwapKind::Accepted,
+            SwapState::Undone => SwapKind::Undone,
             SwapState::Declined => SwapKind::Declined,
             SwapState::Cancelled => SwapKind::Cancelled,
             SwapState::Expired => return None,
@@ -369,6 +379,7 @@ impl SwapEvent {
             take,
             reason: None,
             urgent: r.is_take_over(),
+            undo_asked_by: r.undo_requested_by.clone(),
         })
     }
 }
@@ -906,6 +917,11 @@ pub fn plan_change(
 pub fn plan_swap(event: &SwapEvent, base_url: Option<&str>) -> Vec<Planned> {
     let recipients: Vec<&Recipient> = match event.kind {
         SwapKind::Requested => vec![&event.counterpart],
+        // The party who did not ask is asked to agree.
+        SwapKind::UndoRequested => [&event.requester, &event.counterpart]
+            .into_iter()
+            .filter(|r| event.undo_asked_by.as_deref() != Some(r.id.as_str()))
+            .collect(),
         _ => vec![&event.requester, &event.counterpart],
     };
     recipients

@@ -390,7 +390,37 @@ fn swap_event(kind: SwapKind) -> SwapEvent {
         take: Some(ShiftInfo::new(&s, &b)),
         reason: Some("holiday <3 & sun".into()),
         urgent: false,
+        undo_asked_by: None,
     }
+}
+
+/// Issue 13, point 4: asking to undo a swap emails the other party; the undo emails both.
+#[test]
+fn undoing_a_swap_asks_the_other_party_then_tells_both() {
+    let base = Some("https://rota.example.com/");
+    let mut e = swap_event(SwapKind::UndoRequested);
+    e.undo_asked_by = Some("bob".into());
+    let ps = plan_swap(&e, base);
+    let to: Vec<&str> = ps.iter().map(|p| p.to.id.as_str()).collect();
+    assert_eq!(to, ["alice"], "the party who did not ask");
+    assert_eq!(ps[0].key, "swap-undo-requested/swp_1/alice");
+    let r = render(&ps[0], t("2026-12-01T10:00:00Z"));
+    assert_eq!(r.subject, "Bob Jones asks to undo your Support Hero swap");
+    assert!(
+        r.text
+            .contains("Agree or not: https://rota.example.com/swaps/swp_1\n"),
+        "{}",
+        r.text
+    );
+    let ps = plan_swap(&swap_event(SwapKind::Undone), base);
+    let to: Vec<&str> = ps.iter().map(|p| p.to.id.as_str()).collect();
+    assert_eq!(to, ["alice", "bob"]);
+    let r = render(&ps[1], t("2026-12-01T10:00:00Z"));
+    assert_eq!(
+        r.subject,
+        "Support Hero swap undone: Alice Smith and Bob Jones"
+    );
+    assert!(r.text.contains("back with who had them"), "{}", r.text);
 }
 
 /// Issue 13, point 2: a take-over's email says it is urgent and what it asks; a part of a shift

@@ -38,6 +38,14 @@
 //! transaction, that no override other than those the part lay under when the schedule was last
 //! read covers it.
 //!
+//! # Undo
+//!
+//! An accepted swap can be undone before its first shift (or part) starts: one party asks
+//! (`POST /api/v1/swaps/{id}/undo`, 202), the other agrees (the same call, 200), or an admin undoes
+//! it at once. Undoing deletes both overrides in one store transaction and marks the request
+//! `undone`; both parties are emailed. A swap that a later accepted swap lies on (a swap on a
+//! swap) is undone only after that one.
+//!
 //! # Taking over now
 //!
 //! A cover may name a shift that has already started ("I'm sick, please take the rest"): the
@@ -70,6 +78,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/swaps/{id}/accept", web::post().to(accept_swap))
         .route("/swaps/{id}/decline", web::post().to(decline_swap))
         .route("/swaps/{id}/cancel", web::post().to(cancel_swap))
+        .route("/swaps/{id}/undo", web::post().to(undo_swap))
         .route("/rotations/{id}/slots", crate::get().to(slots))
         .route("/audit", crate::get().to(audit));
 }
@@ -108,6 +117,8 @@ fn view(r: &SwapRequest, now: DateTime<Utc>) -> serde_json::Value {
         "created_at": utc(r.created_at),
         "expires_at": utc(r.expires_at()),
         "take_over": r.is_take_over(),
+        "undo_requested_by": r.undo_requested_by,
+        "undo_requested_at": r.undo_requested_at.map(utc),
         "decided_at": r.decided_at.map(utc),
         "decided_by": r.decided_by,
         "overrides": r.overrides,
@@ -680,6 +691,92 @@ pub(crate) async fn accept(
     Ok(done)
 }
 
+/// `POST /api/v1/swaps/{id}/undo`: a party asks to undo an accepted swap (202), the other party
+/// agrees (200, undone), or an admin undoes it at once (200).
+async fn undo_swap(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller(&state, &req).await?;
+    let (status, r) = undo(&state, &who, path.into_inner()).await?;
+    Ok(json(status, &view(&r, state.now())))
+}
+
+/// Asks for, agrees to, or (as an admin) carries out the undo of request `id` as `who` (the API
+/// and the request page). Returns 202 and the request when it now waits for the other party, 200
+/// when it was undone.
+pub(crate) async fn undo(
+    state: &AppState,
+    who: &str,
+    id: String,
+) -> Result<(StatusCode, SwapRequest), ApiError> {
+    let (r, admin) = load(state, who, id).await?;
+    if r.state != SwapState::Accepted {
+        return Err(ApiError::conflict(format!(
+            "swap request {} is {}: only an accepted swap can be undone",
+            r.id,
+            r.state.as_str()
+        )));
+    }
+    let now = state.now();
+    let first = r.slots().iter().map(|s| s.start).min().unwrap_or(now);
+    if first <= now {
+        return Err(ApiError::conflict(format!(
+            "swap request {} cannot be undone: its first shift started at {} (undoing it would rewrite who was on call)",
+            r.id,
+            utc(first)
+        )));
+    }
+    let party = r.requester == who || r.counterpart == who;
+    let other = if r.requester == who {
+        r.counterpart.clone()
+    } else {
+        r.requester.clone()
+    };
+    let (st, id, actor) = (state.clone(), r.id.clone(), who.to_string());
+    let (status, done) = match &r.undo_requested_by {
+        // The other party asked: agreeing undoes it. An admin undoes it at once.
+        Some(asker) if asker != who && (party || admin) => (StatusCode::OK, true),
+        None if admin && !party => (StatusCode::OK, true),
+        None if party => (StatusCode::ACCEPTED, false),
+        Some(asker) => {
+            return Err(ApiError::conflict(format!(
+                "{asker} already asked to undo swap request {}; {} agrees by asking too",
+                r.id,
+                if asker == &r.requester {
+                    &r.counterpart
+                } else {
+                    &r.requester
+                }
+            )));
+        }
+        None => {
+            return Err(ApiError::forbidden(format!(
+                "{who} is not a party to swap request {}",
+                r.id
+            )));
+        }
+    };
+    let changed = blocking(move || {
+        if done {
+            let r = st.store().undo_swap(&id, &actor, now)?;
+            st.rebuild(None)?;
+            Ok(r)
+        } else {
+            st.store().request_undo(&id, &actor, now)
+        }
+    })
+    .await?;
+    if done {
+        tracing::info!(id = %changed.id, by = %who, "swap undone");
+    } else {
+        tracing::info!(id = %changed.id, by = %who, waiting_for = %other, "swap undo asked for");
+    }
+    state.swap_changed(&changed);
+    Ok((status, changed))
+}
+
 async fn decide(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -930,14 +1027,22 @@ pub(crate) mod tests {
             st.store().swap(&id).unwrap().unwrap().state,
             SwapState::Accepted
         );
-        // The freed slot was never freed: a second trade over Carol's week is refused.
+        // The slot was never freed: Carol, who traded it away, cannot offer it again. (Erin,
+        // who holds it now, may: a swap on a swap, issue 13.)
+        let req = call(
+            "POST",
+            "/api/v1/swaps",
+            &carol,
+            Some(json!({"rotation":"support-hero","kind":"cover","my_slot":4,"counterpart":"bob"})),
+        );
+        assert_eq!(test::call_service(&app, req).await.status(), 409);
         let req = call(
             "POST",
             "/api/v1/swaps",
             &erin,
             Some(json!({"rotation":"support-hero","kind":"cover","my_slot":4,"counterpart":"bob"})),
         );
-        assert_eq!(test::call_service(&app, req).await.status(), 409);
+        assert_eq!(test::call_service(&app, req).await.status(), 201);
     }
 
     #[actix_web::test]

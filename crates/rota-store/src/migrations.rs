@@ -209,6 +209,47 @@ pub const SQLITE: &[&str] = &[
         since_s     INTEGER NOT NULL,
         expires_s   INTEGER NOT NULL
      );",
+    // 6: undoing an accepted swap: its state `undone`, and who asked to undo it and when. SQLite
+    // cannot change a CHECK constraint in place, so the table is rebuilt (rowids kept).
+    "CREATE TABLE swap_requests_6 (
+        id                  TEXT PRIMARY KEY,
+        rotation            TEXT NOT NULL,
+        kind                TEXT NOT NULL CHECK (kind IN ('trade', 'cover')),
+        requester           TEXT NOT NULL,
+        requester_slot      INTEGER NOT NULL,
+        requester_start     INTEGER NOT NULL,
+        requester_end       INTEGER NOT NULL,
+        requester_person    TEXT NOT NULL,
+        counterpart         TEXT NOT NULL,
+        counterpart_slot    INTEGER,
+        counterpart_start   INTEGER,
+        counterpart_end     INTEGER,
+        state               TEXT NOT NULL DEFAULT 'pending'
+                            CHECK (state IN ('pending', 'accepted', 'declined', 'cancelled', 'expired', 'undone')),
+        created_by          TEXT NOT NULL,
+        created_at          INTEGER NOT NULL,
+        decided_at          INTEGER,
+        decided_by          TEXT,
+        override_a          TEXT,
+        override_b          TEXT,
+        fingerprint         TEXT NOT NULL,
+        undo_requested_by   TEXT,
+        undo_requested_at   INTEGER,
+        CHECK ((kind = 'cover') = (counterpart_slot IS NULL))
+     );
+     INSERT INTO swap_requests_6 (rowid, id, rotation, kind, requester, requester_slot,
+        requester_start, requester_end, requester_person, counterpart, counterpart_slot,
+        counterpart_start, counterpart_end, state, created_by, created_at, decided_at, decided_by,
+        override_a, override_b, fingerprint)
+     SELECT rowid, id, rotation, kind, requester, requester_slot, requester_start, requester_end,
+        requester_person, counterpart, counterpart_slot, counterpart_start, counterpart_end, state,
+        created_by, created_at, decided_at, decided_by, override_a, override_b, fingerprint
+     FROM swap_requests;
+     DROP TABLE swap_requests;
+     ALTER TABLE swap_requests_6 RENAME TO swap_requests;
+     CREATE INDEX swap_requests_requester ON swap_requests (requester, created_at);
+     CREATE INDEX swap_requests_counterpart ON swap_requests (counterpart, created_at);
+     CREATE INDEX swap_requests_rotation ON swap_requests (rotation, state);",
 ];
 
 /// PostgreSQL's migrations (the schema version is the one row of `rota_schema`).
@@ -320,6 +361,11 @@ pub const POSTGRES: &[&str] = &[
         since_s     BIGINT NOT NULL,
         expires_s   BIGINT NOT NULL
      );",
+    "ALTER TABLE swap_requests DROP CONSTRAINT swap_requests_state_check;
+     ALTER TABLE swap_requests ADD CONSTRAINT swap_requests_state_check
+        CHECK (state IN ('pending', 'accepted', 'declined', 'cancelled', 'expired', 'undone'));
+     ALTER TABLE swap_requests ADD COLUMN undo_requested_by TEXT;
+     ALTER TABLE swap_requests ADD COLUMN undo_requested_at BIGINT;",
 ];
 
 #[cfg(test)]

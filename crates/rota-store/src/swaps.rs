@@ -39,6 +39,8 @@ pub enum SwapState {
     Cancelled,
     /// Its first shift started before anyone decided.
     Expired,
+    /// Accepted, then undone: its overrides are gone.
+    Undone,
 }
 
 impl SwapState {
@@ -50,6 +52,7 @@ impl SwapState {
             SwapState::Declined => "declined",
             SwapState::Cancelled => "cancelled",
             SwapState::Expired => "expired",
+            SwapState::Undone => "undone",
         }
     }
 
@@ -59,6 +62,7 @@ impl SwapState {
             "accepted" => SwapState::Accepted,
             "declined" => SwapState::Declined,
             "cancelled" => SwapState::Cancelled,
+            "undone" => SwapState::Undone,
             _ => SwapState::Expired,
         }
     }
@@ -128,6 +132,10 @@ pub struct SwapRequest {
     pub overrides: Vec<String>,
     /// The resolved schedule of the slots at request time.
     pub fingerprint: String,
+    /// Who asked to undo it (an accepted request), and when; the other party accepts the undo.
+    pub undo_requested_by: Option<String>,
+    /// When the undo was asked for.
+    pub undo_requested_at: Option<DateTime<Utc>>,
 }
 
 impl SwapRequest {
@@ -171,7 +179,7 @@ pub(crate) const SWAP_SELECT: &str =
     "SELECT id, rotation, kind, requester, requester_slot, requester_start,
     requester_end, requester_person, counterpart, counterpart_slot, counterpart_start,
     counterpart_end, state, created_by, created_at, decided_at, decided_by, override_a,
-    override_b, fingerprint FROM swap_requests";
+    override_b, fingerprint, undo_requested_by, undo_requested_at FROM swap_requests";
 
 pub(crate) fn swap_row(r: &db::Row) -> Result<SwapRequest> {
     let kind = r.text(2)?;
@@ -213,6 +221,8 @@ pub(crate) fn swap_row(r: &db::Row) -> Result<SwapRequest> {
         decided_by: r.opt_text(16)?,
         overrides,
         fingerprint: r.text(19)?,
+        undo_requested_by: r.opt_text(20)?,
+        undo_requested_at: r.opt_i64(21)?.map(instant),
     })
 }
 
@@ -248,6 +258,8 @@ impl Store {
             decided_by: None,
             overrides: Vec::new(),
             fingerprint: new.fingerprint,
+            undo_requested_by: None,
+            undo_requested_at: None,
         };
         self.write(|c| {
             let (a, b) = (req.requester_slot, req.counterpart_slot);
@@ -407,6 +419,107 @@ impl Store {
         })
     }
 
+    /// Asks to undo the accepted request `id`, as `by` (one of its parties): recorded, audited
+    /// as `swap.undo_request`; the other party then accepts with [`Store::undo_swap`]. Errors with
+    /// [`ErrorKind::Conflict`] when it is not accepted or an undo was already asked for.
+    pub fn request_undo(&self, id: &str, by: &str, now: DateTime<Utc>) -> Result<SwapRequest> {
+        self.write(|c| {
+            let req =
+                get_swap(c, id)?.ok_or_else(|| not_found(format!("no swap request {id:?}")))?;
+            if req.state != SwapState::Accepted {
+                return Err(conflict(format!(
+                    "swap request {id} is {}: only an accepted swap can be undone",
+                    req.state.as_str()
+                )));
+            }
+            if let Some(asker) = &req.undo_requested_by {
+                return Err(conflict(format!(
+                    "{asker} already asked to undo swap request {id}; the other party accepts it"
+                )));
+            }
+            c.exec(
+                "UPDATE swap_requests SET undo_requested_by = $2, undo_requested_at = $3
+                 WHERE id = $1 AND state = 'accepted' AND undo_requested_by IS NULL",
+                p![id, by, secs(now)],
+            )?;
+            audit(c, now, by, "swap.undo_request", id, &serde_json::json!({}))?;
+            bump(c)?;
+            get_swap(c, id)?.ok_or_else(|| not_found(id.to_string()))
+        })
+    }
+
+    /// Undoes the accepted request `id`: in one serialised write transaction, deletes both of
+    /// its overrides, marks it `undone` and audits it as `swap.undo` by `actor` (the other party
+    /// accepting an undo, or an admin). Refused with [`ErrorKind::Conflict`] when it is not
+    /// accepted, or when a later accepted swap lies on its overrides (a swap on this swap: undo
+    /// that one first, or its shifts would change under it).
+    pub fn undo_swap(&self, id: &str, actor: &str, now: DateTime<Utc>) -> Result<SwapRequest> {
+        self.write(|c| {
+            let req =
+                get_swap(c, id)?.ok_or_else(|| not_found(format!("no swap request {id:?}")))?;
+            if req.state != SwapState::Accepted {
+                return Err(conflict(format!(
+                    "swap request {id} is {}: only an accepted swap can be undone",
+                    req.state.as_str()
+                )));
+            }
+            // Its overrides (insertion order, range), and any accepted swap whose overrides were
+            // written after them over the same time: a swap on this swap.
+            let mut ours = Vec::new();
+            for o in &req.overrides {
+                if let Some(r) = c.row(
+                    "SELECT rowid, start_s, end_s FROM overrides WHERE id = $1",
+                    p![o],
+                )? {
+                    ours.push((r.i64(0)?, r.i64(1)?, r.i64(2)?));
+                }
+            }
+            let last = ours.iter().map(|o| o.0).max().unwrap_or(i64::MAX);
+            let others = c.rows(
+                &format!("{SWAP_SELECT} WHERE rotation = $1 AND state = 'accepted' AND id <> $2"),
+                p![&req.rotation, id],
+            )?;
+            for r in others.iter().map(swap_row) {
+                let r = r?;
+                for o in &r.overrides {
+                    let Some(row) = c.row(
+                        "SELECT rowid, start_s, end_s FROM overrides WHERE id = $1",
+                        p![o],
+                    )?
+                    else {
+                        continue;
+                    };
+                    let (rowid, start, end) = (row.i64(0)?, row.i64(1)?, row.i64(2)?);
+                    let on_top =
+                        rowid > last && ours.iter().any(|(_, a, b)| start < *b && end > *a);
+                    if on_top {
+                        return Err(conflict(format!(
+                            "swap request {} was accepted later over the shifts of {id}: undo it first",
+                            r.id
+                        )));
+                    }
+                }
+            }
+            for o in &req.overrides {
+                c.exec("DELETE FROM overrides WHERE id = $1", p![o])?;
+            }
+            c.exec(
+                "UPDATE swap_requests SET state = 'undone' WHERE id = $1 AND state = 'accepted'",
+                p![id],
+            )?;
+            audit(
+                c,
+                now,
+                actor,
+                "swap.undo",
+                id,
+                &serde_json::json!({ "overrides": req.overrides }),
+            )?;
+            bump(c)?;
+            get_swap(c, id)?.ok_or_else(|| not_found(id.to_string()))
+        })
+    }
+
     /// Moves a pending swap request to `state` (declined, cancelled or expired), audited as
     /// `swap.decline` / `swap.cancel` / `swap.expire`. Errors with [`ErrorKind::Conflict`] when it
     /// is no longer pending.
@@ -421,7 +534,7 @@ impl Store {
             SwapState::Declined => "swap.decline",
             SwapState::Cancelled => "swap.cancel",
             SwapState::Expired => "swap.expire",
-            SwapState::Pending | SwapState::Accepted => {
+            SwapState::Pending | SwapState::Accepted | SwapState::Undone => {
                 return Err(conflict(format!(
                     "decide_swap cannot move a request to {}",
                     state.as_str()

@@ -111,6 +111,7 @@ conformance!(
     a_lease_has_one_holder_until_it_lapses_or_is_released,
     moving_to_the_other_backend_and_back_keeps_every_row,
     a_swap_over_an_accepted_swap_names_the_overrides_it_lies_on,
+    undoing_a_swap_removes_both_overrides_after_the_swaps_on_top_of_it,
 );
 
 fn new_override() -> NewOverride {
@@ -1046,4 +1047,102 @@ fn a_swap_over_an_accepted_swap_names_the_overrides_it_lies_on(kind: Kind) {
     let all = s.overrides().unwrap();
     assert_eq!(all.last().unwrap().person, "carol");
     assert_eq!(all.len(), 3);
+}
+
+fn undoing_a_swap_removes_both_overrides_after_the_swaps_on_top_of_it(kind: Kind) {
+    let f = fixture(kind);
+    let s = f.open();
+    let now = t("2026-11-23T10:00:00Z");
+    let pending = s.create_swap(new_swap(40, Some(41)), "alice", now).unwrap();
+    let e = s.request_undo(&pending.id, "alice", now).unwrap_err();
+    assert!(e.to_string().contains("only an accepted swap"), "{e}");
+    let first = s
+        .accept_swap(&pending.id, swap_overrides(&pending), "bob", now)
+        .unwrap();
+    // A swap on top of it: Bob has Carol cover the week he took.
+    let mut on_top = new_swap(40, None);
+    on_top.requester = "bob".into();
+    on_top.counterpart = "carol".into();
+    let on_top = s.create_swap(on_top, "bob", now).unwrap();
+    let covering = vec![NewOverride {
+        rotation: "support-hero".into(),
+        person: "carol".into(),
+        start: on_top.requester_slot.start,
+        end: on_top.requester_slot.end,
+        reason: None,
+    }];
+    let on_top = s
+        .accept_swap_over(&on_top.id, covering, &first.overrides, "carol", now)
+        .unwrap();
+    let asked = s.request_undo(&first.id, "alice", now).unwrap();
+    assert_eq!(asked.undo_requested_by.as_deref(), Some("alice"));
+    assert_eq!(asked.undo_requested_at, Some(now));
+    assert!(
+        s.request_undo(&first.id, "bob", now).is_err(),
+        "asked already"
+    );
+    let e = s.undo_swap(&first.id, "bob", now).unwrap_err();
+    assert!(e.to_string().contains(&on_top.id), "{e}");
+    assert_eq!(s.overrides().unwrap().len(), 3, "nothing half-undone");
+    let undone = s.undo_swap(&on_top.id, "admin:cli", now).unwrap();
+    assert_eq!(undone.state, SwapState::Undone);
+    let undone = s.undo_swap(&first.id, "bob", now).unwrap();
+    assert_eq!(undone.state, SwapState::Undone);
+    assert!(s.overrides().unwrap().is_empty());
+    assert!(matches!(
+        s.undo_swap(&first.id, "bob", now).unwrap_err().kind(),
+        ErrorKind::Conflict(_)
+    ));
+    let actions: Vec<String> = s
+        .audit(3, None)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, ["swap.undo", "swap.undo", "swap.undo_request"]);
+    // It reads back as undone from a fresh store.
+    assert_eq!(
+        f.open().swap(&first.id).unwrap().unwrap().state,
+        SwapState::Undone
+    );
+}
+
+/// Migration 6 rebuilds SQLite's swap table (to allow the state `undone`): every request and its
+/// insertion order survive it.
+#[test]
+fn migration_6_keeps_every_swap_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rota.db");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        let tx = conn.transaction().unwrap();
+        for m in &migrations::SQLITE[..5] {
+            tx.execute_batch(m).unwrap();
+        }
+        tx.pragma_update(None, "user_version", 5).unwrap();
+        for (id, state) in [("swp_b", "accepted"), ("swp_a", "pending")] {
+            tx.execute(
+                "INSERT INTO swap_requests (id, rotation, kind, requester, requester_slot,
+                    requester_start, requester_end, requester_person, counterpart, state,
+                    created_by, created_at, fingerprint, override_a)
+                 VALUES (?1, 'support-hero', 'cover', 'alice', 3, 100, 200, 'alice', 'bob', ?2,
+                    'alice', 50, 'fp', 'ovr_1')",
+                rusqlite::params![id, state],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let s = Store::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), migrations::SQLITE.len() as u32);
+    let all = s.swaps(None).unwrap();
+    let ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["swp_a", "swp_b"],
+        "same created_at: the later insert first"
+    );
+    assert_eq!(all[1].state, SwapState::Accepted);
+    assert_eq!(all[1].overrides, ["ovr_1"]);
+    assert_eq!(all[1].undo_requested_by, None);
 }

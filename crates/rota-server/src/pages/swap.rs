@@ -274,6 +274,21 @@ pub(crate) async fn request_page(
     let can_decide = pending && (r.counterpart == sess.person || admin);
     let can_cancel =
         pending && (r.requester == sess.person || r.created_by == sess.person || admin);
+    // Undo (before the first shift starts): a party asks, the other agrees; an admin at once.
+    let party = r.requester == sess.person || r.counterpart == sess.person;
+    let undoable = r.state == SwapState::Accepted
+        && r.slots()
+            .iter()
+            .map(|x| x.start)
+            .min()
+            .is_some_and(|t| t > now);
+    let undo_label = match &r.undo_requested_by {
+        Some(asker) if asker != &sess.person && (party || admin) => Some("Agree to undo it"),
+        None if party => Some("Ask to undo it"),
+        None if admin => Some("Undo it"),
+        _ => None,
+    }
+    .filter(|_| undoable);
     let button = |verb: &str, label: &str| {
         html! {
             form method="post" action=(paths::swap_action(&r.id, verb)) style="display:inline" {
@@ -295,6 +310,12 @@ pub(crate) async fn request_page(
         p { (super::me::describe(s, &r)) }
         p { "State: " span.tag { (r.state_at(now).as_str()) } ". Expires "
             (r.expires_at().format("%Y-%m-%d %H:%M UTC")) "." }
+        @if let (SwapState::Accepted, Some(asker)) = (r.state, &r.undo_requested_by) {
+            p role="status" {
+                (s.person(asker).map_or(asker.as_str(), |p| p.name.as_str()))
+                " asked to undo this swap; it stands until the other side agrees."
+            }
+        }
         @if stale {
             p.warn role="alert" {
                 strong { "This request is out of date." }
@@ -316,6 +337,7 @@ pub(crate) async fn request_page(
             @if can_decide && !stale { (button("accept", "Accept")) }
             @if can_decide { (button("decline", "Decline")) }
             @if can_cancel { (button("cancel", "Cancel request")) }
+            @if let Some(label) = undo_label { (button("undo", label)) }
         }
         p { a href=(paths::ME) { "Your page" } " · " a href=(paths::SCHEDULE) { "Schedule" } }
     };
@@ -323,7 +345,7 @@ pub(crate) async fn request_page(
     Ok(respond(StatusCode::OK, layout("Swap request", name, body)))
 }
 
-/// `POST /swaps/{id}/{accept|decline|cancel}`
+/// `POST /swaps/{id}/{accept|decline|cancel|undo}`
 pub(crate) async fn action(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -337,6 +359,7 @@ pub(crate) async fn action(
         "accept" => swaps::accept(&state, &sess.person, id).await?,
         "decline" => swaps::decide_as(&state, &sess.person, id, SwapState::Declined).await?,
         "cancel" => swaps::decide_as(&state, &sess.person, id, SwapState::Cancelled).await?,
+        "undo" => swaps::undo(&state, &sess.person, id).await?.1,
         _ => return Err(ApiError::not_found(format!("there is no action {verb:?}")).into()),
     };
     Ok(redirect(&back))

@@ -856,3 +856,75 @@ fn a_linked_hero_week_is_one_row_on_me_and_on_the_schedule_page() {
         "{secondary}"
     );
 }
+
+/// Issue 13, point 4: the request page offers the undo to each side in turn, and the swap is
+/// undone when the other side agrees.
+#[actix_web::test]
+async fn an_accepted_swap_is_undone_from_the_request_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let now: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().unwrap();
+    let st = state(dir.path(), Arc::new(Hand(Mutex::new(now))));
+    let (carol, heidi) = (
+        st.store().issue_token("carol", "test", now).unwrap(),
+        st.store().issue_token("heidi", "test", now).unwrap(),
+    );
+    // Carol's slot 4 for Heidi's slot 5, accepted through the API's code path.
+    let body_of = crate::swaps::SwapBody {
+        rotation: "support-hero".into(),
+        kind: rota_store::SwapKind::Trade,
+        my_slot: 4,
+        counterpart: "heidi".into(),
+        their_slot: Some(5),
+        on_behalf_of: None,
+        start: None,
+        end: None,
+        their_start: None,
+        their_end: None,
+    };
+    let r = crate::swaps::propose(&st, "carol".into(), body_of)
+        .await
+        .unwrap();
+    crate::swaps::accept(&st, "heidi", r.id.clone())
+        .await
+        .unwrap();
+    let app = at::init_service(crate::app(web::Data::new(st.clone()))).await;
+    let page_of = |cookie: String| {
+        let app = &app;
+        let id = r.id.clone();
+        async move { body(at::call_service(app, get(&format!("/swaps/{id}"), &cookie)).await).await }
+    };
+    let press = |cookie: String, page: String| {
+        let app = &app;
+        let id = r.id.clone();
+        async move {
+            let csrf = between(&page, "name=\"csrf\" value=\"", "\"").to_string();
+            at::call_service(
+                app,
+                at::TestRequest::post()
+                    .uri(&format!("/swaps/{id}/undo"))
+                    .insert_header((header::COOKIE, cookie))
+                    .set_form([("csrf", csrf.as_str())])
+                    .to_request(),
+            )
+            .await
+            .status()
+        }
+    };
+    let c = cookie_of(&at::call_service(&app, sign_in(&carol.token)).await);
+    let h = cookie_of(&at::call_service(&app, sign_in(&heidi.token)).await);
+    let page = page_of(c.clone()).await;
+    assert!(page.contains("Ask to undo it"), "{page}");
+    assert_eq!(press(c.clone(), page).await, 303);
+    let page = page_of(c.clone()).await;
+    assert!(page.contains("asked to undo this swap"), "{page}");
+    assert!(
+        !page.contains("undo it</button>"),
+        "Carol asked already: {page}"
+    );
+    let page = page_of(h.clone()).await;
+    assert!(page.contains("Agree to undo it"), "{page}");
+    assert_eq!(press(h.clone(), page).await, 303);
+    let page = page_of(h).await;
+    assert!(page.contains(">undone<"), "{page}");
+    assert!(st.store().overrides().unwrap().is_empty());
+}
