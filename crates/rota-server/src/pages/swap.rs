@@ -5,7 +5,9 @@
 //! 1. `/swaps/new` alone lists your shifts that can be swapped (not started, yours, no override).
 //! 2. `/swaps/new?rotation=&slot=` is that shift: choose a colleague of the rotation.
 //! 3. `...&counterpart=` lists only that colleague's shifts that can be traded for it, or asks
-//!    them for a cover. Sending it calls the same code as `POST /api/v1/swaps`.
+//!    them for a cover, and which part of your shift: all of it, one of its days (each day from
+//!    the handoff's wall-clock time in the rotation's zone, so a DST change makes that day 23 or
+//!    25 hours long), or a range typed in. Sending it calls the same code as `POST /api/v1/swaps`.
 //!
 //! The request page shows the request and its state, with Accept / Decline / Cancel for whoever
 //! may. A pending request whose shifts changed since it was made says so, and offers no Accept.
@@ -55,6 +57,42 @@ fn tradeable_slots<'s>(
         }
     }
     out
+}
+
+/// The days of the shift `[start, end)` in `rot`'s zone: each from the handoff's wall-clock time
+/// to the same time the next day (resolved by the schedule's gap and fold rule), the last one
+/// cut at `end`. Empty when the shift is a day or shorter.
+fn day_parts(
+    rot: &Rotation,
+    start: chrono::DateTime<chrono::Utc>,
+    end: chrono::DateTime<chrono::Utc>,
+) -> Vec<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
+    let first = start.with_timezone(&rot.timezone).naive_local();
+    let at =
+        |k: i64| rota_core::tz::resolve(rot.timezone, first + Duration::days(k)).map(|r| r.instant);
+    let mut out = Vec::new();
+    let mut from = start;
+    for k in 1..=62 {
+        let Some(next) = at(k) else { break };
+        let to = next.min(end);
+        if to > from {
+            out.push((from, to));
+        }
+        if to >= end {
+            break;
+        }
+        from = to;
+    }
+    if out.len() < 2 { Vec::new() } else { out }
+}
+
+#[cfg(test)]
+pub(crate) fn day_parts_for_tests(
+    rot: &Rotation,
+    start: chrono::DateTime<chrono::Utc>,
+    end: chrono::DateTime<chrono::Utc>,
+) -> Vec<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
+    day_parts(rot, start, end)
 }
 
 fn zone(rot: &Rotation) -> Markup {
@@ -189,6 +227,25 @@ pub(crate) async fn new_page(
                         p.muted { "A trade: they take yours and you take the one you choose. \
                                    Times in " (rot.timezone.name()) "." }
                     }
+                    fieldset {
+                        legend { "Which part of your shift?" }
+                        p { label { input type="radio" name="part" value="all" checked; " All of it" } }
+                        @for (a, b) in day_parts(rot, mine.start, mine.end) {
+                            p { label {
+                                input type="radio" name="part" value=(format!("{}/{}", rota_core::view::utc(a), rota_core::view::utc(b)));
+                                " " (local(a, rot)) " to " (local(b, rot))
+                            } }
+                        }
+                        p { label { input type="radio" name="part" value="range"; " From … to …" } }
+                        p {
+                            label for="from" { "From" } " "
+                            input #from type="datetime-local" name="from";
+                            " " label for="to" { "to" } " "
+                            input #to type="datetime-local" name="to";
+                            " " span.muted { "(" (rot.timezone.name()) ", whole minutes, at least "
+                                (swaps::MIN_PART_MINUTES) " minutes)" }
+                        }
+                    }
                     p { button type="submit" { "Send request" } }
                 }
                 p { a href=(paths::ME) { "Back to your page" } }
@@ -212,6 +269,14 @@ pub(crate) struct NewSwapForm {
     counterpart: String,
     #[serde(default)]
     their_slot: String,
+    /// Which part of my shift: `all` (or nothing), `START/END` (a day offered), or `range`
+    /// with `from` and `to` (civil times in the rotation's zone).
+    #[serde(default)]
+    part: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
 }
 
 /// `POST /swaps/new`
@@ -238,6 +303,28 @@ pub(crate) async fn create(
             ));
         }
     };
+    let given = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+    let (start, end) = match f.part.trim() {
+        "" | "all" => (None, None),
+        "range" => match (given(&f.from), given(&f.to)) {
+            (Some(a), Some(b)) => (Some(a), Some(b)),
+            _ => {
+                return Err(PageError::new(
+                    StatusCode::BAD_REQUEST,
+                    "for a part of your shift, give both From and To",
+                ));
+            }
+        },
+        day => match day.split_once('/') {
+            Some((a, b)) => (given(a), given(b)),
+            None => {
+                return Err(PageError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("{day:?} is not a part of your shift"),
+                ));
+            }
+        },
+    };
     let body = SwapBody {
         rotation: f.rotation,
         kind,
@@ -245,9 +332,9 @@ pub(crate) async fn create(
         counterpart: f.counterpart,
         their_slot,
         on_behalf_of: None,
-        // The form trades whole shifts (parts are the API's for now).
-        start: None,
-        end: None,
+        start,
+        end,
+        // The form trades the colleague's whole shift.
         their_start: None,
         their_end: None,
     };

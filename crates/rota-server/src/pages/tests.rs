@@ -928,3 +928,115 @@ async fn an_accepted_swap_is_undone_from_the_request_page() {
     assert!(page.contains(">undone<"), "{page}");
     assert!(st.store().overrides().unwrap().is_empty());
 }
+
+/// Issue 13, point 1: the swap form offers each day of the shift (DST-correct, from the handoff's
+/// wall-clock time) and a free range, and sends exactly that part.
+#[actix_web::test]
+async fn the_swap_form_asks_for_one_day_or_a_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let now: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().unwrap();
+    let st = state(dir.path(), Arc::new(Hand(Mutex::new(now))));
+    let carol = st.store().issue_token("carol", "test", now).unwrap();
+    let app = at::init_service(crate::app(web::Data::new(st.clone()))).await;
+    let c = cookie_of(&at::call_service(&app, sign_in(&carol.token)).await);
+    // Carol's week: slot 4, Monday 30 November 09:00 London (GMT) to Monday 7 December.
+    let form = |who: &str| format!("/swaps/new?rotation=support-hero&slot=4&counterpart={who}");
+    let page = body(at::call_service(&app, get(&form("heidi"), &c)).await).await;
+    assert!(page.contains("Which part of your shift?"), "{page}");
+    let tuesday = "2026-12-01T09:00:00Z/2026-12-02T09:00:00Z";
+    assert!(page.contains(&format!("value=\"{tuesday}\"")), "{page}");
+    assert_eq!(
+        page.matches("name=\"part\"").count(),
+        1 + 7 + 1,
+        "all, seven days, a range"
+    );
+    let csrf = between(&page, "name=\"csrf\" value=\"", "\"").to_string();
+    let send = |who: &'static str, fields: Vec<(&'static str, String)>| {
+        let (app, c, csrf) = (&app, c.clone(), csrf.clone());
+        async move {
+            let mut form = vec![
+                ("csrf", csrf),
+                ("rotation", "support-hero".to_string()),
+                ("my_slot", "4".to_string()),
+                ("counterpart", who.to_string()),
+                ("their_slot", String::new()),
+            ];
+            form.extend(fields);
+            let res = at::call_service(
+                app,
+                at::TestRequest::post()
+                    .uri("/swaps/new")
+                    .insert_header((header::COOKIE, c))
+                    .set_form(form)
+                    .to_request(),
+            )
+            .await;
+            let status = res.status().as_u16();
+            (status, location(&res), body(res).await)
+        }
+    };
+    let (status, to, _) = send("heidi", vec![("part", tuesday.to_string())]).await;
+    assert_eq!(status, 303);
+    let id = to.trim_start_matches("/swaps/").to_string();
+    let r = st.store().swap(&id).unwrap().unwrap();
+    assert_eq!(
+        (
+            r.requester_slot.start.to_rfc3339(),
+            r.requester_slot.end.to_rfc3339()
+        ),
+        (
+            "2026-12-01T09:00:00+00:00".into(),
+            "2026-12-02T09:00:00+00:00".into()
+        )
+    );
+    // A range typed in, in the rotation's zone.
+    let range = vec![
+        ("part", "range".to_string()),
+        ("from", "2026-12-03T13:00".to_string()),
+        ("to", "2026-12-03T17:30".to_string()),
+    ];
+    let (status, to, _) = send("erin", range).await;
+    assert_eq!(status, 303);
+    let r = st
+        .store()
+        .swap(to.trim_start_matches("/swaps/"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        r.requester_slot.start.to_rfc3339(),
+        "2026-12-03T13:00:00+00:00"
+    );
+    assert_eq!(
+        r.requester_slot.end.to_rfc3339(),
+        "2026-12-03T17:30:00+00:00"
+    );
+    // Too short: an HTML page that says why.
+    let short = vec![
+        ("part", "range".to_string()),
+        ("from", "2026-12-04T13:00".to_string()),
+        ("to", "2026-12-04T13:10".to_string()),
+    ];
+    let (status, _, page) = send("erin", short).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("at least 30 minutes"), "{page}");
+}
+
+/// The days of a shift across a DST change are 23 or 25 hours, from the handoff's wall clock.
+#[test]
+fn the_days_offered_follow_the_wall_clock_across_dst() {
+    let s = example();
+    let rot = s.rotation("support-hero").unwrap();
+    // The week of the EU spring-forward: Monday 22 March 2027 09:00 GMT (09:00Z) to Monday 29
+    // March 09:00 BST (08:00Z).
+    let start: DateTime<Utc> = "2027-03-22T09:00:00Z".parse().unwrap();
+    let end: DateTime<Utc> = "2027-03-29T08:00:00Z".parse().unwrap();
+    let days = super::swap::day_parts_for_tests(rot, start, end);
+    assert_eq!(days.len(), 7);
+    let hours: Vec<i64> = days.iter().map(|(a, b)| (*b - *a).num_hours()).collect();
+    assert_eq!(
+        hours,
+        [24, 24, 24, 24, 24, 23, 24],
+        "Sunday 28 March loses an hour"
+    );
+    assert_eq!(days[6].1, end);
+}
