@@ -23,8 +23,11 @@
 //! stretch that has started is not reminded, even if slots of it have not (that is the point).
 //! The message says when the whole stretch ends; its calendar attachment keeps the first slot's
 //! UID (the feeds' per-slot event), so a calendar holding both shows the reminder's event over the
-//! feed's first day. If a slot is split so that one person has several stretches starting in it,
-//! the first that has not started is the one reminded.
+//! feed's first day. If a slot is split so that one person has several stretches in it (a day of
+//! their week swapped away), each is reminded: the first piece of the slot under the plain key,
+//! each later one under `reminder/{rotation}/{slot}/{person}@{start}/{lead}`, with the feed's UID
+//! for that piece. Which piece is first is decided over the whole slot, not the window looked at,
+//! so the keys do not change as time passes.
 //!
 //! When several lead times of one shift are due at once (rota was down, or the shift was assigned
 //! at short notice), only the shortest is sent and the longer ones are recorded as *superseded*:
@@ -663,21 +666,16 @@ pub fn plan_reminders(
     let to = now + longest + Duration::days(2);
     let shifts = schedule.all_shifts(now, to).unwrap_or_default();
     let stretches = rota_core::stretches(&shifts);
-    // (rotation, first slot, person) -> the first stretch starting in that slot that has not
-    // started: the key a plain shift always had, so a deploy re-sends nothing.
-    let mut firsts: BTreeMap<(&str, u64, &str), &rota_core::Stretch<'_>> = BTreeMap::new();
+    // One reminder before each stretch a person holds. A slot split by an override (a day of a
+    // week swapped) gives its owner two stretches in one slot: the first keeps the key a plain
+    // shift always had (so a deploy re-sends nothing), each later one gets its start in the key.
+    let mut firsts: BTreeMap<(&str, u64, &str, DateTime<Utc>), &rota_core::Stretch<'_>> =
+        BTreeMap::new();
     for x in &stretches {
         if x.start <= now || x.person.email.is_none() {
             continue;
         }
-        firsts
-            .entry((&x.rotation.id, x.first_slot(), &x.person.id))
-            .and_modify(|e| {
-                if x.start < e.start {
-                    *e = x;
-                }
-            })
-            .or_insert(x);
+        firsts.insert((&x.rotation.id, x.first_slot(), &x.person.id, x.start), x);
     }
     let mut send = Vec::new();
     let mut superseded = Vec::new();
@@ -698,8 +696,17 @@ pub fn plan_reminders(
         // The message says when the stretch ends, which may be past the window looked at.
         info.end = stretch_end(schedule, x);
         for (i, (lead, due_at)) in due.into_iter().enumerate() {
+            let key = match later_piece(schedule, s) {
+                None => reminder_key(&s.rotation.id, s.slot, &s.person.id, lead),
+                Some(start) => reminder_key(
+                    &s.rotation.id,
+                    s.slot,
+                    &format!("{}@{}", s.person.id, start.timestamp()),
+                    lead,
+                ),
+            };
             let p = Planned {
-                key: reminder_key(&s.rotation.id, s.slot, &s.person.id, lead),
+                key,
                 kind: "reminder".into(),
                 to: to.clone(),
                 expires: Some(s.start),
@@ -724,6 +731,20 @@ pub fn plan_reminders(
         }
     }
     (send, superseded)
+}
+
+/// `Some(start)` when `s` is not the first piece of its person in its slot (an override split
+/// the slot: the owner's part after a swapped day); `None` for the first (or only) piece.
+fn later_piece(schedule: &Schedule, s: &Shift<'_>) -> Option<DateTime<Utc>> {
+    let base = schedule.base_shift(&s.rotation.id, s.slot).ok()??;
+    let first = schedule
+        .shifts(&s.rotation.id, base.start, base.end)
+        .ok()?
+        .into_iter()
+        .filter(|x| x.person.id == s.person.id)
+        .map(|x| x.start)
+        .min()?;
+    (s.start > first).then_some(s.start)
 }
 
 /// Where stretch `x` really ends: `x` was joined from shifts in a window, so when it reaches the

@@ -128,10 +128,11 @@ fn the_person_actually_on_call_is_reminded_after_an_override() {
     assert!(send.is_empty(), "{send:?}");
 }
 
+/// Issue 13, point 6: one reminder before each part a person holds. Alice covers the middle of
+/// Bob's week: Bob has two pieces of slot 4 and is reminded before each; the first keeps the
+/// plain shift's key, the later one has its start in the key (and the feed's UID for it).
 #[test]
-fn a_split_slot_reminds_each_person_once_for_their_first_piece() {
-    // Alice covers the middle of Bob's week: Bob has two pieces of slot 4, and gets one reminder,
-    // for the first.
+fn a_split_slot_reminds_each_person_before_each_of_their_pieces() {
     let s = schedule()
         .with_overrides([Override {
             id: "o1".into(),
@@ -143,13 +144,33 @@ fn a_split_slot_reminds_each_person_once_for_their_first_piece() {
         }])
         .unwrap();
     let (send, _) = plan_reminders(&s, &PlanConfig::default(), t("2026-11-30T08:00:00Z"));
-    let bob: Vec<_> = send.iter().filter(|p| p.to.id == "bob").collect();
-    assert_eq!(bob.len(), 1);
-    let Content::Reminder { shift, .. } = &bob[0].content else {
-        panic!()
-    };
-    assert_eq!(shift.start, t("2026-11-30T09:00:00Z"));
-    assert_eq!(shift.uid, "support-hero-4@rota");
+    let mut bob: Vec<_> = send.iter().filter(|p| p.to.id == "bob").collect();
+    bob.sort_by_key(|p| p.key.clone());
+    assert_eq!(bob.len(), 2, "{bob:?}");
+    let starts: Vec<(String, DateTime<Utc>, String)> = bob
+        .iter()
+        .map(|p| {
+            let Content::Reminder { shift, .. } = &p.content else {
+                panic!()
+            };
+            (p.key.clone(), shift.start, shift.uid.clone())
+        })
+        .collect();
+    assert_eq!(starts[0].0, "reminder/support-hero/4/bob/P1D");
+    assert_eq!(starts[0].1, t("2026-11-30T09:00:00Z"));
+    assert_eq!(starts[0].2, "support-hero-4@rota");
+    let later = t("2026-12-03T09:00:00Z").timestamp();
+    assert_eq!(
+        starts[1].0,
+        format!("reminder/support-hero/4/bob@{later}/P7D")
+    );
+    assert_eq!(starts[1].1, t("2026-12-03T09:00:00Z"));
+    assert_eq!(starts[1].2, format!("support-hero-4-{later}@rota"));
+    // Alice is reminded of her day too, once.
+    assert_eq!(
+        send.iter().filter(|p| p.key.contains("/4/alice")).count(),
+        1
+    );
 }
 
 #[test]
