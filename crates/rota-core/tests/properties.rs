@@ -7,7 +7,8 @@
 //! - Resolving `[a, c)` equals resolving `[a, b)` then `[b, c)`.
 //! - Overrides never change the base order: without them, slot n is `members[n mod len]`; with
 //!   them, each shift is the newest override covering it or else the base member.
-//! - A swap changes exactly the two shifts involved.
+//! - A swap changes exactly the two shifts involved; a swap of *parts* of two shifts (a day of a
+//!   week, twelve hours of another) changes exactly those parts, and the order never changes.
 //! - With a link, the hero is on call in their team's secondary rotation for the whole hero shift.
 //!
 //! Case counts are kept moderate so that the suite stays fast in a debug build.
@@ -465,6 +466,75 @@ proptest! {
             prop_assert_eq!(g.source, Source::Override(o));
         }
         // And the order is untouched.
+        for sh in &swapped.without_overrides().shifts("r", lo, hi).unwrap() {
+            prop_assert_eq!(&sh.person.id, &member(&s, sh));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(64), ..ProptestConfig::default() })]
+
+    /// Issue 13: a trade of a part of one shift for a part of another (of any lengths, on whole
+    /// minutes, as the swap service writes them) changes who is on call exactly within the two
+    /// parts, each to the other person, and nowhere else; the order is untouched.
+    #[test]
+    fn a_swap_of_parts_changes_exactly_those_parts(
+        spec in rot_spec(4),
+        ovs in overrides(),
+        offset in 0i64..40 * 1440,
+        first in 0u64..6,
+        gap in 1u64..6,
+        pa in (0.0f64..1.0, 0.0f64..1.0),
+        pb in (0.0f64..1.0, 0.0f64..1.0),
+        probes in prop::collection::vec(0.0f64..1.0, 24),
+    ) {
+        let base = single(&spec);
+        let (from, _) = window(&spec, offset, 1);
+        let s = base.with_overrides(make_overrides("r", from, &ovs)).unwrap();
+        let Some(here) = s.on_call("r", from).unwrap() else { return Ok(()) };
+        let (i, j) = (here.slot + first, here.slot + first + gap);
+        let (Some(a), Some(b)) = (s.base_shift("r", i).unwrap(), s.base_shift("r", j).unwrap())
+        else {
+            return Ok(());
+        };
+        // A part of `sh`: between two fractions of it, on whole minutes, at least a minute.
+        let part = |sh: &Shift<'_>, (x, y): (f64, f64)| {
+            let minutes = (sh.end - sh.start).num_minutes();
+            let (lo, hi) = (x.min(y), x.max(y));
+            let m0 = (lo * minutes as f64) as i64;
+            let m1 = ((hi * minutes as f64) as i64).max(m0 + 1).min(minutes);
+            (m0 < m1).then(|| (sh.start + TimeDelta::minutes(m0), sh.start + TimeDelta::minutes(m1)))
+        };
+        let (Some(part_a), Some(part_b)) = (part(&a, pa), part(&b, pb)) else { return Ok(()) };
+        let (who_a, who_b) = (a.person.id.clone(), b.person.id.clone());
+        let swapped = s
+            .with_overrides([
+                Override { id: "part-a".into(), rotation: "r".into(), person: who_b.clone(), start: part_a.0, end: part_a.1, reason: None },
+                Override { id: "part-b".into(), rotation: "r".into(), person: who_a.clone(), start: part_b.0, end: part_b.1, reason: None },
+            ])
+            .unwrap();
+        let (lo, hi) = (a.start - TimeDelta::days(2), b.end + TimeDelta::days(2));
+        let span = (hi - lo).num_seconds();
+        let mut at: Vec<DateTime<Utc>> = probes
+            .iter()
+            .map(|f| lo + TimeDelta::seconds((f * span as f64) as i64))
+            .collect();
+        for (x, y) in [part_a, part_b] {
+            at.extend([x - TimeDelta::seconds(1), x, y - TimeDelta::seconds(1), y]);
+        }
+        for t in at {
+            let want = if part_a.0 <= t && t < part_a.1 {
+                Some(who_b.clone())
+            } else if part_b.0 <= t && t < part_b.1 {
+                Some(who_a.clone())
+            } else {
+                s.on_call("r", t).unwrap().map(|x| x.person.id.clone())
+            };
+            let got = swapped.on_call("r", t).unwrap().map(|x| x.person.id.clone());
+            prop_assert_eq!(&got, &want, "at {}: parts {:?} {:?}\n{}", t, part_a, part_b,
+                show_all(&swapped.shifts("r", lo, hi).unwrap()));
+        }
         for sh in &swapped.without_overrides().shifts("r", lo, hi).unwrap() {
             prop_assert_eq!(&sh.person.id, &member(&s, sh));
         }
