@@ -1,5 +1,6 @@
 // End-to-end: headless Chromium signs in, proposes a swap, accepts it as the colleague, and sees
-// the schedule page change. Run by scripts/e2e.sh, which starts the server and passes:
+// the schedule page change; then one person gives a colleague a single day of their week and the
+// schedule shows that day alone moved. Run by scripts/e2e.sh, which starts the server and passes:
 //   node swap.mjs BASE_URL TOKENS_JSON SCREENSHOT_PATH
 // TOKENS_JSON maps every person id to an API token. Who trades is chosen from the slots the API
 // lists for the Support Hero rotation on the day the test runs (the next two weeks, held by two
@@ -111,6 +112,41 @@ try {
   const nowTheirs = await heroAt(their);
   check(nowMine.startsWith(B) && nowMine.includes('override'), `${B} now has ${mine} (got ${nowMine})`);
   check(nowTheirs.startsWith(A) && nowTheirs.includes('override'), `${A} now has ${their} (got ${nowTheirs})`);
+
+  // A day, not a week: the person of a later open week asks a colleague to cover its second day
+  // only, through the form's "which part" choice; once accepted, the schedule shows the colleague
+  // on that day and the owner before and after it.
+  const third = open.find((s) => s.slot !== first.slot && s.slot !== second.slot);
+  check(third, `a third open Support Hero week (slots: ${JSON.stringify(open)})`);
+  const c = third.on_call[0].person;
+  const d = [a, b].find((p) => p.id !== c.id);
+  await page.goto(`${base}/me`);
+  await signOut();
+  await signIn(tokens[c.id], c.name);
+  await page.goto(`${base}/swaps/new?rotation=support-hero&slot=${third.slot}&counterpart=${d.id}`);
+  const days = page.locator('input[name=part][value*="/"]');
+  check(await days.count() === 7, `the form offers the 7 days of the week (got ${await days.count()})`);
+  const day = days.nth(1);
+  const dayLabel = (await day.locator('xpath=..').textContent()).trim();
+  const [dayFrom, dayTo] = dayLabel.split(' to ');
+  await day.check();
+  await Promise.all([
+    page.waitForURL((u) => u.pathname.startsWith('/swaps/') && u.search === ''),
+    page.click('form[action="/swaps/new"] button'),
+  ]);
+  const dayUrl = page.url();
+  check(!dayUrl.endsWith('/swaps/new'), `the day's request was sent (got ${await page.textContent('body')})`);
+  await page.goto(`${base}/me`);
+  await signOut();
+  await signIn(tokens[d.id], d.name);
+  await page.goto(dayUrl);
+  await page.click('button:text("Accept")');
+  await page.locator('.tag', { hasText: 'accepted' }).waitFor();
+  const onDay = await heroAt(dayFrom);
+  const after = await heroAt(dayTo);
+  check(onDay.startsWith(d.name) && onDay.includes('override'), `${d.name} covers ${dayFrom} (got ${onDay})`);
+  check(after.startsWith(c.name), `${c.name} has the rest of the week from ${dayTo} (got ${after})`);
+  console.log(`e2e: ${d.name} covers ${c.name}'s ${dayFrom} to ${dayTo}, and only that day`);
 
   await page.goto(`${base}/`);
   await page.locator('h2#support-hero').waitFor();
