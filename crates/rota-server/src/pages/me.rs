@@ -27,21 +27,43 @@ pub(crate) fn describe(s: &Schedule, r: &SwapRequest) -> String {
         })
     };
     let rot_name = rot.map_or(r.rotation.as_str(), |x| x.name.as_str());
-    match r.counterpart_slot {
+    // A whole slot is named by its start; a part by both ends.
+    let span = |sl: &rota_store::SwapSlot| {
+        let whole = s
+            .base_shift(&r.rotation, sl.slot)
+            .ok()
+            .flatten()
+            .is_some_and(|b| b.start == sl.start && b.end == sl.end);
+        if whole {
+            format!("shift of {}", when(sl.start))
+        } else {
+            let start = rot.map_or(sl.start.to_rfc3339(), |rot| local(sl.start, rot));
+            format!("shift from {start} to {}", when(sl.end))
+        }
+    };
+    if r.is_take_over() {
+        return format!(
+            "{} takes over the rest of {}'s {rot_name} shift, from when it is accepted until {}",
+            name(&r.counterpart),
+            name(&r.requester),
+            when(r.requester_slot.end)
+        );
+    }
+    match &r.counterpart_slot {
         Some(c) => format!(
-            "{} takes {}'s {rot_name} shift of {}, and {} takes {}'s of {}",
+            "{} takes {}'s {rot_name} {}, and {} takes {}'s {}",
             name(&r.counterpart),
             name(&r.requester),
-            when(r.requester_slot.start),
+            span(&r.requester_slot),
             name(&r.requester),
             name(&r.counterpart),
-            when(c.start)
+            span(c)
         ),
         None => format!(
-            "{} covers {}'s {rot_name} shift of {}",
+            "{} covers {}'s {rot_name} {}",
             name(&r.counterpart),
             name(&r.requester),
-            when(r.requester_slot.start)
+            span(&r.requester_slot)
         ),
     }
 }

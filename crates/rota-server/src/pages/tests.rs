@@ -989,6 +989,13 @@ async fn the_swap_form_asks_for_one_day_or_a_range() {
             "2026-12-02T09:00:00+00:00".into()
         )
     );
+    // The request page names the part by both ends.
+    let page = body(at::call_service(&app, get(&to, &c)).await).await;
+    let says = "covers Carol Diaz&#39;s Support Hero shift from Tue 1 Dec 2026 09:00 to Wed 2 Dec 2026 09:00 (Europe/London)";
+    assert!(
+        page.contains(says) || page.contains(&says.replace("&#39;", "'")),
+        "{page}"
+    );
     // A range typed in, in the rotation's zone.
     let range = vec![
         ("part", "range".to_string()),
