@@ -152,17 +152,25 @@ pub fn conflicts(
             if sug.is_empty() {
                 writeln!(
                     out,
-                    "  could trade: nobody free for all of it with a shift to give back"
+                    "  could trade: nobody free to cover it with a shift to give back"
                 )?;
             }
             for s in sug.iter().take(5) {
+                // A partial absence: the part to cover, and the part taken back.
+                let takes = match s.part {
+                    Some((a, b)) => format!("takes {} to {}", local(a, z), local(b, z)),
+                    None => "takes it".to_string(),
+                };
+                let back = match s.give_back_part {
+                    Some((a, b)) => format!("{} to {}", local(a, z), local(b, z)),
+                    None => local(s.give_back.start, z),
+                };
                 writeln!(
                     out,
-                    "  could trade: {} ({}) takes it; {} takes theirs, {} (slot {}); their load {:.1} h -> {:.1} h{}",
+                    "  could trade: {} ({}) {takes}; {} takes theirs, {back} (slot {}); their load {:.1} h -> {:.1} h{}",
                     s.person().name,
                     s.person().id,
                     x.person.id,
-                    local(s.give_back.start, z),
                     s.give_back.slot,
                     hours(s.load_before.num_seconds()),
                     hours(s.load_after.num_seconds()),

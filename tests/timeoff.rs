@@ -55,9 +55,11 @@ fn check_conflicts_lists_carols_two_shifts_with_trades_fairest_first() {
         .copied()
         .collect();
     // Lightest load after the trade first, counted over the 91 days either side of the
-    // conflict: Ivan 798 h, Alice 1008 h (her trade-back is in March, outside the window, so
-    // taking Carol's week adds 168 h there), Heidi 1248 h, Frank 1512 h, Erin 1536 h; Bob's
-    // trade-back is in March too, so he is at 1680 h and comes later.
+    // conflict. Carol is away four days of the week, five days from the 04:00 handoff (Monday
+    // to Saturday): most of it, so colleagues are offered both the whole week and those five
+    // days (for five days of theirs). Ivan 798 h either way; Alice 960 h for the five days and
+    // 1008 h for the week (her trade-back is in March, outside the window, so taking Carol's
+    // week adds 168 h there); then Heidi at 1248 h.
     let who: Vec<&str> = hero
         .iter()
         .map(|l| {
@@ -71,16 +73,22 @@ fn check_conflicts_lists_carols_two_shifts_with_trades_fairest_first() {
         who,
         [
             "Ivan Petrov",
+            "Ivan Petrov",
             "Alice Smith",
-            "Heidi Tanaka",
-            "Frank Müller",
-            "Erin Walsh"
+            "Alice Smith",
+            "Heidi Tanaka"
         ],
         "{out}"
     );
     assert!(
         hero[0].contains(
             "carol takes theirs, Mon 2026-12-28 04:00 EST (slot 8); their load 798.0 h -> 798.0 h"
+        ),
+        "{out}"
+    );
+    assert!(
+        hero[2].contains(
+            "Alice Smith (alice) takes Mon 2026-11-30 04:00 EST to Sat 2026-12-05 04:00 EST; carol takes theirs, Mon 2027-03-08 04:00 EST to Sat 2027-03-13 04:00 EST (slot 18)"
         ),
         "{out}"
     );
@@ -594,7 +602,13 @@ every = "1 week"
             .split('&')
             .next()
             .unwrap();
-        let theirs = l.split("their_slot=").nth(1).unwrap();
+        let theirs = l
+            .split("their_slot=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap();
         assert!(
             prefilled.contains(&format!(
                 "<input type=\"hidden\" name=\"counterpart\" value=\"{who}\">"
@@ -605,6 +619,12 @@ every = "1 week"
             prefilled.contains(&format!("<option value=\"{theirs}\" selected>")),
             "{prefilled}"
         );
+        // A suggestion for the days away pre-fills that part of the shift (issue 13, point 5),
+        // and the part of theirs taken back.
+        if l.contains("&part=") {
+            assert!(!prefilled.contains("value=\"all\" checked"), "{prefilled}");
+            assert!(prefilled.contains("name=\"their_start\""), "{prefilled}");
+        }
     }
     // An unrelated slot of hers has no hint.
     let other = get(&format!(

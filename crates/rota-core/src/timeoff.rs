@@ -21,6 +21,14 @@
 //!      the shift given back;
 //!   3. then the return shift closest to the conflict (the debt is settled soonest);
 //!   4. then the person id, so the order is total and stable.
+//!
+//!   **Part of a shift.** When the shift is longer than a day and the person is away for only
+//!   some of its days (days from the handoff's wall-clock time, [`crate::tz::day_parts`]), the
+//!   suggestions cover the *part*: from the first day away to the last. A colleague then needs to
+//!   be free for the part only, and gives back a part of similar length: the first run of as many
+//!   days of their shift that the absent person is free for (their whole shift when it is a day
+//!   or shorter and the part is one day). When the part is more than half of the shift's days, the
+//!   whole-shift trades are suggested as well; they rank with the others by the same rules.
 //! - **Fairness** ([`Schedule::report`]): for a window `[from, to)`, per person and rotation, the
 //!   shifts (stretches, as people count them: a continuous stretch of one person in one rotation
 //!   is one shift however many handoffs it crosses, and the rest of a slot split by a cover does
@@ -602,8 +610,13 @@ pub struct Conflict<'s> {
 /// A colleague who could take a conflicting shift, and the shift of theirs to take in return.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Suggestion<'s> {
-    /// The colleague's shift the absent person would take: a whole slot, theirs alone.
+    /// The colleague's shift the absent person would take (or take part of: `give_back_part`):
+    /// a whole slot, theirs alone.
     pub give_back: Shift<'s>,
+    /// The part of the conflicting shift the colleague would cover: `None` for all of it.
+    pub part: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The part of `give_back` the absent person would take in return: `None` for all of it.
+    pub give_back_part: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Whether taking the conflicting shift gives the colleague two turns in a row.
     pub back_to_back: bool,
     /// The colleague's on-call time within [`FAIRNESS_WINDOW_DAYS`] of the conflict, now.
@@ -870,46 +883,115 @@ impl Schedule {
         let theirs = self.shifts(&rot.id, now, until)?;
         let prev = shift.slot.checked_sub(1);
         let next = shift.slot + 1;
+        // The days of the shift the person is away for, and the part they span.
+        let days = crate::tz::day_parts(rot.timezone, shift.start, shift.end);
+        let away: Vec<usize> = (0..days.len())
+            .filter(|&i| !time_off.is_free(me, days[i].0, days[i].1))
+            .collect();
+        let part = match (away.first(), away.last()) {
+            (Some(&a), Some(&b)) if !(a == 0 && b + 1 == days.len()) => {
+                Some((days[a].0, days[b].1, b - a + 1))
+            }
+            _ => None,
+        };
+        let whole_too = part.is_none_or(|(_, _, n)| n * 2 > days.len());
+        let adjacent = |m: &str, slot: u64| {
+            self.base_shift(&rot.id, slot)
+                .ok()
+                .flatten()
+                .and_then(|b| self.shifts(&rot.id, b.start, b.end).ok())
+                .is_some_and(|v| v.iter().any(|y| y.person.id == m))
+        };
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for m in &rot.members {
-            if m == me || !seen.insert(m.as_str()) || !time_off.is_free(m, mine.0, mine.1) {
+            if m == me || !seen.insert(m.as_str()) {
                 continue;
             }
-            let best = theirs
-                .iter()
-                .filter(|x| {
-                    x.person.id == *m
-                        && x.slot != shift.slot
-                        && time_off.is_free(me, x.start, x.end)
-                        && tradeable(self, x, now)
-                })
-                .min_by_key(|x| ((x.start - shift.start).abs(), x.start));
-            let Some(give_back) = best else { continue };
-            let load_before = self
-                .shifts_for_person(m, wf, wt)?
-                .iter()
-                .map(|x| overlap((x.start, x.end), (wf, wt)))
-                .sum::<Duration>();
-            // Both counted within the same window as `load_before` (a trade-back months away
-            // does not lighten this window).
-            let load_after = load_before + overlap(mine, (wf, wt))
-                - overlap((give_back.start, give_back.end), (wf, wt));
-            let adjacent = |slot: u64| {
-                self.base_shift(&rot.id, slot)
-                    .ok()
-                    .flatten()
-                    .and_then(|b| self.shifts(&rot.id, b.start, b.end).ok())
-                    .is_some_and(|v| v.iter().any(|y| y.person.id == *m))
+            let load_before = || -> Result<Duration, Error> {
+                Ok(self
+                    .shifts_for_person(m, wf, wt)?
+                    .iter()
+                    .map(|x| overlap((x.start, x.end), (wf, wt)))
+                    .sum::<Duration>())
             };
-            let back_to_back = prev.is_some_and(|p| p != give_back.slot && adjacent(p))
-                || (next != give_back.slot && adjacent(next));
-            out.push(Suggestion {
-                give_back: *give_back,
-                back_to_back,
-                load_before,
-                load_after,
-            });
+            let mine_tradeable = |x: &&Shift<'s>| {
+                x.person.id == *m && x.slot != shift.slot && tradeable(self, x, now)
+            };
+            let closest = |x: &&Shift<'s>| ((x.start - shift.start).abs(), x.start);
+            let mut push = |give_back: Shift<'s>,
+                            taken: (DateTime<Utc>, DateTime<Utc>),
+                            given: (DateTime<Utc>, DateTime<Utc>),
+                            part: Option<(DateTime<Utc>, DateTime<Utc>)>,
+                            give_back_part: Option<(DateTime<Utc>, DateTime<Utc>)>,
+                            load_before: Duration| {
+                // Both counted within the same window as `load_before` (a trade-back months away
+                // does not lighten this window).
+                let load_after = load_before + overlap(taken, (wf, wt)) - overlap(given, (wf, wt));
+                let back_to_back = prev.is_some_and(|p| p != give_back.slot && adjacent(m, p))
+                    || (next != give_back.slot && adjacent(m, next));
+                out.push(Suggestion {
+                    give_back,
+                    part,
+                    give_back_part,
+                    back_to_back,
+                    load_before,
+                    load_after,
+                });
+            };
+            if whole_too && time_off.is_free(m, mine.0, mine.1) {
+                let best = theirs
+                    .iter()
+                    .filter(mine_tradeable)
+                    .filter(|x| time_off.is_free(me, x.start, x.end))
+                    .min_by_key(closest);
+                if let Some(give_back) = best {
+                    push(
+                        *give_back,
+                        mine,
+                        (give_back.start, give_back.end),
+                        None,
+                        None,
+                        load_before()?,
+                    );
+                }
+            }
+            if let Some((from, to, n)) = part
+                && time_off.is_free(m, from, to)
+            {
+                // Their closest shift with `n` consecutive days (or, for a one-day part, a shift
+                // of a day or less) that the absent person is free for.
+                let mut candidates: Vec<&Shift<'s>> =
+                    theirs.iter().filter(mine_tradeable).collect();
+                candidates.sort_by_key(closest);
+                let found = candidates.into_iter().find_map(|x| {
+                    let their_days = crate::tz::day_parts(rot.timezone, x.start, x.end);
+                    if their_days.is_empty() {
+                        return (n == 1 && time_off.is_free(me, x.start, x.end)).then_some((
+                            x,
+                            (x.start, x.end),
+                            None,
+                        ));
+                    }
+                    (0..their_days.len().saturating_sub(n - 1)).find_map(|i| {
+                        let run = (their_days[i].0, their_days[i + n - 1].1);
+                        time_off.is_free(me, run.0, run.1).then(|| {
+                            let whole = run == (x.start, x.end);
+                            (x, run, (!whole).then_some(run))
+                        })
+                    })
+                });
+                if let Some((give_back, given, give_back_part)) = found {
+                    push(
+                        *give_back,
+                        (from, to),
+                        given,
+                        Some((from, to)),
+                        give_back_part,
+                        load_before()?,
+                    );
+                }
+            }
         }
         out.sort_by(|a, b| {
             let key = |s: &Suggestion<'_>| {

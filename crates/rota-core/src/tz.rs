@@ -26,6 +26,14 @@
 //! civil times that really fall in a gap.
 //!
 //! Instants here have one-second resolution: fractional seconds are truncated towards the past.
+//!
+//! # The days of a shift
+//!
+//! [`day_parts`] cuts a shift into days the way people say "the Tuesday of my week": each day
+//! runs from the handoff's wall-clock time to the same wall-clock time the next day, resolved by
+//! the rules above, and the last is cut at the shift's end. So across a DST change that day is 23
+//! or 25 hours long, and a 09:00 handoff keeps every day at 09:00. Swap requests for part of a
+//! shift and the suggestions for a partial absence use these days.
 
 use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -218,6 +226,41 @@ impl std::fmt::Display for TimeParseError {
 }
 
 impl std::error::Error for TimeParseError {}
+
+/// The days of the shift `[start, end)` in `tz` (see the module doc); empty when the shift is a
+/// day or shorter (it has one day: itself).
+///
+/// ```
+/// use rota_core::tz::day_parts;
+/// let london: chrono_tz::Tz = "Europe/London".parse().unwrap();
+/// // The week of the EU spring-forward: Monday 22 March 2027 09:00 GMT to Monday 29 March 09:00 BST.
+/// let days = day_parts(london, "2027-03-22T09:00:00Z".parse().unwrap(), "2027-03-29T08:00:00Z".parse().unwrap());
+/// let hours: Vec<i64> = days.iter().map(|(a, b)| (*b - *a).num_hours()).collect();
+/// assert_eq!(hours, [24, 24, 24, 24, 24, 23, 24]);
+/// ```
+pub fn day_parts(
+    tz: Tz,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let first = start.with_timezone(&tz).naive_local();
+    let mut out = Vec::new();
+    let mut from = start;
+    for k in 1..=62 {
+        let Some(next) = resolve(tz, first + chrono::Duration::days(k)).map(|r| r.instant) else {
+            break;
+        };
+        let to = next.min(end);
+        if to > from {
+            out.push((from, to));
+        }
+        if to >= end {
+            break;
+        }
+        from = to;
+    }
+    if out.len() < 2 { Vec::new() } else { out }
+}
 
 /// Parses a time given by a user: RFC 3339 with an offset (`2026-12-07T10:00:00Z`), or a date
 /// (`2026-12-07`), meaning midnight of that date in `tz` (by the gap and fold rules above: a

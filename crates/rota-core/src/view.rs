@@ -91,12 +91,27 @@ pub struct SuggestionView<'s> {
     pub person: PersonView<'s>,
     /// The colleague's shift the absent person would take in return.
     pub give_back: SlotView,
+    /// The part of the conflicting shift to cover, when it is not all of it (a partial absence).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part: Option<Span>,
+    /// The part of `give_back` taken in return, when it is not all of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub give_back_part: Option<Span>,
     /// Whether the colleague would be on call twice in a row.
     pub back_to_back: bool,
     /// The colleague's on-call hours around the conflict, before the trade.
     pub load_hours_before: f64,
     /// The same after it.
     pub load_hours_after: f64,
+}
+
+/// A stretch of time as JSON.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Span {
+    /// RFC 3339 UTC instant.
+    pub start: String,
+    /// RFC 3339 UTC instant.
+    pub end: String,
 }
 
 /// A slot of a rotation as JSON.
@@ -154,6 +169,14 @@ impl<'s> ConflictView<'s> {
                         start: utc(s.give_back.start),
                         end: utc(s.give_back.end),
                     },
+                    part: s.part.map(|(a, b)| Span {
+                        start: utc(a),
+                        end: utc(b),
+                    }),
+                    give_back_part: s.give_back_part.map(|(a, b)| Span {
+                        start: utc(a),
+                        end: utc(b),
+                    }),
                     back_to_back: s.back_to_back,
                     load_hours_before: hours(s.load_before.num_seconds()),
                     load_hours_after: hours(s.load_after.num_seconds()),

@@ -356,20 +356,34 @@ fn a_ski_trip_in_a_linked_week_is_one_conflict_under_the_hero_shift() {
         also,
         ["ops-secondary [0, 1, 2, 3, 4, 5, 6] 2026-11-02 09:00:00 UTC..2026-11-09 09:00:00 UTC"]
     );
-    // Its suggestions are for the hero week: raj's week 1 is the only trade.
+    // Its suggestions are for the hero week: raj's week 1 is the only trade. Ann is away five
+    // of its seven days (Tuesday to Saturday, from the 09:00 handoff), most of the week: raj may
+    // take the whole week for his, or those five days for five days of his.
     let sug = s
         .suggestions(&off, &folded[0].shift, t("2026-10-30T00:00:00Z"), to)
         .unwrap();
-    assert_eq!(
-        sug.iter()
-            .map(|x| (
+    let mut got: Vec<_> = sug
+        .iter()
+        .map(|x| {
+            (
                 x.person().id.as_str(),
                 x.give_back.rotation.id.as_str(),
-                x.give_back.slot
-            ))
-            .collect::<Vec<_>>(),
-        [("raj", "hero", 1)]
+                x.give_back.slot,
+                x.part.map(|(a, b)| (b - a).num_days()),
+                x.give_back_part.map(|(a, b)| (b - a).num_days()),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("raj", "hero", 1, None, None),
+            ("raj", "hero", 1, Some(5), Some(5))
+        ]
     );
+    let part = sug.iter().find_map(|x| x.part).unwrap();
+    assert_eq!(part, (t("2026-11-03T09:00:00Z"), t("2026-11-08T09:00:00Z")));
     // Without the hero conflict in the list (a caller filtered it), the linked ones stay.
     let only_linked: Vec<_> = all
         .into_iter()

@@ -86,13 +86,20 @@ fn conflicts(s: &Schedule, off: &TimeOff, from: &str, to: &str) -> Vec<String> {
 /// A suggestion as `person #give-back-slot load_before->load_after`, plus ` b2b` when taking the
 /// shift would give them two turns in a row.
 fn show_suggestion(x: &Suggestion<'_>) -> String {
+    let part = |p: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>,
+                what: &str| {
+        p.map(|(a, b)| format!(" {what} {}", hours((b - a).num_seconds())))
+            .unwrap_or_default()
+    };
     format!(
-        "{} #{} {}->{}{}",
+        "{} #{} {}->{}{}{}{}",
         x.person().id,
         x.give_back.slot,
         hours(x.load_before.num_seconds()),
         hours(x.load_after.num_seconds()),
-        if x.back_to_back { " b2b" } else { "" }
+        if x.back_to_back { " b2b" } else { "" },
+        part(x.part, "part"),
+        part(x.give_back_part, "back")
     )
 }
 
@@ -631,10 +638,10 @@ fn suggestions_by_load_then_distance() {
     assert_eq!(
         suggest(&s, &off, CONFLICT_AT, NOW, UNTIL),
         [
-            "e #4 504h->504h",
-            "d #3 504h->504h",
-            "b #6 672h->672h",
-            "c #7 672h->672h"
+            "e #4 504h->504h part 48h back 48h",
+            "d #3 504h->504h part 48h back 48h",
+            "b #6 672h->672h part 48h back 48h",
+            "c #7 672h->672h part 48h back 48h",
         ]
     );
 }
@@ -642,30 +649,36 @@ fn suggestions_by_load_then_distance() {
 #[test]
 fn colleagues_away_during_the_conflict_are_left_out() {
     let s = five("");
+    // a is away all of Wednesday 10 February: the part to cover is Tuesday 09:00 to Thursday
+    // 09:00 (the two days from the handoff's 09:00 that the absence touches).
     let off = time_off(&[
         A_AWAY,
-        // b is away for the last second of a's slot 5: out
+        // b is away for the last second of the part: out
         (
             "b",
-            "2027-02-15T08:59:59+05:30",
-            "2027-02-15T09:00:00+05:30",
+            "2027-02-11T08:59:59+05:30",
+            "2027-02-11T09:00:00+05:30",
         ),
-        // c is away from the instant slot 5 ends: still in
+        // c is away from the instant the part ends: still in
         (
             "c",
-            "2027-02-15T09:00:00+05:30",
-            "2027-02-16T09:00:00+05:30",
+            "2027-02-11T09:00:00+05:30",
+            "2027-02-12T09:00:00+05:30",
         ),
-        // d is away until the instant slot 5 starts: still in
+        // d is away until the instant the part starts: still in
         (
             "d",
             "2027-02-01T00:00:00+05:30",
-            "2027-02-08T09:00:00+05:30",
+            "2027-02-09T09:00:00+05:30",
         ),
     ]);
     assert_eq!(
         suggest(&s, &off, CONFLICT_AT, NOW, UNTIL),
-        ["e #4 504h->504h", "d #3 504h->504h", "c #7 672h->672h"]
+        [
+            "e #4 504h->504h part 48h back 48h",
+            "d #3 504h->504h part 48h back 48h",
+            "c #7 672h->672h part 48h back 48h"
+        ]
     );
 }
 
@@ -674,13 +687,13 @@ fn colleagues_away_during_the_conflict_are_left_out() {
 #[test]
 fn give_backs_the_absent_person_is_free_for_before_until() {
     let s = five("");
-    // a is also away on Wednesday 27 January, in d's slot 3.
+    // a is also away all of d's slot 3 (so no two days of it can be given back).
     let off = time_off(&[
         A_AWAY,
         (
             "a",
-            "2027-01-27T00:00:00+05:30",
-            "2027-01-28T00:00:00+05:30",
+            "2027-01-25T09:00:00+05:30",
+            "2027-02-01T09:00:00+05:30",
         ),
     ]);
     // Up to Monday 1 March 09:00 (slot 8's start, so slot 8 is not included), d's only shift is
@@ -688,7 +701,11 @@ fn give_backs_the_absent_person_is_free_for_before_until() {
     let until = "2027-03-01T09:00:00+05:30";
     assert_eq!(
         suggest(&s, &off, CONFLICT_AT, NOW, until),
-        ["e #4 504h->504h", "b #6 672h->672h", "c #7 672h->672h"]
+        [
+            "e #4 504h->504h part 48h back 48h",
+            "b #6 672h->672h part 48h back 48h",
+            "c #7 672h->672h part 48h back 48h",
+        ]
     );
     // One second later slot 8 starts before `until`: d offers it (3 weeks after; slot 3 is
     // closer but a is away then).
@@ -696,10 +713,10 @@ fn give_backs_the_absent_person_is_free_for_before_until() {
     assert_eq!(
         suggest(&s, &off, CONFLICT_AT, NOW, until),
         [
-            "e #4 504h->504h",
-            "d #8 504h->504h",
-            "b #6 672h->672h",
-            "c #7 672h->672h"
+            "e #4 504h->504h part 48h back 48h",
+            "d #8 504h->504h part 48h back 48h",
+            "b #6 672h->672h part 48h back 48h",
+            "c #7 672h->672h part 48h back 48h",
         ]
     );
     // `until` before the give-backs: nobody.
@@ -721,10 +738,10 @@ fn started_shifts_and_back_to_back() {
     assert_eq!(
         suggest(&s, &off, CONFLICT_AT, "2027-02-01T09:00:00+05:30", UNTIL),
         [
-            "d #8 504h->504h",
-            "b #6 672h->672h",
-            "c #7 672h->672h",
-            "e #9 504h->504h b2b"
+            "d #8 504h->504h part 48h back 48h",
+            "b #6 672h->672h part 48h back 48h",
+            "c #7 672h->672h part 48h back 48h",
+            "e #9 504h->504h b2b part 48h back 48h",
         ]
     );
     // A second earlier, slot 4 can still be traded: e gives back the slot before a's, so is not
@@ -732,10 +749,10 @@ fn started_shifts_and_back_to_back() {
     assert_eq!(
         suggest(&s, &off, CONFLICT_AT, "2027-02-01T08:59:59+05:30", UNTIL),
         [
-            "e #4 504h->504h",
-            "d #8 504h->504h",
-            "b #6 672h->672h",
-            "c #7 672h->672h"
+            "e #4 504h->504h part 48h back 48h",
+            "d #8 504h->504h part 48h back 48h",
+            "b #6 672h->672h part 48h back 48h",
+            "c #7 672h->672h part 48h back 48h",
         ]
     );
     // The conflict itself has started: nothing to trade.
@@ -749,10 +766,10 @@ fn started_shifts_and_back_to_back() {
     assert_eq!(
         suggest(&s, &off, CONFLICT_AT, "2027-02-08T08:59:59+05:30", UNTIL),
         [
-            "d #8 504h->504h",
-            "b #6 672h->672h",
-            "c #7 672h->672h",
-            "e #9 504h->504h b2b"
+            "d #8 504h->504h part 48h back 48h",
+            "b #6 672h->672h part 48h back 48h",
+            "c #7 672h->672h part 48h back 48h",
+            "e #9 504h->504h b2b part 48h back 48h",
         ]
     );
 }
@@ -771,10 +788,10 @@ fn slots_with_overrides_are_not_traded() {
     assert_eq!(
         suggest(&s, &off, CONFLICT_AT, NOW, UNTIL),
         [
-            "e #4 504h->504h",
-            "d #3 504h->504h",
-            "b #1 648h->648h b2b",
-            "c #7 696h->696h b2b"
+            "e #4 504h->504h part 48h back 48h",
+            "d #3 504h->504h part 48h back 48h",
+            "b #1 648h->648h b2b part 48h back 48h",
+            "c #7 696h->696h b2b part 48h back 48h",
         ]
     );
 
@@ -785,11 +802,11 @@ fn slots_with_overrides_are_not_traded() {
     assert_eq!(
         suggest(&s, &off, CONFLICT_AT, NOW, UNTIL),
         [
-            "e #4 504h->504h",
-            "d #3 504h->504h",
-            "c #7 672h->672h",
+            "e #4 504h->504h part 48h back 48h",
+            "d #3 504h->504h part 48h back 48h",
+            "c #7 672h->672h part 48h back 48h",
             // b is still on call in slot 6, right after a's slot 5: last
-            "b #1 672h->672h b2b"
+            "b #1 672h->672h b2b part 48h back 48h"
         ]
     );
 
@@ -826,10 +843,10 @@ fn lighter_load_beats_a_closer_give_back() {
     assert_eq!(
         suggest(&s, &off, CONFLICT_AT, NOW, UNTIL),
         [
-            "e #4 504h->504h",
-            "d #3 504h->504h",
-            "c #7 648h->648h",
-            "b #6 696h->696h"
+            "e #4 504h->504h part 48h back 48h",
+            "d #3 504h->504h part 48h back 48h",
+            "c #7 648h->648h part 48h back 48h",
+            "b #6 696h->696h part 48h back 48h",
         ]
     );
 }
@@ -857,7 +874,10 @@ fn person_id_breaks_the_last_tie() {
     );
     assert_eq!(
         suggest(&s, &off, at, NOW, UNTIL),
-        ["b #4 840h->840h", "c #2 840h->840h"]
+        [
+            "b #4 840h->840h part 48h back 48h",
+            "c #2 840h->840h part 48h back 48h",
+        ]
     );
     // a, c, b: b gives back slot 2 (before), c slot 4 (after).
     let s = rotation(
@@ -869,7 +889,10 @@ fn person_id_breaks_the_last_tie() {
     );
     assert_eq!(
         suggest(&s, &off, at, NOW, UNTIL),
-        ["b #2 840h->840h", "c #4 840h->840h"]
+        [
+            "b #2 840h->840h part 48h back 48h",
+            "c #4 840h->840h part 48h back 48h",
+        ]
     );
 }
 
@@ -925,11 +948,14 @@ fn load_before_and_after_exactly() {
         rows,
         [
             "c #6 576h->576h 2027-01-25T09:00:00+05:30 .. 2027-01-28T09:00:00+05:30",
+            "c #6 576h->576h part 48h back 48h 2027-01-25T09:00:00+05:30 .. 2027-01-28T09:00:00+05:30",
             "d #7 768h->744h 2027-01-28T09:00:00+05:30 .. 2027-02-01T09:00:00+05:30",
+            "d #7 768h->768h part 48h back 48h 2027-01-28T09:00:00+05:30 .. 2027-02-01T09:00:00+05:30",
             "b #9 864h->840h 2027-02-04T09:00:00+05:30 .. 2027-02-08T09:00:00+05:30",
+            "b #9 864h->864h part 48h back 48h 2027-02-04T09:00:00+05:30 .. 2027-02-08T09:00:00+05:30",
         ]
     );
-    let b = &got[2];
+    let b = &got[4];
     assert_eq!(b.load_before.num_seconds(), 864 * 3600);
     assert_eq!(b.load_after.num_seconds(), 840 * 3600);
     assert_eq!(b.person().id, "b");
@@ -947,7 +973,14 @@ fn load_before_and_after_exactly() {
     );
     assert_eq!(
         suggest(&s, &off, "2027-02-02T12:00:00Z", NOW, UNTIL),
-        ["d #7 678h->654h", "c #6 666h->666h", "b #9 864h->840h"]
+        [
+            "d #7 678h->654h",
+            "c #6 666h->666h",
+            "c #6 666h->666h part 48h back 48h",
+            "d #7 678h->678h part 48h back 48h",
+            "b #9 864h->840h",
+            "b #9 864h->864h part 48h back 48h",
+        ]
     );
 }
 
@@ -972,7 +1005,10 @@ fn fairness_window_clips_shifts() {
     )]);
     assert_eq!(
         suggest(&s, &off, "2027-01-17T12:00:00+05:30", NOW, UNTIL),
-        ["c #2 768h->768h", "b #4 840h->840h"]
+        [
+            "c #2 768h->768h part 48h back 48h",
+            "b #4 840h->840h part 48h back 48h",
+        ]
     );
 }
 

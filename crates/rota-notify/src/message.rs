@@ -255,15 +255,15 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                 html.push_str(&format!("<p>{}</p>\n", escape(&line)));
             }
             if offers.is_empty() {
-                text.push_str("\nNobody in the rotation is free for all of it with a shift you could take back; ask your team or an admin.\n");
-                html.push_str("<p>Nobody in the rotation is free for all of it with a shift you could take back; ask your team or an admin.</p>\n");
+                text.push_str("\nNobody in the rotation is free to cover it with a shift you could take back; ask your team or an admin.\n");
+                html.push_str("<p>Nobody in the rotation is free to cover it with a shift you could take back; ask your team or an admin.</p>\n");
             } else {
                 text.push_str(&format!(
-                    "\nColleagues who are free for all of it, fairest first:\n{}",
+                    "\nColleagues who could cover it, fairest first (for the days you are away, or all of it):\n{}",
                     text_list(&offers)
                 ));
                 html.push_str(
-                    "<p>Colleagues who are free for all of it, fairest first:</p>\n<ul>\n",
+                    "<p>Colleagues who could cover it, fairest first (for the days you are away, or all of it):</p>\n<ul>\n",
                 );
                 for (o, (_, theirs)) in offers.iter().zip(&c.suggestions) {
                     match link(Some(theirs)) {

@@ -581,10 +581,13 @@ pub fn plan_conflicts(
             .iter()
             .take(3)
             .map(|s| {
-                (
-                    s.person().name.clone(),
-                    ShiftInfo::new(schedule, &s.give_back),
-                )
+                // What the absent person takes back: the colleague's shift, or the part of it.
+                let mut back = s.give_back;
+                if let Some((a, b)) = s.give_back_part {
+                    back.start = a;
+                    back.end = b;
+                }
+                (s.person().name.clone(), ShiftInfo::new(schedule, &back))
             })
             .collect();
         let key = format!(

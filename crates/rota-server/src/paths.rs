@@ -47,6 +47,25 @@ pub fn swap_form(rotation: &str, slot: u64, with: Option<(&str, Option<u64>)>) -
     l
 }
 
+/// [`swap_form`] pre-filled with parts: `part` of my shift and `their_part` of theirs, as
+/// `START/END` RFC 3339 instants.
+pub fn swap_form_parts(
+    rotation: &str,
+    slot: u64,
+    with: Option<(&str, Option<u64>)>,
+    part: Option<(&str, &str)>,
+    their_part: Option<(&str, &str)>,
+) -> String {
+    let mut l = swap_form(rotation, slot, with);
+    if let Some((a, b)) = part {
+        l.push_str(&format!("&part={}/{}", encode(a), encode(b)));
+    }
+    if let Some((a, b)) = their_part {
+        l.push_str(&format!("&their_part={}/{}", encode(a), encode(b)));
+    }
+    l
+}
+
 /// The page of swap request `id`.
 pub fn swap(id: &str) -> String {
     format!("/swaps/{}", encode(id))

@@ -208,10 +208,17 @@ fn local(t: DateTime<Utc>, zone: rota_core::Tz) -> String {
 
 /// The swap form for `c`'s shift, pre-filled with suggestion `sug` when given.
 pub(crate) fn swap_link(c: &Conflict<'_>, sug: Option<&Suggestion<'_>>) -> String {
-    crate::paths::swap_form(
+    let span = |p: Option<(DateTime<Utc>, DateTime<Utc>)>| p.map(|(a, b)| (utc(a), utc(b)));
+    let (part, theirs) = (
+        span(sug.and_then(|x| x.part)),
+        span(sug.and_then(|x| x.give_back_part)),
+    );
+    crate::paths::swap_form_parts(
         &c.shift.rotation.id,
         c.shift.slot,
         sug.map(|x| (x.give_back.person.id.as_str(), Some(x.give_back.slot))),
+        part.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+        theirs.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
     )
 }
 
@@ -405,14 +412,21 @@ pub(crate) fn suggestion_hint(
     html! {
         @if sug.is_empty() {
             p.hero { "Your calendar says you are away during this shift. Nobody in the rotation is \
-                      free for all of it with a shift to trade back; ask for a cover." }
+                      free to cover it with a shift to trade back; ask for a cover." }
         } @else {
             p.hero {
-                "Your calendar says you are away during this shift. Free for all of it, fairest first: "
+                "Your calendar says you are away during this shift. Who could cover, fairest first: "
                 @for (i, x) in sug.iter().take(3).enumerate() {
                     @if i > 0 { ", " }
                     a.suggestion href=(swap_link(c, Some(x))) { (x.give_back.person.name) }
-                    " " span.muted { "(you take " (local(x.give_back.start, z)) ")" }
+                    " " span.muted {
+                        "("
+                        @if let Some((a, b)) = x.part { (local(a, z)) " to " (local(b, z)) "; " }
+                        "you take "
+                        @if let Some((a, b)) = x.give_back_part { (local(a, z)) " to " (local(b, z)) }
+                        @else { (local(x.give_back.start, z)) }
+                        ")"
+                    }
                 }
             }
         }

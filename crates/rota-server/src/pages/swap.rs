@@ -36,6 +36,10 @@ pub(crate) struct NewSwapQuery {
     counterpart: Option<String>,
     /// Pre-selects their shift for a trade.
     their_slot: Option<u64>,
+    /// Pre-selects a part of my shift, `START/END` (a conflict suggestion for a partial absence).
+    part: Option<String>,
+    /// A part of their shift to take in return, `START/END`.
+    their_part: Option<String>,
 }
 
 /// The tradeable slots of `person` in `rot` from now to [`SWAP_FORM_WEEKS`] ahead, but `except`.
@@ -59,31 +63,13 @@ fn tradeable_slots<'s>(
     out
 }
 
-/// The days of the shift `[start, end)` in `rot`'s zone: each from the handoff's wall-clock time
-/// to the same time the next day (resolved by the schedule's gap and fold rule), the last one
-/// cut at `end`. Empty when the shift is a day or shorter.
+/// The days of a shift in `rot`'s zone (see `rota_core::tz::day_parts`).
 fn day_parts(
     rot: &Rotation,
     start: chrono::DateTime<chrono::Utc>,
     end: chrono::DateTime<chrono::Utc>,
 ) -> Vec<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
-    let first = start.with_timezone(&rot.timezone).naive_local();
-    let at =
-        |k: i64| rota_core::tz::resolve(rot.timezone, first + Duration::days(k)).map(|r| r.instant);
-    let mut out = Vec::new();
-    let mut from = start;
-    for k in 1..=62 {
-        let Some(next) = at(k) else { break };
-        let to = next.min(end);
-        if to > from {
-            out.push((from, to));
-        }
-        if to >= end {
-            break;
-        }
-        from = to;
-    }
-    if out.len() < 2 { Vec::new() } else { out }
+    rota_core::tz::day_parts(rot.timezone, start, end)
 }
 
 #[cfg(test)]
@@ -200,6 +186,29 @@ pub(crate) async fn new_page(
         Some(them) => {
             // Step 3: a cover, or a trade for one of their shifts that can be traded.
             let theirs = tradeable_slots(s, rot, &them.id, Some(slot), now);
+            // A part asked for in the query (a suggestion for a partial absence): a day offered
+            // is pre-selected; any other part fills the range, on the rotation's clock.
+            let days = day_parts(rot, mine.start, mine.end);
+            let civil = |t: &str| {
+                t.parse::<chrono::DateTime<chrono::Utc>>().ok().map(|t| {
+                    t.with_timezone(&rot.timezone)
+                        .format("%Y-%m-%dT%H:%M")
+                        .to_string()
+                })
+            };
+            let day_value =
+                |(a, b): &(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)| {
+                    format!("{}/{}", rota_core::view::utc(*a), rota_core::view::utc(*b))
+                };
+            let asked = q.part.as_deref().and_then(|p| p.split_once('/'));
+            let chosen = asked
+                .map(|(a, b)| format!("{a}/{b}"))
+                .filter(|v| days.iter().any(|d| day_value(d) == *v));
+            let range = match (asked, &chosen) {
+                (Some((a, b)), None) => civil(a).zip(civil(b)),
+                _ => None,
+            };
+            let their_part = q.their_part.as_deref().and_then(|p| p.split_once('/'));
             html! {
                 (yours)
                 form method="post" action="/swaps/new" {
@@ -207,6 +216,13 @@ pub(crate) async fn new_page(
                     input type="hidden" name="rotation" value=(rot.id);
                     input type="hidden" name="my_slot" value=(slot);
                     input type="hidden" name="counterpart" value=(them.id);
+                    @if let Some((a, b)) = their_part {
+                        input type="hidden" name="their_start" value=(a);
+                        input type="hidden" name="their_end" value=(b);
+                        p.muted { "In return you would take part of their shift: "
+                            (civil(a).unwrap_or_else(|| a.to_string())) " to "
+                            (civil(b).unwrap_or_else(|| b.to_string())) " (" (rot.timezone.name()) ")." }
+                    }
                     p { "Colleague: " strong { (them.name) } " · "
                         a href=(paths::swap_form(&rot.id, slot, None)) { "choose another" } }
                     p {
@@ -229,19 +245,20 @@ pub(crate) async fn new_page(
                     }
                     fieldset {
                         legend { "Which part of your shift?" }
-                        p { label { input type="radio" name="part" value="all" checked; " All of it" } }
-                        @for (a, b) in day_parts(rot, mine.start, mine.end) {
+                        p { label { input type="radio" name="part" value="all" checked[chosen.is_none() && range.is_none()]; " All of it" } }
+                        @for (a, b) in &days {
+                            @let value = format!("{}/{}", rota_core::view::utc(*a), rota_core::view::utc(*b));
                             p { label {
-                                input type="radio" name="part" value=(format!("{}/{}", rota_core::view::utc(a), rota_core::view::utc(b)));
-                                " " (local(a, rot)) " to " (local(b, rot))
+                                input type="radio" name="part" value=(value) checked[chosen.as_deref() == Some(value.as_str())];
+                                " " (local(*a, rot)) " to " (local(*b, rot))
                             } }
                         }
-                        p { label { input type="radio" name="part" value="range"; " From … to …" } }
+                        p { label { input type="radio" name="part" value="range" checked[range.is_some()]; " From … to …" } }
                         p {
                             label for="from" { "From" } " "
-                            input #from type="datetime-local" name="from";
+                            input #from type="datetime-local" name="from" value=[range.as_ref().map(|r| r.0.clone())];
                             " " label for="to" { "to" } " "
-                            input #to type="datetime-local" name="to";
+                            input #to type="datetime-local" name="to" value=[range.as_ref().map(|r| r.1.clone())];
                             " " span.muted { "(" (rot.timezone.name()) ", whole minutes, at least "
                                 (swaps::MIN_PART_MINUTES) " minutes)" }
                         }
@@ -277,6 +294,11 @@ pub(crate) struct NewSwapForm {
     from: String,
     #[serde(default)]
     to: String,
+    /// A part of their shift (a suggestion's trade-back), RFC 3339.
+    #[serde(default)]
+    their_start: String,
+    #[serde(default)]
+    their_end: String,
 }
 
 /// `POST /swaps/new`
@@ -334,9 +356,8 @@ pub(crate) async fn create(
         on_behalf_of: None,
         start,
         end,
-        // The form trades the colleague's whole shift.
-        their_start: None,
-        their_end: None,
+        their_start: given(&f.their_start),
+        their_end: given(&f.their_end),
     };
     let r = swaps::propose(&state, sess.person, body).await?;
     Ok(redirect(&paths::swap(&r.id)))
