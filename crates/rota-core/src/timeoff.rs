@@ -11,7 +11,8 @@
 //!   qualifies when they are a member of the same rotation, free for the *whole* shift, and hold a
 //!   shift of their own in that rotation that the absent person is free for the whole of, so the
 //!   two can trade. Both shifts must be *tradeable* the way the swap service checks it: not started
-//!   at `now`, the whole slot resolved to that one person, and no override in it. For each colleague
+//!   at `now`, and the whole slot resolved to that one person, by their turn, a link, or an
+//!   override that puts them there (a shift someone holds through a swap is theirs to trade again). For each colleague
 //!   the return shift closest in time to the conflict is offered (earlier first on a tie).
 //!   Ranking, best first:
 //!   1. colleagues for whom taking the shift would *not* make back-to-back turns (their own shift
@@ -773,7 +774,7 @@ fn midnight(zone: Tz, day: NaiveDate) -> Option<DateTime<Utc>> {
 
 /// Whether `x` is a whole slot held by one person with no override (what the swap service accepts).
 fn tradeable(s: &Schedule, x: &Shift<'_>, now: DateTime<Utc>) -> bool {
-    if x.start <= now || matches!(x.source, Source::Override(_)) {
+    if x.start <= now {
         return false;
     }
     let Ok(Some(base)) = s.base_shift(&x.rotation.id, x.slot) else {
@@ -783,9 +784,8 @@ fn tradeable(s: &Schedule, x: &Shift<'_>, now: DateTime<Utc>) -> bool {
         return false;
     }
     match s.shifts(&x.rotation.id, base.start, base.end) {
-        Ok(v) => v
-            .iter()
-            .all(|y| y.person.id == x.person.id && !matches!(y.source, Source::Override(_))),
+        // Theirs by their turn, a link, or an override that puts them there (a swap on a swap).
+        Ok(v) => v.iter().all(|y| y.person.id == x.person.id),
         Err(_) => false,
     }
 }

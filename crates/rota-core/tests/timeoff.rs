@@ -776,7 +776,7 @@ fn started_shifts_and_back_to_back() {
 
 /// A slot with an override in it is not offered, whether it is the give-back or the conflict.
 #[test]
-fn slots_with_overrides_are_not_traded() {
+fn split_slots_are_not_traded_and_slots_held_through_an_override_are() {
     // c covers b on Wednesday 17 February, inside b's slot 6: b's nearest tradeable slot is now
     // slot 1 (4 weeks before; slot 11 is 6 weeks after). Loads: b 672h - 24h = 648h, c 672h +
     // 24h = 696h. Both are on call in slot 6, right after a's slot 5, and keep that part of it
@@ -795,7 +795,8 @@ fn slots_with_overrides_are_not_traded() {
         ]
     );
 
-    // An override giving b a day of b's own slot 6 still makes it a slot with an override.
+    // An override giving b a day of b's own slot 6 splits it into pieces: not a whole shift to
+    // give back, so b still offers slot 1.
     let s = five(
         "[[overrides]]\nrotation = \"r\"\nperson = \"b\"\nstart = \"2027-02-17T00:00\"\nend = \"2027-02-18T00:00\"\n",
     );
@@ -817,8 +818,8 @@ fn slots_with_overrides_are_not_traded() {
     );
     assert!(suggest(&s, &off, CONFLICT_AT, NOW, UNTIL).is_empty());
 
-    // a covers e's whole slot 4 and is away in it: the override shift is a conflict, and cannot
-    // be traded either.
+    // a covers e's whole slot 4 and is away in it: the override shift is a conflict, and the
+    // week is a's now (a swap on a swap, issue 13), so a can trade it on: there are suggestions.
     let s = five(
         "[[overrides]]\nrotation = \"r\"\nperson = \"a\"\nstart = \"2027-02-01T09:00\"\nend = \"2027-02-08T09:00\"\n",
     );
@@ -827,7 +828,9 @@ fn slots_with_overrides_are_not_traded() {
         "2027-02-03T00:00:00+05:30",
         "2027-02-04T00:00:00+05:30",
     )]);
-    assert!(suggest(&s, &off, "2027-02-03T12:00:00+05:30", NOW, UNTIL).is_empty());
+    let got = suggest(&s, &off, "2027-02-03T12:00:00+05:30", NOW, UNTIL);
+    assert!(!got.is_empty());
+    assert!(got.iter().all(|x| !x.starts_with("a ")), "{got:?}");
 }
 
 /// Load differences made by an override in the fairness window reorder colleagues the distance
