@@ -105,6 +105,15 @@ fn next_shift(s: &Schedule, me: &str, shifts: &[Stretch<'_>], now: DateTime<Utc>
                     (local(x.end, x.rotation)) " " span.muted { "(" (x.rotation.timezone.name()) ")" }
                 }
                 "."
+                // Cannot go on ("I'm sick")? Ask someone to take over the rest: a cover of the
+                // slot running now (a take-over), for the shifts of your own turn in a rotation.
+                @for x in current.iter().filter(|x| !x.is_link_made()) {
+                    @if let Some(now_slot) = x.pieces().iter().find(|y| y.start <= now && now < y.end).map(|y| y.slot) {
+                        " " a href=(paths::swap_form(&x.rotation.id, now_slot, None)) {
+                            "Ask someone to take over " (x.rotation.name) " now"
+                        }
+                    }
+                }
             }
         };
     }

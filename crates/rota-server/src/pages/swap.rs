@@ -157,6 +157,8 @@ pub(crate) async fn new_page(
         _ => None,
     };
     let hint = crate::timeoff::suggestion_hint(&state, s, &rot.id, slot, &sess.person, now);
+    // A shift running now can only be handed over: a take-over (a cover from acceptance on).
+    let started = mine.start <= now;
     let yours = html! {
         h1 { "Swap a shift" }
         p { "Your " (rot.name) " shift: " strong { (local(mine.start, rot)) } " to " (local(mine.end, rot)) " " (zone(rot)) }
@@ -225,42 +227,49 @@ pub(crate) async fn new_page(
                     }
                     p { "Colleague: " strong { (them.name) } " · "
                         a href=(paths::swap_form(&rot.id, slot, None)) { "choose another" } }
-                    p {
-                        label for="their_slot" { "What you ask of " (them.name) } br;
-                        select #their_slot name="their_slot" {
-                            option value="" { "A cover: they take my shift" }
-                            @for x in &theirs {
-                                option value=(x.slot) selected[q.their_slot == Some(x.slot)] {
-                                    (local(x.start, rot)) " – " (x.person.name)
+                    @if started {
+                        input type="hidden" name="kind" value="cover";
+                        p.hero { "This shift has started. " (them.name) " would take over the rest of it, "
+                            "from when they accept until " (local(mine.end, rot)) " (" (rot.timezone.name()) "); "
+                            "the request says it is urgent, and lapses when the shift ends." }
+                    } @else {
+                        p {
+                            label for="their_slot" { "What you ask of " (them.name) } br;
+                            select #their_slot name="their_slot" {
+                                option value="" { "A cover: they take my shift" }
+                                @for x in &theirs {
+                                    option value=(x.slot) selected[q.their_slot == Some(x.slot)] {
+                                        (local(x.start, rot)) " – " (x.person.name)
+                                    }
                                 }
                             }
                         }
-                    }
-                    @if theirs.is_empty() {
-                        p.muted { (them.name) " has no shift in the next " (SWAP_FORM_WEEKS)
-                            " weeks that can be traded: you can ask for a cover." }
-                    } @else {
-                        p.muted { "A trade: they take yours and you take the one you choose. \
-                                   Times in " (rot.timezone.name()) "." }
-                    }
-                    fieldset {
-                        legend { "Which part of your shift?" }
-                        p { label { input type="radio" name="part" value="all" checked[chosen.is_none() && range.is_none()]; " All of it" } }
-                        @for (a, b) in &days {
-                            @let value = format!("{}/{}", rota_core::view::utc(*a), rota_core::view::utc(*b));
-                            p { label {
-                                input type="radio" name="part" value=(value) checked[chosen.as_deref() == Some(value.as_str())];
-                                " " (local(*a, rot)) " to " (local(*b, rot))
-                            } }
+                        @if theirs.is_empty() {
+                            p.muted { (them.name) " has no shift in the next " (SWAP_FORM_WEEKS)
+                                " weeks that can be traded: you can ask for a cover." }
+                        } @else {
+                            p.muted { "A trade: they take yours and you take the one you choose. \
+                                       Times in " (rot.timezone.name()) "." }
                         }
-                        p { label { input type="radio" name="part" value="range" checked[range.is_some()]; " From … to …" } }
-                        p {
-                            label for="from" { "From" } " "
-                            input #from type="datetime-local" name="from" value=[range.as_ref().map(|r| r.0.clone())];
-                            " " label for="to" { "to" } " "
-                            input #to type="datetime-local" name="to" value=[range.as_ref().map(|r| r.1.clone())];
-                            " " span.muted { "(" (rot.timezone.name()) ", whole minutes, at least "
-                                (swaps::MIN_PART_MINUTES) " minutes)" }
+                        fieldset {
+                            legend { "Which part of your shift?" }
+                            p { label { input type="radio" name="part" value="all" checked[chosen.is_none() && range.is_none()]; " All of it" } }
+                            @for (a, b) in &days {
+                                @let value = format!("{}/{}", rota_core::view::utc(*a), rota_core::view::utc(*b));
+                                p { label {
+                                    input type="radio" name="part" value=(value) checked[chosen.as_deref() == Some(value.as_str())];
+                                    " " (local(*a, rot)) " to " (local(*b, rot))
+                                } }
+                            }
+                            p { label { input type="radio" name="part" value="range" checked[range.is_some()]; " From … to …" } }
+                            p {
+                                label for="from" { "From" } " "
+                                input #from type="datetime-local" name="from" value=[range.as_ref().map(|r| r.0.clone())];
+                                " " label for="to" { "to" } " "
+                                input #to type="datetime-local" name="to" value=[range.as_ref().map(|r| r.1.clone())];
+                                " " span.muted { "(" (rot.timezone.name()) ", whole minutes, at least "
+                                    (swaps::MIN_PART_MINUTES) " minutes)" }
+                            }
                         }
                     }
                     p { button type="submit" { "Send request" } }

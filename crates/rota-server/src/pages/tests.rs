@@ -1047,3 +1047,79 @@ fn the_days_offered_follow_the_wall_clock_across_dst() {
     );
     assert_eq!(days[6].1, end);
 }
+
+/// Issue 13, point 2: someone on call now asks a colleague to take over the rest of the shift
+/// from their page; once accepted, the colleague is on call from that moment.
+#[actix_web::test]
+async fn someone_on_call_asks_for_a_take_over_from_their_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let now: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().unwrap();
+    let clock = Arc::new(Hand(Mutex::new(now)));
+    let st = state(dir.path(), clock.clone());
+    // Slot 3 of the hero rotation (Monday 23 November 09:00 London) is Dave's, running now.
+    let dave = st.store().issue_token("dave", "test", now).unwrap();
+    let app = at::init_service(crate::app(web::Data::new(st.clone()))).await;
+    let d = cookie_of(&at::call_service(&app, sign_in(&dave.token)).await);
+    let page = body(at::call_service(&app, get("/me", &d)).await).await;
+    assert!(page.contains("You are on call now"), "{page}");
+    assert!(
+        page.contains("href=\"/swaps/new?rotation=support-hero&amp;slot=3\">Ask someone to take over Support Hero now"),
+        "{page}"
+    );
+    let form = body(
+        at::call_service(
+            &app,
+            get(
+                "/swaps/new?rotation=support-hero&slot=3&counterpart=erin",
+                &d,
+            ),
+        )
+        .await,
+    )
+    .await;
+    assert!(form.contains("This shift has started"), "{form}");
+    assert!(
+        !form.contains("name=\"their_slot\""),
+        "no trade of a started shift: {form}"
+    );
+    let csrf = between(&form, "name=\"csrf\" value=\"", "\"").to_string();
+    let res = at::call_service(
+        &app,
+        at::TestRequest::post()
+            .uri("/swaps/new")
+            .insert_header((header::COOKIE, d.clone()))
+            .set_form([
+                ("csrf", csrf.as_str()),
+                ("rotation", "support-hero"),
+                ("my_slot", "3"),
+                ("kind", "cover"),
+                ("counterpart", "erin"),
+            ])
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let id = location(&res).trim_start_matches("/swaps/").to_string();
+    let r = st.store().swap(&id).unwrap().unwrap();
+    assert!(r.is_take_over());
+    assert_eq!(
+        r.expires_at(),
+        "2026-11-30T09:00:00Z".parse::<DateTime<Utc>>().unwrap()
+    );
+    // Erin accepts an hour later: she is on call from then, Dave until then.
+    let later = now + chrono::Duration::hours(1);
+    *clock.0.lock().unwrap() = later;
+    crate::swaps::accept(&st, "erin", id).await.unwrap();
+    let s = st.snapshot().schedule.clone();
+    let at = |t: DateTime<Utc>| {
+        s.on_call("support-hero", t)
+            .unwrap()
+            .unwrap()
+            .person
+            .id
+            .clone()
+    };
+    assert_eq!(at(later), "erin");
+    assert_eq!(at(later - chrono::Duration::seconds(1)), "dave");
+    assert_eq!(at("2026-11-30T08:59:59Z".parse().unwrap()), "erin");
+}
