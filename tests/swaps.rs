@@ -865,32 +865,7 @@ fn overlapping_parts_cannot_both_be_accepted_and_separate_ones_can() {
     let r1 = api.propose(&alice, part(0, 2, "bob"));
     let r2 = api.propose(&alice, part(1, 2, "grace"));
     let r3 = api.propose(&alice, part(3, 4, "grace"));
-    let barrier = Arc::new(Barrier::new(2));
-    let codes: Vec<u16> = std::thread::scope(|sc| {
-        let hs: Vec<_> = [
-            (r1["id"].clone(), bob.clone()),
-            (r2["id"].clone(), grace.clone()),
-        ]
-        .into_iter()
-        .map(|(id, token)| {
-            let (barrier, base) = (barrier.clone(), s.base.clone());
-            sc.spawn(move || {
-                let c = client();
-                barrier.wait();
-                c.post(format!(
-                    "{base}/api/v1/swaps/{}/accept",
-                    id.as_str().unwrap()
-                ))
-                .bearer_auth(token)
-                .send()
-                .unwrap()
-                .status()
-                .as_u16()
-            })
-        })
-        .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let codes = accept_at_once(&s, &[(&r1, &bob), (&r2, &grace)]);
     let mut sorted = codes.clone();
     sorted.sort();
     assert_eq!(sorted, [200, 409], "{codes:?}");
@@ -1111,32 +1086,7 @@ fn a_shift_held_through_a_swap_can_be_swapped_again() {
     };
     let r1 = api.propose(&bob, wednesday("ivan"));
     let r2 = api.propose(&bob, wednesday("heidi"));
-    let barrier = Arc::new(Barrier::new(2));
-    let codes: Vec<u16> = std::thread::scope(|sc| {
-        let hs: Vec<_> = [
-            (r1["id"].clone(), ivan.clone()),
-            (r2["id"].clone(), heidi.clone()),
-        ]
-        .into_iter()
-        .map(|(id, token)| {
-            let (barrier, base) = (barrier.clone(), s.base.clone());
-            sc.spawn(move || {
-                let c = client();
-                barrier.wait();
-                c.post(format!(
-                    "{base}/api/v1/swaps/{}/accept",
-                    id.as_str().unwrap()
-                ))
-                .bearer_auth(token)
-                .send()
-                .unwrap()
-                .status()
-                .as_u16()
-            })
-        })
-        .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let codes = accept_at_once(&s, &[(&r1, &ivan), (&r2, &heidi)]);
     let mut sorted = codes.clone();
     sorted.sort();
     assert_eq!(sorted, [200, 409], "{codes:?}");
@@ -1241,4 +1191,32 @@ fn an_accepted_swap_is_undone_when_both_agree_or_an_admin_says_so() {
         2,
         "{actions:?}"
     );
+}
+
+/// Accepts each `(request, token)` at the same moment (threads behind a barrier); the statuses.
+fn accept_at_once(s: &Server, pairs: &[(&Value, &String)]) -> Vec<u16> {
+    let barrier = Arc::new(Barrier::new(pairs.len()));
+    std::thread::scope(|sc| {
+        let hs: Vec<_> = pairs
+            .iter()
+            .map(|(req, token)| {
+                let url = s.url(&format!(
+                    "/api/v1/swaps/{}/accept",
+                    req["id"].as_str().unwrap()
+                ));
+                let (barrier, token) = (barrier.clone(), token.to_string());
+                sc.spawn(move || {
+                    let c = client();
+                    barrier.wait();
+                    c.post(url)
+                        .bearer_auth(token)
+                        .send()
+                        .unwrap()
+                        .status()
+                        .as_u16()
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    })
 }

@@ -226,6 +226,18 @@ pub(crate) fn swap_row(r: &db::Row) -> Result<SwapRequest> {
     })
 }
 
+/// Request `id`, which must be accepted (to be undone).
+fn accepted(c: &mut dyn Sql, id: &str) -> Result<SwapRequest> {
+    let req = get_swap(c, id)?.ok_or_else(|| not_found(format!("no swap request {id:?}")))?;
+    if req.state != SwapState::Accepted {
+        return Err(conflict(format!(
+            "swap request {id} is {}: only an accepted swap can be undone",
+            req.state.as_str()
+        )));
+    }
+    Ok(req)
+}
+
 pub(crate) fn get_swap(c: &mut dyn Sql, id: &str) -> Result<Option<SwapRequest>> {
     c.row(&format!("{SWAP_SELECT} WHERE id = $1"), p![id])?
         .map(|r| swap_row(&r))
@@ -424,14 +436,7 @@ impl Store {
     /// [`ErrorKind::Conflict`] when it is not accepted or an undo was already asked for.
     pub fn request_undo(&self, id: &str, by: &str, now: DateTime<Utc>) -> Result<SwapRequest> {
         self.write(|c| {
-            let req =
-                get_swap(c, id)?.ok_or_else(|| not_found(format!("no swap request {id:?}")))?;
-            if req.state != SwapState::Accepted {
-                return Err(conflict(format!(
-                    "swap request {id} is {}: only an accepted swap can be undone",
-                    req.state.as_str()
-                )));
-            }
+            let req = accepted(c, id)?;
             if let Some(asker) = &req.undo_requested_by {
                 return Err(conflict(format!(
                     "{asker} already asked to undo swap request {id}; the other party accepts it"
@@ -455,14 +460,7 @@ impl Store {
     /// that one first, or its shifts would change under it).
     pub fn undo_swap(&self, id: &str, actor: &str, now: DateTime<Utc>) -> Result<SwapRequest> {
         self.write(|c| {
-            let req =
-                get_swap(c, id)?.ok_or_else(|| not_found(format!("no swap request {id:?}")))?;
-            if req.state != SwapState::Accepted {
-                return Err(conflict(format!(
-                    "swap request {id} is {}: only an accepted swap can be undone",
-                    req.state.as_str()
-                )));
-            }
+            let req = accepted(c, id)?;
             // Its overrides (insertion order, range), and any accepted swap whose overrides were
             // written after them over the same time: a swap on this swap.
             let mut ours = Vec::new();
