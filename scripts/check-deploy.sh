@@ -16,9 +16,12 @@ as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi; }
 need() { # COMMAND PACKAGE
     command -v "$1" >/dev/null && return 0
     echo "check-deploy: installing $2 (Debian)"
+    # A package's own service may fail to start in a container; what counts is the command.
     { as_root apt-get update -qq &&
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2"; } \
-        >/dev/null 2>&1 || die "could not install $2: apt-get install $2"
+        >"${TMPDIR:-/tmp}/check-deploy-install.log" 2>&1 || true
+    command -v "$1" >/dev/null ||
+        die "could not install $2 (apt-get install $2): $(tail -5 "${TMPDIR:-/tmp}/check-deploy-install.log")"
 }
 need haproxy haproxy
 need systemd-analyze systemd
