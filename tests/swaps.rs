@@ -1005,8 +1005,10 @@ fn a_started_shift_can_be_taken_over_now_by_a_cover_not_a_trade() {
     let part_start: chrono::DateTime<chrono::Utc> =
         req["my_slot"]["start"].as_str().unwrap().parse().unwrap();
     assert!((part_start - asked).num_seconds().abs() <= 5, "{req}");
-    let (st, done) = api.act(req["id"].as_str().unwrap(), "accept", Some(&theirs));
-    assert_eq!(st, 200, "{done}");
+    // Two accepts at once (a double tap on two devices): exactly one wins.
+    let mut codes = accept_at_once(&s, &[(&req, &theirs), (&req, &theirs)]);
+    codes.sort();
+    assert_eq!(codes, [200, 409]);
     let accepted = chrono::Utc::now();
     // From acceptance to the end, the colleague is on call.
     let (_, now_on) = get_json(&api.c, &s.url("/api/v1/oncall"));
