@@ -1079,6 +1079,15 @@ fn a_shift_held_through_a_swap_can_be_swapped_again() {
         "alice",
         "Bob's week, traded to Alice"
     );
+    // A third level: Grace, who holds that Tuesday through Bob's cover (itself on the trade),
+    // has Heidi take it.
+    let mut again = cover(a, "heidi");
+    again["start"] = json!(london_day(&week, 1));
+    again["end"] = json!(london_day(&week, 2));
+    let third = api.propose(&grace, again);
+    let (st, v) = api.act(third["id"].as_str().unwrap(), "accept", Some(&heidi));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(who(&plus_minutes(&tue, 60)), "heidi");
     // Two requests for Bob's Wednesday, accepted at once: exactly one wins.
     let wednesday = |to: &str| {
         let mut b = cover(a, to);

@@ -95,6 +95,9 @@ pub struct Snapshot {
     pub state_version: i64,
     /// The digest of the schedule files (see [`Loaded`]).
     pub schedule_digest: Option<String>,
+    /// The run-time overrides as read with `state_version` (all of them, hidden or not): what a
+    /// swap accepted against this snapshot expects to lie under its shifts.
+    pub run_time_overrides: Vec<rota_store::StoredOverride>,
 }
 
 struct Inner {
@@ -149,6 +152,7 @@ impl AppState {
             published_at: now,
             state_version: -1,
             schedule_digest: digest.clone(),
+            run_time_overrides: Vec::new(),
         });
         let state = AppState(Arc::new(Inner {
             store,
@@ -301,6 +305,7 @@ impl AppState {
         // the overrides, so the next check rebuilds again (never the other way round).
         let state_version = self.0.store.state_version()?;
         let stored = self.0.store.overrides()?;
+        let run_time_overrides = stored.clone();
         let mut stale = Vec::new();
         let mut fitting = Vec::with_capacity(stored.len());
         for o in stored {
@@ -337,6 +342,7 @@ impl AppState {
             published_at: self.now(),
             state_version,
             schedule_digest: digest,
+            run_time_overrides,
         });
         self.0.state_version.store(state_version, Ordering::Relaxed);
         *self.0.snapshot.write().unwrap_or_else(|p| p.into_inner()) = snapshot;

@@ -659,22 +659,20 @@ pub(crate) async fn accept(
             reason: reason(format!("{} covers {}", r.requester, r.counterpart)),
         });
     }
-    // The run-time overrides the parts lie under now (a swap on a swap): the store refuses the
-    // accept if any other override covers a part by the time it writes (a race with another
-    // accept, or a write on another replica this one has not seen yet).
-    let under: Vec<String> = r
-        .slots()
+    // The run-time overrides over its parts in the snapshot the request was just checked against
+    // (a swap on a swap lies on some, hidden ones too): the store refuses the accept unless
+    // exactly these cover them when it writes (a race with another accept, an undo, a write on
+    // another replica this one has not seen yet).
+    let under: Vec<String> = snap
+        .run_time_overrides
         .iter()
-        .flat_map(|sl| {
-            snap.schedule
-                .shifts(&r.rotation, sl.start, sl.end)
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|x| match x.source {
-                    Source::Override(o) => Some(o.id.clone()),
-                    _ => None,
-                })
+        .filter(|o| {
+            o.rotation == r.rotation
+                && r.slots()
+                    .iter()
+                    .any(|sl| o.start < sl.end && o.end > sl.start)
         })
+        .map(|o| o.id.clone())
         .collect();
     let st = state.clone();
     let id = r.id.clone();

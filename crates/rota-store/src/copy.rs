@@ -126,12 +126,14 @@ impl Store {
             .iter()
             .map(|(table, columns)| {
                 let rows = self.read(|c| c.rows(&select(table, columns), &[]))?;
-                Ok((
-                    *table,
-                    rows.iter()
-                        .map(|r| r.0.iter().map(json).collect())
-                        .collect(),
-                ))
+                // Sorted here, not by the database: PostgreSQL sorts text by its collation
+                // (en_US puts "amy" before "Zoe"), SQLite bytewise.
+                let mut rows: Vec<Vec<serde_json::Value>> = rows
+                    .iter()
+                    .map(|r| r.0.iter().map(json).collect())
+                    .collect();
+                rows.sort_by_cached_key(|r| serde_json::to_string(r).unwrap_or_default());
+                Ok((*table, rows))
             })
             .collect()
     }

@@ -78,6 +78,8 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "override_a",
             "override_b",
             "fingerprint",
+            "undo_requested_by",
+            "undo_requested_at",
         ],
     ),
     (

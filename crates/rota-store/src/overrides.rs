@@ -43,12 +43,14 @@ pub struct NewOverride {
 }
 
 impl Store {
-    /// All run-time overrides, oldest first (the order that decides which wins).
+    /// All run-time overrides, oldest first (the order that decides which wins). Oldest by
+    /// insertion (rowid), not by `created_at`: that is each replica's clock, and a replica whose
+    /// clock is behind must not make a newer override lose.
     pub fn overrides(&self) -> Result<Vec<StoredOverride>> {
         self.read(|c| {
             c.rows(
                 "SELECT id, rotation, person, start_s, end_s, reason, created_by, created_at
-                 FROM overrides ORDER BY created_at, rowid",
+                 FROM overrides ORDER BY rowid",
                 &[],
             )?
             .into_iter()

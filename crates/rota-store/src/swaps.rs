@@ -355,8 +355,9 @@ impl Store {
     }
 
     /// [`Store::accept_swap`] for shifts that may lie under overrides already (a swap on a swap):
-    /// the overrides with ids in `under` may overlap them (the new ones are newer, so they win);
-    /// any other refuses the accept, as for a plain accept.
+    /// the run-time overrides overlapping its shifts must be exactly those in `under` (the ones
+    /// the caller checked the request against; the new ones are newer, so they win). Any other
+    /// refuses the accept, as for a plain accept, and so does one of `under` that is gone.
     pub fn accept_swap_over(
         &self,
         id: &str,
@@ -378,19 +379,22 @@ impl Store {
                     req.state.as_str()
                 )));
             }
+            // The overrides over its shifts now must be exactly those the caller saw (`under`):
+            // one more means someone else covered a shift meanwhile, one fewer that the override
+            // a shift was held through went (an undo, a delete), so the holder's consent no
+            // longer stands.
+            let mut found: Vec<String> = Vec::new();
             for s in req.slots() {
                 let covering = c
                     .rows(
                         "SELECT id FROM overrides WHERE rotation = $1 AND start_s < $3 AND end_s > $2
-                         ORDER BY created_at, rowid",
+                         ORDER BY rowid",
                         p![&req.rotation, secs(s.start), secs(s.end)],
                     )?
                     .iter()
                     .map(|r| r.text(0))
-                    .collect::<Result<Vec<_>>>()?
-                    .into_iter()
-                    .find(|o| !under.contains(o));
-                if let Some(o) = covering {
+                    .collect::<Result<Vec<_>>>()?;
+                if let Some(o) = covering.iter().find(|o| !under.contains(o)) {
                     return Err(conflict(format!(
                         "shift {} of {} ({} to {}) is already covered by override {o}",
                         s.slot,
@@ -399,6 +403,13 @@ impl Store {
                         s.end.to_rfc3339()
                     )));
                 }
+                found.extend(covering);
+            }
+            if let Some(gone) = under.iter().find(|o| !found.contains(o)) {
+                return Err(conflict(format!(
+                    "override {gone}, which a shift of swap request {id} was held through, is gone \
+                     (undone or deleted): the request is stale; make a new one"
+                )));
             }
             for o in &stored {
                 crate::overrides::insert_override(c, o, actor, now)?;

@@ -112,6 +112,8 @@ conformance!(
     moving_to_the_other_backend_and_back_keeps_every_row,
     a_swap_over_an_accepted_swap_names_the_overrides_it_lies_on,
     undoing_a_swap_removes_both_overrides_after_the_swaps_on_top_of_it,
+    a_swap_on_a_swap_is_refused_once_what_it_lay_on_is_undone,
+    every_column_is_in_the_table_list,
 );
 
 fn new_override() -> NewOverride {
@@ -994,8 +996,8 @@ fn postgres_connections_follow_sslmode_as_libpq_does() {
     let e = encrypted(&format!("{ip}?sslmode=verify-full&sslrootcert={ca}")).unwrap_err();
     assert!(e.to_string().contains("certificate"), "{e}");
     assert!(encrypted(&format!("{ip}?sslmode=verify-ca&sslrootcert={ca}")).unwrap());
-    // Mozilla's roots, the default, do not know the test CA.
-    let e = encrypted(&format!("{local}?sslmode=verify-full")).unwrap_err();
+    // Mozilla's roots (sslrootcert=system) do not know the test CA.
+    let e = encrypted(&format!("{local}?sslmode=verify-full&sslrootcert=system")).unwrap_err();
     assert!(e.to_string().contains("certificate"), "{e}");
     assert!(
         !e.to_string().contains("sslmode="),
@@ -1041,12 +1043,91 @@ fn a_swap_over_an_accepted_swap_names_the_overrides_it_lies_on(kind: Kind) {
             .is_err()
     );
     let done = s
-        .accept_swap_over(&again.id, covering, &first.overrides, "carol", now)
+        .accept_swap_over(
+            &again.id,
+            covering.clone(),
+            &first.overrides[..1],
+            "carol",
+            now,
+        )
         .unwrap();
     assert_eq!(done.state, SwapState::Accepted);
     let all = s.overrides().unwrap();
     assert_eq!(all.last().unwrap().person, "carol");
     assert_eq!(all.len(), 3);
+}
+
+/// The overrides a swap on a swap lies on must still be there when it is accepted: one that went
+/// (the first swap undone meanwhile) makes the accept stale, whatever the caller last saw.
+fn a_swap_on_a_swap_is_refused_once_what_it_lay_on_is_undone(kind: Kind) {
+    let f = fixture(kind);
+    let s = f.open();
+    let now = t("2026-11-23T10:00:00Z");
+    let first = s.create_swap(new_swap(32, Some(33)), "alice", now).unwrap();
+    let first = s
+        .accept_swap(&first.id, swap_overrides(&first), "bob", now)
+        .unwrap();
+    let mut again = new_swap(32, None);
+    again.requester = "bob".into();
+    again.counterpart = "carol".into();
+    let again = s.create_swap(again, "bob", now).unwrap();
+    s.request_undo(&first.id, "alice", now).unwrap();
+    s.undo_swap(&first.id, "bob", now).unwrap();
+    let covering = vec![NewOverride {
+        rotation: "support-hero".into(),
+        person: "carol".into(),
+        start: again.requester_slot.start,
+        end: again.requester_slot.end,
+        reason: None,
+    }];
+    let e = s
+        .accept_swap_over(&again.id, covering, &first.overrides[..1], "carol", now)
+        .unwrap_err();
+    assert!(e.to_string().contains("is gone"), "{e}");
+    assert!(s.overrides().unwrap().is_empty(), "nothing written");
+}
+
+/// Every column of every table is copied by `rota migrate` and compared by `dump`.
+fn every_column_is_in_the_table_list(kind: Kind) {
+    let f = fixture(kind);
+    drop(f.open());
+    for (table, listed) in migrations::TABLES {
+        let mut actual: Vec<String> = match kind {
+            Kind::Sqlite => {
+                let conn = Connection::open(&f.target).unwrap();
+                let mut st = conn
+                    .prepare(&format!("PRAGMA table_info({table})"))
+                    .unwrap();
+                st.query_map([], |r| r.get::<_, String>(1))
+                    .unwrap()
+                    .map(|c| c.unwrap())
+                    .collect()
+            }
+            Kind::Postgres => {
+                let (base, schema) = f.schema.clone().unwrap();
+                let mut c = ::postgres::Client::connect(&base, ::postgres::NoTls).unwrap();
+                c.query(
+                    "SELECT column_name FROM information_schema.columns
+                     WHERE table_schema = $1 AND table_name = $2",
+                    &[&schema, table],
+                )
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect()
+            }
+        };
+        // SQLite's rowid is implicit (not a listed column); PostgreSQL's is an explicit one.
+        actual.retain(|c| c != "rowid");
+        actual.sort();
+        let mut expected: Vec<String> = listed
+            .iter()
+            .filter(|c| **c != "rowid")
+            .map(|c| c.to_string())
+            .collect();
+        expected.sort();
+        assert_eq!(actual, expected, "{table}");
+    }
 }
 
 fn undoing_a_swap_removes_both_overrides_after_the_swaps_on_top_of_it(kind: Kind) {
@@ -1072,7 +1153,7 @@ fn undoing_a_swap_removes_both_overrides_after_the_swaps_on_top_of_it(kind: Kind
         reason: None,
     }];
     let on_top = s
-        .accept_swap_over(&on_top.id, covering, &first.overrides, "carol", now)
+        .accept_swap_over(&on_top.id, covering, &first.overrides[..1], "carol", now)
         .unwrap();
     let asked = s.request_undo(&first.id, "alice", now).unwrap();
     assert_eq!(asked.undo_requested_by.as_deref(), Some("alice"));

@@ -8,9 +8,11 @@
 //! | `verify-ca` | always | chain to a trusted root |
 //! | `verify-full` | always | chain, and the host name matches |
 //!
-//! Trusted roots are the PEM certificates of `sslrootcert=/path/ca.pem` when given, otherwise
-//! Mozilla's (webpki-roots): a managed database's CA bundle (RDS, Cloud SQL...) goes in
-//! `sslrootcert`. `sslmode` and `sslrootcert` are taken out of the URL here; the client library
+//! Trusted roots are the PEM certificates of `sslrootcert=/path/ca.pem` (a managed database's CA
+//! bundle: RDS, Cloud SQL...), or Mozilla's (webpki-roots) with `sslrootcert=system`. As with
+//! libpq, `verify-ca` and `verify-full` need `sslrootcert`, and `sslrootcert=system` needs
+//! `verify-full` (any public certificate chains to a public root; only the host name tells
+//! them apart). `sslmode` and `sslrootcert` are taken out of the URL here; the client library
 //! knows only `disable`/`prefer`/`require`.
 
 use std::sync::Arc;
@@ -76,6 +78,23 @@ pub(crate) fn from_url(url: &str) -> Result<Tls, String> {
             ));
         }
     };
+    match (check, rootcert.as_deref()) {
+        (Some(Check::Chain | Check::Full), None) => {
+            return Err(format!(
+                "sslmode={} needs sslrootcert: the CA's certificate (sslrootcert=/path/ca.pem), \
+                 or sslrootcert=system for the public roots (with verify-full)",
+                sslmode.as_deref().unwrap_or("")
+            ));
+        }
+        (Some(c), Some("system")) if c != Check::Full => {
+            return Err(
+                "sslrootcert=system needs sslmode=verify-full: a public certificate proves \
+                 nothing without its host name"
+                    .into(),
+            );
+        }
+        _ => {}
+    }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let roots = roots(rootcert.as_deref())?;
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
@@ -130,6 +149,7 @@ fn decode(v: &str) -> String {
 fn roots(rootcert: Option<&str>) -> Result<rustls::RootCertStore, String> {
     let mut roots = rustls::RootCertStore::empty();
     match rootcert {
+        None | Some("system") => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
         Some(path) => {
             let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
                 .and_then(|it| it.collect::<Result<_, _>>())
@@ -139,7 +159,6 @@ fn roots(rootcert: Option<&str>) -> Result<rustls::RootCertStore, String> {
                 return Err(format!("sslrootcert={path}: no certificate in it"));
             }
         }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
     }
     Ok(roots)
 }
@@ -255,8 +274,17 @@ mod tests {
         );
         let t = from_url("postgres://u@h/db").unwrap();
         assert_eq!(t.check, Some(Check::Nothing), "prefer, as libpq");
-        let t = from_url("postgres://u@h/db?sslmode=verify-full").unwrap();
+        let t = from_url("postgres://u@h/db?sslmode=verify-full&sslrootcert=system").unwrap();
         assert_eq!(t.check, Some(Check::Full));
+        // As libpq: verification needs a root certificate, and the public roots the host name.
+        let e = from_url("postgres://u@h/db?sslmode=verify-full")
+            .err()
+            .unwrap();
+        assert!(e.contains("needs sslrootcert"), "{e}");
+        let e = from_url("postgres://u@h/db?sslmode=verify-ca&sslrootcert=system")
+            .err()
+            .unwrap();
+        assert!(e.contains("needs sslmode=verify-full"), "{e}");
         let e = from_url("postgres://u@h/db?sslmode=verify-full&sslrootcert=%2Fno%2Fsuch.pem")
             .err()
             .unwrap();
