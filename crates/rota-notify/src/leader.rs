@@ -20,9 +20,9 @@
 //! - **The store down.** A heartbeat that cannot reach the store gives up holding at once (the
 //!   others cannot renew either); work resumes when it answers again.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use rota_store::Store;
@@ -39,6 +39,10 @@ pub const HEARTBEAT: Duration = Duration::from_secs(5);
 pub struct Leader {
     me: String,
     holding: AtomicBool,
+    /// When the lease was last taken or renewed (by this process's monotonic clock).
+    renewed: Mutex<Option<Instant>>,
+    /// Set by [`Leader::release`]: the heartbeat takes the lease no more.
+    stopped: AtomicBool,
 }
 
 impl Leader {
@@ -69,11 +73,17 @@ impl Leader {
         Leader {
             me,
             holding: AtomicBool::new(false),
+            renewed: Mutex::new(None),
+            stopped: AtomicBool::new(false),
         }
     }
 
     /// Takes or renews the lease once.
     pub fn beat(&self, store: &Store, now: DateTime<Utc>) {
+        if self.stopped.load(Ordering::SeqCst) {
+            return;
+        }
+        let asked = Instant::now();
         let ttl = chrono::Duration::from_std(TTL).unwrap_or(chrono::Duration::seconds(20));
         match store.take_lease(LEASE, &self.me, ttl, now) {
             Ok(lease) if lease.holder == self.me => {
@@ -81,6 +91,8 @@ impl Leader {
                     tracing::warn!(from = %dead, "took over the background work from a replica whose lease lapsed");
                     crate::run::declare_dead(dead);
                 }
+                // Counted from before the call: a renewal that took long has less time left.
+                *self.renewed.lock().unwrap_or_else(|p| p.into_inner()) = Some(asked);
                 if !self.holding.swap(true, Ordering::SeqCst) {
                     tracing::info!(replica = %self.me, "this replica now does the background work (reminders, notices)");
                 }
@@ -98,9 +110,16 @@ impl Leader {
         }
     }
 
-    /// Whether this process holds the lease (as of its last heartbeat).
+    /// Whether this process holds the lease: its last heartbeat took or renewed it, and that was
+    /// less than [`TTL`] minus a [`HEARTBEAT`] ago. A heartbeat stuck on a slow store therefore
+    /// stops the work here before another replica may take the lease.
     pub fn holding(&self) -> bool {
-        self.holding.load(Ordering::SeqCst)
+        let fresh = self
+            .renewed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|t| t.elapsed() < TTL - HEARTBEAT);
+        self.holding.load(Ordering::SeqCst) && fresh && !self.stopped.load(Ordering::SeqCst)
     }
 
     /// This process's id in the lease and the ledger.
@@ -110,6 +129,8 @@ impl Leader {
 
     /// Gives the lease up (a clean shutdown).
     pub fn release(&self, store: &Store) {
+        // First, so that the heartbeat thread does not take it again before the process exits.
+        self.stopped.store(true, Ordering::SeqCst);
         self.holding.store(false, Ordering::SeqCst);
         match store.release_lease(LEASE, &self.me) {
             Ok(true) => tracing::info!("released the background-work lease"),
@@ -118,5 +139,36 @@ impl Leader {
                 tracing::warn!(error = %e, "cannot release the background-work lease; it lapses by itself")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    /// A released lease is taken at once by another process, and the releasing one's heartbeat
+    /// does not take it back before it exits.
+    #[test]
+    fn release_hands_over_at_once_and_stays_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("rota.db")).unwrap();
+        let now = t("2026-11-23T10:00:00Z");
+        let (a, b) = (Leader::new("h/1".into()), Leader::new("h/2".into()));
+        a.beat(&store, now);
+        b.beat(&store, now);
+        assert!(a.holding() && !b.holding());
+        a.release(&store);
+        assert!(!a.holding());
+        a.beat(&store, now);
+        assert!(
+            !a.holding(),
+            "a stopped leader does not take the lease again"
+        );
+        b.beat(&store, now);
+        assert!(b.holding(), "the other takes it at once");
     }
 }

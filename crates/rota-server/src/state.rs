@@ -230,6 +230,8 @@ impl AppState {
     /// cheap read when nothing changed.
     pub fn refresh(&self) -> Result<bool, rota_store::Error> {
         let version = self.0.store.state_version()?;
+        // The feed token check need not read the version itself then.
+        self.0.store.note_state_version(version);
         if version == self.0.state_version.load(Ordering::Relaxed) {
             return Ok(false);
         }

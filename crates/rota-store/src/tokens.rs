@@ -177,19 +177,34 @@ impl Store {
     /// this `Store` takes effect at once; one made elsewhere (another replica, `rota feed rotate`
     /// in another process) within that second. When nothing changed a check costs an HMAC.
     pub fn verify_feed_token(&self, person: &str, token: &str) -> Result<bool> {
-        let mut cache = self.feed_cache.lock().unwrap_or_else(|p| p.into_inner());
-        if stale(cache.checked) {
-            let version = self.state_version()?;
-            if cache.version != Some(version) {
-                cache.by_person.clear();
-                cache.version = Some(version);
+        // The lock is never held while the store is read, so a slow or unreachable store holds
+        // up the requests that must read it, not every feed request behind a mutex.
+        let recheck = {
+            let cache = self.feed_cache.lock().unwrap_or_else(|p| p.into_inner());
+            stale(cache.checked)
+        };
+        if recheck {
+            match self.state_version() {
+                Ok(version) => self.note_state_version(version),
+                Err(e) => {
+                    // Keep answering from what is known; try again after the next interval.
+                    let mut cache = self.feed_cache.lock().unwrap_or_else(|p| p.into_inner());
+                    cache.checked = Some(std::time::Instant::now());
+                    if cache.version.is_none() {
+                        return Err(e);
+                    }
+                }
             }
-            cache.checked = Some(std::time::Instant::now());
         }
-        let generation = match cache.by_person.get(person) {
-            Some(g) => *g,
+        let known = {
+            let cache = self.feed_cache.lock().unwrap_or_else(|p| p.into_inner());
+            cache.by_person.get(person).copied()
+        };
+        let generation = match known {
+            Some(g) => g,
             None => {
                 let g = self.feed_generation(person)?;
+                let mut cache = self.feed_cache.lock().unwrap_or_else(|p| p.into_inner());
                 // Bounded by the people asked about, and emptied by any change.
                 if cache.by_person.len() < 100_000 {
                     cache.by_person.insert(person.to_string(), g);
@@ -197,11 +212,22 @@ impl Store {
                 g
             }
         };
-        drop(cache);
         Ok(same(
             self.feed_token_for(person, generation).as_bytes(),
             token.as_bytes(),
         ))
+    }
+
+    /// Tells the store the state version just read elsewhere (the service's watcher polls it):
+    /// cached feed generations are dropped if it moved, and the store need not read it again for
+    /// a while. A feed request then rarely reads the store at all.
+    pub fn note_state_version(&self, version: i64) {
+        let mut cache = self.feed_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.version != Some(version) {
+            cache.by_person.clear();
+            cache.version = Some(version);
+        }
+        cache.checked = Some(std::time::Instant::now());
     }
 
     /// Invalidates `person`'s feed URL and returns the new token.

@@ -107,9 +107,12 @@ fn next_shift(s: &Schedule, me: &str, shifts: &[Stretch<'_>], now: DateTime<Utc>
                 "."
                 // Cannot go on ("I'm sick")? Ask someone to take over the rest: a cover of the
                 // slot running now (a take-over), for the shifts of your own turn in a rotation.
+                // The piece running now, to its end: a later part of the slot someone else
+                // already covers is not asked for again.
                 @for x in current.iter().filter(|x| !x.is_link_made()) {
-                    @if let Some(now_slot) = x.pieces().iter().find(|y| y.start <= now && now < y.end).map(|y| y.slot) {
-                        " " a href=(paths::swap_form(&x.rotation.id, now_slot, None)) {
+                    @if let Some(y) = x.pieces().iter().find(|y| y.start <= now && now < y.end) {
+                        @let (a, b) = (rota_core::view::utc(y.start), rota_core::view::utc(y.end));
+                        " " a href=(paths::swap_form_parts(&x.rotation.id, y.slot, None, Some((&a, &b)), None)) {
                             "Ask someone to take over " (x.rotation.name) " now"
                         }
                     }

@@ -218,10 +218,13 @@ pub(crate) async fn new_page(
                     input type="hidden" name="rotation" value=(rot.id);
                     input type="hidden" name="my_slot" value=(slot);
                     input type="hidden" name="counterpart" value=(them.id);
-                    @if let Some((a, b)) = their_part {
+                    // A suggestion's part of their shift goes with the shift it was suggested
+                    // for (`their_part_slot`): choosing another shift, or a cover, drops it.
+                    @if let (Some((a, b)), Some(ts), false) = (their_part, q.their_slot, started) {
                         input type="hidden" name="their_start" value=(a);
                         input type="hidden" name="their_end" value=(b);
-                        p.muted { "In return you would take part of their shift: "
+                        input type="hidden" name="their_part_slot" value=(ts);
+                        p.muted { "With the suggested shift, you would take part of it: "
                             (civil(a).unwrap_or_else(|| a.to_string())) " to "
                             (civil(b).unwrap_or_else(|| b.to_string())) " (" (rot.timezone.name()) ")." }
                     }
@@ -229,8 +232,14 @@ pub(crate) async fn new_page(
                         a href=(paths::swap_form(&rot.id, slot, None)) { "choose another" } }
                     @if started {
                         input type="hidden" name="kind" value="cover";
+                        // The part of the shift running now, when the link gave it (the rest of
+                        // the slot may be someone else's already).
+                        @if let Some(p) = q.part.as_deref() { input type="hidden" name="part" value=(p); }
+                        @let until = asked
+                            .and_then(|(_, b)| b.parse::<chrono::DateTime<chrono::Utc>>().ok())
+                            .unwrap_or(mine.end);
                         p.hero { "This shift has started. " (them.name) " would take over the rest of it, "
-                            "from when they accept until " (local(mine.end, rot)) " (" (rot.timezone.name()) "); "
+                            "from when they accept until " (local(until, rot)) " (" (rot.timezone.name()) "); "
                             "the request says it is urgent, and lapses when the shift ends." }
                     } @else {
                         p {
@@ -303,11 +312,14 @@ pub(crate) struct NewSwapForm {
     from: String,
     #[serde(default)]
     to: String,
-    /// A part of their shift (a suggestion's trade-back), RFC 3339.
+    /// A part of their shift (a suggestion's trade-back), RFC 3339, for their shift
+    /// `their_part_slot` only.
     #[serde(default)]
     their_start: String,
     #[serde(default)]
     their_end: String,
+    #[serde(default)]
+    their_part_slot: String,
 }
 
 /// `POST /swaps/new`
@@ -335,6 +347,8 @@ pub(crate) async fn create(
         }
     };
     let given = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+    // The part of their shift applies to the shift it came with, and only to a trade.
+    let their_part = their_slot.is_some_and(|t: u64| f.their_part_slot.trim() == t.to_string());
     let (start, end) = match f.part.trim() {
         "" | "all" => (None, None),
         "range" => match (given(&f.from), given(&f.to)) {
@@ -365,8 +379,8 @@ pub(crate) async fn create(
         on_behalf_of: None,
         start,
         end,
-        their_start: given(&f.their_start),
-        their_end: given(&f.their_end),
+        their_start: their_part.then(|| given(&f.their_start)).flatten(),
+        their_end: their_part.then(|| given(&f.their_end)).flatten(),
     };
     let r = swaps::propose(&state, sess.person, body).await?;
     Ok(redirect(&paths::swap(&r.id)))

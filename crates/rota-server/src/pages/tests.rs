@@ -1056,33 +1056,49 @@ async fn someone_on_call_asks_for_a_take_over_from_their_page() {
     let now: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().unwrap();
     let clock = Arc::new(Hand(Mutex::new(now)));
     let st = state(dir.path(), clock.clone());
-    // Slot 3 of the hero rotation (Monday 23 November 09:00 London) is Dave's, running now.
+    // Slot 3 of the hero rotation (Monday 23 November 09:00 London) is Dave's, running now; Bob
+    // already covers its Thursday.
+    st.store()
+        .add_override(
+            rota_store::NewOverride {
+                rotation: "support-hero".into(),
+                person: "bob".into(),
+                start: "2026-11-26T09:00:00Z".parse().unwrap(),
+                end: "2026-11-27T09:00:00Z".parse().unwrap(),
+                reason: None,
+            },
+            "admin:cli",
+            now,
+        )
+        .unwrap();
+    st.rebuild(None).unwrap();
     let dave = st.store().issue_token("dave", "test", now).unwrap();
     let app = at::init_service(crate::app(web::Data::new(st.clone()))).await;
     let d = cookie_of(&at::call_service(&app, sign_in(&dave.token)).await);
     let page = body(at::call_service(&app, get("/me", &d)).await).await;
     assert!(page.contains("You are on call now"), "{page}");
+    // The link asks for the piece running now: to Thursday 09:00, where Bob's cover begins.
+    let piece = "part=2026-11-23T09:00:00Z/2026-11-26T09:00:00Z";
+    let href = format!(
+        "/swaps/new?rotation=support-hero&amp;slot=3&amp;{}",
+        piece.replace(':', "%3A")
+    );
     assert!(
-        page.contains("href=\"/swaps/new?rotation=support-hero&amp;slot=3\">Ask someone to take over Support Hero now"),
+        page.contains(&format!(
+            "href=\"{href}\">Ask someone to take over Support Hero now"
+        )),
         "{page}"
     );
-    let form = body(
-        at::call_service(
-            &app,
-            get(
-                "/swaps/new?rotation=support-hero&slot=3&counterpart=erin",
-                &d,
-            ),
-        )
-        .await,
-    )
-    .await;
+    let form_url = format!("/swaps/new?rotation=support-hero&slot=3&{piece}&counterpart=erin");
+    let form = body(at::call_service(&app, get(&form_url, &d)).await).await;
     assert!(form.contains("This shift has started"), "{form}");
+    assert!(form.contains("until Thu 26 Nov 2026 09:00"), "{form}");
     assert!(
         !form.contains("name=\"their_slot\""),
         "no trade of a started shift: {form}"
     );
     let csrf = between(&form, "name=\"csrf\" value=\"", "\"").to_string();
+    let part = between(&form, "name=\"part\" value=\"", "\"").to_string();
     let res = at::call_service(
         &app,
         at::TestRequest::post()
@@ -1094,19 +1110,18 @@ async fn someone_on_call_asks_for_a_take_over_from_their_page() {
                 ("my_slot", "3"),
                 ("kind", "cover"),
                 ("counterpart", "erin"),
+                ("part", part.as_str()),
             ])
             .to_request(),
     )
     .await;
-    assert_eq!(res.status(), 303);
+    assert_eq!(res.status(), 303, "{}", body(res).await);
     let id = location(&res).trim_start_matches("/swaps/").to_string();
     let r = st.store().swap(&id).unwrap().unwrap();
     assert!(r.is_take_over());
-    assert_eq!(
-        r.expires_at(),
-        "2026-11-30T09:00:00Z".parse::<DateTime<Utc>>().unwrap()
-    );
-    // Erin accepts an hour later: she is on call from then, Dave until then.
+    let thursday: DateTime<Utc> = "2026-11-26T09:00:00Z".parse().unwrap();
+    assert_eq!(r.expires_at(), thursday);
+    // Erin accepts an hour later: she is on call from then to Thursday, Dave until then.
     let later = now + chrono::Duration::hours(1);
     *clock.0.lock().unwrap() = later;
     crate::swaps::accept(&st, "erin", id).await.unwrap();
@@ -1121,5 +1136,6 @@ async fn someone_on_call_asks_for_a_take_over_from_their_page() {
     };
     assert_eq!(at(later), "erin");
     assert_eq!(at(later - chrono::Duration::seconds(1)), "dave");
-    assert_eq!(at("2026-11-30T08:59:59Z".parse().unwrap()), "erin");
+    assert_eq!(at(thursday - chrono::Duration::seconds(1)), "erin");
+    assert_eq!(at(thursday), "bob");
 }
