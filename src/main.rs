@@ -21,12 +21,28 @@ fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ROTA_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    // ROTA_LOG_FORMAT=json: one JSON object a line (timestamp, level, fields, message), for log
+    // shippers; text otherwise.
+    match std::env::var("ROTA_LOG_FORMAT").as_deref() {
+        Ok("json") => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .init(),
+        Ok("text") | Ok("") | Err(_) => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .with_ansi(std::io::stderr().is_terminal())
+            .init(),
+        Ok(other) => {
+            eprintln!("error: ROTA_LOG_FORMAT={other:?}: expected text or json");
+            return ExitCode::from(1);
+        }
+    }
     let mut stdout = std::io::stdout().lock();
     match cli::run(args, &mut stdout) {
         Ok(code) => code,

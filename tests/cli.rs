@@ -552,3 +552,21 @@ fn times_outside_the_supported_range_are_refused_clearly() {
         );
     }
 }
+
+/// A log format rota does not know stops it at once, naming the setting.
+#[test]
+fn an_unknown_log_format_is_an_error() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_rota"))
+        .args(["--schedules"])
+        .arg(crate::util::example_schedules())
+        .arg("check")
+        .env("ROTA_LOG_FORMAT", "xml")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("ROTA_LOG_FORMAT=\"xml\": expected text or json"),
+        "{err}"
+    );
+}

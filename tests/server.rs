@@ -1087,3 +1087,80 @@ fn healthz_answers_while_1500_slow_clients_hold_connections() {
     assert!(!log.contains("Too many open files"), "{log}");
     assert!(log.contains("raised the open files limit"), "{log}");
 }
+
+/// Issue 16, point 3: `ROTA_LOG_FORMAT=json` gives one JSON object a line; every response
+/// carries a request id that its access log line carries too; no token reaches the log.
+#[test]
+fn json_logs_with_request_ids_and_no_secrets() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&example_schedules(), &tmp.path().join("schedules"));
+    let s = Server::start_in_with(
+        tmp.path(),
+        &[("ROTA_LOG_FORMAT", "json"), ("ROTA_LOG", "info")],
+    );
+    let c = client();
+    let token = s.token("alice");
+    let feed = String::from_utf8(
+        s.rota(&["feed", "url", "alice", "--base-url", &s.base])
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    let feed_token = feed.split("token=").nth(1).unwrap().to_string();
+    let mut ids = Vec::new();
+    for r in [
+        c.get(s.url("/api/v1/whoishero")).send().unwrap(),
+        c.get(&feed).send().unwrap(),
+        c.get(s.url("/api/v1/swaps"))
+            .bearer_auth(&token)
+            .send()
+            .unwrap(),
+        c.get(s.url("/api/v1/nope")).send().unwrap(),
+        c.get(s.url("/healthz"))
+            .header("x-request-id", "from-the-proxy.42")
+            .send()
+            .unwrap(),
+        c.get(s.url("/healthz"))
+            .header("x-request-id", "not valid; <script>")
+            .send()
+            .unwrap(),
+    ] {
+        let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+        assert!(!id.is_empty() && id.len() <= 64, "{id}");
+        ids.push(id);
+    }
+    assert_eq!(ids[4], "from-the-proxy.42", "a proxy's id is kept");
+    assert_ne!(
+        ids[5], "not valid; <script>",
+        "an implausible one is replaced"
+    );
+    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "{ids:?}");
+    // The access lines are written after the responses: wait for the last one.
+    let log_path = tmp.path().join("server.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let log = loop {
+        let log = std::fs::read_to_string(&log_path).unwrap();
+        if log.contains(&ids[5]) || std::time::Instant::now() > deadline {
+            break log;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    for id in &ids {
+        let line = lines
+            .iter()
+            .find(|l| l["request_id"] == id.as_str())
+            .unwrap_or_else(|| panic!("no access line with request_id {id}:\n{log}"));
+        assert!(
+            line["status"].is_u64() && line["path"].is_string(),
+            "{line}"
+        );
+    }
+    assert!(!log.contains(&token), "the API token is in the log");
+    assert!(!log.contains(&feed_token), "the feed token is in the log");
+}

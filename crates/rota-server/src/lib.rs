@@ -165,6 +165,41 @@ pub(crate) async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
     ApiError::not_found(detail).error_response()
 }
 
+/// The request's id: the client's `X-Request-Id` when it is a plausible one (1 to 64 of
+/// `A-Za-z0-9._-`, as proxies make them), else a new one, unique in this process and unlikely to
+/// repeat across replicas (a random per-process prefix and a counter).
+fn request_id(req: &ServiceRequest) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    if let Some(given) = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        })
+    {
+        return given.to_string();
+    }
+    static PREFIX: OnceLock<u64> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| {
+        // std's hasher keys are random per process: a random number without a dependency.
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        h.finish()
+    });
+    format!(
+        "{:08x}{:08x}",
+        (*prefix >> 32) as u32,
+        NEXT.fetch_add(1, Ordering::Relaxed) as u32
+    )
+}
+
 async fn log_request(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -173,12 +208,23 @@ async fn log_request(
     let method = req.method().clone();
     // The path only: the query string may carry a feed token.
     let path = req.path().to_string();
-    let res = next.call(req).await;
+    let id = request_id(&req);
+    let mut res = next.call(req).await;
     let status = match &res {
         Ok(r) => r.status().as_u16(),
         Err(e) => e.as_response_error().status_code().as_u16(),
     };
-    tracing::info!(target: "rota::access", %method, %path, status, micros = started.elapsed().as_micros() as u64);
+    // The same id in the response header and the access log line, so a user's report of a
+    // failed request finds its line.
+    if let Ok(r) = &mut res
+        && let Ok(v) = actix_web::http::header::HeaderValue::from_str(&id)
+    {
+        r.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            v,
+        );
+    }
+    tracing::info!(target: "rota::access", request_id = %id, %method, %path, status, micros = started.elapsed().as_micros() as u64);
     res
 }
 
