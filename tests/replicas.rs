@@ -6,7 +6,6 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -190,30 +189,11 @@ fn replicas_serve_each_others_writes_and_parallel_accepts_let_exactly_one_win() 
     };
     assert_eq!(st, 201, "{req}");
     let id = req["id"].as_str().unwrap().to_string();
-    let barrier = Arc::new(Barrier::new(replicas.len()));
-    let codes: Vec<u16> = std::thread::scope(|s| {
-        let hs: Vec<_> = replicas
-            .iter()
-            .map(|r| {
-                let (barrier, url, bob) = (
-                    barrier.clone(),
-                    r.url(&format!("/api/v1/swaps/{id}/accept")),
-                    bob.clone(),
-                );
-                s.spawn(move || {
-                    let c = client();
-                    barrier.wait();
-                    c.post(url)
-                        .bearer_auth(bob)
-                        .send()
-                        .unwrap()
-                        .status()
-                        .as_u16()
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let posts: Vec<(String, String)> = replicas
+        .iter()
+        .map(|r| (r.url(&format!("/api/v1/swaps/{id}/accept")), bob.clone()))
+        .collect();
+    let codes = crate::swaps::post_at_once(&posts);
     let mut sorted = codes.clone();
     sorted.sort();
     assert_eq!(sorted, [200, 409, 409], "{codes:?}");

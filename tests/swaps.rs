@@ -1206,16 +1206,28 @@ fn an_accepted_swap_is_undone_when_both_agree_or_an_admin_says_so() {
 
 /// Accepts each `(request, token)` at the same moment (threads behind a barrier); the statuses.
 fn accept_at_once(s: &Server, pairs: &[(&Value, &String)]) -> Vec<u16> {
-    let barrier = Arc::new(Barrier::new(pairs.len()));
+    let posts: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(req, token)| {
+            let id = req["id"].as_str().unwrap();
+            (
+                s.url(&format!("/api/v1/swaps/{id}/accept")),
+                token.to_string(),
+            )
+        })
+        .collect();
+    post_at_once(&posts)
+}
+
+/// POSTs to each `(url, bearer token)` at the same moment (threads behind a barrier); the
+/// statuses, in order. Racing accepts on one server or spread over replicas.
+pub(crate) fn post_at_once(posts: &[(String, String)]) -> Vec<u16> {
+    let barrier = Arc::new(Barrier::new(posts.len()));
     std::thread::scope(|sc| {
-        let hs: Vec<_> = pairs
+        let hs: Vec<_> = posts
             .iter()
-            .map(|(req, token)| {
-                let url = s.url(&format!(
-                    "/api/v1/swaps/{}/accept",
-                    req["id"].as_str().unwrap()
-                ));
-                let (barrier, token) = (barrier.clone(), token.to_string());
+            .map(|(url, token)| {
+                let barrier = barrier.clone();
                 sc.spawn(move || {
                     let c = client();
                     barrier.wait();
