@@ -46,8 +46,40 @@ pub struct Cli {
     )]
     database_url: Option<String>,
 
+    /// A config file (TOML): one key per setting, named after its environment variable without
+    /// ROTA_, in lower case (`smtp_host = "..."`). The command line and the environment win over
+    /// it. `rota config` prints the effective configuration.
+    #[arg(long, global = true, env = "ROTA_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Log level and filters (tracing's syntax: `info`, `debug`, `rota=debug,actix=warn`);
+    /// RUST_LOG is read when this is unset.
+    #[arg(long, global = true, env = "ROTA_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+
+    /// Log format: `text`, or `json` (one JSON object a line, for log shippers).
+    #[arg(
+        long,
+        global = true,
+        env = "ROTA_LOG_FORMAT",
+        default_value = "text",
+        value_name = "FORMAT"
+    )]
+    pub log_format: String,
+
     #[command(subcommand)]
     command: Command,
+
+    /// The command as built for this run (with the config file's values as defaults), for
+    /// `rota config`. Set by main.
+    #[arg(skip)]
+    pub built_command: clap::Command,
+    /// The whole command line as parsed, for `rota config`. Set by main.
+    #[arg(skip)]
+    pub matches: clap::ArgMatches,
+    /// The config file's values. Set by main.
+    #[arg(skip)]
+    pub file: Option<crate::config::FileValues>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -67,8 +99,18 @@ enum Command {
     /// Write a calendar (.ics) of one rotation or one person to stdout: the same text the service's
     /// feed serves.
     Ics(IcsArgs),
-    /// Run the service: JSON API, calendar feeds, overrides.
+    /// Run the service: JSON API, calendar feeds, pages, email reminders. Every setting is an
+    /// option here, an environment variable, and a key of the config file (--config).
     Serve(ServeArgs),
+    /// Print the effective configuration of `rota serve` (the same options), where each value
+    /// came from, with secrets masked. The output is itself a config file.
+    Config {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// Print JSON instead: key, env, flag, value, source and secret for each setting.
+        #[arg(long)]
+        json: bool,
+    },
     /// API tokens for writes (`Authorization: Bearer TOKEN`).
     #[command(subcommand)]
     Token(TokenCommand),
@@ -146,6 +188,11 @@ struct RemindArgs {
     now: Option<String>,
     #[command(flatten)]
     state: StateArg,
+    /// The URL people reach rota at, for the links in emails.
+    #[arg(long, env = "ROTA_BASE_URL", value_name = "URL")]
+    base_url: Option<String>,
+    #[command(flatten)]
+    mail: MailArgs,
 }
 
 #[derive(Args, Debug)]
@@ -167,7 +214,7 @@ struct BackupArgs {
 }
 
 #[derive(Args, Debug)]
-struct StateArg {
+pub(crate) struct StateArg {
     /// The state file (SQLite; created on first use), or a postgres:// URL (see
     /// --database-url).
     #[arg(
@@ -176,7 +223,7 @@ struct StateArg {
         default_value = "rota.db",
         value_name = "PATH"
     )]
-    path: PathBuf,
+    pub path: PathBuf,
 }
 
 /// The state file of a query command: read, never created.
@@ -195,7 +242,7 @@ struct ServedState {
 }
 
 #[derive(Args, Debug)]
-struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the chosen address is printed).
     #[arg(
         long,
@@ -203,9 +250,122 @@ struct ServeArgs {
         default_value = "127.0.0.1:8080",
         value_name = "ADDR"
     )]
-    bind: String,
+    pub bind: String,
     #[command(flatten)]
-    state: StateArg,
+    pub state: StateArg,
+    /// The URL people reach rota at (https://rota.example.com): the links in emails, and the
+    /// origin that page forms must come from.
+    #[arg(long, env = "ROTA_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-* headers
+    /// are believed. Nobody's, by default.
+    #[arg(long, env = "ROTA_TRUSTED_PROXIES", value_name = "ADDRS")]
+    pub trusted_proxies: Option<String>,
+    /// A header naming the signed-in person, set by a trusted single sign-on proxy
+    /// (X-Remote-User). Off by default: turn it on only when every request passes that proxy.
+    #[arg(long, env = "ROTA_TRUSTED_USER_HEADER", value_name = "HEADER")]
+    pub trusted_user_header: Option<String>,
+    /// How often to look for writes by other replicas or the CLI (milliseconds, 50 to 60000).
+    #[arg(
+        long,
+        env = "ROTA_STATE_POLL_MS",
+        default_value_t = 500,
+        value_name = "MS",
+        value_parser = clap::value_parser!(u64).range(50..=60_000)
+    )]
+    pub state_poll_ms: u64,
+    /// Seconds between reads of the absence and holiday calendars given by URL.
+    #[arg(
+        long,
+        env = "ROTA_CALENDAR_REFRESH",
+        default_value_t = rota_server::calendars::DEFAULT_REFRESH.as_secs(),
+        value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub calendar_refresh: u64,
+    /// Seconds between reminder runs (with SMTP configured).
+    #[arg(
+        long,
+        env = "ROTA_REMIND_INTERVAL",
+        default_value_t = 60,
+        value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub remind_interval: u64,
+    /// A bearer token that /metrics asks for (Authorization: Bearer TOKEN); open without it.
+    #[arg(
+        long,
+        env = "ROTA_METRICS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+    #[command(flatten)]
+    pub mail: MailArgs,
+}
+
+/// The email settings (SMTP and reminders), shared by `rota serve` and `rota remind`.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct MailArgs {
+    /// The SMTP server; email is off without it.
+    #[arg(long, env = "ROTA_SMTP_HOST", value_name = "HOST")]
+    smtp_host: Option<String>,
+    /// The SMTP port: default 587 (starttls), 465 (tls), 25 (plain).
+    #[arg(long, env = "ROTA_SMTP_PORT", value_name = "PORT")]
+    smtp_port: Option<String>,
+    /// `starttls` (default), `tls` (implicit TLS) or `plain` (no TLS: a local relay).
+    #[arg(long, env = "ROTA_SMTP_SECURITY", value_name = "MODE")]
+    smtp_security: Option<String>,
+    /// The SMTP user name, if the server wants one.
+    #[arg(long, env = "ROTA_SMTP_USERNAME", value_name = "USER")]
+    smtp_username: Option<String>,
+    /// The SMTP password. Prefer the environment or the config file: a command line is visible
+    /// to every user of the machine.
+    #[arg(
+        long,
+        env = "ROTA_SMTP_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
+    smtp_password: Option<String>,
+    /// The From address, e.g. "rota <rota@example.com>" (required with --smtp-host).
+    #[arg(long, env = "ROTA_SMTP_FROM", value_name = "ADDRESS")]
+    smtp_from: Option<String>,
+    /// Seconds per SMTP command (default 30).
+    #[arg(long, env = "ROTA_SMTP_TIMEOUT", value_name = "SECS")]
+    smtp_timeout: Option<String>,
+    /// The name rota gives in EHLO (default this host's name).
+    #[arg(long, env = "ROTA_SMTP_EHLO_NAME", value_name = "NAME")]
+    smtp_ehlo_name: Option<String>,
+    /// When reminders go out before a shift (default "7 days, 1 day").
+    #[arg(long, env = "ROTA_REMIND_LEADS", value_name = "LEADS")]
+    remind_leads: Option<String>,
+}
+
+impl MailArgs {
+    /// The settings by environment variable name, as rota-notify reads them; `base_url` is
+    /// `ROTA_BASE_URL`.
+    pub fn lookup<'a>(&'a self, base_url: Option<&'a str>) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k: &str| {
+            let v = match k {
+                "ROTA_SMTP_HOST" => self.smtp_host.as_deref(),
+                "ROTA_SMTP_PORT" => self.smtp_port.as_deref(),
+                "ROTA_SMTP_SECURITY" => self.smtp_security.as_deref(),
+                "ROTA_SMTP_USERNAME" => self.smtp_username.as_deref(),
+                "ROTA_SMTP_PASSWORD" => self.smtp_password.as_deref(),
+                "ROTA_SMTP_FROM" => self.smtp_from.as_deref(),
+                "ROTA_SMTP_TIMEOUT" => self.smtp_timeout.as_deref(),
+                "ROTA_SMTP_EHLO_NAME" => self.smtp_ehlo_name.as_deref(),
+                "ROTA_REMIND_LEADS" => self.remind_leads.as_deref(),
+                "ROTA_BASE_URL" => base_url,
+                _ => None,
+            };
+            // Unset and empty are the same, as they were for plain environment variables.
+            v.map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -409,7 +569,24 @@ pub fn run(mut cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Command::Shifts(a) => shifts(&cli.schedules, a, now, out),
         Command::Ics(a) => ics(&cli.schedules, a, now, out),
         Command::Serve(a) => {
-            crate::serve::serve(cli.schedules, &a.bind, a.state.path)?;
+            crate::serve::serve(cli.schedules, a)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config { json, .. } => {
+            // Printed from the parsed command line (main keeps it), which saw exactly what
+            // `rota serve` with the same options, environment and file would see.
+            let lines = crate::config::effective(
+                &cli.built_command,
+                &cli.matches,
+                "config",
+                cli.file.as_ref(),
+            );
+            if json {
+                serde_json::to_writer_pretty(&mut *out, &lines)?;
+                writeln!(out)?;
+            } else {
+                out.write_all(crate::config::render(&lines).as_bytes())?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(t) => token(&cli.schedules, t, now, out),
@@ -509,8 +686,8 @@ fn resolved_schedule(
 }
 
 fn remind(dir: &std::path::Path, a: RemindArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let env = |k: &str| std::env::var(k).ok();
-    let settings = rota_notify::Settings::from_env(env)?;
+    let env = a.mail.lookup(a.base_url.as_deref());
+    let settings = rota_notify::Settings::from_env(&env)?;
     let fixed = match &a.now {
         Some(t) => Some(parse_instant(t, Tz::UTC).context("--now")?),
         None => None,
@@ -533,7 +710,7 @@ fn remind(dir: &std::path::Path, a: RemindArgs, out: &mut dyn Write) -> anyhow::
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let smtp = rota_notify::SmtpConfig::from_env(env)?.ok_or_else(|| {
+    let smtp = rota_notify::SmtpConfig::from_env(&env)?.ok_or_else(|| {
         anyhow::anyhow!(
             "ROTA_SMTP_HOST is not set: set ROTA_SMTP_HOST and ROTA_SMTP_FROM (README, \"Email reminders\"), or use --dry-run"
         )
@@ -616,7 +793,7 @@ fn use_database(command: &mut Command, url: &str) -> anyhow::Result<()> {
         Command::Ics(a) => a.state.path = url,
         Command::Check(a) => a.window.state.path = url,
         Command::Report(a) => a.state.path = url,
-        Command::Serve(a) => a.state.path = url,
+        Command::Serve(a) | Command::Config { serve: a, .. } => a.state.path = url,
         Command::Remind(a) => a.state.path = url,
         Command::Backup(a) => a.state.path = url,
         Command::Token(

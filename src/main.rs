@@ -5,6 +5,7 @@
 //! printed with their whole chain (`{:#}`).
 
 mod cli;
+mod config;
 mod output;
 mod schedules;
 mod serve;
@@ -13,18 +14,50 @@ mod timeoff;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
+
+/// Parses the command line, with the config file's values (`--config`, `ROTA_CONFIG`) as the
+/// options' defaults (see [`config`]).
+fn parse() -> Result<cli::Cli, ExitCode> {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut cmd = cli::Cli::command();
+    let file = match config::config_path(&argv) {
+        Some(path) => match config::read(&path, &cmd) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return Err(ExitCode::from(1));
+            }
+        },
+        None => None,
+    };
+    if let Some(f) = &file {
+        cmd = config::apply(cmd, f);
+    }
+    let matches = cmd.clone().get_matches_from(argv);
+    let mut args = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    cmd.build();
+    args.built_command = cmd;
+    args.matches = matches;
+    args.file = file;
+    Ok(args)
+}
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
-    // Logs go to stderr, one line per event; ROTA_LOG (or RUST_LOG) sets the level.
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ROTA_LOG")
-        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let args = match parse() {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    // Logs go to stderr, one line per event; --log/ROTA_LOG (or RUST_LOG) sets the level.
+    let filter = match args.log.as_deref() {
+        Some(f) => tracing_subscriber::EnvFilter::try_new(f).ok(),
+        None => tracing_subscriber::EnvFilter::try_from_default_env().ok(),
+    }
+    .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
     // ROTA_LOG_FORMAT=json: one JSON object a line (timestamp, level, fields, message), for log
     // shippers; text otherwise.
-    match std::env::var("ROTA_LOG_FORMAT").as_deref() {
-        Ok("json") => tracing_subscriber::fmt()
+    match args.log_format.as_str() {
+        "json" => tracing_subscriber::fmt()
             .json()
             .flatten_event(true)
             .with_current_span(false)
@@ -32,13 +65,13 @@ fn main() -> ExitCode {
             .with_writer(std::io::stderr)
             .with_target(false)
             .init(),
-        Ok("text") | Ok("") | Err(_) => tracing_subscriber::fmt()
+        "text" | "" => tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
             .with_target(false)
             .with_ansi(std::io::stderr().is_terminal())
             .init(),
-        Ok(other) => {
+        other => {
             eprintln!("error: ROTA_LOG_FORMAT={other:?}: expected text or json");
             return ExitCode::from(1);
         }

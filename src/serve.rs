@@ -8,14 +8,26 @@ use std::sync::Arc;
 use anyhow::Context;
 use rota_server::{AppState, Loader, SystemClock};
 
+use crate::cli::ServeArgs;
 use crate::schedules;
 
 /// Runs the service; returns when it has shut down.
-pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()> {
+pub fn serve(dir: PathBuf, args: ServeArgs) -> anyhow::Result<()> {
     // The pages' security settings (ROTA_BASE_URL, ROTA_TRUSTED_PROXIES, ...): a typo must stop
     // the start, not quietly leave the forms refusing everyone or believing everyone.
-    rota_server::pages::PagesConfig::from_env().map_err(|e| anyhow::anyhow!(e))?;
-    let store = crate::cli::open_store(&state_path)?;
+    let opt = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_string();
+    let pages = rota_server::pages::PagesConfig::from_values(
+        &opt(&args.trusted_user_header),
+        &opt(&args.base_url),
+        &opt(&args.trusted_proxies),
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let server_config = rota_server::ServerConfig {
+        pages,
+        metrics_token: args.metrics_token.clone().filter(|t| !t.trim().is_empty()),
+    };
+    let bind = args.bind.as_str();
+    let store = crate::cli::open_store(&args.state.path)?;
     let state_location = store.location();
     match store.encrypted() {
         Ok(Some(true)) => {
@@ -34,37 +46,24 @@ pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()
     let state = AppState::new(store, Arc::new(SystemClock), loader)
         .map_err(|problems| anyhow::anyhow!("{problems}"))
         .with_context(|| format!("loading the schedules in {}", dir.display()))?;
+    let _ = state.configure(server_config);
     // Writes by other replicas (or by the CLI on a shared SQLite file) are served within
     // ROTA_STATE_POLL_MS (default 500 ms): the watcher reads the store's state version.
-    let poll = match std::env::var("ROTA_STATE_POLL_MS") {
-        Ok(s) => s
-            .trim()
-            .parse::<u64>()
-            .with_context(|| format!("ROTA_STATE_POLL_MS={s:?}: expected milliseconds"))?
-            .clamp(50, 60_000),
-        Err(_) => 500,
-    };
+    let poll = args.state_poll_ms;
     state
         .spawn_state_watcher(std::time::Duration::from_millis(poll))
         .context("starting the state watcher")?;
     // Email reminders run beside the service only when SMTP is configured.
-    let env = |k: &str| std::env::var(k).ok();
-    let smtp = rota_notify::SmtpConfig::from_env(env).context("the email settings")?;
+    let env = args.mail.lookup(args.base_url.as_deref());
+    let smtp = rota_notify::SmtpConfig::from_env(&env).context("the email settings")?;
     let notify = match smtp {
         Some(smtp) => {
             let settings = rota_notify::Settings {
                 from: smtp.from.clone(),
-                ..rota_notify::Settings::from_env(env).context("the email settings")?
+                ..rota_notify::Settings::from_env(&env).context("the email settings")?
             };
             let mailer = rota_notify::SmtpMailer::new(&smtp).context("the email settings")?;
-            let interval = match std::env::var("ROTA_REMIND_INTERVAL") {
-                Ok(s) => s
-                    .trim()
-                    .parse::<u64>()
-                    .with_context(|| format!("ROTA_REMIND_INTERVAL={s:?}: expected seconds"))?,
-                Err(_) => 60,
-            };
-            Some((settings, mailer, interval.max(1), smtp))
+            Some((settings, mailer, args.remind_interval.max(1), smtp))
         }
         None => {
             tracing::info!("ROTA_SMTP_HOST is not set: email reminders are off");
@@ -73,15 +72,7 @@ pub fn serve(dir: PathBuf, bind: &str, state_path: PathBuf) -> anyhow::Result<()
     };
     // Absence and holiday calendars: files are read before serving (so the first requests see
     // them); URLs are fetched at once by a thread of their own, which keeps all of them fresh.
-    let refresh = match std::env::var("ROTA_CALENDAR_REFRESH") {
-        Ok(s) => std::time::Duration::from_secs(
-            s.trim()
-                .parse::<u64>()
-                .with_context(|| format!("ROTA_CALENDAR_REFRESH={s:?}: expected seconds"))?
-                .max(1),
-        ),
-        Err(_) => rota_server::calendars::DEFAULT_REFRESH,
-    };
+    let refresh = std::time::Duration::from_secs(args.calendar_refresh.max(1));
     let fetcher = rota_calendar::Fetcher::new();
     let cals = rota_server::calendars::read_files(&state, &dir, &fetcher);
     if !cals.is_empty() {

@@ -570,3 +570,157 @@ fn an_unknown_log_format_is_an_error() {
         "{err}"
     );
 }
+
+/// Every `ROTA_*` setting the code reads, by scanning the sources for the quoted names.
+fn settings_in_the_sources() -> std::collections::BTreeSet<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs = vec![root.join("src")];
+    for c in std::fs::read_dir(root.join("crates")).unwrap() {
+        dirs.push(c.unwrap().path().join("src"));
+    }
+    let mut found = std::collections::BTreeSet::new();
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+                continue;
+            }
+            if p.extension().is_none_or(|x| x != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            for piece in text.split("\"ROTA_").skip(1) {
+                let name: String = piece
+                    .chars()
+                    .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                    .collect();
+                // Test-only and build-time names; ROTA_SMTP (a key prefix) is no setting.
+                if piece[name.len()..].starts_with('"')
+                    && !name.is_empty()
+                    && !name.starts_with("TEST_")
+                    && name != "GIT_REV"
+                    && !name.ends_with('_')
+                {
+                    found.insert(format!("ROTA_{name}"));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn serve_help_lists_every_setting_with_its_environment_variable() {
+    let o = rota(&example_schedules(), &["serve", "--help"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let help = stdout(&o);
+    let settings = settings_in_the_sources();
+    assert!(settings.len() >= 20, "{settings:?}");
+    for s in &settings {
+        assert!(
+            help.contains(&format!("[env: {s}")),
+            "{s} is read by the code but not listed in `rota serve --help`:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn rota_config_says_where_each_value_came_from_and_masks_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rota.toml");
+    std::fs::write(
+        &file,
+        "bind = \"0.0.0.0:9000\"\nsmtp_host = \"smtp.example.com\"\nsmtp_port = 25\n\
+         trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\nsmtp_password = \"file-secret\"\n",
+    )
+    .unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_rota"))
+        .args(["config", "--json", "--smtp-port", "2525", "--config"])
+        .arg(&file)
+        .env("ROTA_SMTP_PASSWORD", "env-secret")
+        .env(
+            "ROTA_DATABASE_URL",
+            "postgres://rota:db-secret@db.example.com/rota",
+        )
+        .env_remove("ROTA_BIND")
+        .env_remove("ROTA_SMTP_HOST")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for secret in ["file-secret", "env-secret", "db-secret"] {
+        assert!(!out.contains(secret), "{secret} shown: {out}");
+    }
+    let lines: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let by = |k: &str| {
+        lines
+            .iter()
+            .find(|l| l["key"] == k)
+            .unwrap_or_else(|| panic!("{k} missing: {out}"))
+            .clone()
+    };
+    assert_eq!(by("bind")["value"], "0.0.0.0:9000");
+    assert!(
+        by("bind")["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("config file")
+    );
+    assert_eq!(by("smtp_port")["value"], "2525");
+    assert_eq!(by("smtp_port")["source"], "command line (--smtp-port)");
+    assert_eq!(by("smtp_password")["value"], "****");
+    assert_eq!(
+        by("smtp_password")["source"],
+        "environment (ROTA_SMTP_PASSWORD)"
+    );
+    assert_eq!(by("smtp_password")["secret"], true);
+    assert_eq!(
+        by("database_url")["value"],
+        "postgres://rota:****@db.example.com/rota"
+    );
+    assert_eq!(by("trusted_proxies")["value"], "10.0.0.0/8,::1");
+    assert_eq!(by("state_poll_ms")["source"], "default");
+    assert!(by("metrics_token")["value"].is_null());
+    // Every setting the code reads is in the list (but the config file's own name).
+    for s in settings_in_the_sources()
+        .into_iter()
+        .filter(|s| s != "ROTA_CONFIG")
+    {
+        assert!(
+            lines.iter().any(|l| l["env"] == s.as_str()),
+            "{s} missing: {out}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_config_file_is_named_with_its_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rota.toml");
+    std::fs::write(&file, "bind = \"127.0.0.1:0\"\nsmpt_host = \"x\"\n").unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_rota"))
+        .args(["serve"])
+        .env("ROTA_CONFIG", &file)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "{}:2:1: unknown setting \"smpt_host\" (did you mean \"smtp_host\"?)",
+            file.display()
+        )),
+        "{err}"
+    );
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_rota"))
+        .args(["config", "--config", "/nonexistent/rota.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("/nonexistent/rota.toml"),
+        "{}",
+        stderr(&o)
+    );
+}

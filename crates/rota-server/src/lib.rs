@@ -72,8 +72,22 @@ pub fn get() -> actix_web::Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
-/// Registers every route and the extractor error handlers.
+/// The service's settings that are not about the schedule (see the binary's `rota config`).
+#[derive(Clone, Debug, Default)]
+pub struct ServerConfig {
+    /// The pages' security settings: public URL, trusted proxies, single sign-on header.
+    pub pages: pages::PagesConfig,
+    /// When set, `/metrics` asks for `Authorization: Bearer` this token.
+    pub metrics_token: Option<String>,
+}
+
+/// Registers every route and the extractor error handlers, with the default settings.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    configure_with(cfg, &ServerConfig::default());
+}
+
+/// Registers every route and the extractor error handlers.
+pub fn configure_with(cfg: &mut web::ServiceConfig, config: &ServerConfig) {
     cfg.app_data(
         web::JsonConfig::default()
             .limit(MAX_BODY_BYTES)
@@ -104,7 +118,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(timeoff::configure_api),
     )
     .service(web::scope("/calendars").default_service(web::to(ics::feeds)))
-    .configure(pages::configure)
+    .configure(|c| pages::configure_with(c, config.pages.clone()))
     .default_service(web::to(not_found));
 }
 
@@ -240,9 +254,10 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let config = data.config().clone();
     App::new()
         .app_data(data)
-        .configure(configure)
+        .configure(|c| configure_with(c, &config))
         .wrap(ErrorHandlers::new().default_handler(problemize))
         // gzip when the client asks (`Accept-Encoding`), identity otherwise; only the gzip codec is
         // compiled in (feature `compress-gzip`): brotli and zstd cost build time for little gain

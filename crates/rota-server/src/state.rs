@@ -118,6 +118,8 @@ struct Inner {
     feeds: crate::ics::FeedCache,
     /// The state version of the published snapshot.
     state_version: AtomicI64,
+    /// The service's settings (see [`ServerConfig`]); the defaults until [`AppState::configure`].
+    config: OnceLock<crate::ServerConfig>,
 }
 
 /// The shared state handle.
@@ -170,9 +172,20 @@ impl AppState {
             version: AtomicU64::new(0),
             feeds: crate::ics::FeedCache::default(),
             state_version: AtomicI64::new(-1),
+            config: OnceLock::new(),
         }));
         state.rebuild(None).map_err(|e| e.to_string())?;
         Ok(state)
+    }
+
+    /// Sets the service's settings, once, before serving; a second call is refused.
+    pub fn configure(&self, config: crate::ServerConfig) -> Result<(), crate::ServerConfig> {
+        self.0.config.set(config)
+    }
+
+    /// The service's settings.
+    pub fn config(&self) -> &crate::ServerConfig {
+        self.0.config.get_or_init(crate::ServerConfig::default)
     }
 
     /// The current view of the schedule.

@@ -63,18 +63,8 @@ pub struct PagesConfig {
 }
 
 impl PagesConfig {
-    /// From `ROTA_TRUSTED_USER_HEADER`, `ROTA_BASE_URL` and `ROTA_TRUSTED_PROXIES` (unset or
-    /// empty: off). A value that does not parse is an error naming the variable.
-    pub fn from_env() -> Result<PagesConfig, String> {
-        let var = |k: &str| std::env::var(k).unwrap_or_default().trim().to_string();
-        PagesConfig::from_values(
-            &var("ROTA_TRUSTED_USER_HEADER"),
-            &var("ROTA_BASE_URL"),
-            &var("ROTA_TRUSTED_PROXIES"),
-        )
-    }
-
-    /// From the three settings' values (empty: off).
+    /// From the values of `ROTA_TRUSTED_USER_HEADER`, `ROTA_BASE_URL` and `ROTA_TRUSTED_PROXIES`
+    /// (empty: off). A value that does not parse is an error naming the setting.
     pub fn from_values(
         user_header: &str,
         base_url: &str,

@@ -45,14 +45,10 @@ pub const SWAP_FORM_WEEKS: i64 = 26;
 /// How far ahead the schedule page looks.
 pub const SCHEDULE_WEEKS: i64 = 8;
 
-/// Registers the pages, configured from the environment ([`PagesConfig::from_env`]; a setting
-/// that does not parse is logged and left off, and `rota serve` refuses to start with it).
+/// Registers the pages with the default settings (no public URL, no trusted proxies); the
+/// service passes its own to [`configure_with`].
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let config = PagesConfig::from_env().unwrap_or_else(|e| {
-        tracing::error!(error = %e, "the pages' settings are invalid; using the defaults");
-        PagesConfig::default()
-    });
-    configure_with(cfg, config);
+    configure_with(cfg, PagesConfig::default());
 }
 
 /// Registers the pages with `config`. A malformed query or form on a page is answered with an
