@@ -10,7 +10,7 @@ Prints "smtp_sink: listening on 127.0.0.1:PORT" once it accepts connections (por
 port). --fail-first N answers the first N messages with a temporary failure (451), for retry tests.
 --hold-first SECS waits that long after the first message's data before answering (and writing
 it), so a test can kill the sender in the middle of the SMTP transaction.
-Runs until killed. Needs aiosmtpd (scripts/smtp-sink-setup.sh installs it in target/smtp-sink-venv).
+Runs until killed. Needs aiosmtpd (scripts/test-python-setup.sh installs it in target/test-venv).
 """
 
 import argparse

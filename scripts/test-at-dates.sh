@@ -32,7 +32,7 @@ FAKETIME=(faketime)
 year=$("${FAKETIME[@]}" '2031-01-02 03:04:05' date -u +%Y)
 [[ $year == 2031 ]] || die "faketime does not move the clock here (date says $year)"
 
-scripts/smtp-sink-setup.sh
+scripts/test-python-setup.sh
 # The store and replica tests need PostgreSQL: one server on the real clock for every date (only
 # rota's clock is moved; the instants it stores are its own).
 PG_DIR=$(mktemp -d)/pg

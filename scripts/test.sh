@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The email tests talk to a real SMTP server (scripts/smtp_sink.py, aiosmtpd in a venv).
-scripts/smtp-sink-setup.sh
+scripts/test-python-setup.sh
 # The store's conformance suite and the replica tests run on a real PostgreSQL server: installed
 # (Debian) if missing, started on a free port with its data in a temporary directory, stopped at
 # the end.

@@ -18,24 +18,26 @@ pub(crate) struct Sink {
     dir: PathBuf,
 }
 
-fn sink_python() -> PathBuf {
-    if let Some(p) = std::env::var_os("ROTA_TEST_SMTP_PYTHON") {
+/// The tests' Python: the venv scripts/test-python-setup.sh makes (aiosmtpd, prometheus_client),
+/// or `ROTA_TEST_PYTHON`.
+pub(crate) fn test_python() -> PathBuf {
+    if let Some(p) = std::env::var_os("ROTA_TEST_PYTHON") {
         return p.into();
     }
-    // CARGO_TARGET_TMPDIR is <target>/tmp; the venv lives in <target>/smtp-sink-venv.
+    // CARGO_TARGET_TMPDIR is <target>/tmp; the venv lives in <target>/test-venv.
     Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .unwrap()
-        .join("smtp-sink-venv/bin/python")
+        .join("test-venv/bin/python")
 }
 
 impl Sink {
     pub(crate) fn start(dir: &Path, extra: &[&str]) -> Sink {
-        let python = sink_python();
+        let python = test_python();
         assert!(
             python.exists(),
-            "the SMTP test server needs aiosmtpd in a venv at {}: run scripts/smtp-sink-setup.sh \
-             (scripts/test.sh does), or set ROTA_TEST_SMTP_PYTHON to a python with aiosmtpd",
+            "the SMTP test server needs aiosmtpd in a venv at {}: run scripts/test-python-setup.sh \
+             (scripts/test.sh does), or set ROTA_TEST_PYTHON to a python with aiosmtpd",
             python.display()
         );
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/smtp_sink.py");
@@ -56,7 +58,7 @@ impl Sink {
             .strip_prefix("smtp_sink: listening on 127.0.0.1:")
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| {
-                panic!("smtp_sink.py did not start ({line:?}); run scripts/smtp-sink-setup.sh")
+                panic!("smtp_sink.py did not start ({line:?}); run scripts/test-python-setup.sh")
             });
         Sink {
             child,

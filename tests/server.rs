@@ -1164,3 +1164,262 @@ fn json_logs_with_request_ids_and_no_secrets() {
     assert!(!log.contains(&token), "the API token is in the log");
     assert!(!log.contains(&feed_token), "the feed token is in the log");
 }
+
+/// Parses Prometheus text with the Prometheus project's own Python parser
+/// (`prometheus_client.parser`): `[(name, labels, value)]` for every sample, or a failure naming
+/// what did not parse.
+fn parse_prometheus(text: &str) -> Vec<(String, std::collections::BTreeMap<String, String>, f64)> {
+    let python = crate::notify::test_python();
+    assert!(
+        python.exists(),
+        "the metrics test needs prometheus_client in a venv at {}: run scripts/test-python-setup.sh \
+         (scripts/test.sh does), or set ROTA_TEST_PYTHON to a python with prometheus_client",
+        python.display()
+    );
+    let script = r#"
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+out = []
+for fam in text_string_to_metric_families(sys.stdin.read()):
+    for s in fam.samples:
+        out.append([s.name, s.labels, s.value, fam.type])
+print(json.dumps(out))
+"#;
+    let mut child = Command::new(&python)
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        o.status.success(),
+        "prometheus_client could not parse /metrics: {}\n{text}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: Vec<(
+        String,
+        std::collections::BTreeMap<String, String>,
+        f64,
+        String,
+    )> = serde_json::from_slice(&o.stdout).unwrap();
+    v.into_iter().map(|(n, l, x, _)| (n, l, x)).collect()
+}
+
+#[test]
+fn metrics_are_prometheus_text_behind_a_token_from_the_config_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    copy_dir(&example_schedules(), &dir.join("schedules"));
+    // The token comes from a config file: this also shows rota serve reads one.
+    std::fs::write(
+        dir.join("rota.toml"),
+        "metrics_token = \"scrape-secret\"\nstate_poll_ms = 100\n",
+    )
+    .unwrap();
+    let config = dir.join("rota.toml").display().to_string();
+    let s = Server::start_in_with(dir, &[("ROTA_CONFIG", config.as_str())]);
+    let c = Client::new();
+    // Some traffic: a hit, a miss, a feed, a bad request, and a swap request made.
+    assert_eq!(
+        c.get(s.url("/api/v1/whoishero")).send().unwrap().status(),
+        200
+    );
+    assert_eq!(c.get(s.url("/no/such/page")).send().unwrap().status(), 404);
+    assert_eq!(
+        c.get(s.url("/calendars/rotations/support-hero.ics"))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        c.get(s.url("/api/v1/rotations/support-hero/shifts?from=x"))
+            .send()
+            .unwrap()
+            .status(),
+        400
+    );
+    // Without the token, or with a wrong one: 401 problem+json.
+    let r = c.get(s.url("/metrics")).send().unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/problem+json")
+    );
+    let r = c
+        .get(s.url("/metrics"))
+        .bearer_auth("scrape-secreT")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = c
+        .get(s.url("/metrics"))
+        .bearer_auth("scrape-secret")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = r.text().unwrap();
+    let samples = parse_prometheus(&text);
+    let find = |name: &str, labels: &[(&str, &str)]| -> Option<f64> {
+        samples
+            .iter()
+            .find(|(n, l, _)| {
+                n == name
+                    && labels
+                        .iter()
+                        .all(|(k, v)| l.get(*k).map(String::as_str) == Some(v))
+            })
+            .map(|s| s.2)
+    };
+    let get = |name: &str, labels: &[(&str, &str)]| {
+        find(name, labels).unwrap_or_else(|| panic!("no {name} {labels:?} in:\n{text}"))
+    };
+    assert_eq!(
+        get(
+            "rota_http_requests_total",
+            &[
+                ("route", "/api/v1/whoishero"),
+                ("status", "200"),
+                ("method", "GET")
+            ]
+        ),
+        1.0
+    );
+    assert_eq!(
+        get(
+            "rota_http_requests_total",
+            &[("route", "unmatched"), ("status", "404")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        get(
+            "rota_http_requests_total",
+            &[("route", "/calendars/..."), ("status", "200")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        get(
+            "rota_http_requests_total",
+            &[
+                ("route", "/api/v1/rotations/{id}/shifts"),
+                ("status", "400")
+            ]
+        ),
+        1.0
+    );
+    // Two 401s for /metrics itself, counted before this scrape's own.
+    assert_eq!(
+        get(
+            "rota_http_requests_total",
+            &[("route", "/metrics"), ("status", "401")]
+        ),
+        2.0
+    );
+    assert_eq!(
+        get(
+            "rota_http_request_duration_seconds_count",
+            &[("route", "/api/v1/whoishero")]
+        ),
+        1.0
+    );
+    assert!(
+        get(
+            "rota_http_request_duration_seconds_bucket",
+            &[("route", "/api/v1/whoishero"), ("le", "+Inf")]
+        ) == 1.0
+    );
+    assert!(
+        get(
+            "rota_store_operation_duration_seconds_count",
+            &[("op", "read"), ("result", "ok")]
+        ) >= 1.0
+    );
+    assert!(get("rota_schedule_loaded_timestamp_seconds", &[]) > 1.7e9);
+    assert_eq!(get("rota_schedule_reload_failing", &[]), 0.0);
+    // Raw paths never become labels (the series stay bounded).
+    assert!(!text.contains("/no/such/page"), "{text}");
+    assert!(!text.contains("scrape-secret"));
+
+    assert!(find("rota_swap_requests", &[("state", "pending")]).is_none());
+    // A swap request moves the swap figures; a bad reload moves the reload figures.
+    let token = s.token("alice");
+    let r = c
+        .post(s.url("/api/v1/swaps"))
+        .bearer_auth(&token)
+        .json(&json!({"rotation": "support-hero", "kind": "cover",
+            "my_slot": crate::swaps::alice_slot(0), "counterpart": "bob"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    std::fs::write(dir.join("schedules/zz-broken.toml"), "[rotations.x\n").unwrap();
+    s.signal("-HUP");
+    let scrape = || {
+        let text = c
+            .get(s.url("/metrics"))
+            .bearer_auth("scrape-secret")
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        parse_prometheus(&text)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = scrape();
+        let reloads = now
+            .iter()
+            .find(|(n, l, _)| {
+                n == "rota_schedule_reloads_total"
+                    && l.get("result").map(String::as_str) == Some("error")
+            })
+            .map(|x| x.2);
+        if reloads == Some(1.0) {
+            let one = |name: &str, label: Option<(&str, &str)>| {
+                now.iter()
+                    .find(|(n, l, _)| {
+                        n == name
+                            && label.is_none_or(|(k, v)| l.get(k).map(String::as_str) == Some(v))
+                    })
+                    .map(|x| x.2)
+            };
+            assert_eq!(one("rota_schedule_reload_failing", None), Some(1.0));
+            assert_eq!(
+                one("rota_swap_requests", Some(("state", "pending"))),
+                Some(1.0)
+            );
+            assert!(
+                one(
+                    "rota_store_operation_duration_seconds_count",
+                    Some(("op", "write"))
+                )
+                .unwrap_or(0.0)
+                    >= 1.0
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no failed reload counted after SIGHUP"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

@@ -18,7 +18,7 @@ const WEEK: u64 = 7 * 24 * 3600;
 
 /// Alice's `k`-th future hero slot, at least two weeks ahead (and clear of the example files'
 /// Christmas swap in slots 9 and 10). Bob's is the next one, Grace's the one after.
-fn alice_slot(k: u64) -> u64 {
+pub(crate) fn alice_slot(k: u64) -> u64 {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

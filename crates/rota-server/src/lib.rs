@@ -12,6 +12,7 @@
 //! |---|---|
 //! | `GET /`, `/signin`, `/me`, `/swaps/new`, `/swaps/{id}` | HTML pages and their forms (see [`pages`]) |
 //! | `GET /healthz` | liveness, the last reload's problems, and each calendar source's state |
+//! | `GET /metrics` | Prometheus metrics (see [`metrics`]) |
 //! | `GET /api/v1/whoishero[?at=]` | the hero's shift ([`rota_core::view::ShiftView`]'s JSON shape) or `null` |
 //! | `GET /api/v1/oncall[?at=]` | every rotation's shift |
 //! | `GET /api/v1/rotations` | the rotations |
@@ -43,6 +44,7 @@ pub mod api;
 pub mod calendars;
 pub mod error;
 pub mod ics;
+pub mod metrics;
 pub mod pages;
 pub mod paths;
 pub mod state;
@@ -100,6 +102,7 @@ pub fn configure_with(cfg: &mut web::ServiceConfig, config: &ServerConfig) {
             .error_handler(|e, _| ApiError::bad_request(e.to_string()).into()),
     )
     .route("/healthz", crate::get().to(api::healthz))
+    .route("/metrics", crate::get().to(metrics::metrics))
     .service(
         web::scope("/api/v1")
             .route("/whoishero", crate::get().to(api::whoishero))
@@ -223,11 +226,25 @@ async fn log_request(
     // The path only: the query string may carry a feed token.
     let path = req.path().to_string();
     let id = request_id(&req);
+    let metrics = req
+        .app_data::<web::Data<AppState>>()
+        .map(|d| d.get_ref().clone());
     let mut res = next.call(req).await;
     let status = match &res {
         Ok(r) => r.status().as_u16(),
         Err(e) => e.as_response_error().status_code().as_u16(),
     };
+    if let Some(st) = metrics {
+        // The route's pattern, never the raw path: a bounded set of series whatever clients
+        // ask for. Feeds are matched by hand inside their scope.
+        let route = match res.as_ref().ok().and_then(|r| r.request().match_pattern()) {
+            _ if path.starts_with("/calendars/") => "/calendars/...".to_string(),
+            Some(p) => p,
+            None => "unmatched".to_string(),
+        };
+        st.metrics()
+            .request(method.as_str(), &route, status, started.elapsed());
+    }
     // The same id in the response header and the access log line, so a user's report of a
     // failed request finds its line.
     if let Ok(r) = &mut res

@@ -120,6 +120,8 @@ struct Inner {
     state_version: AtomicI64,
     /// The service's settings (see [`ServerConfig`]); the defaults until [`AppState::configure`].
     config: OnceLock<crate::ServerConfig>,
+    /// What `/metrics` shows.
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The shared state handle.
@@ -173,7 +175,14 @@ impl AppState {
             feeds: crate::ics::FeedCache::default(),
             state_version: AtomicI64::new(-1),
             config: OnceLock::new(),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
         }));
+        let metrics = state.0.metrics.clone();
+        // A store shared with another AppState (tests) keeps its first observer.
+        let _ = state
+            .0
+            .store
+            .observe(Arc::new(move |op, took, ok| metrics.store_op(op, took, ok)));
         state.rebuild(None).map_err(|e| e.to_string())?;
         Ok(state)
     }
@@ -186,6 +195,11 @@ impl AppState {
     /// The service's settings.
     pub fn config(&self) -> &crate::ServerConfig {
         self.0.config.get_or_init(crate::ServerConfig::default)
+    }
+
+    /// The service's metrics (see [`crate::metrics`]).
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.0.metrics
     }
 
     /// The current view of the schedule.
@@ -292,6 +306,12 @@ impl AppState {
     /// Re-reads the schedule files (SIGHUP). If they are invalid, the old schedule keeps running
     /// and the problems are returned (and shown in `/healthz`).
     pub fn reload(&self) -> Result<(), String> {
+        let r = self.load_files();
+        self.0.metrics.reload(r.is_ok());
+        r
+    }
+
+    fn load_files(&self) -> Result<(), String> {
         match (self.0.loader)() {
             Ok(Loaded { schedule, digest }) => {
                 *self.0.files.write().unwrap_or_else(|p| p.into_inner()) = Files {

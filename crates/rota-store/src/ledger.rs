@@ -88,6 +88,19 @@ pub struct LedgerEntry {
     pub updated_at: DateTime<Utc>,
 }
 
+/// How many ledger entries of one kind are in one state (see [`Store::ledger_counts`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LedgerCount {
+    /// The kind of message.
+    pub kind: String,
+    /// The state.
+    pub state: LedgerState,
+    /// Entries of that kind in that state.
+    pub entries: u64,
+    /// Attempts after the first, summed over them: the retries.
+    pub retries: u64,
+}
+
 /// The answer to [`Store::ledger_claim`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Claim {
@@ -124,6 +137,32 @@ impl Store {
                     out.push(ledger_row(&r)?);
                 }
             }
+            Ok(out)
+        })
+    }
+
+    /// The ledger in figures: entries by kind and state, and their retries, ordered by kind and
+    /// state. Read by `/metrics`: one grouped query, whatever the ledger's size.
+    pub fn ledger_counts(&self) -> Result<Vec<LedgerCount>> {
+        self.read(|c| {
+            let rows = c.rows(
+                "SELECT kind, state, COUNT(*),
+                        CAST(COALESCE(SUM(CASE WHEN attempts > 1 THEN attempts - 1 ELSE 0 END), 0) AS BIGINT)
+                 FROM notify_ledger GROUP BY kind, state",
+                &[],
+            )?;
+            let mut out = rows
+                .iter()
+                .map(|r| {
+                    Ok(LedgerCount {
+                        kind: r.text(0)?,
+                        state: LedgerState::parse(&r.text(1)?),
+                        entries: r.i64(2)?.max(0) as u64,
+                        retries: r.i64(3)?.max(0) as u64,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            out.sort_by(|a, b| (&a.kind, a.state.as_str()).cmp(&(&b.kind, b.state.as_str())));
             Ok(out)
         })
     }

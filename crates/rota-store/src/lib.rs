@@ -38,7 +38,7 @@
 //!   generation, which invalidates the old URL. So the person page can always show the current URL.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -61,7 +61,7 @@ pub use audit::AuditEntry;
 pub use copy::{TableCount, TableDump};
 pub use error::{Error, ErrorKind, Result};
 pub use leases::Lease;
-pub use ledger::{Claim, LedgerEntry, LedgerItem, LedgerState};
+pub use ledger::{Claim, LedgerCount, LedgerEntry, LedgerItem, LedgerState};
 pub use overrides::{NewOverride, StoredOverride};
 pub use sessions::NewSession;
 pub use swaps::{NewSwap, SwapKind, SwapRequest, SwapSlot, SwapState};
@@ -81,7 +81,33 @@ pub struct Store {
     /// Feed token generations as last read, and the state version they were read at (see
     /// [`Store::verify_feed_token`]).
     feed_cache: Mutex<tokens::FeedCache>,
+    /// Told how long each read and write took (see [`Store::observe`]).
+    observer: OnceLock<Observer>,
 }
+
+/// A kind of store operation, for [`Store::observe`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Statements on a connection, outside a transaction.
+    Read,
+    /// A serialised write transaction.
+    Write,
+}
+
+impl Op {
+    /// `"read"` or `"write"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Read => "read",
+            Op::Write => "write",
+        }
+    }
+}
+
+/// Called after every store operation with its kind, how long it took (waiting for a connection
+/// or the write lock included) and whether it succeeded. It runs on the caller's thread, so it
+/// must be cheap (a metrics histogram).
+pub type Observer = Arc<dyn Fn(Op, StdDuration, bool) + Send + Sync>;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -185,7 +211,14 @@ impl Store {
             db,
             feed_secret,
             feed_cache: Mutex::new(tokens::FeedCache::default()),
+            observer: OnceLock::new(),
         })
+    }
+
+    /// Sets the function told how long each operation took (for metrics). Once: a second
+    /// observer is refused (returned).
+    pub fn observe(&self, observer: Observer) -> std::result::Result<(), Observer> {
+        self.observer.set(observer)
     }
 
     /// Where the state is: the SQLite file's path, or the database URL without its password.
@@ -217,7 +250,7 @@ impl Store {
     /// The schema version of the store (the number of migrations applied).
     pub fn schema_version(&self) -> Result<u32> {
         match &self.db {
-            Db::Sqlite(_) => self.db.read(|c| {
+            Db::Sqlite(_) => self.read(|c| {
                 Ok(c.row("PRAGMA user_version", &[])?
                     .map(|r| r.i64(0))
                     .transpose()?
@@ -230,7 +263,7 @@ impl Store {
     /// The state version: a counter that every write changing what the service shows increments
     /// in its own transaction. Equal versions mean equal overrides, swaps, tokens and sessions.
     pub fn state_version(&self) -> Result<i64> {
-        self.db.read(|c| {
+        self.read(|c| {
             c.row("SELECT version FROM state_version WHERE id = 1", &[])?
                 .map(|r| r.i64(0))
                 .transpose()
@@ -286,14 +319,24 @@ impl Store {
         &self,
         f: impl FnOnce(&mut dyn Sql) -> Result<T> + Send,
     ) -> Result<T> {
-        self.db.read(f)
+        let started = Instant::now();
+        let r = self.db.read(f);
+        if let Some(o) = self.observer.get() {
+            o(Op::Read, started.elapsed(), r.is_ok());
+        }
+        r
     }
 
     pub(crate) fn write<T: Send>(
         &self,
         f: impl FnOnce(&mut dyn Sql) -> Result<T> + Send,
     ) -> Result<T> {
-        self.db.write(f)
+        let started = Instant::now();
+        let r = self.db.write(f);
+        if let Some(o) = self.observer.get() {
+            o(Op::Write, started.elapsed(), r.is_ok());
+        }
+        r
     }
 
     /// Forgets cached reads after a write of this process (others are noticed by version).

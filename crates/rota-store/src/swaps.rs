@@ -316,6 +316,28 @@ impl Store {
         self.read(|c| get_swap(c, id))
     }
 
+    /// How many swap requests are in each state at `now` (a pending request whose first shift
+    /// has started counts as expired), ordered by state. One grouped query, and the pending ones
+    /// read to tell expired from pending: for `/metrics`.
+    pub fn swap_counts(&self, now: DateTime<Utc>) -> Result<Vec<(SwapState, u64)>> {
+        self.read(|c| {
+            let mut counts: std::collections::BTreeMap<&'static str, (SwapState, u64)> =
+                Default::default();
+            for r in c.rows(
+                "SELECT state, COUNT(*) FROM swap_requests WHERE state <> 'pending' GROUP BY state",
+                &[],
+            )? {
+                let state = SwapState::parse(&r.text(0)?);
+                counts.entry(state.as_str()).or_insert((state, 0)).1 += r.i64(1)?.max(0) as u64;
+            }
+            for r in c.rows(&format!("{SWAP_SELECT} WHERE state = 'pending'"), &[])? {
+                let state = swap_row(&r)?.state_at(now);
+                counts.entry(state.as_str()).or_insert((state, 0)).1 += 1;
+            }
+            Ok(counts.into_values().collect())
+        })
+    }
+
     /// Swap requests, newest first: all of them, or those `person` made or was asked in.
     pub fn swaps(&self, person: Option<&str>) -> Result<Vec<SwapRequest>> {
         self.read(|c| {

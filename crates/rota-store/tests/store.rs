@@ -114,7 +114,111 @@ conformance!(
     undoing_a_swap_removes_both_overrides_after_the_swaps_on_top_of_it,
     a_swap_on_a_swap_is_refused_once_what_it_lay_on_is_undone,
     every_column_is_in_the_table_list,
+    the_figures_for_metrics_count_the_ledger_and_the_swaps,
+    every_operation_is_observed,
 );
+
+fn the_figures_for_metrics_count_the_ledger_and_the_swaps(kind: Kind) {
+    let f = fixture(kind);
+    let store = f.open();
+    let now = t("2026-11-30T09:00:00Z");
+    let lease = chrono::Duration::minutes(5);
+    assert!(store.ledger_counts().unwrap().is_empty());
+    // k1 sent at once; k2 sent on its third attempt; k3 waiting for a retry; a change notice
+    // given up after two attempts.
+    store.ledger_claim(&item("k1"), "h/1", lease, now).unwrap();
+    store.ledger_sent("k1", "h/1", now, None).unwrap();
+    for attempt in 1..=3 {
+        let at = now + chrono::Duration::minutes(attempt);
+        store.ledger_claim(&item("k2"), "h/1", lease, at).unwrap();
+        if attempt < 3 {
+            store
+                .ledger_retry("k2", "h/1", Some(at), "421", at)
+                .unwrap();
+        } else {
+            store.ledger_sent("k2", "h/1", at, None).unwrap();
+        }
+    }
+    store.ledger_claim(&item("k3"), "h/1", lease, now).unwrap();
+    store
+        .ledger_retry("k3", "h/1", Some(now + lease), "421", now)
+        .unwrap();
+    let change = LedgerItem {
+        key: "c1",
+        kind: "change",
+        ..item("c1")
+    };
+    store.ledger_claim(&change, "h/1", lease, now).unwrap();
+    store
+        .ledger_retry("c1", "h/1", Some(now), "421", now)
+        .unwrap();
+    store.ledger_claim(&change, "h/1", lease, now).unwrap();
+    store
+        .ledger_retry("c1", "h/1", None, "550 no such user", now)
+        .unwrap();
+    let counts: Vec<(String, LedgerState, u64, u64)> = store
+        .ledger_counts()
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.kind, c.state, c.entries, c.retries))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("change".to_string(), LedgerState::Failed, 1, 1),
+            ("reminder".to_string(), LedgerState::Retry, 1, 0),
+            ("reminder".to_string(), LedgerState::Sent, 2, 2),
+        ]
+    );
+    // Swaps: one accepted, one declined, one pending and one pending past its first shift.
+    let at = t("2026-11-23T10:00:00Z");
+    let a = store
+        .create_swap(new_swap(9, Some(10)), "alice", at)
+        .unwrap();
+    store
+        .accept_swap(&a.id, swap_overrides(&a), "bob", at)
+        .unwrap();
+    let d = store.create_swap(new_swap(11, None), "alice", at).unwrap();
+    store
+        .decide_swap(&d.id, SwapState::Declined, "bob", at)
+        .unwrap();
+    store.create_swap(new_swap(12, None), "alice", at).unwrap();
+    // A trade whose first shift started an hour ago (a cover of it would be a take-over).
+    store
+        .create_swap(new_swap(3, Some(13)), "alice", at)
+        .unwrap();
+    let counts = store.swap_counts(at).unwrap();
+    let get = |s: SwapState| counts.iter().find(|(x, _)| *x == s).map_or(0, |c| c.1);
+    assert_eq!(get(SwapState::Accepted), 1);
+    assert_eq!(get(SwapState::Declined), 1);
+    assert_eq!(get(SwapState::Pending), 1);
+    assert_eq!(get(SwapState::Expired), 1, "{counts:?}");
+    assert_eq!(counts.iter().map(|c| c.1).sum::<u64>(), 4);
+}
+
+fn every_operation_is_observed(kind: Kind) {
+    use std::sync::{Arc, Mutex};
+    let f = fixture(kind);
+    let store = f.open();
+    let seen: Arc<Mutex<Vec<(Op, bool)>>> = Arc::default();
+    let s = seen.clone();
+    assert!(
+        store
+            .observe(Arc::new(move |op, _took, ok| s
+                .lock()
+                .unwrap()
+                .push((op, ok))))
+            .is_ok()
+    );
+    assert!(store.observe(Arc::new(|_, _, _| {})).is_err(), "once");
+    store.state_version().unwrap();
+    store
+        .add_override(new_override(), "alice", t("2026-11-23T10:00:00Z"))
+        .unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.contains(&(Op::Read, true)), "{seen:?}");
+    assert!(seen.contains(&(Op::Write, true)), "{seen:?}");
+}
 
 fn new_override() -> NewOverride {
     NewOverride {

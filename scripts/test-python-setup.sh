@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Installs what tests/notify.rs needs on a fresh machine: a venv under target/smtp-sink-venv with
-# aiosmtpd (PyPI), which runs scripts/smtp_sink.py, a real SMTP server on 127.0.0.1. Skips the
-# install when the pinned version is already there.
+# Installs the Python the Rust tests run on a fresh machine: a venv under target/test-venv with
+# aiosmtpd (PyPI), which runs scripts/smtp_sink.py, a real SMTP server on 127.0.0.1 (tests/notify.rs),
+# and prometheus_client, the Prometheus project's own parser of the text format, which reads
+# /metrics (tests/server.rs). Skips the install when the pinned versions are already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
-VENV=$TARGET/smtp-sink-venv
-PY_DEPS=(aiosmtpd==1.4.6)
+VENV=$TARGET/test-venv
+PY_DEPS=(aiosmtpd==1.4.6 prometheus_client==0.26.0)
 
 if "$VENV/bin/python" -c '
 import importlib.metadata as m, sys
@@ -16,7 +17,7 @@ sys.exit(any(m.version(n) != v for n, v in (a.split("==") for a in sys.argv[1:])
 ' "${PY_DEPS[@]}" 2>/dev/null; then
     exit 0
 fi
-echo "smtp-sink-setup: installing ${PY_DEPS[*]} into ${VENV#"$ROOT"/}"
+echo "test-python-setup: installing ${PY_DEPS[*]} into ${VENV#"$ROOT"/}"
 if ! python3 -m venv --clear "$VENV" >/dev/null 2>&1; then
     # Debian's own python3 makes venvs only with python3-venv.
     as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi; }
