@@ -176,3 +176,68 @@ if ((${#failed[@]})); then
     die "${#failed[@]} of $feeds feeds differ: ${failed[*]} ($((SECONDS - began)) s)"
 fi
 say "$feeds feeds, $events events, all equal ($((SECONDS - began)) s)"
+
+# --- libical's iTIP restriction check, on the feeds and on real email attachments ----------------
+# Calendar clients built on libical (Evolution, ...) apply icalrestriction_check to a calendar with
+# a METHOD. The feeds just read, and the .ics attachments of real emails: a reminder run against the
+# SMTP sink (scripts/smtp_sink.py, in the tests' venv), then an override on the reminded shift and a
+# second run, whose change notice carries the calendar update (same UID, STATUS:CANCELLED).
+SINK_PY=$TARGET/test-venv/bin/python
+[[ -x $SINK_PY ]] || die "no $SINK_PY: run scripts/test-python-setup.sh first (scripts/test.sh does)"
+mkdir -p "$WORK/mail"
+"$SINK_PY" scripts/smtp_sink.py "$WORK/mail" --port 0 >"$WORK/sink.out" 2>"$WORK/sink.err" &
+SINK_PID=$!
+trap 'kill "$SINK_PID" 2>/dev/null || true; cleanup' EXIT
+SMTP_PORT=
+for _ in $(seq 100); do
+    line=$(head -n1 "$WORK/sink.out" 2>/dev/null || true)
+    if [[ $line =~ listening\ on\ 127\.0\.0\.1:([0-9]+) ]]; then
+        SMTP_PORT=${BASH_REMATCH[1]}
+        break
+    fi
+    sleep 0.1
+done
+[[ -n $SMTP_PORT ]] || die "the SMTP sink did not start: $(cat "$WORK/sink.err")"
+# A moment when the next Support Hero shift's 1-day reminder is due, from the API's own shifts.
+get "$BASE/api/v1/rotations/support-hero/shifts?from=$(date -u +%Y-%m-%dT%H:%M:%SZ)&to=$(date -u -d '+60 days' +%Y-%m-%dT%H:%M:%SZ)" "$WORK/hero.json"
+read -r SHIFT_START SHIFT_END REMIND_AT < <("$PY" -c '
+import json, sys, datetime as d
+s = [x for x in json.load(open(sys.argv[1])) if x["person"] is not None][1]
+start = d.datetime.fromisoformat(s["start"].replace("Z", "+00:00"))
+print(s["start"], s["end"], (start - d.timedelta(hours=23)).strftime("%Y-%m-%dT%H:%M:%SZ"))' "$WORK/hero.json")
+remind() { # NOW
+    "$BIN" --schedules "$WORK/schedules" remind --once --now "$1" --state "$WORK/rota.db" \
+        --smtp-host 127.0.0.1 --smtp-port "$SMTP_PORT" --smtp-security plain \
+        --smtp-from 'rota <rota@example.com>' --base-url "$BASE" >>"$WORK/remind.out" 2>&1 ||
+        die "rota remind failed: $(cat "$WORK/remind.out")"
+}
+remind "$REMIND_AT"
+TOKEN=$("$BIN" --schedules "$WORK/schedules" token issue alice --state "$WORK/rota.db" 2>/dev/null)
+status=$(curl --silent --output "$WORK/override.json" --write-out '%{http_code}' \
+    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"rotation\":\"support-hero\",\"person\":\"alice\",\"start\":\"$SHIFT_START\",\"end\":\"$SHIFT_END\"}" \
+    "$BASE/api/v1/overrides")
+[[ $status == 201 ]] || die "the override for the change notice got $status: $(cat "$WORK/override.json")"
+sleep 1
+remind "$(date -u -d "$REMIND_AT + 1 minute" +%Y-%m-%dT%H:%M:%SZ)"
+mkdir -p "$WORK/attachments"
+"$PY" -c '
+import email, email.policy, glob, os, sys
+n = 0
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.eml"))):
+    msg = email.message_from_bytes(open(path, "rb").read(), policy=email.policy.default)
+    for part in msg.walk():
+        if part.get_content_type() == "text/calendar":
+            n += 1
+            name = f"{os.path.basename(path)[:-4]}-{part.get_filename() or str(n)}"
+            open(os.path.join(sys.argv[2], name), "wb").write(part.get_content().encode())
+print(n)' "$WORK/mail" "$WORK/attachments" >"$WORK/attachments.count"
+attachments=$(cat "$WORK/attachments.count")
+((attachments >= 2)) || die "expected a reminder and a change notice with calendars, got $attachments attachments ($(ls "$WORK/mail"))"
+grep -lq 'STATUS:CANCELLED' "$WORK"/attachments/* ||
+    die "no attachment cancels the reminded shift after the override"
+if ! scripts/check-ical-restrictions.sh "$WORK"/feed-*/feed.ics "$WORK"/attachments/* >"$WORK/libical.out" 2>&1; then
+    cat "$WORK/libical.out" >&2
+    die "libical's restriction check failed"
+fi
+say "libical's restriction check: $feeds feeds and $attachments email attachments ok ($((SECONDS - began)) s)"

@@ -253,7 +253,7 @@ pub(crate) struct ServeArgs {
     pub bind: String,
     #[command(flatten)]
     pub state: StateArg,
-    /// The URL people reach rota at (https://rota.example.com): the links in emails, and the
+    /// The URL people reach rota at (`https://rota.example.com`): the links in emails, and the
     /// origin that page forms must come from.
     #[arg(long, env = "ROTA_BASE_URL", value_name = "URL")]
     pub base_url: Option<String>,

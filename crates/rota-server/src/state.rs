@@ -118,7 +118,7 @@ struct Inner {
     feeds: crate::ics::FeedCache,
     /// The state version of the published snapshot.
     state_version: AtomicI64,
-    /// The service's settings (see [`ServerConfig`]); the defaults until [`AppState::configure`].
+    /// The service's settings (see [`crate::ServerConfig`]); the defaults until [`AppState::configure`].
     config: OnceLock<crate::ServerConfig>,
     /// What `/metrics` shows.
     metrics: Arc<crate::metrics::Metrics>,

@@ -14,7 +14,7 @@
 //! a write that returned is on disk, and survives `kill -9` and power loss. Every change and its
 //! audit entry are written in one transaction, so a change is either fully there or not at all.
 //! The schema is versioned with `PRAGMA user_version` and upgraded by the migrations in
-//! [`MIGRATIONS`], each in its own transaction, when the file is opened; a file written by a newer
+//! [`migrations`], each in its own transaction, when the file is opened; a file written by a newer
 //! rota is refused rather than misread.
 //!
 //! # Interface

@@ -173,7 +173,7 @@ impl Store {
     ///
     /// Feed requests are the service's most frequent, so this does not go to the store per
     /// request: it remembers the generations it read, with the state version they were read at,
-    /// and reads the version again at most once a second ([`RECHECK`]). A rotation made through
+    /// and reads the version again at most once a second. A rotation made through
     /// this `Store` takes effect at once; one made elsewhere (another replica, `rota feed rotate`
     /// in another process) within that second. When nothing changed a check costs an HMAC.
     pub fn verify_feed_token(&self, person: &str, token: &str) -> Result<bool> {

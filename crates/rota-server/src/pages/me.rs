@@ -4,7 +4,7 @@
 //! Shifts show as *stretches* (`rota_core::stretch`): a person's continuous time in one rotation,
 //! so a weekly hero week that a link carries into a daily secondary is one secondary row, not
 //! seven. A stretch spans several slots but a swap names one, so each row's swap link goes to
-//! [`swap_link`]'s slot.
+//! `swap_link`'s slot.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
