@@ -865,6 +865,35 @@ fn urls_in(text: &str) -> Vec<String> {
     out
 }
 
+/// Encodes a query or form value: everything but RFC 3986's unreserved characters as `%XX`.
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The value of the hidden input `name` in an HTML page, unescaped.
+fn hidden_value(page: &str, name: &str) -> Option<String> {
+    let at = page.find(&format!("name=\"{name}\""))?;
+    let tag_start = page[..at].rfind('<')?;
+    let tag = &page[tag_start..tag_start + page[tag_start..].find('>')?];
+    let v = tag.split_once("value=\"")?.1;
+    let v = &v[..v.find('"')?];
+    Some(
+        v.replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&"),
+    )
+}
+
 /// Decodes `%XX` and `+` in a query value.
 fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
@@ -872,7 +901,7 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            b'%' if i + 2 < b.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+            b'%' if i + 2 < b.len() + 1 && s.is_char_boundary(i + 3) => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
                 Ok(v) => {
                     out.push(v);
                     i += 3;
@@ -972,15 +1001,29 @@ fn every_link_in_every_email_resolves_on_the_real_server() {
             .send()
             .unwrap();
         assert_eq!(r.status(), 200, "{}", r.text().unwrap_or_default());
+        id
     };
-    swap(4, 5, "accept", "raj");
+    let accepted = swap(4, 5, "accept", "raj");
     swap(10, 11, "decline", "raj");
     swap(12, 13, "cancel", "ann");
+    // The change notice first: undone before the next run, the accept would change nothing.
+    wait_for("change", "change");
+    // The accepted one undone: Ann asks (an email to Raj), Raj agrees (an email to both).
+    for (by, status) in [("ann", 202), ("raj", 200)] {
+        let r = c
+            .post(format!("{base}/api/v1/swaps/{accepted}/undo"))
+            .bearer_auth(&tokens[by])
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), status, "undo by {by}: {}", r.text().unwrap_or_default());
+    }
     for kind in [
         "swap-requested",
         "swap-accepted",
         "swap-declined",
         "swap-cancelled",
+        "swap-undo-requested",
+        "swap-undone",
         "change",
     ] {
         wait_for(kind, kind);
@@ -1005,6 +1048,26 @@ fn every_link_in_every_email_resolves_on_the_real_server() {
             .to_string()
     };
     let cookies: BTreeMap<&str, String> = [("ann", cookie("ann")), ("raj", cookie("raj"))].into();
+    // Signing in from the sign-in page a link redirected to (its form carries `next`) goes back
+    // to the link's page.
+    let signin_lands_on = |person: &str, path: &str| -> bool {
+        let page = c
+            .get(format!("{base}/signin?next={}", percent_encode(path)))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        let Some(next) = hidden_value(&page, "next") else {
+            return false;
+        };
+        let r = c
+            .post(format!("{base}/signin"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("token={}&next={}", tokens[person], percent_encode(&next)))
+            .send()
+            .unwrap();
+        r.status() == 303 && r.headers().get("location").and_then(|l| l.to_str().ok()) == Some(path)
+    };
 
     let mut checked: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut problems = Vec::new();
@@ -1046,8 +1109,11 @@ fn every_link_in_every_email_resolves_on_the_real_server() {
                         .split('&')
                         .find_map(|kv| kv.strip_prefix("next="))
                         .map(percent_decode);
-                    // Until sign-in learns `next`, a plain redirect to /signin is accepted.
-                    lpath == "/signin" && next.is_none_or(|n| n == path)
+                    // The sign-in page, told to come back here (without `next`, sign-in goes
+                    // to /me); and signing in there does.
+                    lpath == "/signin"
+                        && next.as_deref().unwrap_or("/me") == path
+                        && signin_lands_on(&to, path)
                 }
                 _ => false,
             };
@@ -1089,6 +1155,8 @@ fn every_link_in_every_email_resolves_on_the_real_server() {
     assert!(has("change", "/me"), "{checked:#?}");
     assert!(has("swap-requested", "/swaps/swp"), "{checked:#?}");
     assert!(has("swap-accepted", "/me"), "{checked:#?}");
+    assert!(has("swap-undo-requested", "/swaps/swp"), "{checked:#?}");
+    assert!(checked.contains_key("swap-undone"), "{checked:#?}");
     assert!(
         has("conflict", "/swaps/new?rotation=daily&slot=7"),
         "{checked:#?}"
