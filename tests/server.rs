@@ -870,11 +870,41 @@ fn head_answers_every_get_route_like_get_without_a_body() {
         .timeout(std::time::Duration::from_secs(30))
         .build()
         .unwrap();
+    // A real swap request, for its page and its API resource; and a page session for the pages
+    // that need one (bearer tokens are for the API only).
+    let swap: Value = c
+        .post(s.url("/api/v1/swaps"))
+        .bearer_auth(&token)
+        .json(&json!({"rotation": "support-hero", "kind": "cover",
+            "my_slot": crate::swaps::alice_slot(0), "counterpart": "bob"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let swap_page = format!("/swaps/{}", swap["id"].as_str().unwrap());
+    let swap_api = format!("/api/v1{swap_page}");
+    let signed_in = c
+        .post(s.url("/signin"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={token}"))
+        .send()
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
     let routes = [
         "/",
         "/signin",
         "/me",
         "/swaps/new",
+        "/swaps/new?rotation=support-hero",
+        &swap_page,
+        &swap_api,
         "/swaps/no-such-swap",
         "/report",
         "/healthz",
@@ -898,24 +928,26 @@ fn head_answers_every_get_route_like_get_without_a_body() {
         "/no/such/route",
     ];
     let mut ok = 0;
+    let mut pages_signed_in = 0;
     for path in routes {
-        for auth in [None, Some(token.as_str())] {
+        for auth in ["none", "bearer", "session"] {
             let send = |r: reqwest::blocking::RequestBuilder| {
                 match auth {
-                    Some(t) => r.bearer_auth(t),
-                    None => r,
+                    "bearer" => r.bearer_auth(&token),
+                    "session" => r.header("cookie", &cookie),
+                    _ => r,
                 }
                 .send()
                 .unwrap()
             };
             let get = send(c.get(s.url(path)));
             let head = send(c.head(s.url(path)));
-            assert_eq!(
-                head.status(),
-                get.status(),
-                "HEAD {path} (auth: {})",
-                auth.is_some()
-            );
+            assert_eq!(head.status(), get.status(), "HEAD {path} (auth: {auth})");
+            let page = ["/", "/signin", "/me", "/report"].contains(&path)
+                || (path.starts_with("/swaps/") && !path.contains("no-such"));
+            if auth == "session" && page {
+                pages_signed_in += usize::from(get.status() == 200);
+            }
             ok += usize::from(get.status() == 200);
             for h in ["content-type", "etag", "last-modified", "location"] {
                 assert_eq!(
@@ -938,6 +970,8 @@ fn head_answers_every_get_route_like_get_without_a_body() {
         }
     }
     assert!(ok >= 20, "most routes answered 200 ({ok})");
+    // Signed in, every page answered 200 (/, /signin, /me, both swap forms, the request, /report).
+    assert_eq!(pages_signed_in, 7, "pages answering 200 with a session");
 }
 
 #[test]
