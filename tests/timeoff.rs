@@ -579,6 +579,12 @@ every = "1 week"
         form.contains("Your calendar says you are away during this shift"),
         "{form}"
     );
+    // The suggestions' times say their zone.
+    assert!(
+        form.contains("Times are Europe/London time, the rotation&#39;s.")
+            || form.contains("Times are Europe/London time, the rotation's."),
+        "{form}"
+    );
     // Bob and Carol are both free; each link pre-fills the form with them and their shift.
     let links: Vec<&str> = form
         .split("class=\"suggestion\" href=\"")

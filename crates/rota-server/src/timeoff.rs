@@ -428,6 +428,7 @@ pub(crate) fn suggestion_hint(
                         ")"
                     }
                 }
+                ". Times are " (z.name()) " time, the rotation's."
             }
         }
     }
