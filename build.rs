@@ -19,7 +19,13 @@ fn git(args: &[&str]) -> Option<String> {
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    let rev = git(&["rev-parse", "--short=7", "HEAD"])
+    // Given from outside where there is no repository (a container build's context).
+    println!("cargo:rerun-if-env-changed=ROTA_GIT_REV");
+    let given = std::env::var("ROTA_GIT_REV")
+        .ok()
+        .filter(|r| !r.is_empty() && r != "unknown");
+    let rev = given
+        .or_else(|| git(&["rev-parse", "--short=7", "HEAD"]))
         .filter(|r| r.chars().all(|c| c.is_ascii_hexdigit()))
         .unwrap_or_else(|| "unknown".to_string());
     println!("cargo:rustc-env=ROTA_GIT_REV={rev}");
