@@ -901,14 +901,16 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            b'%' if i + 2 < b.len() + 1 && s.is_char_boundary(i + 3) => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                Ok(v) => {
-                    out.push(v);
-                    i += 3;
-                    continue;
+            b'%' if i + 3 <= b.len() && s.is_char_boundary(i + 3) => {
+                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 3;
+                        continue;
+                    }
+                    Err(_) => out.push(b'%'),
                 }
-                Err(_) => out.push(b'%'),
-            },
+            }
             b'+' => out.push(b' '),
             c => out.push(c),
         }
@@ -1015,7 +1017,12 @@ fn every_link_in_every_email_resolves_on_the_real_server() {
             .bearer_auth(&tokens[by])
             .send()
             .unwrap();
-        assert_eq!(r.status(), status, "undo by {by}: {}", r.text().unwrap_or_default());
+        assert_eq!(
+            r.status(),
+            status,
+            "undo by {by}: {}",
+            r.text().unwrap_or_default()
+        );
     }
     for kind in [
         "swap-requested",
@@ -1063,7 +1070,11 @@ fn every_link_in_every_email_resolves_on_the_real_server() {
         let r = c
             .post(format!("{base}/signin"))
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!("token={}&next={}", tokens[person], percent_encode(&next)))
+            .body(format!(
+                "token={}&next={}",
+                tokens[person],
+                percent_encode(&next)
+            ))
             .send()
             .unwrap();
         r.status() == 303 && r.headers().get("location").and_then(|l| l.to_str().ok()) == Some(path)

@@ -15,6 +15,7 @@ use crate::model::{Person, Shift};
 
 /// A shift as JSON: see the module doc.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShiftView<'s> {
     /// Rotation id.
     pub rotation: &'s str,
@@ -30,6 +31,7 @@ pub struct ShiftView<'s> {
 
 /// A person as JSON: id, name and email (`null` when the schedule gives none).
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonView<'s> {
     /// Person id.
     pub id: &'s str,
@@ -73,6 +75,7 @@ pub fn hours(secs: i64) -> f64 {
 
 /// An absence as JSON.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AbsenceView<'a> {
     /// RFC 3339 UTC instant.
     pub start: String,
@@ -86,6 +89,7 @@ pub struct AbsenceView<'a> {
 
 /// A colleague who could trade, as JSON.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SuggestionView<'s> {
     /// The colleague.
     pub person: PersonView<'s>,
@@ -107,6 +111,7 @@ pub struct SuggestionView<'s> {
 
 /// A stretch of time as JSON.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Span {
     /// RFC 3339 UTC instant.
     pub start: String,
@@ -116,6 +121,7 @@ pub struct Span {
 
 /// A slot of a rotation as JSON.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlotView {
     /// The slot number (what swap requests name).
     pub slot: u64,
@@ -127,6 +133,7 @@ pub struct SlotView {
 
 /// A conflict as JSON: the shift's fields, its slot, the absences, and the suggestions.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConflictView<'s> {
     /// The conflicting shift.
     #[serde(flatten)]
@@ -188,6 +195,7 @@ impl<'s> ConflictView<'s> {
 
 /// One row of the fairness report as JSON (hours, not seconds).
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoadView<'a> {
     /// Person id.
     pub person: &'a str,
@@ -231,6 +239,7 @@ impl<'a> From<&'a crate::timeoff::Load> for LoadView<'a> {
 
 /// A spread as JSON.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SpreadView<'a> {
     /// Rotation id, or `null` over all rotations.
     pub rotation: Option<&'a str>,
@@ -261,6 +270,7 @@ impl<'a> From<&'a crate::timeoff::Spread> for SpreadView<'a> {
 
 /// The fairness report as JSON.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportView<'a> {
     /// RFC 3339 UTC instant.
     pub from: String,

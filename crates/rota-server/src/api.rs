@@ -24,17 +24,37 @@ pub const MAX_OVERRIDE_DAYS: i64 = 366;
 pub const MAX_REASON_CHARS: usize = 500;
 /// Default range of shift listings when `to` is not given.
 pub const DEFAULT_RANGE_DAYS: i64 = 28;
+/// A time as the API takes it, for the OpenAPI document: RFC 3339 with an offset
+/// (`2027-01-04T09:00:00Z`), a civil time in the rotation's zone (`2027-01-04T09:00`), or a date
+/// (`2027-01-04`, its midnight there). Instants the API answers are always RFC 3339 in UTC.
+#[derive(utoipa::ToSchema)]
+#[schema(
+    value_type = String,
+    pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$",
+    example = "2027-01-04T09:00:00Z"
+)]
+#[allow(dead_code)] // Only its schema is used.
+pub struct Time(String);
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct AtQuery {
+    /// The instant to ask about: RFC 3339 (`2027-01-06T12:00:00Z`), or a civil time or date in
+    /// the rotation's zone (`2027-01-06T12:00`, `2027-01-06`). Default: now.
+    #[param(value_type = Option<Time>)]
     at: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct RangeQuery {
+    /// Start of the range, in the forms of `at`. Default: now.
+    #[param(value_type = Option<Time>)]
     pub(crate) from: Option<String>,
+    /// End of the range (exclusive), in the forms of `at`; at most 731 days after `from`.
+    #[param(value_type = Option<Time>)]
     pub(crate) to: Option<String>,
 }
 
@@ -97,6 +117,17 @@ fn views<'s>(shifts: &'s [Shift<'s>]) -> Vec<ShiftView<'s>> {
 }
 
 /// `GET /api/v1/whoishero[?at=TIME]`: the hero's shift, or `null` before the rotation starts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/whoishero",
+    tag = "schedule",
+    params(AtQuery),
+    responses(
+        (status = 200, description = "The hero's shift at that instant, or null before the rotation starts", body = Option<rota_core::view::ShiftView>),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rotation, person or resource", body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn whoishero(
     state: web::Data<AppState>,
     q: web::Query<AtQuery>,
@@ -112,6 +143,16 @@ pub(crate) async fn whoishero(
 }
 
 /// `GET /api/v1/oncall[?at=TIME]`: every rotation's shift at that instant, by rotation id.
+#[utoipa::path(
+    get,
+    path = "/api/v1/oncall",
+    tag = "schedule",
+    params(AtQuery),
+    responses(
+        (status = 200, description = "Every rotation's shift at that instant", body = Vec<rota_core::view::ShiftView>),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn oncall(
     state: web::Data<AppState>,
     q: web::Query<AtQuery>,
@@ -122,19 +163,37 @@ pub(crate) async fn oncall(
     Ok(json(&views(&shifts)))
 }
 
-#[derive(Serialize)]
-struct RotationView<'s> {
+/// A rotation as JSON.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RotationView<'s> {
+    /// Rotation id.
     id: &'s str,
+    /// Display name.
     name: &'s str,
+    /// The team it belongs to, if any.
     team: Option<&'s str>,
+    /// Person ids, in rotation order.
     members: &'s [String],
+    /// IANA zone of its handoffs.
     timezone: &'s str,
+    /// The first handoff, civil time in its zone (`2026-11-02T09:00`).
     start: String,
+    /// How it recurs (`every 1 week` or an RRULE).
     recurrence: String,
+    /// Whether it is the Support Hero rotation.
     hero: bool,
 }
 
 /// `GET /api/v1/rotations`
+#[utoipa::path(
+    get,
+    path = "/api/v1/rotations",
+    tag = "schedule",
+    responses(
+        (status = 200, description = "The rotations", body = Vec<RotationView>),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn rotations(
     state: web::Data<AppState>,
     _q: web::Query<crate::ics::NoQuery>,
@@ -160,6 +219,17 @@ pub(crate) async fn rotations(
 }
 
 /// `GET /api/v1/rotations/{id}/shifts?from=&to=`
+#[utoipa::path(
+    get,
+    path = "/api/v1/rotations/{id}/shifts",
+    tag = "schedule",
+    params(("id" = String, Path, description = "Rotation id"), RangeQuery),
+    responses(
+        (status = 200, description = "The rotation's shifts overlapping the range, split at every handoff", body = Vec<rota_core::view::ShiftView>),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rotation, person or resource", body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn rotation_shifts(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -176,6 +246,17 @@ pub(crate) async fn rotation_shifts(
 }
 
 /// `GET /api/v1/people/{id}/shifts?from=&to=`
+#[utoipa::path(
+    get,
+    path = "/api/v1/people/{id}/shifts",
+    tag = "schedule",
+    params(("id" = String, Path, description = "Person id"), RangeQuery),
+    responses(
+        (status = 200, description = "The person's shifts in every rotation", body = Vec<rota_core::view::ShiftView>),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rotation, person or resource", body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn person_shifts(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -191,29 +272,52 @@ pub(crate) async fn person_shifts(
     Ok(json(&views(&shifts)))
 }
 
-#[derive(Serialize)]
-struct OverrideView<'a> {
+/// An override as JSON.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OverrideView<'a> {
+    /// Override id.
     id: &'a str,
+    /// Rotation id.
     rotation: &'a str,
+    /// Who is on call instead.
     person: &'a str,
+    /// RFC 3339 UTC instant.
     start: String,
+    /// RFC 3339 UTC instant.
     end: String,
+    /// Why.
     reason: Option<&'a str>,
     /// `"file"` (schedule files; edit the file to change it) or `"api"` (the state file).
     origin: &'static str,
+    /// Who made it (run-time overrides).
     #[serde(skip_serializing_if = "Option::is_none")]
     created_by: Option<&'a str>,
+    /// When (run-time overrides).
     #[serde(skip_serializing_if = "Option::is_none")]
     created_at: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct OverridesQuery {
+    /// Only this rotation's overrides.
     rotation: Option<String>,
 }
 
 /// `GET /api/v1/overrides[?rotation=ID]`: file overrides and run-time overrides, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/overrides",
+    tag = "overrides",
+    params(OverridesQuery),
+    responses(
+        (status = 200, description = "File and run-time overrides, oldest first", body = Vec<OverrideView>),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rotation, person or resource", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The state store failed; retry", body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn list_overrides(
     state: web::Data<AppState>,
     q: web::Query<OverridesQuery>,
@@ -268,14 +372,28 @@ pub(crate) async fn list_overrides(
 }
 
 /// The body of `POST /api/v1/overrides`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct OverrideBody {
+    /// Rotation id.
     rotation: String,
+    /// Who is on call instead.
     person: String,
+    /// RFC 3339, or a civil time in the rotation's zone (`2027-01-04T09:00`).
+    #[schema(value_type = Time)]
     start: String,
+    /// The same forms; after `start`, at most 366 days later.
+    #[schema(value_type = Time)]
     end: String,
+    /// Why (at most 500 characters).
     reason: Option<String>,
+}
+
+/// The answer of `DELETE /api/v1/people/{id}/sessions`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionsEnded {
+    /// How many sign-ins were ended.
+    ended: u64,
 }
 
 /// The person a request acts for, from `Authorization: Bearer TOKEN`.
@@ -321,6 +439,23 @@ fn may_write(
 }
 
 /// `POST /api/v1/overrides`
+#[utoipa::path(
+    post,
+    path = "/api/v1/overrides",
+    tag = "overrides",
+    request_body(content = OverrideBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The override, stored", body = rota_store::StoredOverride),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad credentials", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflicts with the current state", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body larger than 16 KiB", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The state store failed; retry", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []))
+)]
 pub(crate) async fn create_override(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -394,6 +529,22 @@ pub(crate) async fn create_override(
 }
 
 /// `DELETE /api/v1/overrides/{id}`
+#[utoipa::path(
+    delete,
+    path = "/api/v1/overrides/{id}",
+    tag = "overrides",
+    params(("id" = String, Path, description = "Override id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad credentials", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rotation, person or resource", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflicts with the current state", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The state store failed; retry", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []))
+)]
 pub(crate) async fn delete_override(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -434,6 +585,21 @@ pub(crate) async fn delete_override(
 
 /// `DELETE /api/v1/people/{id}/sessions`: ends every page sign-in of a person ("sign out
 /// everywhere"), for an admin or the person themselves. Answers `{"ended": N}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/people/{id}/sessions",
+    tag = "people",
+    params(("id" = String, Path, description = "Person id")),
+    responses(
+        (status = 200, description = "Every page sign-in of the person ended", body = SessionsEnded),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad credentials", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rotation, person or resource", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The state store failed; retry", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []))
+)]
 pub(crate) async fn end_sessions(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -455,9 +621,9 @@ pub(crate) async fn end_sessions(
     let ended = web::block(move || st.store().end_sessions_of(&person, &who, now))
         .await
         .map_err(|e| ApiError::unavailable(e.to_string()))??;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(serde_json::json!({ "ended": ended }).to_string()))
+    Ok(json(&SessionsEnded {
+        ended: ended as u64,
+    }))
 }
 
 /// Parses a JSON request body (after authentication), with the same problems as actix's extractor.

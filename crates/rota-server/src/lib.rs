@@ -13,6 +13,7 @@
 //! | `GET /`, `/signin`, `/me`, `/swaps/new`, `/swaps/{id}` | HTML pages and their forms (see [`pages`]) |
 //! | `GET /healthz` | liveness, the last reload's problems, and each calendar source's state |
 //! | `GET /metrics` | Prometheus metrics (see [`metrics`]) |
+//! | `GET /api/v1/openapi.json` | the API's OpenAPI 3.1 document (see [`openapi`]) |
 //! | `GET /api/v1/whoishero[?at=]` | the hero's shift ([`rota_core::view::ShiftView`]'s JSON shape) or `null` |
 //! | `GET /api/v1/oncall[?at=]` | every rotation's shift |
 //! | `GET /api/v1/rotations` | the rotations |
@@ -45,6 +46,7 @@ pub mod calendars;
 pub mod error;
 pub mod ics;
 pub mod metrics;
+pub mod openapi;
 pub mod pages;
 pub mod paths;
 pub mod state;
@@ -105,6 +107,7 @@ pub fn configure_with(cfg: &mut web::ServiceConfig, config: &ServerConfig) {
     .route("/metrics", crate::get().to(metrics::metrics))
     .service(
         web::scope("/api/v1")
+            .route("/openapi.json", crate::get().to(openapi::openapi_json))
             .route("/whoishero", crate::get().to(api::whoishero))
             .route("/oncall", crate::get().to(api::oncall))
             .route("/rotations", crate::get().to(api::rotations))
@@ -163,6 +166,26 @@ fn problemize<B: MessageBody + 'static>(
 /// browser (one that asks for `text/html`) outside those, so a mistyped page address is a page
 /// with a way back, not JSON.
 pub(crate) async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    // An API path asked with a method it does not answer: 405 with the methods it does.
+    if let Some(allowed) = openapi::allowed_methods(req.path())
+        && !allowed.contains(&req.method().as_str())
+    {
+        let mut res = ApiError {
+            status: actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+            detail: format!(
+                "{} does not answer {}; it answers {}",
+                req.path(),
+                req.method(),
+                allowed.join(", ")
+            ),
+            field: None,
+        }
+        .error_response();
+        if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&allowed.join(", ")) {
+            res.headers_mut().insert(actix_web::http::header::ALLOW, v);
+        }
+        return res;
+    }
     let detail = format!("no route for {} {}", req.method(), req.path());
     let machine = ["/api/", "/calendars/", "/healthz"]
         .iter()

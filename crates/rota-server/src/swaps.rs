@@ -61,7 +61,7 @@ use chrono::{DateTime, Utc};
 use rota_core::view::utc;
 use rota_core::{Schedule, Source};
 use rota_store::{NewOverride, NewSwap, SwapKind, SwapRequest, SwapSlot, SwapState};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::api::{caller, json_body};
 use crate::error::ApiError;
@@ -102,33 +102,107 @@ async fn blocking<T: Send + 'static>(
         .map_err(ApiError::from)
 }
 
-fn view(r: &SwapRequest, now: DateTime<Utc>) -> serde_json::Value {
-    let slot = |s: &SwapSlot| serde_json::json!({"slot": s.slot, "start": utc(s.start), "end": utc(s.end)});
-    serde_json::json!({
-        "id": r.id,
-        "rotation": r.rotation,
-        "kind": r.kind,
-        "requester": r.requester,
-        "my_slot": slot(&r.requester_slot),
-        "counterpart": r.counterpart,
-        "their_slot": r.counterpart_slot.as_ref().map(slot),
-        "state": r.state_at(now),
-        "created_by": r.created_by,
-        "created_at": utc(r.created_at),
-        "expires_at": utc(r.expires_at()),
-        "take_over": r.is_take_over(),
-        "undo_requested_by": r.undo_requested_by,
-        "undo_requested_at": r.undo_requested_at.map(utc),
-        "decided_at": r.decided_at.map(utc),
-        "decided_by": r.decided_by,
-        "overrides": r.overrides,
-    })
+/// One shift named by a swap request, as JSON.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SwapSlotView {
+    /// The slot number.
+    pub slot: u64,
+    /// RFC 3339 UTC instant: the part's start (the slot's start when the whole slot).
+    pub start: String,
+    /// RFC 3339 UTC instant: the part's end.
+    pub end: String,
 }
 
-fn json(status: StatusCode, value: &serde_json::Value) -> HttpResponse {
+impl From<&SwapSlot> for SwapSlotView {
+    fn from(s: &SwapSlot) -> Self {
+        SwapSlotView {
+            slot: s.slot,
+            start: utc(s.start),
+            end: utc(s.end),
+        }
+    }
+}
+
+/// A swap request as JSON.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SwapView<'a> {
+    /// `swp_` and 16 hex digits.
+    pub id: &'a str,
+    /// Rotation id.
+    pub rotation: &'a str,
+    /// A two-way trade or a one-way cover.
+    pub kind: rota_store::SwapKind,
+    /// Who asks.
+    pub requester: &'a str,
+    /// The requester's shift (or part of it).
+    pub my_slot: SwapSlotView,
+    /// Who is asked.
+    pub counterpart: &'a str,
+    /// The counterpart's shift (or part) taken in return; `null` for a cover.
+    pub their_slot: Option<SwapSlotView>,
+    /// Where it stands now (a pending request whose first shift started is `expired`).
+    pub state: rota_store::SwapState,
+    /// Who made it (the requester, or an admin on their behalf).
+    pub created_by: &'a str,
+    /// RFC 3339 UTC instant.
+    pub created_at: String,
+    /// When it stops being acceptable: its first shift's start (a take-over: its end).
+    pub expires_at: String,
+    /// Whether it takes over a shift already running.
+    pub take_over: bool,
+    /// Who asked to undo it, once accepted.
+    pub undo_requested_by: Option<&'a str>,
+    /// When.
+    pub undo_requested_at: Option<String>,
+    /// When it was accepted, declined, cancelled or undone.
+    pub decided_at: Option<String>,
+    /// By whom.
+    pub decided_by: Option<&'a str>,
+    /// The overrides an accept wrote.
+    pub overrides: &'a [String],
+}
+
+fn view(r: &SwapRequest, now: DateTime<Utc>) -> SwapView<'_> {
+    SwapView {
+        id: &r.id,
+        rotation: &r.rotation,
+        kind: r.kind,
+        requester: &r.requester,
+        my_slot: (&r.requester_slot).into(),
+        counterpart: &r.counterpart,
+        their_slot: r.counterpart_slot.as_ref().map(Into::into),
+        state: r.state_at(now),
+        created_by: &r.created_by,
+        created_at: utc(r.created_at),
+        expires_at: utc(r.expires_at()),
+        take_over: r.is_take_over(),
+        undo_requested_by: r.undo_requested_by.as_deref(),
+        undo_requested_at: r.undo_requested_at.map(utc),
+        decided_at: r.decided_at.map(utc),
+        decided_by: r.decided_by.as_deref(),
+        overrides: &r.overrides,
+    }
+}
+
+/// A slot of a rotation, for choosing what to swap: `GET /api/v1/rotations/{id}/slots`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SlotInfo<'a> {
+    /// The slot number (what swap requests name).
+    pub slot: u64,
+    /// RFC 3339 UTC instant: the slot's start by the rotation order.
+    pub start: Option<String>,
+    /// RFC 3339 UTC instant.
+    pub end: Option<String>,
+    /// Whose turn it is by the rotation order.
+    pub member: Option<&'a str>,
+    /// Who is on call in it after links and overrides, piece by piece.
+    pub on_call: Vec<rota_core::view::ShiftView<'a>>,
+}
+
+fn json<T: Serialize>(status: StatusCode, value: &T) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("application/json")
-        .body(value.to_string())
+        .body(serde_json::to_string(value).unwrap_or_default())
 }
 
 /// The resolved schedule of `slots` of `rotation`, as text: the base instants of each slot and
@@ -342,24 +416,36 @@ pub(crate) fn is_stale(s: &Schedule, r: &SwapRequest) -> bool {
 }
 
 /// The body of `POST /api/v1/swaps`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SwapBody {
+    /// Rotation id.
     pub(crate) rotation: String,
+    /// `trade` (both ways: needs `their_slot`) or `cover` (one way).
     pub(crate) kind: SwapKind,
+    /// The slot to give away (`GET /api/v1/rotations/{id}/slots`).
     pub(crate) my_slot: u64,
+    /// Who is asked.
     pub(crate) counterpart: String,
+    /// Their slot taken in return (a trade).
     pub(crate) their_slot: Option<u64>,
+    /// An admin asking for someone else: that person.
     pub(crate) on_behalf_of: Option<String>,
-    /// Part of `my_slot` (see the module doc); the slot's own bounds when left out.
+    /// Part of `my_slot` (see the module doc): its start; the slot's own when left out.
     #[serde(default)]
+    #[schema(value_type = Option<crate::api::Time>)]
     pub(crate) start: Option<String>,
+    /// Its end.
     #[serde(default)]
+    #[schema(value_type = Option<crate::api::Time>)]
     pub(crate) end: Option<String>,
-    /// Part of `their_slot`.
+    /// Part of `their_slot`: its start.
     #[serde(default)]
+    #[schema(value_type = Option<crate::api::Time>)]
     pub(crate) their_start: Option<String>,
+    /// Its end.
     #[serde(default)]
+    #[schema(value_type = Option<crate::api::Time>)]
     pub(crate) their_end: Option<String>,
 }
 
@@ -383,6 +469,24 @@ fn member(s: &Schedule, rotation: &str, person: &str, field: &str) -> Result<(),
 }
 
 /// `POST /api/v1/swaps`
+#[utoipa::path(
+    post,
+    path = "/api/v1/swaps",
+    tag = "swaps",
+    request_body(content = SwapBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The request, pending", body = SwapView),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad credentials", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rotation, person or resource", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflicts with the current state", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body larger than 16 KiB", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The state store failed; retry", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []))
+)]
 async fn create_swap(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -520,6 +624,18 @@ pub(crate) async fn propose(
 }
 
 /// `GET /api/v1/swaps`: the caller's requests (made or asked), or every request for admins.
+#[utoipa::path(
+    get,
+    path = "/api/v1/swaps",
+    tag = "swaps",
+    responses(
+        (status = 200, description = "The caller's requests (made or asked), or all for admins; newest first", body = Vec<SwapView>),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad credentials", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The state store failed; retry", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []))
+)]
 async fn list_swaps(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -530,8 +646,8 @@ async fn list_swaps(
     let st = state.clone();
     let list = blocking(move || st.store().swaps((!admin).then_some(who.as_str()))).await?;
     let now = state.now();
-    let out: Vec<serde_json::Value> = list.iter().map(|r| view(r, now)).collect();
-    Ok(json(StatusCode::OK, &serde_json::Value::Array(out)))
+    let out: Vec<SwapView<'_>> = list.iter().map(|r| view(r, now)).collect();
+    Ok(json(StatusCode::OK, &out))
 }
 
 /// Loads request `id` for `who`: 404 if there is none, 403 if `who` is neither party nor admin.
@@ -554,6 +670,21 @@ pub(crate) async fn load(
 }
 
 /// `GET /api/v1/swaps/{id}`
+#[utoipa::path(
+    get,
+    path = "/api/v1/swaps/{id}",
+    tag = "swaps",
+    params(("id" = String, Path, description = "Swap request id")),
+    responses(
+        (status = 200, description = "The request", body = SwapView),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad credentials", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rotation, person or resource", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The state store failed; retry", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []))
+)]
 async fn get_swap(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -603,6 +734,22 @@ async fn still_pending(
 }
 
 /// `POST /api/v1/swaps/{id}/accept`: only the counterpart (or an admin).
+#[utoipa::path(
+    post,
+    path = "/api/v1/swaps/{id}/accept",
+    tag = "swaps",
+    params(("id" = String, Path, description = "Swap request id")),
+    responses(
+        (status = 200, description = "Accepted: its overrides are written", body = SwapView),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad credentials", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rotation, person or resource", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflicts with the current state", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The state store failed; retry", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []))
+)]
 async fn accept_swap(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -691,6 +838,23 @@ pub(crate) async fn accept(
 
 /// `POST /api/v1/swaps/{id}/undo`: a party asks to undo an accepted swap (202), the other party
 /// agrees (200, undone), or an admin undoes it at once (200).
+#[utoipa::path(
+    post,
+    path = "/api/v1/swaps/{id}/undo",
+    tag = "swaps",
+    params(("id" = String, Path, description = "Swap request id")),
+    responses(
+        (status = 200, description = "Undone (the other party agreed, or an admin undid it)", body = SwapView),
+        (status = 202, description = "Undo asked for; the other party must agree", body = SwapView),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad credentials", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rotation, person or resource", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflicts with the current state", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The state store failed; retry", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []))
+)]
 async fn undo_swap(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -819,6 +983,22 @@ pub(crate) async fn decide_as(
 }
 
 /// `POST /api/v1/swaps/{id}/decline`: only the counterpart (or an admin).
+#[utoipa::path(
+    post,
+    path = "/api/v1/swaps/{id}/decline",
+    tag = "swaps",
+    params(("id" = String, Path, description = "Swap request id")),
+    responses(
+        (status = 200, description = "Declined", body = SwapView),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad credentials", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rotation, person or resource", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflicts with the current state", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The state store failed; retry", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []))
+)]
 async fn decline_swap(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -828,6 +1008,22 @@ async fn decline_swap(
 }
 
 /// `POST /api/v1/swaps/{id}/cancel`: only the requester (or whoever made it, or an admin).
+#[utoipa::path(
+    post,
+    path = "/api/v1/swaps/{id}/cancel",
+    tag = "swaps",
+    params(("id" = String, Path, description = "Swap request id")),
+    responses(
+        (status = 200, description = "Cancelled", body = SwapView),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad credentials", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rotation, person or resource", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflicts with the current state", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The state store failed; retry", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []))
+)]
 async fn cancel_swap(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -840,6 +1036,17 @@ async fn cancel_swap(
 /// range (default: now to 8 weeks later, at most 731 days), each with whose turn it is by the
 /// rotation order and who is on call in it after links and overrides. This is how a client finds
 /// the `my_slot` and `their_slot` of a swap request.
+#[utoipa::path(
+    get,
+    path = "/api/v1/rotations/{id}/slots",
+    tag = "swaps",
+    params(("id" = String, Path, description = "Rotation id"), crate::api::RangeQuery),
+    responses(
+        (status = 200, description = "The slots overlapping the range (default 8 weeks from now)", body = Vec<SlotInfo>),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rotation, person or resource", body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
 async fn slots(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -853,7 +1060,7 @@ async fn slots(
     let (from, to) =
         crate::api::range_or(&q, rot.timezone, state.now(), chrono::Duration::weeks(8))?;
     let shifts = s.shifts(&rot.id, from, to)?;
-    let mut out: Vec<serde_json::Value> = Vec::new();
+    let mut out: Vec<SlotInfo<'_>> = Vec::new();
     let mut i = 0;
     while i < shifts.len() {
         let slot = shifts[i].slot;
@@ -864,26 +1071,44 @@ async fn slots(
         let base = s.base_shift(&rot.id, slot)?;
         let on_call: Vec<rota_core::view::ShiftView<'_>> =
             shifts[i..j].iter().map(Into::into).collect();
-        out.push(serde_json::json!({
-            "slot": slot,
-            "start": base.map(|b| utc(b.start)),
-            "end": base.map(|b| utc(b.end)),
-            "member": base.map(|b| b.person.id.as_str()),
-            "on_call": on_call,
-        }));
+        out.push(SlotInfo {
+            slot,
+            start: base.as_ref().map(|b| utc(b.start)),
+            end: base.as_ref().map(|b| utc(b.end)),
+            member: base.as_ref().map(|b| b.person.id.as_str()),
+            on_call,
+        });
         i = j;
     }
-    Ok(json(StatusCode::OK, &serde_json::Value::Array(out)))
+    Ok(json(StatusCode::OK, &out))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
+    /// How many entries, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
+    /// Only entries with a smaller sequence number (the next page).
     before: Option<i64>,
 }
 
 /// `GET /api/v1/audit[?limit=N][&before=SEQ]`: admins only; newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    tag = "audit",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "Audit entries, newest first", body = Vec<rota_store::AuditEntry>),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad credentials", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The state store failed; retry", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []))
+)]
 async fn audit(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -905,8 +1130,7 @@ async fn audit(
     let before = q.before;
     let st = state.clone();
     let entries = blocking(move || st.store().audit(limit, before)).await?;
-    let out = serde_json::to_value(&entries).unwrap_or_default();
-    Ok(json(StatusCode::OK, &out))
+    Ok(json(StatusCode::OK, &entries))
 }
 
 #[cfg(test)]

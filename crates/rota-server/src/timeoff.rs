@@ -20,7 +20,7 @@ use maud::{Markup, html};
 use rota_core::Schedule;
 use rota_core::timeoff::{Conflict, Report, Suggestion, TimeOff};
 use rota_core::view::{ConflictView, ReportView, hours, utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::api::{RangeQuery, range_or};
 use crate::error::ApiError;
@@ -75,6 +75,16 @@ pub(crate) fn conflicts_with_suggestions<'s>(
 /// `GET /api/v1/conflicts?from=&to=`: shifts whose person is away for some of them, with the
 /// colleagues who could trade, best first. `from` defaults to now and `to` to
 /// [`CONFLICT_DAYS`] later.
+#[utoipa::path(
+    get,
+    path = "/api/v1/conflicts",
+    tag = "time off",
+    params(RangeQuery),
+    responses(
+        (status = 200, description = "Shifts whose person is away, with who could trade", body = ConflictsView),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn conflicts(
     state: web::Data<AppState>,
     q: web::Query<RangeQuery>,
@@ -102,17 +112,19 @@ pub(crate) async fn conflicts(
         let cals = state.calendars();
         // Absences are indexed over a window (rota_calendar::set): say which, and whether the
         // range asked for lies inside it; outside it nobody is known to be away.
-        let window = cals
-            .window()
-            .map(|(a, b)| serde_json::json!({"from": utc(a), "to": utc(b)}));
-        Ok(serde_json::json!({
-            "from": utc(from),
-            "to": utc(to),
-            "calendars_ok": cals.healthy(),
-            "absences_window": window,
-            "absences_cover_range": cals.covers(from, to),
-            "conflicts": views,
-        }))
+        let window = cals.window().map(|(a, b)| Window {
+            from: utc(a),
+            to: utc(b),
+        });
+        let body = ConflictsView {
+            from: utc(from),
+            to: utc(to),
+            calendars_ok: cals.healthy(),
+            absences_window: window,
+            absences_cover_range: cals.covers(from, to),
+            conflicts: views,
+        };
+        Ok(serde_json::to_value(&body).unwrap_or_default())
     })
     .await?;
     Ok(json(&body))
@@ -127,11 +139,53 @@ pub(crate) async fn off_worker<T: Send + 'static>(
         .map_err(|e| ApiError::unavailable(e.to_string()))?
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ReportQuery {
+    /// Start of the window (RFC 3339 or a date). Default: 91 days ago.
+    #[param(value_type = Option<crate::api::Time>)]
     from: Option<String>,
+    /// End of the window (exclusive). Default: 91 days from now (182 days after `from` when only
+    /// `from` is given).
+    #[param(value_type = Option<crate::api::Time>)]
     to: Option<String>,
+}
+
+/// The window the absence calendars were expanded over.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Window {
+    /// RFC 3339 UTC instant.
+    pub from: String,
+    /// RFC 3339 UTC instant.
+    pub to: String,
+}
+
+/// The answer of `GET /api/v1/conflicts`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ConflictsView<'s> {
+    /// RFC 3339 UTC instant: the range asked about.
+    pub from: String,
+    /// RFC 3339 UTC instant.
+    pub to: String,
+    /// Whether every absence calendar read well the last time (else its last good copy is used).
+    pub calendars_ok: bool,
+    /// The window absences are known over, once calendars have been read.
+    pub absences_window: Option<Window>,
+    /// Whether that window covers the range asked about (outside it nobody is known to be away).
+    pub absences_cover_range: bool,
+    /// The shifts whose person is away, with who could trade.
+    pub conflicts: Vec<ConflictView<'s>>,
+}
+
+/// The answer of `GET /api/v1/report`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReportBody<'a> {
+    /// The report.
+    #[serde(flatten)]
+    pub report: ReportView<'a>,
+    /// Whether every holiday calendar read well the last time.
+    pub calendars_ok: bool,
 }
 
 fn report_range(
@@ -176,6 +230,16 @@ fn build_report(
 
 /// `GET /api/v1/report?from=&to=`: the fairness report. `from` defaults to [`REPORT_DAYS`] days
 /// ago, `to` to as many days from now (twice that after `from` when only `from` is given).
+#[utoipa::path(
+    get,
+    path = "/api/v1/report",
+    tag = "time off",
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "The fairness report", body = ReportBody),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
 pub(crate) async fn report(
     state: web::Data<AppState>,
     q: web::Query<ReportQuery>,
@@ -184,14 +248,11 @@ pub(crate) async fn report(
     let (from, to) = report_range(&q, &snap.schedule, state.now())?;
     let st = state.get_ref().clone();
     let (r, n) = off_worker(move || build_report(&st, &snap.schedule, from, to)).await?;
-    let mut body = serde_json::to_value(ReportView::new(&r, n)).unwrap_or_default();
-    if let Some(o) = body.as_object_mut() {
-        o.insert(
-            "calendars_ok".into(),
-            serde_json::Value::Bool(state.calendars().healthy()),
-        );
-    }
-    Ok(json(&body))
+    let body = ReportBody {
+        report: ReportView::new(&r, n),
+        calendars_ok: state.calendars().healthy(),
+    };
+    Ok(json(&serde_json::to_value(&body).unwrap_or_default()))
 }
 
 fn json(v: &serde_json::Value) -> HttpResponse {

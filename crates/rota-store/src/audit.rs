@@ -8,10 +8,12 @@ use crate::*;
 
 /// One entry of the audit log.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Increasing sequence number.
     pub seq: i64,
     /// When.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: DateTime<Utc>,
     /// Who (a person id, or `cli` for the command line).
     pub actor: String,
@@ -21,6 +23,7 @@ pub struct AuditEntry {
     /// What it was done to (an override id, a token id, a person id).
     pub subject: String,
     /// Details, as JSON.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub detail: serde_json::Value,
 }
 

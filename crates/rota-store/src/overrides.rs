@@ -8,6 +8,7 @@ use crate::*;
 
 /// An override made at run time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoredOverride {
     /// `ovr_` + 16 hex digits.
     pub id: String,
@@ -16,14 +17,17 @@ pub struct StoredOverride {
     /// Who is on call instead.
     pub person: String,
     /// First instant covered.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub start: DateTime<Utc>,
     /// First instant no longer covered.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub end: DateTime<Utc>,
     /// Why.
     pub reason: Option<String>,
     /// The person (or `admin:cli`) who made it.
     pub created_by: String,
     /// When it was made.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: DateTime<Utc>,
 }
 

@@ -8,6 +8,7 @@ use crate::*;
 
 /// Whether a swap request is a two-way trade or a one-way cover.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SwapKind {
     /// "You take my shift, I take yours": two overrides.
@@ -27,6 +28,7 @@ impl SwapKind {
 
 /// Where a swap request stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SwapState {
     /// Waiting for the counterpart.
