@@ -94,6 +94,9 @@ if ! "${BUILDAH[@]}" inspect "localhost/rota-rust:$RUSTC_VERSION-$CA_SUM" >/dev/
     "${BUILDAH[@]}" rm "$c" >/dev/null
 fi
 
+if [[ ${1:-} == --reuse ]] && "${BUILDAH[@]}" inspect localhost/rota-check:latest >/dev/null 2>&1; then
+    say "--reuse: running the image built before"
+else
 say "buildah bud (chroot isolation, vfs storage) with local base images"
 "${BUILDAH[@]}" bud --isolation chroot --format docker --layers=false \
     --build-arg "RUST_IMAGE=localhost/rota-rust:$RUSTC_VERSION-$CA_SUM" \
@@ -101,9 +104,11 @@ say "buildah bud (chroot isolation, vfs storage) with local base images"
     --build-arg "ROTA_GIT_REV=$REV" -t localhost/rota-check:latest . >"$TARGET/check-container-build.log" 2>&1 ||
     die "buildah bud failed: $(tail -30 "$TARGET/check-container-build.log")"
 say "built in $((SECONDS - began)) s"
+fi
 
 # What the image says about itself.
-cfg=$("${BUILDAH[@]}" inspect --type image --format '{{json .Docker.Config}}' localhost/rota-check:latest)
+cfg=$("${BUILDAH[@]}" inspect --type image localhost/rota-check:latest |
+    python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["Docker"]["config"]))')
 python3 - "$cfg" <<'PY' || die "the image's configuration is not as documented"
 import json, sys
 c = json.loads(sys.argv[1])
