@@ -50,7 +50,7 @@ pub struct Cli {
     /// ROTA_, in lower case (`smtp_host = "..."`). The command line and the environment win over
     /// it. `rota config` prints the effective configuration.
     #[arg(long, global = true, env = "ROTA_CONFIG", value_name = "FILE")]
-    config: Option<PathBuf>,
+    config: Option<String>,
 
     /// Log level and filters (tracing's syntax: `info`, `debug`, `rota=debug,actix=warn`);
     /// RUST_LOG is read when this is unset.
@@ -271,7 +271,7 @@ pub(crate) struct ServeArgs {
         env = "ROTA_STATE_POLL_MS",
         default_value_t = 500,
         value_name = "MS",
-        value_parser = clap::value_parser!(u64).range(50..=60_000)
+        value_parser = poll_ms
     )]
     pub state_poll_ms: u64,
     /// Seconds between reads of the absence and holiday calendars given by URL.
@@ -280,7 +280,7 @@ pub(crate) struct ServeArgs {
         env = "ROTA_CALENDAR_REFRESH",
         default_value_t = rota_server::calendars::DEFAULT_REFRESH.as_secs(),
         value_name = "SECS",
-        value_parser = clap::value_parser!(u64).range(1..)
+        value_parser = at_least_one_second
     )]
     pub calendar_refresh: u64,
     /// Seconds between reminder runs (with SMTP configured).
@@ -289,7 +289,7 @@ pub(crate) struct ServeArgs {
         env = "ROTA_REMIND_INTERVAL",
         default_value_t = 60,
         value_name = "SECS",
-        value_parser = clap::value_parser!(u64).range(1..)
+        value_parser = at_least_one_second
     )]
     pub remind_interval: u64,
     /// A bearer token that /metrics asks for (Authorization: Bearer TOKEN); open without it.
@@ -302,6 +302,23 @@ pub(crate) struct ServeArgs {
     pub metrics_token: Option<String>,
     #[command(flatten)]
     pub mail: MailArgs,
+}
+
+/// A whole number, spaces around it allowed (as the environment variables always were).
+fn whole(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("{s:?} is not a whole number"))
+}
+
+/// `--state-poll-ms`: clamped to 50 ms to 60 s, as it always was.
+fn poll_ms(s: &str) -> Result<u64, String> {
+    whole(s).map(|v| v.clamp(50, 60_000))
+}
+
+/// Seconds, at least one (0 means 1, as it always did).
+fn at_least_one_second(s: &str) -> Result<u64, String> {
+    whole(s).map(|v| v.max(1))
 }
 
 /// The email settings (SMTP and reminders), shared by `rota serve` and `rota remind`.

@@ -111,7 +111,22 @@ pub fn read(path: &Path, cmd: &Command) -> anyhow::Result<FileValues> {
     }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading the config file {}", path.display()))?;
-    parse(path, &text, cmd)
+    let values = parse(path, &text, cmd)?;
+    use std::os::unix::fs::PermissionsExt;
+    let secrets: Vec<String> = settings(cmd)
+        .iter()
+        .filter(|(env, a)| a.is_hide_env_values_set() && values.values.contains_key(env))
+        .map(|(env, _)| file_key(env))
+        .collect();
+    if !secrets.is_empty() && meta.permissions().mode() & 0o044 != 0 {
+        eprintln!(
+            "warning: {} holds secrets ({}) and other users may read it: chmod 600 it, or keep \
+             secrets in the environment",
+            path.display(),
+            secrets.join(", ")
+        );
+    }
+    Ok(values)
 }
 
 /// The `FILE:LINE:COL` of byte `offset` in `text`.
@@ -192,8 +207,10 @@ pub fn apply(cmd: Command, file: &FileValues) -> Command {
             .and_then(|e| e.to_str())
             .and_then(|env| file.values.get(env))
             .cloned();
+        // A secret from the file must not show in `--help`'s "[default: ...]".
+        let secret = a.is_hide_env_values_set();
         match value {
-            Some(v) => a.default_value(v),
+            Some(v) => a.default_value(v).hide_default_value(secret),
             None => a,
         }
     });
@@ -231,35 +248,39 @@ fn mask(value: &str) -> String {
     if value.is_empty() {
         return String::new();
     }
-    // postgres://user:password@host/db: the URL stays useful, the password does not show.
+    // postgres://user:password@host/db?password=...: the URL stays useful, no password shows.
     if let Some((scheme, rest)) = value.split_once("://") {
-        let (auth, host) = match rest.rsplit_once('@') {
-            Some((auth, host)) => (auth, host),
-            None => return value.to_string(),
+        let (authority, query) = match rest.split_once('?') {
+            Some((a, q)) => (a, Some(q)),
+            None => (rest, None),
         };
-        let user = auth.split_once(':').map_or(auth, |(u, _)| u);
-        let masked = if auth.contains(':') {
-            format!("{user}:****")
-        } else {
-            user.to_string()
+        let authority = match authority.rsplit_once('@') {
+            Some((auth, host)) => match auth.split_once(':') {
+                Some((user, _)) => format!("{user}:****@{host}"),
+                None => format!("{auth}@{host}"),
+            },
+            None => authority.to_string(),
         };
-        // A password in the query string (`?password=`) is masked too.
-        let host = match host.split_once('?') {
-            Some((h, q)) => {
-                let q: Vec<String> = q
-                    .split('&')
-                    .map(|kv| match kv.split_once('=') {
-                        Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=****"),
-                        _ => kv.to_string(),
-                    })
-                    .collect();
-                format!("{h}?{}", q.join("&"))
-            }
-            None => host.to_string(),
+        let query = query.map(|q| {
+            q.split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=****"),
+                    _ => kv.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join("&")
+        });
+        return match query {
+            Some(q) => format!("{scheme}://{authority}?{q}"),
+            None => format!("{scheme}://{authority}"),
         };
-        return format!("{scheme}://{masked}@{host}");
     }
     "****".into()
+}
+
+/// Whether a value is a URL that may carry a password (`--state postgres://...` does).
+fn is_url_with_credentials(value: &str) -> bool {
+    value.starts_with("postgres://") || value.starts_with("postgresql://")
 }
 
 /// One line of `rota config`.
@@ -312,7 +333,10 @@ pub fn effective(
                 .collect::<Vec<_>>()
                 .join(",")
         });
-        let secret = a.is_hide_env_values_set();
+        let secret = a.is_hide_env_values_set()
+            || raw
+                .as_deref()
+                .is_some_and(|v| is_url_with_credentials(v) && mask(v) != v);
         let flag = a.get_long().map_or(String::new(), |l| format!("--{l}"));
         out.push(Effective {
             key: file_key(env),
@@ -331,7 +355,8 @@ pub fn effective(
 pub fn render(lines: &[Effective]) -> String {
     let mut out = String::from(
         "# rota's effective configuration: command line, then environment, then config file,\n\
-         # then defaults. Secrets are masked. Usable as a config file (--config FILE).\n",
+         # then defaults. Usable as a config file (--config FILE); secrets are masked and\n\
+         # commented out: keep them in the environment.\n",
     );
     let width = lines
         .iter()
@@ -340,7 +365,10 @@ pub fn render(lines: &[Effective]) -> String {
         .unwrap_or(0)
         + 3;
     for l in lines {
+        // A masked secret is written as a comment: read back as a config file, "****" would
+        // become the value.
         let entry = match &l.value {
+            Some(v) if l.secret => format!("# {} = {}", l.key, toml_string(v)),
             Some(v) => format!("{} = {}", l.key, toml_string(v)),
             None => format!("# {} =", l.key),
         };
@@ -414,6 +442,16 @@ mod tests {
         assert_eq!(by("test_smtp_password").value.as_deref(), Some("****"));
         let text = render(&eff);
         assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("\n# test_smtp_password = \"****\""), "{text}");
+        // The help never shows a secret from the file.
+        let help = c
+            .clone()
+            .find_subcommand_mut("serve")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(!help.contains("hunter2"), "{help}");
+        assert!(help.contains("mail.example.com"), "{help}");
         // What rota config prints is itself a config file giving the same values.
         let back = parse(Path::new("out.toml"), &text, &cmd()).unwrap();
         assert_eq!(back.values["ROTA_TEST_SMTP_HOST"], "mail.example.com");
@@ -460,6 +498,14 @@ mod tests {
             "postgres://rota@db/rota?password=****&sslmode=require"
         );
         assert_eq!(mask(""), "");
+        assert_eq!(
+            mask("postgres:///rota?host=/run/pg&password=s3cret"),
+            "postgres:///rota?host=/run/pg&password=****"
+        );
+        assert_eq!(
+            mask("postgres://db.example.com/rota"),
+            "postgres://db.example.com/rota"
+        );
     }
 
     #[test]

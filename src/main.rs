@@ -48,12 +48,31 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(code) => return code,
     };
-    // Logs go to stderr, one line per event; --log/ROTA_LOG (or RUST_LOG) sets the level.
-    let filter = match args.log.as_deref() {
-        Some(f) => tracing_subscriber::EnvFilter::try_new(f).ok(),
-        None => tracing_subscriber::EnvFilter::try_from_default_env().ok(),
-    }
-    .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
+    // Logs go to stderr, one line per event. The filter: --log or ROTA_LOG, else RUST_LOG, else
+    // the config file's `log`, else info. One that does not parse stops rota, naming it.
+    use clap::parser::ValueSource;
+    let explicit = matches!(
+        args.matches.value_source("log"),
+        Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+    );
+    let rust_log = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let (name, spec) = match (&args.log, rust_log) {
+        (Some(l), _) if explicit => ("ROTA_LOG (--log)", l.clone()),
+        (_, Some(r)) => ("RUST_LOG", r),
+        (Some(l), None) => ("the config file's log", l.clone()),
+        (None, None) => ("the default", "info".to_string()),
+    };
+    let filter = match tracing_subscriber::EnvFilter::try_new(&spec) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!(
+                "error: {name}={spec:?} is not a log filter (info, debug, rota=debug,actix=warn): {e}"
+            );
+            return ExitCode::from(1);
+        }
+    };
     // ROTA_LOG_FORMAT=json: one JSON object a line (timestamp, level, fields, message), for log
     // shippers; text otherwise.
     match args.log_format.as_str() {

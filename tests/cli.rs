@@ -724,3 +724,34 @@ fn a_bad_config_file_is_named_with_its_line_and_key() {
         stderr(&o)
     );
 }
+
+#[test]
+fn settings_keep_their_old_leniency_and_a_bad_log_filter_is_named() {
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_rota"));
+        c.arg("--schedules").arg(example_schedules()).args(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    // Spaces, and values out of range, are taken as they always were (trimmed, clamped).
+    let o = run(
+        &[
+            ("ROTA_STATE_POLL_MS", " 10 "),
+            ("ROTA_REMIND_INTERVAL", "0"),
+            ("ROTA_CALENDAR_REFRESH", "0"),
+            ("ROTA_CONFIG", ""),
+        ],
+        &["config", "--json"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // A log filter that does not parse stops rota and says which setting it was.
+    let o = run(&[("ROTA_LOG", "rota=loud")], &["check"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("ROTA_LOG (--log)=\"rota=loud\" is not a log filter"),
+        "{}",
+        stderr(&o)
+    );
+}
