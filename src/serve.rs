@@ -24,7 +24,12 @@ pub fn serve(dir: PathBuf, args: ServeArgs) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!(e))?;
     let server_config = rota_server::ServerConfig {
         pages,
-        metrics_token: args.metrics_token.clone().filter(|t| !t.trim().is_empty()),
+        metrics_token: args
+            .metrics_token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string),
     };
     let bind = args.bind.as_str();
     let store = crate::cli::open_store(&args.state.path)?;
@@ -46,7 +51,9 @@ pub fn serve(dir: PathBuf, args: ServeArgs) -> anyhow::Result<()> {
     let state = AppState::new(store, Arc::new(SystemClock), loader)
         .map_err(|problems| anyhow::anyhow!("{problems}"))
         .with_context(|| format!("loading the schedules in {}", dir.display()))?;
-    let _ = state.configure(server_config);
+    state
+        .configure(server_config)
+        .map_err(|_| anyhow::anyhow!("the service's settings were read before they were set"))?;
     // Writes by other replicas (or by the CLI on a shared SQLite file) are served within
     // ROTA_STATE_POLL_MS (default 500 ms): the watcher reads the store's state version.
     let poll = args.state_poll_ms;

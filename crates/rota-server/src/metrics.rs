@@ -15,9 +15,9 @@
 //! | `rota_store_operation_duration_seconds` | histogram | `op` (`read`, `write`), `result` | store latency, waiting for a connection or the write lock included |
 //! | `rota_state_version` | gauge | | the run-time state version this replica serves |
 //!
-//! The ledger and swap figures are read from the shared store at each scrape (two grouped
-//! queries), so on several replicas each reports the same, cluster-wide figures: aggregate them
-//! with `max`, not `sum`. The request and store figures are each replica's own.
+//! The ledger and swap figures are read from the shared store (two grouped queries) at most every
+//! [`STORE_FIGURES_EVERY`], so on several replicas each reports the same, cluster-wide figures:
+//! aggregate them with `max`, not `sum`. The request and store figures are each replica's own.
 //!
 //! With `ROTA_METRICS_TOKEN` set, a scrape must send `Authorization: Bearer TOKEN` (a 401
 //! otherwise); without it, `/metrics` is open, as is usual on a private network.
@@ -60,7 +60,15 @@ pub struct Metrics {
     swaps: IntGaugeVec,
     store_seconds: HistogramVec,
     state_version: IntGauge,
+    /// When the store's figures were last read, at which state version: again only after
+    /// [`STORE_FIGURES_EVERY`] or a change of what is served, however often (or by however
+    /// many) `/metrics` is scraped.
+    store_read: std::sync::Mutex<Option<(std::time::Instant, i64)>>,
 }
+
+/// How long the store's figures (ledger, swaps) are reused between scrapes: they cost two grouped
+/// queries on the shared database, and an open `/metrics` must not let anyone load it.
+pub const STORE_FIGURES_EVERY: Duration = Duration::from_secs(10);
 
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -187,6 +195,7 @@ impl Metrics {
                 "rota_state_version",
                 "The run-time state version this replica serves.",
             ),
+            store_read: std::sync::Mutex::new(None),
             registry: r,
         }
     }
@@ -252,6 +261,28 @@ impl Metrics {
                     .set(t.timestamp());
             }
         }
+        let due = {
+            let mut last = self.store_read.lock().unwrap_or_else(|p| p.into_inner());
+            let due = last
+                .is_none_or(|(t, v)| t.elapsed() >= STORE_FIGURES_EVERY || v != snap.state_version);
+            if due {
+                *last = Some((std::time::Instant::now(), snap.state_version));
+            }
+            due
+        };
+        if due {
+            self.read_store(state);
+        }
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .map_err(|e| e.to_string())?;
+        String::from_utf8(out).map_err(|e| e.to_string())
+    }
+
+    /// The ledger and swap figures, from the store. One that cannot be read leaves its figures
+    /// as they were, and is logged.
+    fn read_store(&self, state: &AppState) {
         match state.store().ledger_counts() {
             Ok(counts) => {
                 let mut sending = 0;
@@ -290,11 +321,6 @@ impl Metrics {
             }
             Err(e) => tracing::warn!(error = %e, "metrics: cannot read the swap requests"),
         }
-        let mut out = Vec::new();
-        TextEncoder::new()
-            .encode(&self.registry.gather(), &mut out)
-            .map_err(|e| e.to_string())?;
-        String::from_utf8(out).map_err(|e| e.to_string())
     }
 }
 

@@ -82,7 +82,8 @@ pub(crate) fn conflicts_with_suggestions<'s>(
     params(RangeQuery),
     responses(
         (status = 200, description = "Shifts whose person is away, with who could trade", body = ConflictsView),
-        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json")
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The state store failed; retry", body = crate::error::Problem, content_type = "application/problem+json")
     )
 )]
 pub(crate) async fn conflicts(
@@ -237,7 +238,8 @@ fn build_report(
     params(ReportQuery),
     responses(
         (status = 200, description = "The fairness report", body = ReportBody),
-        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json")
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The state store failed; retry", body = crate::error::Problem, content_type = "application/problem+json")
     )
 )]
 pub(crate) async fn report(
