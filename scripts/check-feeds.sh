@@ -200,11 +200,15 @@ done
 [[ -n $SMTP_PORT ]] || die "the SMTP sink did not start: $(cat "$WORK/sink.err")"
 # A moment when the next Support Hero shift's 1-day reminder is due, from the API's own shifts.
 get "$BASE/api/v1/rotations/support-hero/shifts?from=$(date -u +%Y-%m-%dT%H:%M:%SZ)&to=$(date -u -d '+60 days' +%Y-%m-%dT%H:%M:%SZ)" "$WORK/hero.json"
-read -r SHIFT_START SHIFT_END REMIND_AT < <("$PY" -c '
+# The override puts someone else on call (a member who is not on it already), so it is a change.
+read -r SHIFT_START SHIFT_END REMIND_AT OTHER < <("$PY" -c '
 import json, sys, datetime as d
 s = [x for x in json.load(open(sys.argv[1])) if x["person"] is not None][1]
+members = next(r["members"] for r in json.load(open(sys.argv[2])) if r["id"] == "support-hero")
+other = next(m for m in members if m != s["person"]["id"])
 start = d.datetime.fromisoformat(s["start"].replace("Z", "+00:00"))
-print(s["start"], s["end"], (start - d.timedelta(hours=23)).strftime("%Y-%m-%dT%H:%M:%SZ"))' "$WORK/hero.json")
+print(s["start"], s["end"], (start - d.timedelta(hours=23)).strftime("%Y-%m-%dT%H:%M:%SZ"), other)' \
+    "$WORK/hero.json" "$WORK/rotations.json")
 remind() { # NOW
     "$BIN" --schedules "$WORK/schedules" remind --once --now "$1" --state "$WORK/rota.db" \
         --smtp-host 127.0.0.1 --smtp-port "$SMTP_PORT" --smtp-security plain \
@@ -215,7 +219,7 @@ remind "$REMIND_AT"
 TOKEN=$("$BIN" --schedules "$WORK/schedules" token issue alice --state "$WORK/rota.db" 2>/dev/null)
 status=$(curl --silent --output "$WORK/override.json" --write-out '%{http_code}' \
     -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-    -d "{\"rotation\":\"support-hero\",\"person\":\"alice\",\"start\":\"$SHIFT_START\",\"end\":\"$SHIFT_END\"}" \
+    -d "{\"rotation\":\"support-hero\",\"person\":\"$OTHER\",\"start\":\"$SHIFT_START\",\"end\":\"$SHIFT_END\"}" \
     "$BASE/api/v1/overrides")
 [[ $status == 201 ]] || die "the override for the change notice got $status: $(cat "$WORK/override.json")"
 sleep 1
