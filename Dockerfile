@@ -42,8 +42,9 @@ USER 10001:10001
 WORKDIR /var/lib/rota
 VOLUME ["/var/lib/rota", "/etc/rota/schedules"]
 EXPOSE 8080
+# On the port of ROTA_BIND, whatever it is set to.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
-    CMD curl -fsS --max-time 2 http://127.0.0.1:8080/healthz >/dev/null || exit 1
+    CMD curl -fsS --max-time 2 "http://127.0.0.1:${ROTA_BIND##*:}/healthz" >/dev/null || exit 1
 # SIGTERM (docker stop) finishes requests in flight; SIGHUP reloads the schedules.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/rota"]
