@@ -59,7 +59,8 @@ done
 exposure=$(systemd-analyze security --offline=true "$TMP/units/rota.service" 2>/dev/null | grep -o 'Overall exposure level for rota.service: .*' || true)
 echo "check-deploy: deploy/systemd/rota.service verifies; ${exposure:-systemd-analyze security gave no score}"
 mkdir -p "$TMP/state"
-cp deploy/rota.toml.example "$TMP/etc/rota.toml"
+sed -e "s#/etc/rota/schedules#$PWD/schedules#" -e "s#/var/lib/rota#$TMP/state#" \
+    deploy/rota.toml.example >"$TMP/etc/rota.toml"
 exec_start=$(sed -n 's/^ExecStart=//p' "$TMP/units/rota.service")
 # As systemd runs it, but on a free port (the environment wins over the file, as it would in
 # rota.env) and without systemd's sandbox, which needs a running systemd.
