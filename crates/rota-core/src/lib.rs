@@ -58,7 +58,9 @@ pub mod view;
 pub use cadence::{MAX_EVERY, Recurrence, Unit};
 pub use error::{Diagnostic, Error, ErrorKind};
 pub use load::{Checked, unknown_id_message};
-pub use model::{Displaced, Link, Override, Person, Rotation, Shift, Source, Team};
+pub use model::{
+    Displaced, Link, Override, Person, Rotation, Shift, Source, Team, Webhook, WebhookEvent, WebhookUrl,
+};
 pub use schedule::{Schedule, swap_overrides};
 pub use stretch::{Stretch, stretches};
 

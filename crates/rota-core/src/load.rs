@@ -190,6 +190,11 @@ struct RawLink {
     displaced: Displaced,
 }
 
+struct RawWebhook {
+    webhook: crate::Webhook,
+    loc: Loc,
+}
+
 struct RawOverride {
     key: String,
     id: String,
@@ -216,6 +221,7 @@ struct Loader {
     rotations: BTreeMap<String, RawRotation>,
     links: Vec<RawLink>,
     overrides: Vec<RawOverride>,
+    webhooks: Vec<RawWebhook>,
     /// Calendar sources that are file paths: (where, key, path as written).
     calendar_files: Vec<(Loc, String, String)>,
     /// (file, offset, key, message), like `problems`, for things that are allowed but likely
@@ -400,12 +406,13 @@ impl Loader {
                 "rotations" => self.tables(fi, v, "rotations", |me, id, t, l| me.rotation(fi, id, t, l)),
                 "links" => self.array_of_tables(fi, v, "links", |me, key, t, l| me.link(fi, key, t, l)),
                 "overrides" => self.array_of_tables(fi, v, "overrides", |me, key, t, l| me.override_(fi, key, t, l)),
+                "webhooks" => self.array_of_tables(fi, v, "webhooks", |me, key, t, l| me.webhook(fi, key, t, l)),
                 other => self.problem(
                     &kloc,
                     &key_part(other),
                     format!(
-                        "unknown key{}; expected one of: hero_rotation, admins, holidays, teams, people, rotations, links, overrides",
-                        suggest(other, ["hero_rotation", "admins", "holidays", "teams", "people", "rotations", "links", "overrides"])
+                        "unknown key{}; expected one of: hero_rotation, admins, holidays, teams, people, rotations, links, overrides, webhooks",
+                        suggest(other, ["hero_rotation", "admins", "holidays", "teams", "people", "rotations", "links", "overrides", "webhooks"])
                     ),
                 ),
             }
@@ -1121,6 +1128,117 @@ impl Loader {
         }
     }
 
+    /// A `[[webhooks]]` table: `url` or `url_env`, `events`, `secret_env`, and an optional
+    /// `name`. Secrets are never in the files: the URL may be, the signing secret never.
+    fn webhook(&mut self, fi: usize, key: String, t: &DeTable<'_>, loc: Loc) {
+        let f = self.fields(
+            fi,
+            &key,
+            t,
+            &["name", "url", "url_env", "events", "secret_env"],
+        );
+        let at = |v: &Spanned<DeValue<'_>>| Loc {
+            file: fi,
+            span: v.span(),
+        };
+        let env_name = |s: &str| {
+            !s.is_empty()
+                && s.chars().next().is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+                && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        };
+        let url = match (f.get("url"), f.get("url_env")) {
+            (Some(_), Some(v)) => {
+                self.problem(&at(v), &format!("{key}.url_env"), "give `url` or `url_env`, not both".into());
+                None
+            }
+            (Some(v), None) => match self.string(fi, v, &format!("{key}.url")) {
+                Some(u) if u.starts_with("https://") || u.starts_with("http://") => Some(crate::WebhookUrl::Url(u)),
+                Some(u) => {
+                    self.problem(&at(v), &format!("{key}.url"), format!("{u:?} is not an http(s) URL"));
+                    None
+                }
+                None => None,
+            },
+            (None, Some(v)) => match self.string(fi, v, &format!("{key}.url_env")) {
+                Some(e) if env_name(&e) => Some(crate::WebhookUrl::Env(e)),
+                Some(e) => {
+                    self.problem(&at(v), &format!("{key}.url_env"), format!("{e:?} is not an environment variable name (A-Z, 0-9, _)"));
+                    None
+                }
+                None => None,
+            },
+            (None, None) => {
+                self.problem(&loc, &key, "missing `url` (or `url_env`, naming the environment variable that holds a secret URL)".into());
+                None
+            }
+        };
+        let secret_env = match f.get("secret_env") {
+            Some(v) => match self.string(fi, v, &format!("{key}.secret_env")) {
+                Some(e) if env_name(&e) => Some(e),
+                Some(e) => {
+                    self.problem(&at(v), &format!("{key}.secret_env"), format!("{e:?} is not an environment variable name (A-Z, 0-9, _)"));
+                    None
+                }
+                None => None,
+            },
+            None => {
+                self.problem(&loc, &key, "missing `secret_env`: the environment variable holding the signing secret (whsec_...); deliveries are always signed".into());
+                None
+            }
+        };
+        let mut events = Vec::new();
+        match f.get("events") {
+            Some(v) => {
+                let k = format!("{key}.events");
+                let listed = self.string_list(fi, v, &k);
+                if listed.is_empty() {
+                    self.problem(&at(v), &k, "no events: list what it is told about, e.g. events = [\"handoff\", \"swap.accepted\"]".into());
+                }
+                for (e, l) in listed {
+                    match crate::WebhookEvent::parse(&e) {
+                        Some(ev) if !events.contains(&ev) => events.push(ev),
+                        Some(_) => {}
+                        None => self.problem(
+                            &l,
+                            &k,
+                            format!(
+                                "unknown event {e:?}{}; known events: {}",
+                                suggest(&e, crate::WebhookEvent::ALL.iter().map(|e| e.as_str())),
+                                crate::WebhookEvent::ALL.map(|e| e.as_str()).join(", ")
+                            ),
+                        ),
+                    }
+                }
+            }
+            None => self.problem(&loc, &key, "missing `events`, e.g. events = [\"handoff\", \"swap.accepted\"]".into()),
+        }
+        let name = f
+            .get("name")
+            .and_then(|v| self.string(fi, v, &format!("{key}.name")));
+        if let (Some(url), Some(secret_env)) = (url, secret_env)
+            && !events.is_empty()
+        {
+            let name = name.unwrap_or_else(|| match &url {
+                crate::WebhookUrl::Env(e) => e.clone(),
+                crate::WebhookUrl::Url(u) => u.clone(),
+            });
+            if let Some(other) = self.webhooks.iter().find(|w| w.webhook.name == name) {
+                let at = self.at(&other.loc);
+                self.problem(&loc, &key, format!("a webhook named {name:?} is already at {at}; give each a `name`"));
+                return;
+            }
+            self.webhooks.push(RawWebhook {
+                webhook: crate::Webhook {
+                    name,
+                    url,
+                    events,
+                    secret_env,
+                },
+                loc,
+            });
+        }
+    }
+
     fn override_(&mut self, fi: usize, key: String, t: &DeTable<'_>, loc: Loc) {
         let f = self.fields(
             fi,
@@ -1576,6 +1694,7 @@ impl Loader {
                 })
                 .collect(),
             overrides,
+            webhooks: self.webhooks.into_iter().map(|w| w.webhook).collect(),
         })
     }
 }

@@ -175,3 +175,82 @@ pub(crate) enum Src {
     Link(u32),
     Override(u32),
 }
+
+/// An endpoint told about what happens (a `[[webhooks]]` table of the schedule files). The
+/// service signs and delivers; the schedule only names things, and reads no environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Webhook {
+    /// What delivery records and `/healthz` call it: `name` in the file, else the `url_env`
+    /// variable's name, else the URL. Deliveries are once per event and name, so it should stay
+    /// the same when the file changes.
+    pub name: String,
+    /// Where to deliver.
+    pub url: WebhookUrl,
+    /// The events it wants.
+    pub events: Vec<WebhookEvent>,
+    /// The environment variable holding its signing secret (`whsec_` and base64).
+    pub secret_env: String,
+}
+
+/// Where a webhook delivers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WebhookUrl {
+    /// Written in the file.
+    Url(String),
+    /// In this environment variable (for URLs that are secrets themselves).
+    Env(String),
+}
+
+/// What a webhook can be told about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WebhookEvent {
+    /// Someone new is on call in a rotation.
+    Handoff,
+    /// An override was made (through the API or a swap).
+    OverrideCreated,
+    /// An override was deleted.
+    OverrideDeleted,
+    /// A swap was asked for.
+    SwapRequested,
+    /// A swap was accepted.
+    SwapAccepted,
+    /// A swap was declined.
+    SwapDeclined,
+    /// A swap was cancelled by whoever asked.
+    SwapCancelled,
+    /// A shift's person is away according to their absence calendar.
+    ConflictFound,
+}
+
+impl WebhookEvent {
+    /// Every event, in the order the README lists them.
+    pub const ALL: [WebhookEvent; 8] = [
+        WebhookEvent::Handoff,
+        WebhookEvent::OverrideCreated,
+        WebhookEvent::OverrideDeleted,
+        WebhookEvent::SwapRequested,
+        WebhookEvent::SwapAccepted,
+        WebhookEvent::SwapDeclined,
+        WebhookEvent::SwapCancelled,
+        WebhookEvent::ConflictFound,
+    ];
+
+    /// Its name in files and payloads: `handoff`, `override.created`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookEvent::Handoff => "handoff",
+            WebhookEvent::OverrideCreated => "override.created",
+            WebhookEvent::OverrideDeleted => "override.deleted",
+            WebhookEvent::SwapRequested => "swap.requested",
+            WebhookEvent::SwapAccepted => "swap.accepted",
+            WebhookEvent::SwapDeclined => "swap.declined",
+            WebhookEvent::SwapCancelled => "swap.cancelled",
+            WebhookEvent::ConflictFound => "conflict.found",
+        }
+    }
+
+    /// The event named `s`.
+    pub fn parse(s: &str) -> Option<WebhookEvent> {
+        WebhookEvent::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}

@@ -44,6 +44,7 @@ pub struct Schedule {
     pub(crate) rotations: Vec<Rotation>,
     pub(crate) links: Vec<Link>,
     pub(crate) overrides: Vec<Override>,
+    pub(crate) webhooks: Vec<crate::Webhook>,
     person_idx: HashMap<String, u32>,
     rotation_idx: HashMap<String, u32>,
     plans: Vec<Plan>,
@@ -73,6 +74,7 @@ pub(crate) struct Parts {
     pub(crate) rotations: Vec<Rotation>,
     pub(crate) links: Vec<Link>,
     pub(crate) overrides: Vec<Override>,
+    pub(crate) webhooks: Vec<crate::Webhook>,
 }
 
 impl Schedule {
@@ -86,6 +88,7 @@ impl Schedule {
             mut rotations,
             links,
             overrides,
+            webhooks,
         } = parts;
         teams.sort_by(|a, b| a.id.cmp(&b.id));
         people.sort_by(|a, b| a.id.cmp(&b.id));
@@ -127,6 +130,7 @@ impl Schedule {
             rotations,
             links,
             overrides: Vec::new(),
+            webhooks,
             person_idx,
             rotation_idx,
             plans: Vec::new(),
@@ -287,6 +291,11 @@ impl Schedule {
     /// All links, in file order.
     pub fn links(&self) -> &[Link] {
         &self.links
+    }
+
+    /// The webhooks of the `[[webhooks]]` tables, in file order.
+    pub fn webhooks(&self) -> &[crate::Webhook] {
+        &self.webhooks
     }
 
     /// All overrides, oldest first (file overrides in file order, then run-time ones).

@@ -1311,3 +1311,31 @@ fn overlapping_file_overrides_warn_naming_both_and_the_winner() {
     let checked = Schedule::check(&files[..2], &|_| Ok(()));
     assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
 }
+
+#[test]
+fn webhooks_are_loaded_with_their_events_and_every_mistake_named() {
+    let good = "[[webhooks]]\nurl = \"https://hooks.example.com/rota\"\nevents = [\"handoff\", \"swap.accepted\"]\nsecret_env = \"ROTA_WEBHOOK_SECRET\"\n\n[[webhooks]]\nname = \"pager\"\nurl_env = \"PAGER_URL\"\nevents = \"override.created\"\nsecret_env = \"PAGER_SECRET\"\n";
+    let s = Schedule::load(&[("a.toml", ONE_ROTATION), ("w.toml", good)]).unwrap();
+    let w = s.webhooks();
+    assert_eq!(w.len(), 2);
+    assert_eq!(w[0].name, "https://hooks.example.com/rota");
+    assert_eq!(
+        w[0].events,
+        [rota_core::WebhookEvent::Handoff, rota_core::WebhookEvent::SwapAccepted]
+    );
+    assert_eq!(w[1].name, "pager");
+    assert_eq!(w[1].url, rota_core::WebhookUrl::Env("PAGER_URL".into()));
+    assert_eq!(w[1].secret_env, "PAGER_SECRET");
+    let bad = "[[webhooks]]\nurl = \"ftp://x\"\nevents = [\"handof\"]\nsecret_env = \"whsec_abc\"\n\n[[webhooks]]\nurl = \"https://a\"\nurl_env = \"A\"\nevents = []\n";
+    assert_diagnostics(
+        &[("a.toml", ONE_ROTATION), ("w.toml", bad)],
+        &[
+            "w.toml:2:7: webhooks[0].url: \"ftp://x\" is not an http(s) URL",
+            "w.toml:3:11: webhooks[0].events: unknown event \"handof\" (did you mean \"handoff\"?)...",
+            "w.toml:4:14: webhooks[0].secret_env: \"whsec_abc\" is not an environment variable name...",
+            "w.toml:6:1: webhooks[1]: missing `secret_env`...",
+            "w.toml:8:11: webhooks[1].url_env: give `url` or `url_env`, not both",
+            "w.toml:9:10: webhooks[1].events: no events...",
+        ],
+    );
+}
