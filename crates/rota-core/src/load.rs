@@ -1143,18 +1143,31 @@ impl Loader {
         };
         let env_name = |s: &str| {
             !s.is_empty()
-                && s.chars().next().is_some_and(|c| c.is_ascii_uppercase() || c == '_')
-                && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                && s.chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+                && s.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
         };
         let url = match (f.get("url"), f.get("url_env")) {
             (Some(_), Some(v)) => {
-                self.problem(&at(v), &format!("{key}.url_env"), "give `url` or `url_env`, not both".into());
+                self.problem(
+                    &at(v),
+                    &format!("{key}.url_env"),
+                    "give `url` or `url_env`, not both".into(),
+                );
                 None
             }
             (Some(v), None) => match self.string(fi, v, &format!("{key}.url")) {
-                Some(u) if u.starts_with("https://") || u.starts_with("http://") => Some(crate::WebhookUrl::Url(u)),
+                Some(u) if u.starts_with("https://") || u.starts_with("http://") => {
+                    Some(crate::WebhookUrl::Url(u))
+                }
                 Some(u) => {
-                    self.problem(&at(v), &format!("{key}.url"), format!("{u:?} is not an http(s) URL"));
+                    self.problem(
+                        &at(v),
+                        &format!("{key}.url"),
+                        format!("{u:?} is not an http(s) URL"),
+                    );
                     None
                 }
                 None => None,
@@ -1162,7 +1175,11 @@ impl Loader {
             (None, Some(v)) => match self.string(fi, v, &format!("{key}.url_env")) {
                 Some(e) if env_name(&e) => Some(crate::WebhookUrl::Env(e)),
                 Some(e) => {
-                    self.problem(&at(v), &format!("{key}.url_env"), format!("{e:?} is not an environment variable name (A-Z, 0-9, _)"));
+                    self.problem(
+                        &at(v),
+                        &format!("{key}.url_env"),
+                        format!("{e:?} is not an environment variable name (A-Z, 0-9, _)"),
+                    );
                     None
                 }
                 None => None,
@@ -1176,7 +1193,11 @@ impl Loader {
             Some(v) => match self.string(fi, v, &format!("{key}.secret_env")) {
                 Some(e) if env_name(&e) => Some(e),
                 Some(e) => {
-                    self.problem(&at(v), &format!("{key}.secret_env"), format!("{e:?} is not an environment variable name (A-Z, 0-9, _)"));
+                    self.problem(
+                        &at(v),
+                        &format!("{key}.secret_env"),
+                        format!("{e:?} is not an environment variable name (A-Z, 0-9, _)"),
+                    );
                     None
                 }
                 None => None,
@@ -1210,7 +1231,11 @@ impl Loader {
                     }
                 }
             }
-            None => self.problem(&loc, &key, "missing `events`, e.g. events = [\"handoff\", \"swap.accepted\"]".into()),
+            None => self.problem(
+                &loc,
+                &key,
+                "missing `events`, e.g. events = [\"handoff\", \"swap.accepted\"]".into(),
+            ),
         }
         let name = f
             .get("name")
@@ -1224,7 +1249,11 @@ impl Loader {
             });
             if let Some(other) = self.webhooks.iter().find(|w| w.webhook.name == name) {
                 let at = self.at(&other.loc);
-                self.problem(&loc, &key, format!("a webhook named {name:?} is already at {at}; give each a `name`"));
+                self.problem(
+                    &loc,
+                    &key,
+                    format!("a webhook named {name:?} is already at {at}; give each a `name`"),
+                );
                 return;
             }
             self.webhooks.push(RawWebhook {

@@ -1321,7 +1321,10 @@ fn webhooks_are_loaded_with_their_events_and_every_mistake_named() {
     assert_eq!(w[0].name, "https://hooks.example.com/rota");
     assert_eq!(
         w[0].events,
-        [rota_core::WebhookEvent::Handoff, rota_core::WebhookEvent::SwapAccepted]
+        [
+            rota_core::WebhookEvent::Handoff,
+            rota_core::WebhookEvent::SwapAccepted
+        ]
     );
     assert_eq!(w[1].name, "pager");
     assert_eq!(w[1].url, rota_core::WebhookUrl::Env("PAGER_URL".into()));

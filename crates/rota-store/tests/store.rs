@@ -116,7 +116,76 @@ conformance!(
     every_column_is_in_the_table_list,
     the_figures_for_metrics_count_the_ledger_and_the_swaps,
     every_operation_is_observed,
+    the_outbox_keeps_each_event_once_until_its_delivery_is_done,
 );
+
+fn the_outbox_keeps_each_event_once_until_its_delivery_is_done(kind: Kind) {
+    let f = fixture(kind);
+    let store = f.open();
+    let now = t("2026-11-30T09:00:00Z");
+    let lease = chrono::Duration::minutes(5);
+    assert!(
+        store
+            .outbox_put("webhook/a/e1", "a", "handoff", "{\"n\":1}", now)
+            .unwrap()
+    );
+    // The same event seen again (another replica, a restart) is not written twice.
+    assert!(
+        !store
+            .outbox_put("webhook/a/e1", "a", "handoff", "{\"n\":2}", now)
+            .unwrap()
+    );
+    assert!(
+        store
+            .outbox_put(
+                "webhook/a/e2",
+                "a",
+                "swap.accepted",
+                "{}",
+                now + chrono::Duration::seconds(1)
+            )
+            .unwrap()
+    );
+    let pending = store.outbox_pending(10).unwrap();
+    assert_eq!(
+        pending.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(),
+        ["webhook/a/e1", "webhook/a/e2"]
+    );
+    assert_eq!(pending[0].body, "{\"n\":1}");
+    // Delivered: no longer pending; waiting for a retry: still pending.
+    let item = |key| LedgerItem {
+        key,
+        kind: "webhook",
+        person: "a",
+        recipient: "a",
+        expires: None,
+    };
+    store
+        .ledger_claim(&item("webhook/a/e1"), "h/1", lease, now)
+        .unwrap();
+    store.ledger_sent("webhook/a/e1", "h/1", now, None).unwrap();
+    store
+        .ledger_claim(&item("webhook/a/e2"), "h/1", lease, now)
+        .unwrap();
+    store
+        .ledger_retry("webhook/a/e2", "h/1", Some(now + lease), "HTTP 503", now)
+        .unwrap();
+    let pending = store.outbox_pending(10).unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].key, "webhook/a/e2");
+    // Admins see both, newest first, with their deliveries.
+    let recent = store.outbox_recent(10).unwrap();
+    assert_eq!(recent[0].key, "webhook/a/e2");
+    let d = recent[0].delivery.as_ref().unwrap();
+    assert_eq!(
+        (d.state, d.last_error.as_deref()),
+        (LedgerState::Retry, Some("HTTP 503"))
+    );
+    assert_eq!(
+        recent[1].delivery.as_ref().unwrap().state,
+        LedgerState::Sent
+    );
+}
 
 fn the_figures_for_metrics_count_the_ledger_and_the_swaps(kind: Kind) {
     let f = fixture(kind);

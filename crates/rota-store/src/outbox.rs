@@ -1,0 +1,104 @@
+//! The outbox: the body of every webhook delivery, written when its event happens and kept until
+//! the delivery ledger says it is done. Delivery itself goes through the ledger as emails do
+//! (claimed once, retried with backoff, finished): the ledger's key is the outbox key.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::db::Row;
+use crate::*;
+
+/// One message waiting in, or delivered from, the outbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OutboxItem {
+    /// The key, also the delivery ledger's: `webhook/{endpoint}/{event id}`.
+    pub key: String,
+    /// The webhook's name.
+    pub endpoint: String,
+    /// The event (`handoff`, `swap.accepted`, ...).
+    pub event: String,
+    /// What is sent, as it is sent (signed byte for byte).
+    pub body: String,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+    /// Its ledger entry, once a delivery was tried.
+    pub delivery: Option<LedgerEntry>,
+}
+
+const OUTBOX_SELECT: &str = "SELECT key, endpoint, event, body, created_at FROM outbox";
+
+fn outbox_row(r: &Row) -> Result<OutboxItem> {
+    Ok(OutboxItem {
+        key: r.text(0)?,
+        endpoint: r.text(1)?,
+        event: r.text(2)?,
+        body: r.text(3)?,
+        created_at: instant(r.i64(4)?),
+        delivery: None,
+    })
+}
+
+impl Store {
+    /// Writes a message to the outbox unless one with its key is there already: an event is
+    /// written once however many times (or by however many replicas) it is seen. True when it was
+    /// new.
+    pub fn outbox_put(
+        &self,
+        key: &str,
+        endpoint: &str,
+        event: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.write(|c| {
+            if c.row("SELECT 1 FROM outbox WHERE key = $1", p![key])?
+                .is_some()
+            {
+                return Ok(false);
+            }
+            c.exec(
+                "INSERT INTO outbox (key, endpoint, event, body, created_at) VALUES ($1, $2, $3, $4, $5)",
+                p![key, endpoint, event, body, secs(now)],
+            )?;
+            Ok(true)
+        })
+    }
+
+    /// The messages whose delivery is not finished (never tried, being sent, or waiting for a
+    /// retry), oldest first, at most `limit`.
+    pub fn outbox_pending(&self, limit: u32) -> Result<Vec<OutboxItem>> {
+        self.read(|c| {
+            c.rows(
+                "SELECT o.key, o.endpoint, o.event, o.body, o.created_at FROM outbox o
+                 LEFT JOIN notify_ledger l ON l.key = o.key
+                 WHERE l.key IS NULL OR l.state IN ('sending', 'retry')
+                 ORDER BY o.created_at, o.key LIMIT $1",
+                p![limit],
+            )?
+            .iter()
+            .map(outbox_row)
+            .collect()
+        })
+    }
+
+    /// The newest `limit` messages with their deliveries, newest first: what admins see.
+    pub fn outbox_recent(&self, limit: u32) -> Result<Vec<OutboxItem>> {
+        let mut items: Vec<OutboxItem> = self.read(|c| {
+            c.rows(
+                &format!("{OUTBOX_SELECT} ORDER BY created_at DESC, key DESC LIMIT $1"),
+                p![limit],
+            )?
+            .iter()
+            .map(outbox_row)
+            .collect::<Result<Vec<_>>>()
+        })?;
+        let keys: Vec<&str> = items.iter().map(|i| i.key.as_str()).collect();
+        let mut entries = self.ledger_entries(&keys)?;
+        for item in &mut items {
+            if let Some(i) = entries.iter().position(|e| e.key == item.key) {
+                item.delivery = Some(entries.swap_remove(i));
+            }
+        }
+        Ok(items)
+    }
+}
