@@ -49,6 +49,7 @@ pub mod message;
 pub mod plan;
 pub mod run;
 pub mod send;
+pub mod webhook;
 
 pub use error::{Error, ErrorKind};
 pub use plan::{ConflictNotice, Lead, PlanConfig, Planned, SwapEvent, SwapKind, plan_conflicts};

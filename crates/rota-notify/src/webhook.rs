@@ -1,0 +1,361 @@
+//! Webhooks: what happens in rota, signed per the Standard Webhooks specification and delivered
+//! through the outbox and the delivery ledger, once per event and endpoint.
+//!
+//! - **Configuration.** `[[webhooks]]` tables in the schedule files ([`rota_core::Webhook`]) name
+//!   the URL (or the environment variable holding a secret URL), the events, and the environment
+//!   variable holding the signing secret (`whsec_` and base64). [`endpoints`] resolves them; one
+//!   whose variables are missing is reported (in `/healthz`), never used unsigned.
+//! - **Payload.** `{"type": EVENT, "timestamp": RFC 3339 of the event, "data": {...}}`, with
+//!   `data` as the README documents per event.
+//! - **Signature.** `webhook-id` (`msg_` and 32 hex digits, the same for every attempt of one
+//!   message, so receivers deduplicate on it), `webhook-timestamp` (Unix seconds of the attempt),
+//!   and `webhook-signature: v1,BASE64(HMAC-SHA256(secret, "{id}.{timestamp}.{body}"))`
+//!   ([`sign`], checked against the specification's test vector).
+//! - **Once.** [`enqueue`] writes the message to the outbox under a key made of the endpoint and
+//!   the event's own identity (an override's id, a swap's id and new state, a handoff's rotation,
+//!   start and person), so an event seen twice (by two replicas, or again after a restart) is
+//!   one message. [`deliver_due`] claims each pending message in the ledger, posts it, and marks
+//!   it sent on a 2xx. Otherwise it is retried with backoff (1 min doubling to 1 h, or after the
+//!   `Retry-After` seconds the receiver asked for), until it expires: a day after the event, or, for a
+//!   handoff, when the shift ends. The bound is the email's: a kill after the receiver's 2xx and
+//!   before the ledger records it means one more delivery of the same `webhook-id`.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
+use rota_core::{Schedule, WebhookEvent, WebhookUrl};
+use rota_store::{Claim, LedgerItem, LedgerState, Store};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, ErrorKind};
+
+/// A webhook ready to deliver to: its URL and secret resolved.
+#[derive(Clone)]
+pub struct Endpoint {
+    /// Its name (the ledger's and the outbox's).
+    pub name: String,
+    /// Where to post.
+    pub url: String,
+    /// The signing key (the secret without `whsec_`, base64-decoded).
+    key: Vec<u8>,
+    /// The events it wants.
+    pub events: Vec<WebhookEvent>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may be a secret (url_env) and the key is one.
+        f.debug_struct("Endpoint")
+            .field("name", &self.name)
+            .field("events", &self.events)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The signing key of a secret: `whsec_` and base64 (padding optional), or base64 alone.
+pub fn secret_key(secret: &str) -> Result<Vec<u8>, String> {
+    let b64 = secret.trim();
+    let b64 = b64.strip_prefix("whsec_").unwrap_or(b64);
+    // As the specification's own libraries read secrets: padding optional, trailing bits allowed.
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    match LENIENT.decode(b64) {
+        Ok(k) if !k.is_empty() => Ok(k),
+        _ => Err("not a webhook secret (whsec_ and base64)".into()),
+    }
+}
+
+/// `v1,BASE64(HMAC-SHA256(key, "{id}.{timestamp}.{body}"))`.
+pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+}
+
+/// The webhooks of `schedule` with their URLs and secrets read through `env`, and a problem for
+/// each that cannot be used (named, never showing a secret).
+pub fn endpoints(
+    schedule: &Schedule,
+    env: impl Fn(&str) -> Option<String>,
+) -> (Vec<Endpoint>, Vec<String>) {
+    let mut ok = Vec::new();
+    let mut problems = Vec::new();
+    for w in schedule.webhooks() {
+        let url = match &w.url {
+            WebhookUrl::Url(u) => Some(u.clone()),
+            WebhookUrl::Env(var) => match env(var).filter(|v| !v.trim().is_empty()) {
+                Some(u) if u.starts_with("https://") || u.starts_with("http://") => {
+                    Some(u.trim().to_string())
+                }
+                Some(_) => {
+                    problems.push(format!(
+                        "webhook {}: {var} does not hold an http(s) URL",
+                        w.name
+                    ));
+                    None
+                }
+                None => {
+                    problems.push(format!("webhook {}: {var} is not set", w.name));
+                    None
+                }
+            },
+        };
+        let key = match env(&w.secret_env) {
+            Some(s) => match secret_key(&s) {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    problems.push(format!("webhook {}: {}: {e}", w.name, w.secret_env));
+                    None
+                }
+            },
+            None => {
+                problems.push(format!(
+                    "webhook {}: {} is not set (its signing secret)",
+                    w.name, w.secret_env
+                ));
+                None
+            }
+        };
+        if let (Some(url), Some(key)) = (url, key) {
+            ok.push(Endpoint {
+                name: w.name.clone(),
+                url,
+                key,
+                events: w.events.clone(),
+            });
+        }
+    }
+    (ok, problems)
+}
+
+/// The `webhook-id` of a message: the same for every attempt, with no `.` in it.
+pub fn message_id(key: &str) -> String {
+    let digest = Sha256::digest(key.as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("msg_{hex}")
+}
+
+/// Writes the message for `event` (identified by `id`, which makes it one message however often
+/// it is seen) to the outbox, for every endpoint that wants it. `at` is when it happened.
+/// Returns how many messages were new.
+pub fn enqueue(
+    store: &Store,
+    endpoints: &[Endpoint],
+    event: WebhookEvent,
+    id: &str,
+    at: DateTime<Utc>,
+    data: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<usize, Error> {
+    let body = serde_json::json!({
+        "type": event.as_str(),
+        "timestamp": rota_core::view::utc(at),
+        "data": data,
+    })
+    .to_string();
+    let mut new = 0;
+    for e in endpoints.iter().filter(|e| e.events.contains(&event)) {
+        let key = format!("webhook/{}/{}/{id}", e.name, event.as_str());
+        if store.outbox_put(&key, &e.name, event.as_str(), &body, now)? {
+            new += 1;
+        }
+    }
+    Ok(new)
+}
+
+/// How deliveries are made.
+#[derive(Clone, Debug)]
+pub struct DeliverySettings {
+    /// How long a claim of another live sender is respected.
+    pub lease: Duration,
+    /// The first retry waits this long, each further one twice as long ...
+    pub backoff: Duration,
+    /// ... up to this.
+    pub backoff_cap: Duration,
+    /// A message not delivered this long after it was written is given up.
+    pub give_up_after: Duration,
+    /// The longest one attempt may take.
+    pub timeout: std::time::Duration,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> DeliverySettings {
+        DeliverySettings {
+            lease: Duration::minutes(2),
+            backoff: Duration::minutes(1),
+            backoff_cap: Duration::hours(1),
+            give_up_after: Duration::days(1),
+            timeout: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
+/// What one delivery run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Keys delivered (2xx).
+    pub sent: Vec<String>,
+    /// Keys that failed this time: (key, why). Retried until they expire.
+    pub failed: Vec<(String, String)>,
+}
+
+/// When a message stops being worth delivering: a day (`give_up_after`) after it was written, or
+/// for a handoff, when its shift ends (the body's `data.end`), if sooner.
+fn expiry(item: &rota_store::OutboxItem, settings: &DeliverySettings) -> DateTime<Utc> {
+    let mut until = item.created_at + settings.give_up_after;
+    if item.event == WebhookEvent::Handoff.as_str()
+        && let Some(end) = serde_json::from_str::<serde_json::Value>(&item.body)
+            .ok()
+            .and_then(|v| v["data"]["end"].as_str().map(str::to_string))
+            .and_then(|e| e.parse::<DateTime<Utc>>().ok())
+    {
+        until = until.min(end);
+    }
+    until
+}
+
+/// Delivers every pending message whose turn it is. `owner` names this sender in the ledger.
+/// Messages for endpoints no longer configured are given up.
+pub fn deliver_due(
+    store: &Store,
+    endpoints: &[Endpoint],
+    owner: &str,
+    settings: &DeliverySettings,
+    clock: &dyn Fn() -> DateTime<Utc>,
+) -> Result<DeliveryReport, Error> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(settings.timeout))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(format!("rota/{}", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into();
+    let mut report = DeliveryReport::default();
+    for item in store.outbox_pending(200)? {
+        let now = clock();
+        let expires = expiry(&item, settings);
+        let ledger = LedgerItem {
+            key: &item.key,
+            kind: "webhook",
+            person: &item.endpoint,
+            recipient: &item.endpoint,
+            expires: Some(expires),
+        };
+        let Some(endpoint) = endpoints.iter().find(|e| e.name == item.endpoint) else {
+            store.ledger_finish(
+                &ledger,
+                LedgerState::Failed,
+                "the webhook is no longer configured",
+                now,
+            )?;
+            continue;
+        };
+        if now >= expires {
+            store.ledger_finish(
+                &ledger,
+                LedgerState::Failed,
+                "expired before it could be delivered",
+                now,
+            )?;
+            continue;
+        }
+        let attempt = match store.ledger_claim(&ledger, owner, settings.lease, now)? {
+            Claim::Claimed { attempt, .. } => attempt,
+            _ => continue,
+        };
+        let id = message_id(&item.key);
+        let ts = now.timestamp();
+        let result = agent
+            .post(&endpoint.url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &id)
+            .header("webhook-timestamp", &ts.to_string())
+            .header(
+                "webhook-signature",
+                &sign(&endpoint.key, &id, ts, &item.body),
+            )
+            .send(item.body.as_bytes());
+        let now = clock();
+        let outcome = match result {
+            Ok(r) if r.status().is_success() => Ok(()),
+            Ok(r) => {
+                let retry_after = r
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<i64>().ok())
+                    .map(|s| Duration::seconds(s.clamp(1, 86_400)));
+                Err((format!("HTTP {}", r.status().as_u16()), retry_after))
+            }
+            Err(e) => Err((format!("{e}"), None)),
+        };
+        match outcome {
+            Ok(()) => {
+                store.ledger_sent(&item.key, owner, now, None)?;
+                report.sent.push(item.key.clone());
+            }
+            Err((why, retry_after)) => {
+                let factor = 1i32 << attempt.saturating_sub(1).min(20);
+                let backoff = (settings.backoff * factor).min(settings.backoff_cap);
+                // The receiver's Retry-After when it gave one, else the backoff.
+                let next = now + retry_after.unwrap_or(backoff);
+                let next = (next < expires).then_some(next);
+                store.ledger_retry(&item.key, owner, next, &why, now)?;
+                tracing::warn!(key = %item.key, endpoint = %endpoint.name, attempt, error = %why, "webhook delivery failed");
+                report.failed.push((item.key.clone(), why));
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// A configuration problem, as the crate's error.
+pub fn config_error(problems: &[String]) -> Error {
+    Error::new(ErrorKind::Config(problems.join("; ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Standard Webhooks specification's own test vector (its libraries' `test_sign_function`).
+    #[test]
+    fn signatures_match_the_standard_webhooks_test_vector() {
+        let key = secret_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        assert_eq!(
+            sign(
+                &key,
+                "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                1614265330,
+                r#"{"test": 2432232314}"#
+            ),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+        // With or without the prefix, with or without padding.
+        assert_eq!(key, secret_key("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap());
+        assert_eq!(
+            secret_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS").unwrap(),
+            secret_key("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS=").unwrap()
+        );
+        assert!(secret_key("whsec_").is_err());
+        assert!(secret_key("not base64!").is_err());
+    }
+
+    #[test]
+    fn message_ids_are_stable_and_have_no_dots() {
+        let a = message_id("webhook/pager/handoff/x");
+        assert_eq!(a, message_id("webhook/pager/handoff/x"));
+        assert_ne!(a, message_id("webhook/pager/handoff/y"));
+        assert!(a.starts_with("msg_") && !a.contains('.') && a.len() == 36);
+    }
+}
