@@ -2,14 +2,16 @@
 # Installs the Python the Rust tests run on a fresh machine: a venv under target/test-venv with
 # aiosmtpd (PyPI), which runs scripts/smtp_sink.py, a real SMTP server on 127.0.0.1 (tests/notify.rs),
 # and prometheus_client, the Prometheus project's own parser of the text format, which reads
-# /metrics (tests/server.rs). Skips the install when the pinned versions are already there.
+# /metrics (tests/server.rs), and standardwebhooks, the Standard Webhooks reference library, which
+# verifies the signatures of rota's webhooks (tests/webhooks.rs). Skips the install when the pinned
+# versions are already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
 VENV=$TARGET/test-venv
-PY_DEPS=(aiosmtpd==1.4.6 prometheus_client==0.26.0)
+PY_DEPS=(aiosmtpd==1.4.6 prometheus_client==0.26.0 standardwebhooks==1.3.0)
 
 if "$VENV/bin/python" -c '
 import importlib.metadata as m, sys

@@ -10,6 +10,7 @@ mod output;
 mod schedules;
 mod serve;
 mod timeoff;
+mod webhooks;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;

@@ -118,41 +118,47 @@ pub fn serve(dir: PathBuf, args: ServeArgs) -> anyhow::Result<()> {
         use std::io::Write;
         std::io::stdout().flush()?;
 
-        let mut leader_slot = None;
+        // One replica does the background work (reminders, webhook deliveries): the holder of
+        // the lease (rota_notify::leader).
+        let leader = rota_notify::leader::Leader::spawn(
+            state.clone(),
+            { let st = state.clone(); move || st.now() },
+            rota_notify::run::owner(),
+        )
+        .context("starting the lease thread")?;
+        // Webhooks: events go to the outbox from whichever replica sees them; the lease holder
+        // delivers them (crate::webhooks).
+        crate::webhooks::install(&state, &leader).context("starting the webhook thread")?;
+        let mail = notify.as_ref().map(|(settings, _, _, smtp)| (settings.clone(), smtp.clone()));
+        state.on_swap_change(Arc::new(move |st, request| {
+            crate::webhooks::swap_changed(st, request);
+            let Some((hook_settings, hook_smtp)) = &mail else {
+                return;
+            };
+            let snap = st.snapshot();
+            let Some(event) = rota_notify::SwapEvent::from_request(&snap.schedule, request) else {
+                return;
+            };
+            let (st, settings, smtp) = (st.clone(), hook_settings.clone(), hook_smtp.clone());
+            // Swap emails: on a thread of their own (never holding up the response), through the
+            // ledger, so never twice.
+            let spawned = std::thread::Builder::new().name("rota-swap-mail".into()).spawn(move || {
+                let clock = || st.now();
+                let sent = rota_notify::SmtpMailer::new(&smtp)
+                    .map_err(|e| e.to_string())
+                    .and_then(|mailer| {
+                        rota_notify::send_swap(&event, st.store(), &mailer, &settings, &clock).map_err(|e| e.to_string())
+                    });
+                if let Err(e) = sent {
+                    tracing::error!(swap = %event.id, error = %e, "swap email failed");
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start the swap email thread");
+            }
+        }));
         if let Some((settings, mailer, interval, smtp)) = notify {
             tracing::info!(host = %smtp.host, port = smtp.port, every_secs = interval, "email reminders on");
-            // Swap emails: the request handlers call this after a change; the message goes out on
-            // a thread of its own (never holding up the response), through the ledger, so never
-            // twice.
-            let (hook_settings, hook_smtp) = (settings.clone(), smtp.clone());
-            state.on_swap_change(Arc::new(move |st, request| {
-                let snap = st.snapshot();
-                let Some(event) = rota_notify::SwapEvent::from_request(&snap.schedule, request) else {
-                    return;
-                };
-                let (st, settings, smtp) = (st.clone(), hook_settings.clone(), hook_smtp.clone());
-                let spawned = std::thread::Builder::new().name("rota-swap-mail".into()).spawn(move || {
-                    let clock = || st.now();
-                    let sent = rota_notify::SmtpMailer::new(&smtp)
-                        .map_err(|e| e.to_string())
-                        .and_then(|mailer| {
-                            rota_notify::send_swap(&event, st.store(), &mailer, &settings, &clock).map_err(|e| e.to_string())
-                        });
-                    if let Err(e) = sent {
-                        tracing::error!(swap = %event.id, error = %e, "swap email failed");
-                    }
-                });
-                if let Err(e) = spawned {
-                    tracing::error!(error = %e, "cannot start the swap email thread");
-                }
-            }));
-            // One replica does the background work: the holder of the lease (rota_notify::leader).
-            let leader = rota_notify::leader::Leader::spawn(
-                state.clone(),
-                { let st = state.clone(); move || st.now() },
-                rota_notify::run::owner(),
-            )
-            .context("starting the lease thread")?;
             let st = state.clone();
             let l = leader.clone();
             // A plain thread: sending is blocking I/O, and a run must never hold up requests. It
@@ -185,7 +191,6 @@ pub fn serve(dir: PathBuf, args: ServeArgs) -> anyhow::Result<()> {
                     }
                 })
                 .context("starting the reminder thread")?;
-            leader_slot = Some(leader);
         }
         let reload_state = state.clone();
         actix_web::rt::spawn(async move {
@@ -210,9 +215,7 @@ pub fn serve(dir: PathBuf, args: ServeArgs) -> anyhow::Result<()> {
             }
         };
         rota_server::run(listener, state.clone(), limits, shutdown).await?;
-        if let Some(leader) = leader_slot {
-            leader.release(state.store());
-        }
+        leader.release(state.store());
         Ok::<_, anyhow::Error>(())
     })?;
     tracing::info!("rota stopped");

@@ -9,3 +9,4 @@ mod server;
 mod swaps;
 mod timeoff;
 mod util;
+mod webhooks;

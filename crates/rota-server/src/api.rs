@@ -522,6 +522,7 @@ pub(crate) async fn create_override(
     .await
     .map_err(|e| ApiError::unavailable(e.to_string()))??;
     tracing::info!(id = %stored.id, rotation = %stored.rotation, person = %stored.person, by = %stored.created_by, "override created");
+    state.override_changed(&stored, true, &stored.created_by);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/overrides/{}", stored.id)))
         .content_type("application/json")
@@ -574,12 +575,14 @@ pub(crate) async fn delete_override(
     }
     let st = state.clone();
     let now = state.now();
+    let by = who.clone();
     web::block(move || {
         st.store().delete_override(&id, &who, now)?;
         st.rebuild(None)
     })
     .await
     .map_err(|e| ApiError::unavailable(e.to_string()))??;
+    state.override_changed(&o, false, &by);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -624,6 +627,98 @@ pub(crate) async fn end_sessions(
     Ok(json(&SessionsEnded {
         ended: ended as u64,
     }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DeliveriesQuery {
+    /// How many, newest first: 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<u32>,
+}
+
+/// One webhook message and its delivery, for admins.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DeliveryView {
+    /// The message's key: `webhook/{endpoint}/{event}/{event id}`.
+    key: String,
+    /// The webhook's name.
+    endpoint: String,
+    /// The event.
+    event: String,
+    /// RFC 3339 UTC instant: when the event was written to the outbox.
+    created_at: String,
+    /// `pending` (not tried yet), `sending`, `sent`, `retry` or `failed`.
+    state: String,
+    /// Delivery attempts so far.
+    attempts: u32,
+    /// RFC 3339 UTC instant of the next attempt, while retrying.
+    next_attempt: Option<String>,
+    /// Why the last attempt failed (an HTTP status or a connection error).
+    last_error: Option<String>,
+    /// RFC 3339 UTC instant of the last change.
+    updated_at: Option<String>,
+}
+
+/// `GET /api/v1/webhooks/deliveries[?limit=N]`: the newest webhook messages and their deliveries
+/// (admins only).
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks/deliveries",
+    tag = "webhooks",
+    params(DeliveriesQuery),
+    responses(
+        (status = 200, description = "Webhook messages, newest first, with their deliveries", body = Vec<DeliveryView>),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad credentials", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The state store failed; retry", body = crate::error::Problem, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn webhook_deliveries(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<DeliveriesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller(&state, &req).await?;
+    if !state.snapshot().schedule.is_admin(&who) {
+        return Err(ApiError::forbidden(format!(
+            "only admins may read webhook deliveries ({who} is not one)"
+        )));
+    }
+    let limit = q.limit.unwrap_or(50);
+    if limit == 0 || limit > 500 {
+        return Err(ApiError::field("limit", "limit must be 1 to 500"));
+    }
+    let st = state.clone();
+    let items = web::block(move || st.store().outbox_recent(limit))
+        .await
+        .map_err(|e| ApiError::unavailable(e.to_string()))??;
+    let out: Vec<DeliveryView> = items
+        .into_iter()
+        .map(|i| {
+            let d = i.delivery.as_ref();
+            DeliveryView {
+                key: i.key.clone(),
+                endpoint: i.endpoint.clone(),
+                event: i.event.clone(),
+                created_at: utc(i.created_at),
+                state: d.map_or("pending".to_string(), |d| {
+                    serde_json::to_value(d.state)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                }),
+                attempts: d.map_or(0, |d| d.attempts),
+                next_attempt: d.and_then(|d| d.next_attempt).map(utc),
+                last_error: d.and_then(|d| d.last_error.clone()),
+                updated_at: d.map(|d| utc(d.updated_at)),
+            }
+        })
+        .collect();
+    Ok(json(&out))
 }
 
 /// Parses a JSON request body (after authentication), with the same problems as actix's extractor.
@@ -703,10 +798,15 @@ pub(crate) async fn healthz(state: web::Data<AppState>) -> HttpResponse {
             })
         })
         .collect();
-    let degraded = snap.reload_error.is_some() || !cals.healthy();
+    let integrations = state.integrations();
+    let degraded =
+        snap.reload_error.is_some() || !cals.healthy() || integrations.iter().any(|i| !i.ok);
     let body = serde_json::json!({
         "status": if degraded { "degraded" } else { "ok" },
         "calendars": calendars,
+        // Webhooks: whether each can be used (a missing secret is named here, never skipped
+        // quietly), and how many messages wait for it.
+        "integrations": integrations,
         "schedule": {
             "loaded_at": utc(snap.loaded_at),
             "rotations": snap.schedule.rotations().len(),

@@ -22,6 +22,7 @@
 //! | `GET/POST /api/v1/overrides`, `DELETE /api/v1/overrides/{id}` | overrides (writes need a token) |
 //! | `GET/POST /api/v1/swaps`, `GET /api/v1/swaps/{id}`, `POST .../{id}/accept\|decline\|cancel` | swap requests (see [`swaps`]) |
 //! | `GET /api/v1/audit[?limit=&before=]` | the audit log (admins) |
+//! | `GET /api/v1/webhooks/deliveries[?limit=]` | webhook messages and their deliveries (admins) |
 //! | `DELETE /api/v1/people/{id}/sessions` | ends every page sign-in of a person (admins, or the person) |
 //! | `GET /api/v1/conflicts?from=&to=` | shifts whose person is away, with who could trade (see [`timeoff`]) |
 //! | `GET /api/v1/report?from=&to=` | the fairness report; `GET /report` is the page with a chart |
@@ -62,7 +63,10 @@ use actix_web::middleware::{Compress, ErrorHandlerResponse, ErrorHandlers, Next,
 use actix_web::{App, HttpResponse, HttpServer, ResponseError, guard, web};
 
 pub use error::ApiError;
-pub use state::{AppState, Clock, FixedClock, Loaded, Loader, Snapshot, SwapHook, SystemClock};
+pub use state::{
+    AppState, Clock, FixedClock, Integration, Loaded, Loader, OverrideHook, Snapshot, SwapHook,
+    SystemClock,
+};
 
 /// The largest JSON request body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -120,6 +124,10 @@ pub fn configure_with(cfg: &mut web::ServiceConfig, config: &ServerConfig) {
             .route("/overrides", web::post().to(api::create_override))
             .route("/overrides/{id}", web::delete().to(api::delete_override))
             .route("/people/{id}/sessions", web::delete().to(api::end_sessions))
+            .route(
+                "/webhooks/deliveries",
+                crate::get().to(api::webhook_deliveries),
+            )
             .configure(swaps::configure)
             .configure(timeoff::configure_api),
     )

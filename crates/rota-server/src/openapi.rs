@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::create_override,
         crate::api::delete_override,
         crate::api::end_sessions,
+        crate::api::webhook_deliveries,
         crate::swaps::create_swap,
         crate::swaps::list_swaps,
         crate::swaps::get_swap,
@@ -49,6 +50,7 @@ use utoipa::{Modify, OpenApi};
         (name = "time off", description = "Conflicts with absence calendars, and the fairness report"),
         (name = "people", description = "Page sign-ins"),
         (name = "audit", description = "Who changed what"),
+        (name = "webhooks", description = "Signed webhook deliveries"),
     )
 )]
 pub struct ApiDoc;

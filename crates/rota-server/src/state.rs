@@ -71,6 +71,26 @@ struct Files {
 /// stored. It must not block: the binary's hook sends email on a thread of its own.
 pub type SwapHook = Arc<dyn Fn(&AppState, &rota_store::SwapRequest) + Send + Sync>;
 
+/// An outbound integration as `/healthz` shows it: a webhook, by name.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Integration {
+    /// `webhook`.
+    pub kind: &'static str,
+    /// Its name.
+    pub name: String,
+    /// Whether it can be used (its variables are set and valid).
+    pub ok: bool,
+    /// Why not, naming the variable, never showing a secret.
+    pub problem: Option<String>,
+    /// Messages waiting for delivery (pending or retrying).
+    pub pending: u64,
+}
+
+/// Told about a run-time override made (`true`) or deleted (`false`) through the API, with who
+/// did it (see [`AppState::on_override_change`]).
+pub type OverrideHook =
+    Arc<dyn Fn(&AppState, &rota_store::StoredOverride, bool, &str) + Send + Sync>;
+
 /// What requests read: one consistent view of the schedule.
 #[derive(Debug)]
 pub struct Snapshot {
@@ -110,6 +130,10 @@ struct Inner {
     write: Mutex<()>,
     /// Told about swap request changes (email), if anyone listens.
     swap_hook: OnceLock<SwapHook>,
+    /// Told about overrides made or deleted through the API, if anyone listens.
+    override_hook: OnceLock<OverrideHook>,
+    /// What `/healthz` says of the outbound integrations (webhooks): set by whoever runs them.
+    integrations: RwLock<Vec<Integration>>,
     /// The absence and holiday calendars as last read (see [`crate::calendars`]).
     calendars: RwLock<Arc<rota_calendar::Snapshot>>,
     /// The last snapshot version handed out (see [`Snapshot::version`]).
@@ -170,6 +194,8 @@ impl AppState {
             snapshot: RwLock::new(empty),
             write: Mutex::new(()),
             swap_hook: OnceLock::new(),
+            override_hook: OnceLock::new(),
+            integrations: RwLock::new(Vec::new()),
             calendars: RwLock::new(Arc::new(rota_calendar::Snapshot::default())),
             version: AtomicU64::new(0),
             feeds: crate::ics::FeedCache::default(),
@@ -235,6 +261,37 @@ impl AppState {
         if let Some(hook) = self.0.swap_hook.get() {
             hook(self, r);
         }
+    }
+
+    /// Sets the hook told about overrides made or deleted through the API; only the first call
+    /// takes effect.
+    pub fn on_override_change(&self, hook: OverrideHook) -> bool {
+        self.0.override_hook.set(hook).is_ok()
+    }
+
+    /// Tells the hook, if any, that override `o` was made (`created`) or deleted by `by`.
+    pub fn override_changed(&self, o: &rota_store::StoredOverride, created: bool, by: &str) {
+        if let Some(hook) = self.0.override_hook.get() {
+            hook(self, o, created, by);
+        }
+    }
+
+    /// Replaces what `/healthz` says of the outbound integrations.
+    pub fn set_integrations(&self, list: Vec<Integration>) {
+        *self
+            .0
+            .integrations
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = list;
+    }
+
+    /// The outbound integrations, as last set.
+    pub fn integrations(&self) -> Vec<Integration> {
+        self.0
+            .integrations
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The rendered feeds.

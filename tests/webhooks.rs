@@ -1,0 +1,300 @@
+//! Webhooks end to end: the real server delivers signed events to a real HTTP receiver on
+//! 127.0.0.1, whose first answer is a 503 with `Retry-After`; every delivery's signature is checked
+//! by the Standard Webhooks reference library (`standardwebhooks`, PyPI); nothing is delivered
+//! twice, across a restart too.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::Client;
+use serde_json::{Value, json};
+
+use crate::server::{Server, copy_dir};
+use crate::util::example_schedules;
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// One request the receiver got.
+#[derive(Clone, Debug)]
+struct Received {
+    headers: BTreeMap<String, String>,
+    body: String,
+    status: u16,
+}
+
+/// An HTTP receiver: answers 503 with `Retry-After: 1` to its first request, 200 after.
+fn receiver() -> (String, Arc<Mutex<Vec<Received>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hooks/rota", listener.local_addr().unwrap());
+    let got: Arc<Mutex<Vec<Received>>> = Arc::default();
+    let g = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut headers = BTreeMap::new();
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = h.split_once(':') {
+                    headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+                }
+            }
+            let len: usize = headers
+                .get("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0u8; len];
+            let _ = reader.read_exact(&mut body);
+            let mut all = g.lock().unwrap();
+            let status = if all.is_empty() { 503 } else { 200 };
+            all.push(Received {
+                headers,
+                body: String::from_utf8_lossy(&body).into_owned(),
+                status,
+            });
+            drop(all);
+            let reply = if status == 503 {
+                "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            } else {
+                "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            };
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    (url, got)
+}
+
+/// Checks every request's signature with the Standard Webhooks reference library; returns the
+/// problems.
+fn verify_all(received: &[Received]) -> Vec<String> {
+    let python = crate::notify::test_python();
+    assert!(
+        python.exists(),
+        "the webhook test needs standardwebhooks in a venv at {}: run scripts/test-python-setup.sh \
+         (scripts/test.sh does), or set ROTA_TEST_PYTHON",
+        python.display()
+    );
+    let script = r#"
+import json, sys
+from standardwebhooks import Webhook
+wh = Webhook(sys.argv[1])
+bad = []
+for r in json.load(sys.stdin):
+    try:
+        wh.verify(r["body"], r["headers"])
+    except Exception as e:
+        bad.append(f'{r["headers"].get("webhook-id")}: {e}')
+print(json.dumps(bad))
+"#;
+    let input: Vec<Value> = received
+        .iter()
+        .map(|r| json!({"headers": r.headers, "body": r.body}))
+        .collect();
+    let mut child = Command::new(&python)
+        .args(["-c", script, SECRET])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(&input).unwrap().as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        o.status.success(),
+        "standardwebhooks failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let began = Instant::now();
+    while !done() {
+        assert!(
+            began.elapsed() < Duration::from_secs(30),
+            "{what} after 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn events_are_signed_delivered_once_retried_and_listed_for_admins() {
+    let (url, got) = receiver();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    copy_dir(&example_schedules(), &dir.join("schedules"));
+    std::fs::write(
+        dir.join("schedules/webhooks.toml"),
+        format!(
+            "[[webhooks]]\nname = \"receiver\"\nurl = \"{url}\"\n\
+             events = [\"handoff\", \"override.created\", \"override.deleted\", \"swap.requested\", \"swap.accepted\"]\n\
+             secret_env = \"ROTA_TEST_WEBHOOK_SECRET\"\n\n\
+             [[webhooks]]\nname = \"unconfigured\"\nurl_env = \"ROTA_TEST_NO_SUCH_URL\"\nevents = [\"handoff\"]\n\
+             secret_env = \"ROTA_TEST_NO_SUCH_SECRET\"\n"
+        ),
+    )
+    .unwrap();
+    let env = [("ROTA_TEST_WEBHOOK_SECRET", SECRET)];
+    let s = Server::start_in_with(dir, &env);
+    let c = Client::new();
+    // The handoffs of the shifts running now are announced when rota starts (the first delivery
+    // is refused with a 503 and retried after its Retry-After).
+    let delivered = |event: &str| {
+        got.lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.status == 200)
+            .filter(|r| serde_json::from_str::<Value>(&r.body).unwrap()["type"] == event)
+            .count()
+    };
+    wait_until("no handoff delivered", || delivered("handoff") >= 4);
+    // An unusable webhook is named in /healthz, which is then degraded.
+    let health: Value = c.get(s.url("/healthz")).send().unwrap().json().unwrap();
+    assert_eq!(health["status"], "degraded", "{health}");
+    let bad = health["integrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "unconfigured")
+        .unwrap()
+        .clone();
+    assert_eq!(bad["ok"], false);
+    assert!(
+        bad["problem"]
+            .as_str()
+            .unwrap()
+            .contains("ROTA_TEST_NO_SUCH_URL is not set"),
+        "{bad}"
+    );
+    // An override made and deleted; a swap asked for and accepted.
+    let alice = s.token("alice");
+    let bob = s.token("bob");
+    let o: Value = c
+        .post(s.url("/api/v1/overrides"))
+        .bearer_auth(&alice)
+        .json(&json!({"rotation": "platform-secondary", "person": "alice",
+            "start": "2031-03-03T09:00:00Z", "end": "2031-03-04T09:00:00Z"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let r = c
+        .delete(s.url(&format!("/api/v1/overrides/{}", o["id"].as_str().unwrap())))
+        .bearer_auth(&alice)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let swap: Value = c
+        .post(s.url("/api/v1/swaps"))
+        .bearer_auth(&alice)
+        .json(&json!({"rotation": "support-hero", "kind": "cover",
+            "my_slot": crate::swaps::alice_slot(0), "counterpart": "bob"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let r = c
+        .post(s.url(&format!(
+            "/api/v1/swaps/{}/accept",
+            swap["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&bob)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    wait_until("not every event delivered", || {
+        delivered("override.created") >= 2
+            && delivered("override.deleted") == 1
+            && delivered("swap.requested") == 1
+            && delivered("swap.accepted") == 1
+    });
+    let all = got.lock().unwrap().clone();
+    // Every request is signed as the specification says, by its reference library.
+    let problems = verify_all(&all);
+    assert!(problems.is_empty(), "{problems:?}");
+    // Each message is delivered (2xx) once; the refused one was retried with the same id.
+    let mut ok_ids: Vec<&str> = all
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(|r| r.headers["webhook-id"].as_str())
+        .collect();
+    let n = ok_ids.len();
+    ok_ids.sort();
+    ok_ids.dedup();
+    assert_eq!(ok_ids.len(), n, "a message was delivered twice");
+    assert!(
+        ok_ids.contains(&all[0].headers["webhook-id"].as_str()),
+        "the refused one was not retried"
+    );
+    // The payloads say what happened.
+    let find = |event: &str| -> Value {
+        all.iter()
+            .filter(|r| r.status == 200)
+            .map(|r| serde_json::from_str::<Value>(&r.body).unwrap())
+            .find(|v| v["type"] == event)
+            .unwrap()
+    };
+    let created = find("override.deleted");
+    assert_eq!(created["data"]["id"], o["id"]);
+    assert_eq!(created["data"]["by"], "alice");
+    let accepted = find("swap.accepted");
+    assert_eq!(accepted["data"]["id"], swap["id"]);
+    assert_eq!(accepted["data"]["decided_by"], "bob");
+    let handoff = find("handoff");
+    assert!(handoff["data"]["person"]["id"].is_string(), "{handoff}");
+    assert!(handoff["timestamp"].as_str().unwrap().ends_with('Z'));
+    // Admins see the deliveries; others may not.
+    let list: Value = c
+        .get(s.url("/api/v1/webhooks/deliveries?limit=100"))
+        .bearer_auth(&alice)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let list = list.as_array().unwrap();
+    assert!(list.iter().all(|d| d["endpoint"] == "receiver"));
+    assert!(
+        list.iter()
+            .any(|d| d["state"] == "sent" && d["attempts"] == 2),
+        "{list:?}"
+    );
+    let r = c
+        .get(s.url("/api/v1/webhooks/deliveries"))
+        .bearer_auth(&bob)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // Restarted on the same state: the handoffs already announced are not announced again.
+    let before = got.lock().unwrap().len();
+    s.signal("-TERM");
+    let status = s.wait();
+    assert!(status.success());
+    let s = Server::start_in_with(dir, &env);
+    std::thread::sleep(Duration::from_secs(3));
+    let health: Value = c.get(s.url("/healthz")).send().unwrap().json().unwrap();
+    assert!(health["integrations"].is_array());
+    assert_eq!(
+        got.lock().unwrap().len(),
+        before,
+        "delivered again after a restart"
+    );
+    drop(tmp);
+}
