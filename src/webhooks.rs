@@ -5,7 +5,8 @@
 //!   by the replica that made the change, on a thread of its own, never holding up the response.
 //! - The lease holder, every second: writes a `handoff` for each rotation whose current piece of
 //!   shift it has not announced (a handoff that happened while rota was down is announced once
-//!   when it comes back, if the shift is still running), then delivers what is due.
+//!   when it comes back, if the shift is still running), once a minute a `conflict.found` for each
+//!   new conflict, then delivers what is due.
 //! - Endpoints are read from the schedule as it is now (a reload takes effect at once) and from
 //!   the environment variables it names; `/healthz` shows each one's state.
 
@@ -156,6 +157,51 @@ fn handoffs(st: &AppState, eps: &[Endpoint]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes a `conflict.found` for each shift starting within the conflict horizon whose person is
+/// away, once per shift (as the conflict email): absences without their titles, which may be
+/// private.
+fn conflicts(st: &AppState, eps: &[Endpoint]) -> anyhow::Result<()> {
+    if !eps
+        .iter()
+        .any(|e| e.events.contains(&WebhookEvent::ConflictFound))
+    {
+        return Ok(());
+    }
+    let snap = st.snapshot();
+    let now = st.now();
+    let horizon = now + chrono::Duration::days(rota_notify::plan::CONFLICT_HORIZON_DAYS);
+    let off = st
+        .calendars()
+        .time_off_for(&snap.schedule, now, horizon, horizon);
+    let found = snap.schedule.conflicts(&off, now, horizon)?;
+    for c in rota_core::stretch::fold_linked_conflicts(found) {
+        if c.shift.start <= now {
+            continue;
+        }
+        let mut view = rota_core::view::ConflictView::new(&c, &[]);
+        for a in &mut view.absences {
+            a.summary = "";
+        }
+        let id = format!(
+            "{}/{}/{}/{}",
+            c.shift.person.id,
+            c.shift.rotation.id,
+            c.shift.slot,
+            c.shift.start.timestamp()
+        );
+        webhook::enqueue(
+            st.store(),
+            eps,
+            WebhookEvent::ConflictFound,
+            &id,
+            now,
+            serde_json::to_value(&view)?,
+            now,
+        )?;
+    }
+    Ok(())
+}
+
 /// Installs the override hook and starts the delivery thread.
 pub fn install(state: &AppState, leader: &Arc<rota_notify::leader::Leader>) -> anyhow::Result<()> {
     state.on_override_change(Arc::new(|st, o, created, by| {
@@ -174,6 +220,7 @@ pub fn install(state: &AppState, leader: &Arc<rota_notify::leader::Leader>) -> a
     std::thread::Builder::new()
         .name("rota-webhooks".into())
         .spawn(move || {
+            let mut conflicts_read: Option<std::time::Instant> = None;
             loop {
                 let (eps, problems) = endpoints(&st);
                 let pending = st.store().outbox_pending(1000).unwrap_or_default();
@@ -200,6 +247,15 @@ pub fn install(state: &AppState, leader: &Arc<rota_notify::leader::Leader>) -> a
                 if leader.holding() && !eps.is_empty() {
                     if let Err(e) = handoffs(&st, &eps) {
                         tracing::error!(error = %e, "cannot write handoff webhooks");
+                    }
+                    // Conflicts cost more to find: once a minute, as the conflict emails.
+                    if conflicts_read
+                        .is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(60))
+                    {
+                        conflicts_read = Some(std::time::Instant::now());
+                        if let Err(e) = conflicts(&st, &eps) {
+                            tracing::error!(error = %e, "cannot write conflict webhooks");
+                        }
                     }
                     let clock = || st.now();
                     if let Err(e) =
