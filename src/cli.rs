@@ -300,6 +300,15 @@ pub(crate) struct ServeArgs {
         hide_env_values = true
     )]
     pub metrics_token: Option<String>,
+    /// The Slack app's signing secret: with it, rota answers the slash commands /whoishero and
+    /// /oncall at /integrations/slack/commands (README, "Slack").
+    #[arg(
+        long,
+        env = "ROTA_SLACK_SIGNING_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub slack_signing_secret: Option<String>,
     #[command(flatten)]
     pub mail: MailArgs,
 }

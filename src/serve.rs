@@ -30,6 +30,12 @@ pub fn serve(dir: PathBuf, args: ServeArgs) -> anyhow::Result<()> {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(str::to_string),
+        slack_signing_secret: args
+            .slack_signing_secret
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string),
     };
     let bind = args.bind.as_str();
     let store = crate::cli::open_store(&args.state.path)?;

@@ -362,3 +362,100 @@ fn events_are_signed_delivered_once_retried_and_listed_for_admins() {
     }
     drop(tmp);
 }
+
+/// Signs a Slack request as Slack does, with Python's standard library (an implementation
+/// independent of rota's): `v0=` and hex HMAC-SHA256 of `v0:{ts}:{body}`.
+fn slack_sign(secret: &str, ts: i64, body: &str) -> String {
+    let o = Command::new("python3")
+        .args([
+            "-c",
+            "import hmac, hashlib, sys; print('v0=' + hmac.new(sys.argv[1].encode(), ('v0:' + sys.argv[2] + ':' + sys.argv[3]).encode(), hashlib.sha256).hexdigest())",
+            secret,
+            &ts.to_string(),
+            body,
+        ])
+        .output()
+        .expect("python3 (Debian's python3) signs the Slack test requests");
+    assert!(o.status.success());
+    String::from_utf8(o.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn slack_slash_commands_answer_signed_requests_only() {
+    let secret = "8f742231b10e8888abcd99yyyzzz85a5";
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&example_schedules(), &tmp.path().join("schedules"));
+    let s = Server::start_in_with(tmp.path(), &[("ROTA_SLACK_SIGNING_SECRET", secret)]);
+    let c = Client::new();
+    let now = chrono::Utc::now().timestamp();
+    let post = |body: &str, ts: i64, sig: &str| {
+        c.post(s.url("/integrations/slack/commands"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-slack-request-timestamp", ts.to_string())
+            .header("x-slack-signature", sig)
+            .body(body.to_string())
+            .send()
+            .unwrap()
+    };
+    let hero: Value = c
+        .get(s.url("/api/v1/whoishero"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let body = "token=x&team_id=T1&user_id=U2&command=%2Fwhoishero&text=";
+    let r = post(body, now, &slack_sign(secret, now, body));
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().unwrap();
+    assert_eq!(answer["response_type"], "ephemeral");
+    let text = answer["text"].as_str().unwrap();
+    assert!(
+        text.contains(hero["person"]["name"].as_str().unwrap()) && text.contains("Next:"),
+        "{text} vs {hero}"
+    );
+    // /oncall with a mistyped rotation gets a did-you-mean; with none, every rotation.
+    let body = "command=%2Foncall&text=platform-secondry&user_id=U2";
+    let answer: Value = post(body, now, &slack_sign(secret, now, body))
+        .json()
+        .unwrap();
+    assert!(
+        answer["text"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean \"platform-secondary\""),
+        "{answer}"
+    );
+    let body = "command=%2Foncall&text=&user_id=U2";
+    let answer: Value = post(body, now, &slack_sign(secret, now, body))
+        .json()
+        .unwrap();
+    assert_eq!(
+        answer["text"].as_str().unwrap().lines().count(),
+        4,
+        "{answer}"
+    );
+    // Unsigned, signed with another secret, tampered, or six minutes old: 401.
+    let body = "command=%2Fwhoishero&text=";
+    assert_eq!(post(body, now, "v0=00").status(), 401);
+    assert_eq!(
+        post(body, now, &slack_sign("other", now, body)).status(),
+        401
+    );
+    assert_eq!(
+        post(&format!("{body}x"), now, &slack_sign(secret, now, body)).status(),
+        401
+    );
+    let old = now - 360;
+    assert_eq!(
+        post(body, old, &slack_sign(secret, old, body)).status(),
+        401
+    );
+    // Without a signing secret, Slack is off.
+    let off = Server::start();
+    let r = c
+        .post(off.url("/integrations/slack/commands"))
+        .body("command=%2Fwhoishero")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}

@@ -13,6 +13,7 @@
 //! | `GET /`, `/signin`, `/me`, `/swaps/new`, `/swaps/{id}` | HTML pages and their forms (see [`pages`]) |
 //! | `GET /healthz` | liveness, the last reload's problems, and each calendar source's state |
 //! | `GET /metrics` | Prometheus metrics (see [`metrics`]) |
+//! | `POST /integrations/slack/commands` | Slack's `/whoishero` and `/oncall` (see [`slack`]) |
 //! | `GET /api/v1/openapi.json` | the API's OpenAPI 3.1 document (see [`openapi`]) |
 //! | `GET /api/v1/whoishero[?at=]` | the hero's shift ([`rota_core::view::ShiftView`]'s JSON shape) or `null` |
 //! | `GET /api/v1/oncall[?at=]` | every rotation's shift |
@@ -50,6 +51,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod paths;
+pub mod slack;
 pub mod state;
 pub mod swaps;
 pub mod timeoff;
@@ -87,6 +89,8 @@ pub struct ServerConfig {
     pub pages: pages::PagesConfig,
     /// When set, `/metrics` asks for `Authorization: Bearer` this token.
     pub metrics_token: Option<String>,
+    /// Slack's signing secret: with it, `/integrations/slack/commands` answers slash commands.
+    pub slack_signing_secret: Option<String>,
 }
 
 /// Registers every route and the extractor error handlers, with the default settings.
@@ -109,6 +113,10 @@ pub fn configure_with(cfg: &mut web::ServiceConfig, config: &ServerConfig) {
     )
     .route("/healthz", crate::get().to(api::healthz))
     .route("/metrics", crate::get().to(metrics::metrics))
+    .route(
+        "/integrations/slack/commands",
+        web::post().to(slack::commands),
+    )
     .service(
         web::scope("/api/v1")
             .route("/openapi.json", crate::get().to(openapi::openapi_json))
@@ -195,7 +203,7 @@ pub(crate) async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
         return res;
     }
     let detail = format!("no route for {} {}", req.method(), req.path());
-    let machine = ["/api/", "/calendars/", "/healthz"]
+    let machine = ["/api/", "/calendars/", "/healthz", "/integrations/"]
         .iter()
         .any(|p| req.path().starts_with(p));
     let browser = req

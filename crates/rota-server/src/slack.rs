@@ -1,0 +1,234 @@
+//! Slack slash commands: `POST /integrations/slack/commands`.
+//!
+//! - `/whoishero`: the Support Hero now, until when, and who is next.
+//! - `/oncall [rotation]`: who is on call now in every rotation, or in one (with did-you-mean).
+//!
+//! Every request is checked as Slack's "Verifying requests from Slack" says: `X-Slack-Signature`
+//! must be `v0=` and the hex HMAC-SHA256, keyed with the signing secret
+//! (`ROTA_SLACK_SIGNING_SECRET`), of `v0:{X-Slack-Request-Timestamp}:{body}`, compared in constant
+//! time, and the timestamp within 5 minutes of now (a replayed request is refused). Without a
+//! signing secret the route answers 404: Slack is off. Answers come from the in-memory schedule,
+//! well inside Slack's 3-second limit, and are ephemeral (only the person who asked sees them).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use rota_core::{Schedule, Shift};
+use sha2::Sha256;
+
+use crate::{ApiError, AppState};
+
+/// How far a request's timestamp may be from now.
+pub const MAX_SKEW_SECS: i64 = 5 * 60;
+
+/// Whether `signature` is Slack's signature of `body` sent at `timestamp`, and `timestamp` is
+/// within [`MAX_SKEW_SECS`] of `now`.
+pub fn verify(secret: &str, timestamp: &str, signature: &str, body: &[u8], now: i64) -> bool {
+    let Ok(ts) = timestamp.parse::<i64>() else {
+        return false;
+    };
+    if (now - ts).abs() > MAX_SKEW_SECS {
+        return false;
+    }
+    let Some(hex) = signature.trim().strip_prefix("v0=") else {
+        return false;
+    };
+    let Some(given) = decode_hex(hex) else {
+        return false;
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(b"v0:");
+    // The header as sent: Slack signs its text.
+    mac.update(timestamp.as_bytes());
+    mac.update(b":");
+    mac.update(body);
+    // `verify_slice` compares in constant time.
+    mac.verify_slice(&given).is_ok()
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The fields of a slash command Slack sends that rota reads.
+#[derive(serde::Deserialize)]
+struct Command {
+    command: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// `Mon 14 Dec 09:00 Europe/London`.
+fn when(t: DateTime<Utc>, zone: rota_core::Tz) -> String {
+    format!(
+        "{} {}",
+        t.with_timezone(&zone).format("%a %-d %b %H:%M"),
+        zone.name()
+    )
+}
+
+fn line(s: &Shift<'_>) -> String {
+    format!(
+        "*{}*: {} until {}",
+        s.rotation.name,
+        s.person.name,
+        when(s.end, s.rotation.timezone)
+    )
+}
+
+/// The answer to `/whoishero`.
+pub fn whoishero_text(schedule: &Schedule, now: DateTime<Utc>) -> String {
+    let Some(hero) = schedule.hero_rotation() else {
+        return "The schedule names no hero_rotation.".into();
+    };
+    match schedule.whoishero(now) {
+        Ok(Some(s)) => {
+            let next = schedule
+                .whoishero(s.end)
+                .ok()
+                .flatten()
+                .map(|n| {
+                    format!(
+                        " Next: {} from {}.",
+                        n.person.name,
+                        when(n.start, hero.timezone)
+                    )
+                })
+                .unwrap_or_default();
+            format!("{}.{next}", line(&s))
+        }
+        Ok(None) => format!("*{}* has nobody on call now.", hero.name),
+        Err(e) => format!("Cannot tell: {e}"),
+    }
+}
+
+/// The answer to `/oncall [rotation]`.
+pub fn oncall_text(schedule: &Schedule, now: DateTime<Utc>, text: &str) -> String {
+    let want = text.trim();
+    let shifts = schedule.on_call_all(now);
+    if want.is_empty() {
+        if shifts.is_empty() {
+            return "Nobody is on call now.".into();
+        }
+        return shifts.iter().map(line).collect::<Vec<_>>().join("\n");
+    }
+    let Some(rot) = schedule
+        .rotations()
+        .iter()
+        .find(|r| r.id == want || r.name.eq_ignore_ascii_case(want))
+    else {
+        let ids: Vec<&str> = schedule.rotations().iter().map(|r| r.id.as_str()).collect();
+        return rota_core::unknown_id_message("rotation", want, &ids);
+    };
+    match shifts.iter().find(|s| s.rotation.id == rot.id) {
+        Some(s) => line(s),
+        None => format!("*{}* has nobody on call now.", rot.name),
+    }
+}
+
+/// `POST /integrations/slack/commands`
+pub(crate) async fn commands(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(secret) = state.config().slack_signing_secret.clone() else {
+        return Err(ApiError::not_found(
+            "Slack is not configured here (ROTA_SLACK_SIGNING_SECRET)",
+        ));
+    };
+    let h = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let now = state.now().timestamp();
+    if !verify(
+        &secret,
+        &h("x-slack-request-timestamp"),
+        &h("x-slack-signature"),
+        &body,
+        now,
+    ) {
+        return Err(ApiError::unauthorized(
+            "not signed by Slack with this app's signing secret, or older than 5 minutes",
+        ));
+    }
+    let cmd: Command = serde_urlencoded_from(&body)
+        .map_err(|e| ApiError::bad_request(format!("not a slash command: {e}")))?;
+    let snap = state.snapshot();
+    let t = state.now();
+    let text = match cmd.command.trim_start_matches('/') {
+        "whoishero" => whoishero_text(&snap.schedule, t),
+        "oncall" => oncall_text(&snap.schedule, t, &cmd.text),
+        other => {
+            format!("rota does not know /{other}; it answers /whoishero and /oncall [rotation].")
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .body(serde_json::json!({"response_type": "ephemeral", "text": text}).to_string()))
+}
+
+/// A form body, with actix's own decoder.
+fn serde_urlencoded_from<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    let s = std::str::from_utf8(body).map_err(|e| e.to_string())?;
+    web::Query::<T>::from_query(s)
+        .map(web::Query::into_inner)
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example in Slack's "Verifying requests from Slack".
+    const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+    const TS: &str = "1531420618";
+    const BODY: &str = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+    const SIG: &str = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
+
+    #[test]
+    fn the_signature_check_matches_slacks_example() {
+        let now = 1531420618;
+        assert!(verify(SECRET, TS, SIG, BODY.as_bytes(), now));
+        // Within 5 minutes either way, and not after.
+        assert!(verify(SECRET, TS, SIG, BODY.as_bytes(), now + 300));
+        assert!(!verify(SECRET, TS, SIG, BODY.as_bytes(), now + 301));
+        assert!(!verify(SECRET, TS, SIG, BODY.as_bytes(), now - 301));
+        // Any change to the body, the secret, the signature or its form fails.
+        assert!(!verify(
+            SECRET,
+            TS,
+            SIG,
+            format!("{BODY}&x=1").as_bytes(),
+            now
+        ));
+        assert!(!verify("another-secret", TS, SIG, BODY.as_bytes(), now));
+        assert!(!verify(
+            SECRET,
+            TS,
+            &SIG.replace("a211", "a210"),
+            BODY.as_bytes(),
+            now
+        ));
+        assert!(!verify(
+            SECRET,
+            TS,
+            SIG.trim_start_matches("v0="),
+            BODY.as_bytes(),
+            now
+        ));
+        assert!(!verify(SECRET, "1531420618x", SIG, BODY.as_bytes(), now));
+        assert!(!verify(SECRET, TS, "v0=zz", BODY.as_bytes(), now));
+    }
+}
