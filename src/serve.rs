@@ -57,9 +57,9 @@ pub fn serve(dir: PathBuf, args: ServeArgs) -> anyhow::Result<()> {
     let state = AppState::new(store, Arc::new(SystemClock), loader)
         .map_err(|problems| anyhow::anyhow!("{problems}"))
         .with_context(|| format!("loading the schedules in {}", dir.display()))?;
-    state
-        .configure(server_config)
-        .map_err(|_| anyhow::anyhow!("the service's settings were read before they were set"))?;
+    if !state.configure(server_config) {
+        anyhow::bail!("the service's settings were read before they were set");
+    }
     // Writes by other replicas (or by the CLI on a shared SQLite file) are served within
     // ROTA_STATE_POLL_MS (default 500 ms): the watcher reads the store's state version.
     let poll = args.state_poll_ms;

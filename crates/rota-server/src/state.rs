@@ -213,9 +213,10 @@ impl AppState {
         Ok(state)
     }
 
-    /// Sets the service's settings, once, before serving; a second call is refused.
-    pub fn configure(&self, config: crate::ServerConfig) -> Result<(), crate::ServerConfig> {
-        self.0.config.set(config)
+    /// Sets the service's settings, once, before serving; false when they were set (or read)
+    /// before, and are not changed.
+    pub fn configure(&self, config: crate::ServerConfig) -> bool {
+        self.0.config.set(config).is_ok()
     }
 
     /// The service's settings.
