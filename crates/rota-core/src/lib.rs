@@ -59,8 +59,8 @@ pub use cadence::{MAX_EVERY, Recurrence, Unit};
 pub use error::{Diagnostic, Error, ErrorKind};
 pub use load::{Checked, unknown_id_message};
 pub use model::{
-    Displaced, Link, Override, Person, Rotation, Shift, Source, Team, Webhook, WebhookEvent,
-    WebhookUrl,
+    Displaced, Link, Override, Person, Rotation, Shift, SlackSettings, Source, Team, Webhook,
+    WebhookEvent, WebhookUrl,
 };
 pub use schedule::{Schedule, swap_overrides};
 pub use stretch::{Stretch, stretches};

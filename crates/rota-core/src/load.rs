@@ -181,6 +181,7 @@ struct RawRotation {
     timezone: Option<Tz>,
     start: Option<NaiveDateTime>,
     recurrence: Option<(Recurrence, Loc)>,
+    slack: Option<crate::SlackSettings>,
 }
 
 struct RawLink {
@@ -914,7 +915,7 @@ impl Loader {
             &path,
             t,
             &[
-                "name", "team", "members", "timezone", "start", "every", "rrule",
+                "name", "team", "members", "timezone", "start", "every", "rrule", "slack",
             ],
         );
         let name = f
@@ -1050,6 +1051,9 @@ impl Loader {
                 }
             }
         }
+        let slack = f
+            .get("slack")
+            .and_then(|v| self.slack(fi, &join(&path, "slack"), v));
         if self.rotations.contains_key(id) {
             let at = self.at(&self.rotations[id].loc);
             self.problem(&loc, &path, format!("duplicate rotation id {id:?}: already defined at {at}; ids must be unique across all files"));
@@ -1067,8 +1071,84 @@ impl Loader {
                 timezone,
                 start: start.map(|s| s.0),
                 recurrence,
+                slack,
             },
         );
+    }
+
+    /// `[rotations.ID.slack]`: `usergroup` and `channel` are Slack ids (`S...`, `C...`/`G...`),
+    /// `topic` a boolean that needs a channel.
+    fn slack(
+        &mut self,
+        fi: usize,
+        path: &str,
+        v: &Spanned<DeValue<'_>>,
+    ) -> Option<crate::SlackSettings> {
+        let DeValue::Table(t) = v.get_ref() else {
+            let msg = format!(
+                "expected a table (usergroup, channel, topic), found {}",
+                kind_name(v.get_ref())
+            );
+            self.problem(
+                &Loc {
+                    file: fi,
+                    span: v.span(),
+                },
+                path,
+                msg,
+            );
+            return None;
+        };
+        let f = self.fields(fi, path, t, &["usergroup", "channel", "topic"]);
+        let id = |me: &mut Self, key: &str, prefixes: &[char], example: &str| -> Option<String> {
+            let v = f.get(key)?;
+            let k = join(path, key);
+            let s = me.string(fi, v, &k)?;
+            let ok = s.len() >= 2
+                && s.starts_with(prefixes)
+                && s.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            if !ok {
+                me.problem(&Loc { file: fi, span: v.span() }, &k, format!("{s:?} is not a Slack id like {example:?} (Slack shows it in the {key}'s details)"));
+                return None;
+            }
+            Some(s)
+        };
+        let usergroup = id(self, "usergroup", &['S'], "S0123ABCD");
+        let channel = id(self, "channel", &['C', 'G'], "C0123ABCD");
+        let topic = match f.get("topic") {
+            Some(v) => match v.get_ref() {
+                DeValue::Boolean(b) => *b,
+                other => {
+                    let msg = format!("expected true or false, found {}", kind_name(other));
+                    self.problem(
+                        &Loc {
+                            file: fi,
+                            span: v.span(),
+                        },
+                        &join(path, "topic"),
+                        msg,
+                    );
+                    false
+                }
+            },
+            None => false,
+        };
+        if topic && channel.is_none() && !f.contains_key("channel") {
+            self.problem(
+                &Loc {
+                    file: fi,
+                    span: v.span(),
+                },
+                path,
+                "topic = true needs the channel whose topic it sets".into(),
+            );
+        }
+        Some(crate::SlackSettings {
+            usergroup,
+            channel,
+            topic,
+        })
     }
 
     fn link(&mut self, fi: usize, key: String, t: &DeTable<'_>, loc: Loc) {
@@ -1679,6 +1759,7 @@ impl Loader {
                 timezone: tz,
                 start,
                 recurrence: rec,
+                slack: r.slack,
                 handoffs,
                 member_idx: Vec::new(),
             });

@@ -52,6 +52,8 @@ pub struct Rotation {
     pub start: NaiveDateTime,
     /// How handoffs recur.
     pub recurrence: Recurrence,
+    /// Where the team sees this rotation in Slack (`[rotations.ID.slack]`), if anywhere.
+    pub slack: Option<SlackSettings>,
     pub(crate) handoffs: Handoffs,
     /// Indexes into `Schedule::people`, parallel to `members`.
     pub(crate) member_idx: Vec<u32>,
@@ -253,4 +255,16 @@ impl WebhookEvent {
     pub fn parse(s: &str) -> Option<WebhookEvent> {
         WebhookEvent::ALL.into_iter().find(|e| e.as_str() == s)
     }
+}
+
+/// A rotation's place in Slack: the `[rotations.ID.slack]` table. Ids, not names: Slack's ids stay
+/// when a group or channel is renamed. The bot token is never in the files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlackSettings {
+    /// The user group (`S0123ABCD`) kept equal to whoever is on call.
+    pub usergroup: Option<String>,
+    /// The channel (`C0123ABCD`) that gets a message at each handoff.
+    pub channel: Option<String>,
+    /// Whether that channel's topic says who is on call until when.
+    pub topic: bool,
 }

@@ -1342,3 +1342,32 @@ fn webhooks_are_loaded_with_their_events_and_every_mistake_named() {
         ],
     );
 }
+
+#[test]
+fn a_rotations_slack_table_names_ids_and_its_mistakes() {
+    let ok = ONE_ROTATION.replace(
+        "every = \"1 week\"\n",
+        "every = \"1 week\"\n[rotations.hero.slack]\nusergroup = \"S0123ABCD\"\nchannel = \"C0456EFGH\"\ntopic = true\n",
+    );
+    let s = Schedule::load(&[("a.toml", &ok)]).unwrap();
+    assert_eq!(
+        s.rotation("hero").unwrap().slack,
+        Some(rota_core::SlackSettings {
+            usergroup: Some("S0123ABCD".into()),
+            channel: Some("C0456EFGH".into()),
+            topic: true
+        })
+    );
+    let bad = ONE_ROTATION.replace(
+        "every = \"1 week\"\n",
+        "every = \"1 week\"\n[rotations.hero.slack]\nusergroup = \"@support-hero\"\ntopic = true\nchanel = \"C1\"\n",
+    );
+    assert_diagnostics(
+        &[("a.toml", &bad)],
+        &[
+            "a.toml:12:1: rotations.hero.slack: topic = true needs the channel whose topic it sets",
+            "a.toml:13:13: rotations.hero.slack.usergroup: \"@support-hero\" is not a Slack id like \"S0123ABCD\"...",
+            "a.toml:15:1: rotations.hero.slack.chanel: unknown key (did you mean \"channel\"?)...",
+        ],
+    );
+}
