@@ -309,6 +309,23 @@ pub(crate) struct ServeArgs {
         hide_env_values = true
     )]
     pub slack_signing_secret: Option<String>,
+    /// The Slack app's bot token (xoxb-...): with it, rota keeps each rotation's user group,
+    /// channel topic and handoff messages as its [rotations.ID.slack] table says.
+    #[arg(
+        long,
+        env = "ROTA_SLACK_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub slack_token: Option<String>,
+    /// Slack's Web API (a stand-in for tests).
+    #[arg(
+        long,
+        env = "ROTA_SLACK_API_URL",
+        default_value = rota_notify::slack::DEFAULT_API_URL,
+        value_name = "URL"
+    )]
+    pub slack_api_url: String,
     #[command(flatten)]
     pub mail: MailArgs,
 }

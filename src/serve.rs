@@ -38,6 +38,13 @@ pub fn serve(dir: PathBuf, args: ServeArgs) -> anyhow::Result<()> {
             .map(str::to_string),
     };
     let bind = args.bind.as_str();
+    let slack_token = args
+        .slack_token
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string);
+    let slack_api_url = args.slack_api_url.clone();
     let store = crate::cli::open_store(&args.state.path)?;
     let state_location = store.location();
     match store.encrypted() {
@@ -134,7 +141,8 @@ pub fn serve(dir: PathBuf, args: ServeArgs) -> anyhow::Result<()> {
         .context("starting the lease thread")?;
         // Webhooks: events go to the outbox from whichever replica sees them; the lease holder
         // delivers them (crate::webhooks).
-        crate::webhooks::install(&state, &leader).context("starting the webhook thread")?;
+        let slack = slack_token.map(|t| Arc::new(rota_notify::slack::SlackClient::new(&t, &slack_api_url)));
+        crate::webhooks::install(&state, &leader, slack).context("starting the webhook thread")?;
         let mail = notify.as_ref().map(|(settings, _, _, smtp)| (settings.clone(), smtp.clone()));
         state.on_swap_change(Arc::new(move |st, request| {
             crate::webhooks::swap_changed(st, request);

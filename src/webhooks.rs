@@ -202,8 +202,163 @@ fn conflicts(st: &AppState, eps: &[Endpoint]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `Mon 14 Dec 09:00 Europe/London`.
+fn when(t: DateTime<Utc>, zone: rota_core::Tz) -> String {
+    format!(
+        "{} {}",
+        t.with_timezone(&zone).format("%a %-d %b %H:%M"),
+        zone.name()
+    )
+}
+
+/// The handoff message for `shift`: who is on call now and next in each of the team's rotations,
+/// the open swap requests and the known conflicts in them.
+fn handoff_text(st: &AppState, shift: &rota_core::Shift<'_>) -> String {
+    let snap = st.snapshot();
+    let s = &snap.schedule;
+    let now = st.now();
+    let team: Vec<&rota_core::Rotation> = s
+        .rotations()
+        .iter()
+        .filter(|r| {
+            r.id == shift.rotation.id || (r.team.is_some() && r.team == shift.rotation.team)
+        })
+        .collect();
+    let mut text = format!(
+        "*{}*: {} is on call now, until {}.",
+        shift.rotation.name,
+        shift.person.name,
+        when(shift.end, shift.rotation.timezone)
+    );
+    let on_call = s.on_call_all(now);
+    for r in &team {
+        let current = on_call.iter().find(|x| x.rotation.id == r.id);
+        let next = current.and_then(|c| s.on_call(&r.id, c.end).ok().flatten());
+        let line = match (current, next) {
+            (Some(c), Some(n)) => format!(
+                "\n• {}: {} until {}, then {}",
+                r.name,
+                c.person.name,
+                when(c.end, r.timezone),
+                n.person.name
+            ),
+            (Some(c), None) => format!(
+                "\n• {}: {} until {}",
+                r.name,
+                c.person.name,
+                when(c.end, r.timezone)
+            ),
+            (None, _) => format!("\n• {}: nobody on call now", r.name),
+        };
+        text.push_str(&line);
+    }
+    let ids: Vec<&str> = team.iter().map(|r| r.id.as_str()).collect();
+    let name = |id: &str| s.person(id).map_or(id.to_string(), |p| p.name.clone());
+    let open: Vec<String> = st
+        .store()
+        .swaps(None)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| {
+            ids.contains(&r.rotation.as_str()) && r.state_at(now) == rota_store::SwapState::Pending
+        })
+        .map(|r| {
+            format!(
+                "{} asks {} ({})",
+                name(&r.requester),
+                name(&r.counterpart),
+                r.rotation
+            )
+        })
+        .collect();
+    if !open.is_empty() {
+        text.push_str(&format!("\nOpen swap requests: {}", open.join("; ")));
+    }
+    let horizon = now + chrono::Duration::days(28);
+    let off = st.calendars().time_off_for(s, now, horizon, horizon);
+    if let Ok(found) = s.conflicts(&off, now, horizon) {
+        let lines: Vec<String> = rota_core::stretch::fold_linked_conflicts(found)
+            .iter()
+            .filter(|c| ids.contains(&c.shift.rotation.id.as_str()))
+            .map(|c| {
+                format!(
+                    "{} is away during their {} shift from {}",
+                    c.shift.person.name,
+                    c.shift.rotation.name,
+                    when(c.shift.start, c.shift.rotation.timezone)
+                )
+            })
+            .collect();
+        if !lines.is_empty() {
+            text.push_str(&format!(
+                "\nConflicts in the next 4 weeks: {}",
+                lines.join("; ")
+            ));
+        }
+    }
+    text
+}
+
+/// For each rotation with a `[rotations.ID.slack]` table, the actions of its current piece of
+/// shift, once: the user group, the topic, the handoff message.
+fn slack_handoffs(
+    st: &AppState,
+    announced: &mut std::collections::HashSet<String>,
+) -> anyhow::Result<()> {
+    let snap = st.snapshot();
+    let now = st.now();
+    for shift in snap.schedule.on_call_all(now) {
+        let Some(slack) = &shift.rotation.slack else {
+            continue;
+        };
+        let piece = format!(
+            "{}/{}/{}",
+            shift.rotation.id,
+            shift.start.timestamp(),
+            shift.person.id
+        );
+        if announced.contains(&piece) {
+            continue;
+        }
+        let expires = rota_core::view::utc(shift.end);
+        let mut actions: Vec<(&str, Value)> = Vec::new();
+        if let Some(group) = &slack.usergroup {
+            let emails: Vec<&str> = shift.person.email.as_deref().into_iter().collect();
+            actions.push(("usergroup", json!({"action": "usergroup", "usergroup": group, "emails": emails, "expires": expires})));
+        }
+        if let Some(channel) = &slack.channel {
+            if slack.topic {
+                let topic = format!(
+                    "{}: {} until {}",
+                    shift.rotation.name,
+                    shift.person.name,
+                    when(shift.end, shift.rotation.timezone)
+                );
+                actions.push(("topic", json!({"action": "topic", "channel": channel, "topic": topic, "expires": expires})));
+            }
+            actions.push(("post", json!({"action": "post", "channel": channel, "text": handoff_text(st, &shift), "expires": expires})));
+        }
+        for (action, body) in actions {
+            let key = format!("slack/{action}/{piece}");
+            st.store().outbox_put(
+                &key,
+                webhook::SLACK,
+                &format!("slack.{action}"),
+                &body.to_string(),
+                now,
+            )?;
+        }
+        announced.insert(piece);
+    }
+    Ok(())
+}
+
 /// Installs the override hook and starts the delivery thread.
-pub fn install(state: &AppState, leader: &Arc<rota_notify::leader::Leader>) -> anyhow::Result<()> {
+pub fn install(
+    state: &AppState,
+    leader: &Arc<rota_notify::leader::Leader>,
+    slack: Option<Arc<rota_notify::slack::SlackClient>>,
+) -> anyhow::Result<()> {
     state.on_override_change(Arc::new(|st, o, created, by| {
         let event = if created {
             WebhookEvent::OverrideCreated
@@ -221,6 +376,7 @@ pub fn install(state: &AppState, leader: &Arc<rota_notify::leader::Leader>) -> a
         .name("rota-webhooks".into())
         .spawn(move || {
             let mut conflicts_read: Option<std::time::Instant> = None;
+            let mut announced = std::collections::HashSet::new();
             loop {
                 let (eps, problems) = endpoints(&st);
                 let pending = st.store().outbox_pending(1000).unwrap_or_default();
@@ -242,9 +398,68 @@ pub fn install(state: &AppState, leader: &Arc<rota_notify::leader::Leader>) -> a
                             pending: pending.iter().filter(|i| i.endpoint == w.name).count() as u64,
                         }
                     })
-                    .collect();
+                    .collect::<Vec<_>>();
+                let mut list = list;
+                let slack_used = snap.schedule.rotations().iter().any(|r| r.slack.is_some());
+                if slack_used {
+                    let mut problem = None;
+                    match &slack {
+                        None => {
+                            problem = Some(
+                                "rotations have [slack] tables but ROTA_SLACK_TOKEN is not set"
+                                    .to_string(),
+                            )
+                        }
+                        Some(c) => {
+                            let unknown = c.unknown_emails();
+                            let missing: Vec<&str> = snap
+                                .schedule
+                                .rotations()
+                                .iter()
+                                .filter(|r| r.slack.as_ref().is_some_and(|s| s.usergroup.is_some()))
+                                .flat_map(|r| r.members.iter())
+                                .filter_map(|m| snap.schedule.person(m))
+                                .filter(|p| p.email.is_none())
+                                .map(|p| p.id.as_str())
+                                .collect();
+                            let mut parts = Vec::new();
+                            if !unknown.is_empty() {
+                                parts.push(format!(
+                                    "Slack knows nobody with the email of: {}",
+                                    unknown.into_iter().collect::<Vec<_>>().join(", ")
+                                ));
+                            }
+                            if !missing.is_empty() {
+                                parts.push(format!(
+                                    "no email in the schedule for: {}",
+                                    missing.join(", ")
+                                ));
+                            }
+                            if !parts.is_empty() {
+                                problem = Some(parts.join("; "));
+                            }
+                        }
+                    }
+                    list.push(Integration {
+                        kind: "slack",
+                        name: "slack".into(),
+                        ok: problem.is_none(),
+                        problem,
+                        pending: pending
+                            .iter()
+                            .filter(|i| i.endpoint == webhook::SLACK)
+                            .count() as u64,
+                    });
+                }
                 st.set_integrations(list);
-                if leader.holding() && !eps.is_empty() {
+                if leader.holding()
+                    && slack.is_some()
+                    && slack_used
+                    && let Err(e) = slack_handoffs(&st, &mut announced)
+                {
+                    tracing::error!(error = %e, "cannot write Slack handoff actions");
+                }
+                if leader.holding() && (!eps.is_empty() || slack.is_some()) {
                     if let Err(e) = handoffs(&st, &eps) {
                         tracing::error!(error = %e, "cannot write handoff webhooks");
                     }
@@ -258,9 +473,14 @@ pub fn install(state: &AppState, leader: &Arc<rota_notify::leader::Leader>) -> a
                         }
                     }
                     let clock = || st.now();
-                    if let Err(e) =
-                        webhook::deliver_due(st.store(), &eps, &owner, &settings, &clock)
-                    {
+                    if let Err(e) = webhook::deliver_due(
+                        st.store(),
+                        &eps,
+                        slack.as_deref(),
+                        &owner,
+                        &settings,
+                        &clock,
+                    ) {
                         tracing::error!(error = %e, "webhook delivery run failed; trying again");
                     }
                 }

@@ -6,6 +6,7 @@ mod notify;
 mod one_truth;
 mod replicas;
 mod server;
+mod slack;
 mod swaps;
 mod timeoff;
 mod util;

@@ -1327,6 +1327,10 @@ impl Loader {
                 crate::WebhookUrl::Env(e) => e.clone(),
                 crate::WebhookUrl::Url(u) => u.clone(),
             });
+            if name == "slack" {
+                self.problem(&loc, &key, "the name \"slack\" is taken by rota's Slack messages; give the webhook another `name`".into());
+                return;
+            }
             if let Some(other) = self.webhooks.iter().find(|w| w.webhook.name == name) {
                 let at = self.at(&other.loc);
                 self.problem(

@@ -49,6 +49,7 @@ pub mod message;
 pub mod plan;
 pub mod run;
 pub mod send;
+pub mod slack;
 pub mod webhook;
 
 pub use error::{Error, ErrorKind};

@@ -224,11 +224,16 @@ fn expiry(item: &rota_store::OutboxItem, settings: &DeliverySettings) -> DateTim
     until
 }
 
-/// Delivers every pending message whose turn it is. `owner` names this sender in the ledger.
-/// Messages for endpoints no longer configured are given up.
+/// The outbox name of Slack actions (see [`crate::slack`]).
+pub const SLACK: &str = "slack";
+
+/// Delivers every pending message whose turn it is: webhooks to their endpoints, Slack actions
+/// through `slack`. `owner` names this sender in the ledger. Messages for endpoints no longer
+/// configured (or Slack, when it is off) are given up.
 pub fn deliver_due(
     store: &Store,
     endpoints: &[Endpoint],
+    slack: Option<&crate::slack::SlackClient>,
     owner: &str,
     settings: &DeliverySettings,
     clock: &dyn Fn() -> DateTime<Utc>,
@@ -244,22 +249,25 @@ pub fn deliver_due(
     for item in store.outbox_pending(200)? {
         let now = clock();
         let expires = expiry(&item, settings);
+        let is_slack = item.endpoint == SLACK;
         let ledger = LedgerItem {
             key: &item.key,
-            kind: "webhook",
+            kind: if is_slack { "slack" } else { "webhook" },
             person: &item.endpoint,
             recipient: &item.endpoint,
             expires: Some(expires),
         };
-        let Some(endpoint) = endpoints.iter().find(|e| e.name == item.endpoint) else {
-            store.ledger_finish(
-                &ledger,
-                LedgerState::Failed,
-                "the webhook is no longer configured",
-                now,
-            )?;
+        let endpoint = endpoints.iter().find(|e| e.name == item.endpoint);
+        let slack = slack.filter(|_| is_slack);
+        if endpoint.is_none() && slack.is_none() {
+            let why = if is_slack {
+                "Slack is not configured (ROTA_SLACK_TOKEN)"
+            } else {
+                "the webhook is no longer configured"
+            };
+            store.ledger_finish(&ledger, LedgerState::Failed, why, now)?;
             continue;
-        };
+        }
         if now >= expires {
             store.ledger_finish(
                 &ledger,
@@ -273,32 +281,21 @@ pub fn deliver_due(
             Claim::Claimed { attempt, .. } => attempt,
             _ => continue,
         };
-        let id = message_id(&item.key);
-        let ts = now.timestamp();
-        let result = agent
-            .post(&endpoint.url)
-            .header("content-type", "application/json")
-            .header("webhook-id", &id)
-            .header("webhook-timestamp", &ts.to_string())
-            .header(
-                "webhook-signature",
-                &sign(&endpoint.key, &id, ts, &item.body),
-            )
-            .send(item.body.as_bytes());
-        let now = clock();
-        let outcome = match result {
-            Ok(r) if r.status().is_success() => Ok(()),
-            Ok(r) => {
-                let retry_after = r
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<i64>().ok())
-                    .map(|s| Duration::seconds(s.clamp(1, 86_400)));
-                Err((format!("HTTP {}", r.status().as_u16()), retry_after))
+        let outcome = match (endpoint, slack) {
+            (Some(endpoint), _) => post(&agent, endpoint, &item),
+            (None, Some(slack)) => {
+                let body: serde_json::Value = serde_json::from_str(&item.body).unwrap_or_default();
+                slack.perform(&body).map_err(|e| match e {
+                    crate::slack::SlackError::RateLimited(s) => {
+                        (e.to_string(), Some(Duration::seconds(s as i64)))
+                    }
+                    other => (other.to_string(), None),
+                })
             }
-            Err(e) => Err((format!("{e}"), None)),
+            (None, None) => continue,
         };
+        let now = clock();
+        let name = endpoint.map_or(SLACK, |e| e.name.as_str());
         match outcome {
             Ok(()) => {
                 store.ledger_sent(&item.key, owner, now, None)?;
@@ -311,12 +308,45 @@ pub fn deliver_due(
                 let next = now + retry_after.unwrap_or(backoff);
                 let next = (next < expires).then_some(next);
                 store.ledger_retry(&item.key, owner, next, &why, now)?;
-                tracing::warn!(key = %item.key, endpoint = %endpoint.name, attempt, error = %why, "webhook delivery failed");
+                tracing::warn!(key = %item.key, endpoint = %name, attempt, error = %why, "delivery failed");
                 report.failed.push((item.key.clone(), why));
             }
         }
     }
     Ok(report)
+}
+
+/// Posts a webhook message, signed; `Err((why, retry_after))` unless it got a 2xx.
+fn post(
+    agent: &ureq::Agent,
+    endpoint: &Endpoint,
+    item: &rota_store::OutboxItem,
+) -> Result<(), (String, Option<Duration>)> {
+    let id = message_id(&item.key);
+    let ts = Utc::now().timestamp();
+    let result = agent
+        .post(&endpoint.url)
+        .header("content-type", "application/json")
+        .header("webhook-id", &id)
+        .header("webhook-timestamp", &ts.to_string())
+        .header(
+            "webhook-signature",
+            &sign(&endpoint.key, &id, ts, &item.body),
+        )
+        .send(item.body.as_bytes());
+    match result {
+        Ok(r) if r.status().is_success() => Ok(()),
+        Ok(r) => {
+            let retry_after = r
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .map(|s| Duration::seconds(s.clamp(1, 86_400)));
+            Err((format!("HTTP {}", r.status().as_u16()), retry_after))
+        }
+        Err(e) => Err((format!("{e}"), None)),
+    }
 }
 
 /// A configuration problem, as the crate's error.

@@ -1,0 +1,291 @@
+//! Slack, against a local stand-in for its Web API (Slack cannot be reached here). The stand-in
+//! implements the methods rota calls with their documented request and response shapes:
+//! `users.lookupByEmail` (`users_not_found` for an unknown email), `usergroups.users.update`
+//! (its first call answered 429 with `Retry-After: 1`), `conversations.setTopic` and
+//! `chat.postMessage`, and checks the bot token on every call.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::Client;
+use serde_json::{Value, json};
+
+use crate::server::{Server, copy_dir};
+use crate::util::example_schedules;
+
+const TOKEN: &str = "xoxb-test-token";
+
+/// One call the stand-in got: method and form parameters.
+#[derive(Clone, Debug)]
+struct Call {
+    method: String,
+    params: BTreeMap<String, String>,
+}
+
+fn form(body: &str) -> BTreeMap<String, String> {
+    body.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let b = s.replace('+', " ");
+    let b = b.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let hex = (b[i] == b'%' && i + 3 <= b.len())
+            .then(|| std::str::from_utf8(&b[i + 1..i + 3]).ok())
+            .flatten()
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(v) => {
+                out.push(v);
+                i += 3;
+            }
+            None => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The stand-in: knows every email in `users` (email -> id). Returns its base URL and the calls.
+fn stand_in(users: BTreeMap<String, String>) -> (String, Arc<Mutex<Vec<Call>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/api", listener.local_addr().unwrap());
+    let calls: Arc<Mutex<Vec<Call>>> = Arc::default();
+    let c = calls.clone();
+    std::thread::spawn(move || {
+        let mut group_calls = 0;
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            let mut headers = BTreeMap::new();
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = h.split_once(':') {
+                    headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+                }
+            }
+            let len: usize = headers
+                .get("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0u8; len];
+            let _ = reader.read_exact(&mut body);
+            let method = path.trim_start_matches("/api/").to_string();
+            let params = form(&String::from_utf8_lossy(&body));
+            let mut status = "200 OK";
+            let mut extra = "";
+            let answer = if headers.get("authorization").map(String::as_str)
+                != Some(&format!("Bearer {TOKEN}"))
+            {
+                json!({"ok": false, "error": "invalid_auth"})
+            } else {
+                match method.as_str() {
+                    "users.lookupByEmail" => match users.get(&params["email"]) {
+                        Some(id) => {
+                            json!({"ok": true, "user": {"id": id, "profile": {"email": params["email"]}}})
+                        }
+                        None => json!({"ok": false, "error": "users_not_found"}),
+                    },
+                    "usergroups.users.update" => {
+                        group_calls += 1;
+                        if group_calls == 1 {
+                            status = "429 Too Many Requests";
+                            extra = "Retry-After: 1\r\n";
+                            json!({"ok": false, "error": "ratelimited"})
+                        } else {
+                            json!({"ok": true, "usergroup": {"id": params["usergroup"], "users": params["users"].split(',').collect::<Vec<_>>()}})
+                        }
+                    }
+                    "conversations.setTopic" => {
+                        json!({"ok": true, "channel": {"id": params["channel"], "topic": {"value": params["topic"]}}})
+                    }
+                    "chat.postMessage" => {
+                        json!({"ok": true, "channel": params["channel"], "ts": "1700000000.000100", "message": {"text": params["text"]}})
+                    }
+                    _ => json!({"ok": false, "error": "unknown_method"}),
+                }
+            };
+            c.lock().unwrap().push(Call { method, params });
+            let body = answer.to_string();
+            let reply = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: application/json; charset=utf-8\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    (base, calls)
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let began = Instant::now();
+    while !done() {
+        assert!(
+            began.elapsed() < Duration::from_secs(30),
+            "{what} after 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_user_group_topic_and_handoff_message_follow_who_is_on_call_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    copy_dir(&example_schedules(), &dir.join("schedules"));
+    let rotations = std::fs::read_to_string(dir.join("schedules/rotations.toml")).unwrap();
+    std::fs::write(
+        dir.join("schedules/rotations.toml"),
+        format!(
+            "{rotations}\n[rotations.support-hero.slack]\nusergroup = \"S0HERO\"\nchannel = \"C0SUPPORT\"\ntopic = true\n\n\
+             [rotations.platform-secondary.slack]\nusergroup = \"S0PLATFORM\"\n"
+        ),
+    )
+    .unwrap();
+    // Who is on call now, from a first run of the server without Slack.
+    let c = Client::new();
+    let probe = Server::start_in(dir);
+    let oncall: Value = c
+        .get(probe.url("/api/v1/oncall"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    // Stopped gracefully, so it hands back the background lease at once.
+    probe.signal("-TERM");
+    assert!(probe.wait().success());
+    let now_in = |rot: &str| -> Value {
+        oncall
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["rotation"] == rot)
+            .unwrap()["person"]
+            .clone()
+    };
+    let hero = now_in("support-hero");
+    let platform = now_in("platform-secondary");
+    // Slack knows everyone but the platform secondary on call now.
+    let mut users = BTreeMap::new();
+    for p in [
+        "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan",
+    ] {
+        if p != platform["id"] {
+            users.insert(format!("{p}@example.com"), format!("U{}", p.to_uppercase()));
+        }
+    }
+    let (base, calls) = stand_in(users);
+    let env = [
+        ("ROTA_SLACK_TOKEN", TOKEN),
+        ("ROTA_SLACK_API_URL", base.as_str()),
+    ];
+    let s = Server::start_in_with(dir, &env);
+    let got = |method: &str| -> Vec<Call> {
+        calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.method == method)
+            .cloned()
+            .collect()
+    };
+    // The hero's group is set to the hero (after one 429 and its Retry-After), the topic and the
+    // handoff message name them.
+    let hero_uid = format!("U{}", hero["id"].as_str().unwrap().to_uppercase());
+    wait_until("the hero's user group not set", || {
+        got("usergroups.users.update")
+            .iter()
+            .any(|c| c.params["usergroup"] == "S0HERO" && c.params["users"] == hero_uid)
+    });
+    wait_until("no topic or handoff message", || {
+        !got("conversations.setTopic").is_empty() && !got("chat.postMessage").is_empty()
+    });
+    let hero_name = hero["name"].as_str().unwrap();
+    let topic = &got("conversations.setTopic")[0];
+    assert_eq!(topic.params["channel"], "C0SUPPORT");
+    assert!(topic.params["topic"].contains(hero_name), "{topic:?}");
+    let post = &got("chat.postMessage")[0];
+    assert_eq!(post.params["channel"], "C0SUPPORT");
+    assert!(
+        post.params["text"].contains(&format!("{hero_name} is on call now")),
+        "{post:?}"
+    );
+    // The platform secondary Slack does not know: reported in /healthz, not skipped quietly.
+    let platform_email = platform["email"].as_str().unwrap();
+    wait_until("the unknown person not reported", || {
+        let h: Value = c.get(s.url("/healthz")).send().unwrap().json().unwrap();
+        h["integrations"].as_array().unwrap().iter().any(|i| {
+            i["kind"] == "slack"
+                && i["ok"] == false
+                && i["problem"].as_str().unwrap_or("").contains(platform_email)
+        })
+    });
+    assert!(
+        !got("usergroups.users.update")
+            .iter()
+            .any(|c| c.params["usergroup"] == "S0PLATFORM"),
+        "an empty group was sent"
+    );
+    // An override puts someone else on call now: the group, topic and message follow, once.
+    let other = ["alice", "bob"]
+        .into_iter()
+        .find(|p| *p != hero["id"])
+        .unwrap();
+    let token = s.token("alice");
+    let start = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let r = c
+        .post(s.url("/api/v1/overrides"))
+        .bearer_auth(&token)
+        .json(&json!({"rotation": "support-hero", "person": other,
+            "start": rota_core_utc(start), "end": rota_core_utc(start + chrono::Duration::hours(2))}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    let other_uid = format!("U{}", other.to_uppercase());
+    wait_until("the group did not follow the override", || {
+        got("usergroups.users.update")
+            .iter()
+            .any(|c| c.params["usergroup"] == "S0HERO" && c.params["users"] == other_uid)
+    });
+    wait_until("no second handoff message", || {
+        got("chat.postMessage").len() == 2
+    });
+    // Restarted: nothing is sent again for the pieces already done.
+    std::thread::sleep(Duration::from_millis(1500));
+    let before = calls.lock().unwrap().len();
+    let lookups_before = got("users.lookupByEmail").len();
+    s.signal("-TERM");
+    assert!(s.wait().success());
+    let _s = Server::start_in_with(dir, &env);
+    std::thread::sleep(Duration::from_secs(3));
+    let after: Vec<String> = calls.lock().unwrap()[before..]
+        .iter()
+        .map(|c| c.method.clone())
+        .collect();
+    assert!(
+        after.iter().all(|m| m == "users.lookupByEmail") && got("chat.postMessage").len() == 2,
+        "sent again after a restart: {after:?} (lookups before: {lookups_before})"
+    );
+}
+
+fn rota_core_utc(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
