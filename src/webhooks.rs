@@ -67,6 +67,67 @@ fn override_data(o: &rota_store::StoredOverride, by: &str) -> Value {
     })
 }
 
+/// Whether Slack's Web API is configured (a bot token): swap requests then go to the person
+/// asked as a direct message with buttons.
+static SLACK_ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// The direct message asking `r.counterpart` about swap request `r`, in the outbox, once.
+fn swap_dm(st: &AppState, r: &rota_store::SwapRequest) {
+    let snap = st.snapshot();
+    let s = &snap.schedule;
+    let (Some(to), Some(rot)) = (s.person(&r.counterpart), s.rotation(&r.rotation)) else {
+        return;
+    };
+    let Some(email) = to.email.clone() else {
+        return;
+    };
+    let name = |id: &str| s.person(id).map_or(id.to_string(), |p| p.name.clone());
+    let span = |x: &rota_store::SwapSlot| {
+        format!(
+            "{} to {}",
+            when(x.start, rot.timezone),
+            when(x.end, rot.timezone)
+        )
+    };
+    let text = match &r.counterpart_slot {
+        Some(theirs) => format!(
+            "{} asks you to trade {} shifts: you take theirs, {}, and they take yours, {}.",
+            name(&r.requester),
+            rot.name,
+            span(&r.requester_slot),
+            span(theirs)
+        ),
+        None => format!(
+            "{} asks you to cover their {} shift, {}.",
+            name(&r.requester),
+            rot.name,
+            span(&r.requester_slot)
+        ),
+    };
+    let body = json!({
+        "action": "dm", "email": email, "person": to.id, "swap": r.id, "text": text,
+        "expires": rota_core::view::utc(r.expires_at()),
+    });
+    let st = st.clone();
+    let key = format!("slack/dm/{}", r.id);
+    let spawned = std::thread::Builder::new()
+        .name("rota-slack-event".into())
+        .spawn(move || {
+            if let Err(e) = st.store().outbox_put(
+                &key,
+                webhook::SLACK,
+                "slack.dm",
+                &body.to_string(),
+                st.now(),
+            ) {
+                tracing::error!(error = %e, "cannot write a Slack message to the outbox");
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the Slack event thread");
+    }
+}
+
 /// A swap request changed: `swap.requested`, `.accepted` (and `override.created` for each of its
 /// overrides), `.declined` or `.cancelled`, by its new state.
 pub fn swap_changed(st: &AppState, r: &rota_store::SwapRequest) {
@@ -93,6 +154,9 @@ pub fn swap_changed(st: &AppState, r: &rota_store::SwapRequest) {
         "overrides": r.overrides,
     });
     enqueue_later(st, event, format!("{}/{}", r.id, event.as_str()), at, data);
+    if r.state == SwapState::Pending && SLACK_ON.get().copied().unwrap_or(false) {
+        swap_dm(st, r);
+    }
     if r.state == SwapState::Accepted {
         let st2 = st.clone();
         let ids = r.overrides.clone();
@@ -359,6 +423,7 @@ pub fn install(
     leader: &Arc<rota_notify::leader::Leader>,
     slack: Option<Arc<rota_notify::slack::SlackClient>>,
 ) -> anyhow::Result<()> {
+    let _ = SLACK_ON.set(slack.is_some());
     state.on_override_change(Arc::new(|st, o, created, by| {
         let event = if created {
             WebhookEvent::OverrideCreated

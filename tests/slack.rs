@@ -289,3 +289,118 @@ fn the_user_group_topic_and_handoff_message_follow_who_is_on_call_once() {
 fn rota_core_utc(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
+
+/// Signs as Slack does, with Python's standard library (independent of rota's code).
+fn slack_sign(secret: &str, ts: i64, body: &str) -> String {
+    let o = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import hmac, hashlib, sys; print('v0=' + hmac.new(sys.argv[1].encode(), ('v0:' + sys.argv[2] + ':' + sys.argv[3]).encode(), hashlib.sha256).hexdigest())",
+            secret,
+            &ts.to_string(),
+            body,
+        ])
+        .output()
+        .expect("python3 signs the Slack test requests");
+    String::from_utf8(o.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn a_swap_request_is_a_direct_message_whose_buttons_act_as_the_person_asked() {
+    let secret = "slack-signing-secret-for-tests";
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    copy_dir(&example_schedules(), &dir.join("schedules"));
+    let users: BTreeMap<String, String> = [
+        "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan",
+    ]
+    .iter()
+    .map(|p| (format!("{p}@example.com"), format!("U{}", p.to_uppercase())))
+    .collect();
+    let (base, calls) = stand_in(users);
+    let env = [
+        ("ROTA_SLACK_TOKEN", TOKEN),
+        ("ROTA_SLACK_API_URL", base.as_str()),
+        ("ROTA_SLACK_SIGNING_SECRET", secret),
+    ];
+    let s = Server::start_in_with(dir, &env);
+    let c = Client::new();
+    let alice = s.token("alice");
+    let swap: Value = c
+        .post(s.url("/api/v1/swaps"))
+        .bearer_auth(&alice)
+        .json(&json!({"rotation": "support-hero", "kind": "cover",
+            "my_slot": crate::swaps::alice_slot(0), "counterpart": "bob"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let id = swap["id"].as_str().unwrap().to_string();
+    // Bob gets a direct message with Accept and Decline.
+    let dm = || -> Option<Call> {
+        calls
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|c| c.method == "chat.postMessage" && c.params["channel"] == "UBOB")
+            .cloned()
+    };
+    wait_until("no direct message to Bob", || dm().is_some());
+    let dm = dm().unwrap();
+    assert!(
+        dm.params["text"].contains("Alice Smith asks you to cover"),
+        "{dm:?}"
+    );
+    let blocks: Value = serde_json::from_str(&dm.params["blocks"]).unwrap();
+    let buttons = blocks[1]["elements"].as_array().unwrap();
+    assert_eq!(buttons[0]["action_id"], "swap_accept");
+    assert_eq!(buttons[1]["action_id"], "swap_decline");
+    let value = buttons[0]["value"].as_str().unwrap();
+    // Slack posts the click; rota checks its signature and who clicked.
+    let click = |user: &str, action: &str, signed_with: &str| {
+        let payload = json!({"type": "block_actions", "user": {"id": user},
+            "actions": [{"action_id": action, "value": value}]});
+        let body = format!("payload={}", url_encode(&payload.to_string()));
+        let now = chrono::Utc::now().timestamp();
+        c.post(s.url("/integrations/slack/interactions"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-slack-request-timestamp", now.to_string())
+            .header("x-slack-signature", slack_sign(signed_with, now, &body))
+            .body(body)
+            .send()
+            .unwrap()
+    };
+    assert_eq!(click("UBOB", "swap_accept", "forged").status(), 401);
+    assert_eq!(click("UCAROL", "swap_accept", secret).status(), 403);
+    let r = click("UBOB", "swap_accept", secret);
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().unwrap();
+    assert_eq!(answer["text"], "You accepted the swap request.");
+    let seen: Value = c
+        .get(s.url(&format!("/api/v1/swaps/{id}")))
+        .bearer_auth(&alice)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(seen["state"], "accepted");
+    assert_eq!(seen["decided_by"], "bob");
+    // A second click says it was already decided, as the request page does.
+    let again: Value = click("UBOB", "swap_decline", secret).json().unwrap();
+    assert!(
+        again["text"].as_str().unwrap().starts_with("Not done:"),
+        "{again}"
+    );
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

@@ -150,7 +150,8 @@ impl SlackClient {
     ///
     /// - `usergroup`: `{"usergroup", "emails"}`: the group becomes exactly those people;
     /// - `topic`: `{"channel", "topic"}`;
-    /// - `post`: `{"channel", "text"}`.
+    /// - `post`: `{"channel", "text"}`;
+    /// - `dm`: `{"email", "person", "swap", "text"}`: a swap request with Accept and Decline.
     pub fn perform(&self, body: &Value) -> Result<(), SlackError> {
         let s = |k: &str| body[k].as_str().unwrap_or("").to_string();
         match body["action"].as_str() {
@@ -183,6 +184,33 @@ impl SlackClient {
                     &[("channel", &s("channel")), ("text", &s("text"))],
                 )
                 .map(|_| ()),
+            Some("dm") => {
+                // A swap request, to the person asked, with Accept and Decline buttons. Each
+                // button's value names the request, the person and their Slack id: the
+                // interactions endpoint acts only for that Slack user.
+                let Some(uid) = self.user(&s("email"))? else {
+                    return Err(SlackError::Api("users_not_found".into()));
+                };
+                let value = format!("{}|{}|{uid}", s("swap"), s("person"));
+                let blocks = serde_json::json!([
+                    {"type": "section", "text": {"type": "mrkdwn", "text": s("text")}},
+                    {"type": "actions", "block_id": "swap", "elements": [
+                        {"type": "button", "action_id": "swap_accept", "style": "primary",
+                         "text": {"type": "plain_text", "text": "Accept"}, "value": value},
+                        {"type": "button", "action_id": "swap_decline", "style": "danger",
+                         "text": {"type": "plain_text", "text": "Decline"}, "value": value}
+                    ]}
+                ]);
+                self.call(
+                    "chat.postMessage",
+                    &[
+                        ("channel", uid.as_str()),
+                        ("text", &s("text")),
+                        ("blocks", &blocks.to_string()),
+                    ],
+                )
+                .map(|_| ())
+            }
             other => Err(SlackError::Api(format!("unknown action {other:?}"))),
         }
     }

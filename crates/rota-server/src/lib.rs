@@ -14,6 +14,7 @@
 //! | `GET /healthz` | liveness, the last reload's problems, and each calendar source's state |
 //! | `GET /metrics` | Prometheus metrics (see [`metrics`]) |
 //! | `POST /integrations/slack/commands` | Slack's `/whoishero` and `/oncall` (see [`slack`]) |
+//! | `POST /integrations/slack/interactions` | the Accept and Decline buttons of swap requests sent in Slack |
 //! | `GET /api/v1/openapi.json` | the API's OpenAPI 3.1 document (see [`openapi`]) |
 //! | `GET /api/v1/whoishero[?at=]` | the hero's shift ([`rota_core::view::ShiftView`]'s JSON shape) or `null` |
 //! | `GET /api/v1/oncall[?at=]` | every rotation's shift |
@@ -116,6 +117,10 @@ pub fn configure_with(cfg: &mut web::ServiceConfig, config: &ServerConfig) {
     .route(
         "/integrations/slack/commands",
         web::post().to(slack::commands),
+    )
+    .route(
+        "/integrations/slack/interactions",
+        web::post().to(slack::interactions),
     )
     .service(
         web::scope("/api/v1")

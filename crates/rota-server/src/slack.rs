@@ -179,6 +179,109 @@ pub(crate) async fn commands(
         .body(serde_json::json!({"response_type": "ephemeral", "text": text}).to_string()))
 }
 
+/// The fields of an interaction payload rota reads (a `block_actions` click).
+#[derive(serde::Deserialize)]
+struct Interaction {
+    #[serde(rename = "type")]
+    kind: String,
+    user: SlackUser,
+    #[serde(default)]
+    actions: Vec<Action>,
+}
+
+#[derive(serde::Deserialize)]
+struct SlackUser {
+    id: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Action {
+    action_id: String,
+    #[serde(default)]
+    value: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Payload {
+    payload: String,
+}
+
+/// `POST /integrations/slack/interactions`: the Accept and Decline buttons of a swap request's
+/// direct message. Signed as the commands are. The button's value names the request, the rota
+/// person and their Slack id; a click counts only from that Slack user, and then runs exactly what
+/// the request page's buttons run (the same permission checks, the same 409 for a stale request).
+/// The answer replaces the message's buttons with what happened.
+pub(crate) async fn interactions(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(secret) = state.config().slack_signing_secret.clone() else {
+        return Err(ApiError::not_found(
+            "Slack is not configured here (ROTA_SLACK_SIGNING_SECRET)",
+        ));
+    };
+    let h = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    if !verify(
+        &secret,
+        &h("x-slack-request-timestamp"),
+        &h("x-slack-signature"),
+        &body,
+        state.now().timestamp(),
+    ) {
+        return Err(ApiError::unauthorized(
+            "not signed by Slack with this app's signing secret, or older than 5 minutes",
+        ));
+    }
+    let p: Payload = serde_urlencoded_from(&body)
+        .map_err(|e| ApiError::bad_request(format!("not an interaction: {e}")))?;
+    let i: Interaction = serde_json::from_str(&p.payload)
+        .map_err(|e| ApiError::bad_request(format!("not an interaction payload: {e}")))?;
+    let reply = |text: String| {
+        HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .body(serde_json::json!({"replace_original": true, "text": text}).to_string())
+    };
+    let Some(action) = i.actions.first().filter(|_| i.kind == "block_actions") else {
+        return Ok(reply(
+            "rota only answers the buttons of its own messages.".into(),
+        ));
+    };
+    let mut parts = action.value.splitn(3, '|');
+    let (Some(swap), Some(person), Some(uid)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(ApiError::bad_request("not a rota button"));
+    };
+    if uid != i.user.id {
+        return Err(ApiError::forbidden(
+            "this swap request was sent to someone else",
+        ));
+    }
+    let done = match action.action_id.as_str() {
+        "swap_accept" => crate::swaps::accept(&state, person, swap.to_string()).await,
+        "swap_decline" => {
+            crate::swaps::decide_as(
+                &state,
+                person,
+                swap.to_string(),
+                rota_store::SwapState::Declined,
+            )
+            .await
+        }
+        other => return Err(ApiError::bad_request(format!("unknown action {other:?}"))),
+    };
+    Ok(match done {
+        Ok(r) => reply(format!("You {} the swap request.", r.state.as_str())),
+        // A stale or already decided request: say so in Slack, as the request page does.
+        Err(e) => reply(format!("Not done: {}", e.detail)),
+    })
+}
+
 /// A form body, with actix's own decoder.
 fn serde_urlencoded_from<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
     let s = std::str::from_utf8(body).map_err(|e| e.to_string())?;
