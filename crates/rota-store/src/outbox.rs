@@ -64,20 +64,76 @@ impl Store {
         })
     }
 
-    /// The messages whose delivery is not finished (never tried, being sent, or waiting for a
-    /// retry), oldest first, at most `limit`.
-    pub fn outbox_pending(&self, limit: u32) -> Result<Vec<OutboxItem>> {
+    /// The messages whose turn it is at `now`, oldest first, at most `limit`: never tried, due
+    /// for a retry, or claimed by a sender whose claim is older than `lease` (it died). Messages
+    /// waiting for a later retry are not returned, so they never hold up the others.
+    pub fn outbox_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> Result<Vec<OutboxItem>> {
         self.read(|c| {
             c.rows(
                 "SELECT o.key, o.endpoint, o.event, o.body, o.created_at FROM outbox o
                  LEFT JOIN notify_ledger l ON l.key = o.key
-                 WHERE l.key IS NULL OR l.state IN ('sending', 'retry')
-                 ORDER BY o.created_at, o.key LIMIT $1",
-                p![limit],
+                 WHERE l.key IS NULL
+                    OR (l.state = 'retry' AND (l.next_attempt_s IS NULL OR l.next_attempt_s <= $1))
+                    OR (l.state = 'sending' AND l.updated_at <= $2)
+                 ORDER BY o.created_at, o.key LIMIT $3",
+                p![secs(now), secs(now - lease), limit],
             )?
             .iter()
             .map(outbox_row)
             .collect()
+        })
+    }
+
+    /// How many messages of each endpoint are not finished (never tried, being sent, or waiting
+    /// for a retry), by endpoint: one grouped query.
+    pub fn outbox_waiting(&self) -> Result<Vec<(String, u64)>> {
+        self.read(|c| {
+            c.rows(
+                "SELECT o.endpoint, COUNT(*) FROM outbox o
+                 LEFT JOIN notify_ledger l ON l.key = o.key
+                 WHERE l.key IS NULL OR l.state IN ('sending', 'retry')
+                 GROUP BY o.endpoint ORDER BY o.endpoint",
+                &[],
+            )?
+            .iter()
+            .map(|r| Ok((r.text(0)?, r.i64(1)?.max(0) as u64)))
+            .collect()
+        })
+    }
+
+    /// Records that `name` (a rotation's handoffs, for one consumer) is now at `value` (who is on
+    /// call and their piece of shift). Returns the new sequence number when `value` differs from
+    /// what was recorded, `None` when it is the same. One serialised write: of two replicas, one
+    /// sees the change. The number names the announcement, so a person coming back after an
+    /// override is deleted is announced again, while a restart announces nothing twice.
+    pub fn mark_handoff(&self, name: &str, value: &str) -> Result<Option<u64>> {
+        let key = format!("handoff/{name}");
+        self.write(|c| {
+            let current = c
+                .row("SELECT value FROM settings WHERE key = $1", p![&key])?
+                .map(|r| r.bytes(0))
+                .transpose()?
+                .map(|b| String::from_utf8_lossy(&b).into_owned());
+            let (n, old) = match current.as_deref().and_then(|v| v.split_once('|')) {
+                Some((n, old)) => (n.parse::<u64>().unwrap_or(0), Some(old.to_string())),
+                None => (0, None),
+            };
+            if old.as_deref() == Some(value) {
+                return Ok(None);
+            }
+            let next = n + 1;
+            let stored = format!("{next}|{value}").into_bytes();
+            c.exec(
+                "INSERT INTO settings (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                p![&key, &stored],
+            )?;
+            Ok(Some(next))
         })
     }
 

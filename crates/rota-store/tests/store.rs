@@ -146,13 +146,13 @@ fn the_outbox_keeps_each_event_once_until_its_delivery_is_done(kind: Kind) {
             )
             .unwrap()
     );
-    let pending = store.outbox_pending(10).unwrap();
+    let due = store.outbox_due(now, lease, 10).unwrap();
     assert_eq!(
-        pending.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(),
+        due.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(),
         ["webhook/a/e1", "webhook/a/e2"]
     );
-    assert_eq!(pending[0].body, "{\"n\":1}");
-    // Delivered: no longer pending; waiting for a retry: still pending.
+    assert_eq!(due[0].body, "{\"n\":1}");
+    // Delivered: no longer due; waiting for a retry: due again at its time, not before.
     let item = |key| LedgerItem {
         key,
         kind: "webhook",
@@ -170,10 +170,56 @@ fn the_outbox_keeps_each_event_once_until_its_delivery_is_done(kind: Kind) {
     store
         .ledger_retry("webhook/a/e2", "h/1", Some(now + lease), "HTTP 503", now)
         .unwrap();
-    let pending = store.outbox_pending(10).unwrap();
-    assert_eq!(pending.len(), 1);
-    assert_eq!(pending[0].key, "webhook/a/e2");
-    // Admins see both, newest first, with their deliveries.
+    assert!(store.outbox_due(now, lease, 10).unwrap().is_empty());
+    let due = store.outbox_due(now + lease, lease, 10).unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].key, "webhook/a/e2");
+    assert_eq!(store.outbox_waiting().unwrap(), [("a".to_string(), 1)]);
+    // A claim left by a sender that died is due once its lease has lapsed.
+    assert!(
+        store
+            .outbox_put("webhook/a/e3", "a", "handoff", "{}", now)
+            .unwrap()
+    );
+    store
+        .ledger_claim(&item("webhook/a/e3"), "h/dead", lease, now)
+        .unwrap();
+    assert!(
+        store
+            .outbox_due(now + chrono::Duration::seconds(1), lease, 10)
+            .unwrap()
+            .is_empty()
+    );
+    let late = now + lease + lease;
+    assert!(
+        store
+            .outbox_due(late, lease, 10)
+            .unwrap()
+            .iter()
+            .any(|i| i.key == "webhook/a/e3")
+    );
+    // Handoff marks: a new value gets the next number, the same value none.
+    assert_eq!(
+        store.mark_handoff("webhook/hero", "alice/1/2").unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        store.mark_handoff("webhook/hero", "alice/1/2").unwrap(),
+        None
+    );
+    assert_eq!(
+        store.mark_handoff("webhook/hero", "bob/2/3").unwrap(),
+        Some(2)
+    );
+    assert_eq!(
+        store.mark_handoff("webhook/hero", "alice/1/2").unwrap(),
+        Some(3)
+    );
+    assert_eq!(
+        store.mark_handoff("slack/hero", "alice/1/2").unwrap(),
+        Some(1)
+    );
+    // Admins see them all, newest first (ties by key), with their deliveries.
     let recent = store.outbox_recent(10).unwrap();
     assert_eq!(recent[0].key, "webhook/a/e2");
     let d = recent[0].delivery.as_ref().unwrap();
@@ -181,8 +227,9 @@ fn the_outbox_keeps_each_event_once_until_its_delivery_is_done(kind: Kind) {
         (d.state, d.last_error.as_deref()),
         (LedgerState::Retry, Some("HTTP 503"))
     );
+    assert_eq!(recent[1].key, "webhook/a/e3");
     assert_eq!(
-        recent[1].delivery.as_ref().unwrap().state,
+        recent[2].delivery.as_ref().unwrap().state,
         LedgerState::Sent
     );
 }
