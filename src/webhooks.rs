@@ -183,8 +183,42 @@ pub fn swap_changed(st: &AppState, r: &rota_store::SwapRequest) {
     }
 }
 
-/// Writes a `handoff` for each rotation's current piece of shift not announced yet.
-fn handoffs(st: &AppState, eps: &[Endpoint]) -> anyhow::Result<()> {
+/// What was last announced per rotation and consumer, remembered here so a loop reads the store
+/// only when something changed (the store's record is what counts: see
+/// `rota_store::Store::mark_handoff`).
+#[derive(Default)]
+struct Marks(std::collections::HashMap<String, String>);
+
+impl Marks {
+    /// The announcement number when `name` moved to `value`, `None` when it is where it was.
+    fn changed(
+        &mut self,
+        st: &AppState,
+        name: String,
+        value: String,
+    ) -> anyhow::Result<Option<u64>> {
+        if self.0.get(&name) == Some(&value) {
+            return Ok(None);
+        }
+        let n = st.store().mark_handoff(&name, &value)?;
+        self.0.insert(name, value);
+        Ok(n)
+    }
+}
+
+/// Who is on call in a piece of shift, and its bounds: what a handoff announces.
+fn piece(shift: &rota_core::Shift<'_>) -> String {
+    format!(
+        "{}/{}/{}",
+        shift.person.id,
+        shift.start.timestamp(),
+        shift.end.timestamp()
+    )
+}
+
+/// Writes a `handoff` for each rotation whose piece of shift changed since the last one
+/// announced.
+fn handoffs(st: &AppState, eps: &[Endpoint], marks: &mut Marks) -> anyhow::Result<()> {
     if !eps
         .iter()
         .any(|e| e.events.contains(&WebhookEvent::Handoff))
@@ -202,12 +236,11 @@ fn handoffs(st: &AppState, eps: &[Endpoint]) -> anyhow::Result<()> {
             "end": rota_core::view::utc(shift.end),
             "source": shift.source.as_str(),
         });
-        let id = format!(
-            "{}/{}/{}",
-            shift.rotation.id,
-            shift.start.timestamp(),
-            shift.person.id
-        );
+        let Some(n) = marks.changed(st, format!("webhook/{}", shift.rotation.id), piece(&shift))?
+        else {
+            continue;
+        };
+        let id = format!("{}/{n}", shift.rotation.id);
         webhook::enqueue(
             st.store(),
             eps,
@@ -224,7 +257,11 @@ fn handoffs(st: &AppState, eps: &[Endpoint]) -> anyhow::Result<()> {
 /// Writes a `conflict.found` for each shift starting within the conflict horizon whose person is
 /// away, once per shift (as the conflict email): absences without their titles, which may be
 /// private.
-fn conflicts(st: &AppState, eps: &[Endpoint]) -> anyhow::Result<()> {
+fn conflicts(
+    st: &AppState,
+    eps: &[Endpoint],
+    seen: &mut std::collections::HashSet<String>,
+) -> anyhow::Result<()> {
     if !eps
         .iter()
         .any(|e| e.events.contains(&WebhookEvent::ConflictFound))
@@ -253,6 +290,14 @@ fn conflicts(st: &AppState, eps: &[Endpoint]) -> anyhow::Result<()> {
             c.shift.slot,
             c.shift.start.timestamp()
         );
+        // Written once per process; the outbox keeps it once across processes.
+        if seen.contains(&id) {
+            continue;
+        }
+        if seen.len() > 50_000 {
+            seen.clear();
+        }
+        seen.insert(id.clone());
         webhook::enqueue(
             st.store(),
             eps,
@@ -365,25 +410,18 @@ fn handoff_text(st: &AppState, shift: &rota_core::Shift<'_>) -> String {
 
 /// For each rotation with a `[rotations.ID.slack]` table, the actions of its current piece of
 /// shift, once: the user group, the topic, the handoff message.
-fn slack_handoffs(
-    st: &AppState,
-    announced: &mut std::collections::HashSet<String>,
-) -> anyhow::Result<()> {
+fn slack_handoffs(st: &AppState, marks: &mut Marks) -> anyhow::Result<()> {
     let snap = st.snapshot();
     let now = st.now();
     for shift in snap.schedule.on_call_all(now) {
         let Some(slack) = &shift.rotation.slack else {
             continue;
         };
-        let piece = format!(
-            "{}/{}/{}",
-            shift.rotation.id,
-            shift.start.timestamp(),
-            shift.person.id
-        );
-        if announced.contains(&piece) {
+        let Some(n) = marks.changed(st, format!("slack/{}", shift.rotation.id), piece(&shift))?
+        else {
             continue;
-        }
+        };
+        let piece = format!("{}/{n}", shift.rotation.id);
         let expires = rota_core::view::utc(shift.end);
         let mut actions: Vec<(&str, Value)> = Vec::new();
         if let Some(group) = &slack.usergroup {
@@ -412,7 +450,6 @@ fn slack_handoffs(
                 now,
             )?;
         }
-        announced.insert(piece);
     }
     Ok(())
 }
@@ -424,6 +461,21 @@ pub fn install(
     slack: Option<Arc<rota_notify::slack::SlackClient>>,
 ) -> anyhow::Result<()> {
     let _ = SLACK_ON.set(slack.is_some());
+    if let Some(client) = slack.clone() {
+        state.on_slack_reply(Arc::new(move |url, text| {
+            let client = client.clone();
+            let spawned = std::thread::Builder::new()
+                .name("rota-slack-reply".into())
+                .spawn(move || {
+                    if let Err(e) = client.respond(&url, &text) {
+                        tracing::warn!(error = %e, "cannot answer a Slack button click");
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start the Slack reply thread");
+            }
+        }));
+    }
     state.on_override_change(Arc::new(|st, o, created, by| {
         let event = if created {
             WebhookEvent::OverrideCreated
@@ -441,10 +493,19 @@ pub fn install(
         .name("rota-webhooks".into())
         .spawn(move || {
             let mut conflicts_read: Option<std::time::Instant> = None;
-            let mut announced = std::collections::HashSet::new();
+            let mut marks = Marks::default();
+            let mut slack_marks = Marks::default();
+            let mut conflicts_seen = std::collections::HashSet::new();
+            let mut waiting: Vec<(String, u64)> = Vec::new();
+            let mut waiting_read: Option<std::time::Instant> = None;
             loop {
                 let (eps, problems) = endpoints(&st);
-                let pending = st.store().outbox_pending(1000).unwrap_or_default();
+                // What /healthz says waits: one grouped query, every 10 s.
+                if waiting_read.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(10)) {
+                    waiting_read = Some(std::time::Instant::now());
+                    waiting = st.store().outbox_waiting().unwrap_or_default();
+                }
+                let waiting_for = |name: &str| waiting.iter().find(|(e, _)| e == name).map_or(0, |w| w.1);
                 let snap = st.snapshot();
                 let list = snap
                     .schedule
@@ -460,7 +521,7 @@ pub fn install(
                             name: w.name.clone(),
                             ok: problem.is_none(),
                             problem,
-                            pending: pending.iter().filter(|i| i.endpoint == w.name).count() as u64,
+                            pending: waiting_for(&w.name),
                         }
                     })
                     .collect::<Vec<_>>();
@@ -476,7 +537,18 @@ pub fn install(
                             )
                         }
                         Some(c) => {
-                            let unknown = c.unknown_emails();
+                            // People by id, never their email addresses: /healthz is public.
+                            let unknown: Vec<String> = c
+                                .unknown_emails()
+                                .into_iter()
+                                .map(|e| {
+                                    snap.schedule
+                                        .people()
+                                        .iter()
+                                        .find(|p| p.email.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(&e)))
+                                        .map_or_else(|| "someone".to_string(), |p| p.id.clone())
+                                })
+                                .collect();
                             let missing: Vec<&str> = snap
                                 .schedule
                                 .rotations()
@@ -490,8 +562,8 @@ pub fn install(
                             let mut parts = Vec::new();
                             if !unknown.is_empty() {
                                 parts.push(format!(
-                                    "Slack knows nobody with the email of: {}",
-                                    unknown.into_iter().collect::<Vec<_>>().join(", ")
+                                    "Slack knows nobody by the email of: {} (left out of user groups, which keep their previous members when nobody else is on call)",
+                                    unknown.join(", ")
                                 ));
                             }
                             if !missing.is_empty() {
@@ -510,22 +582,19 @@ pub fn install(
                         name: "slack".into(),
                         ok: problem.is_none(),
                         problem,
-                        pending: pending
-                            .iter()
-                            .filter(|i| i.endpoint == webhook::SLACK)
-                            .count() as u64,
+                        pending: waiting_for(webhook::SLACK),
                     });
                 }
                 st.set_integrations(list);
                 if leader.holding()
                     && slack.is_some()
                     && slack_used
-                    && let Err(e) = slack_handoffs(&st, &mut announced)
+                    && let Err(e) = slack_handoffs(&st, &mut slack_marks)
                 {
                     tracing::error!(error = %e, "cannot write Slack handoff actions");
                 }
                 if leader.holding() && (!eps.is_empty() || slack.is_some()) {
-                    if let Err(e) = handoffs(&st, &eps) {
+                    if let Err(e) = handoffs(&st, &eps, &mut marks) {
                         tracing::error!(error = %e, "cannot write handoff webhooks");
                     }
                     // Conflicts cost more to find: once a minute, as the conflict emails.
@@ -533,14 +602,17 @@ pub fn install(
                         .is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(60))
                     {
                         conflicts_read = Some(std::time::Instant::now());
-                        if let Err(e) = conflicts(&st, &eps) {
+                        if let Err(e) = conflicts(&st, &eps, &mut conflicts_seen) {
                             tracing::error!(error = %e, "cannot write conflict webhooks");
                         }
                     }
                     let clock = || st.now();
+                    let configured: Vec<&str> =
+                        snap.schedule.webhooks().iter().map(|w| w.name.as_str()).collect();
                     if let Err(e) = webhook::deliver_due(
                         st.store(),
                         &eps,
+                        &configured,
                         slack.as_deref(),
                         &owner,
                         &settings,

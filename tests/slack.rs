@@ -23,6 +23,7 @@ const TOKEN: &str = "xoxb-test-token";
 struct Call {
     method: String,
     params: BTreeMap<String, String>,
+    raw: String,
 }
 
 fn form(body: &str) -> BTreeMap<String, String> {
@@ -89,10 +90,14 @@ fn stand_in(users: BTreeMap<String, String>) -> (String, Arc<Mutex<Vec<Call>>>) 
             let mut body = vec![0u8; len];
             let _ = reader.read_exact(&mut body);
             let method = path.trim_start_matches("/api/").to_string();
-            let params = form(&String::from_utf8_lossy(&body));
+            let raw = String::from_utf8_lossy(&body).into_owned();
+            let params = form(&raw);
             let mut status = "200 OK";
             let mut extra = "";
-            let answer = if headers.get("authorization").map(String::as_str)
+            let answer = if method.starts_with("/respond/") {
+                // A response_url: Slack's hooks answer "ok" as text; JSON is fine for rota.
+                json!({"ok": true})
+            } else if headers.get("authorization").map(String::as_str)
                 != Some(&format!("Bearer {TOKEN}"))
             {
                 json!({"ok": false, "error": "invalid_auth"})
@@ -123,7 +128,11 @@ fn stand_in(users: BTreeMap<String, String>) -> (String, Arc<Mutex<Vec<Call>>>) 
                     _ => json!({"ok": false, "error": "unknown_method"}),
                 }
             };
-            c.lock().unwrap().push(Call { method, params });
+            c.lock().unwrap().push(Call {
+                method,
+                params,
+                raw,
+            });
             let body = answer.to_string();
             let reply = format!(
                 "HTTP/1.1 {status}\r\nContent-Type: application/json; charset=utf-8\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -229,13 +238,17 @@ fn the_user_group_topic_and_handoff_message_follow_who_is_on_call_once() {
         "{post:?}"
     );
     // The platform secondary Slack does not know: reported in /healthz, not skipped quietly.
-    let platform_email = platform["email"].as_str().unwrap();
+    // (reported by id, never by email address: /healthz is public)
+    let platform_id = platform["id"].as_str().unwrap().to_string();
+    let platform_email = platform["email"].as_str().unwrap().to_string();
     wait_until("the unknown person not reported", || {
         let h: Value = c.get(s.url("/healthz")).send().unwrap().json().unwrap();
         h["integrations"].as_array().unwrap().iter().any(|i| {
+            let p = i["problem"].as_str().unwrap_or("");
             i["kind"] == "slack"
                 && i["ok"] == false
-                && i["problem"].as_str().unwrap_or("").contains(platform_email)
+                && p.contains(&platform_id)
+                && !p.contains(&platform_email)
         })
     });
     assert!(
@@ -258,7 +271,8 @@ fn the_user_group_topic_and_handoff_message_follow_who_is_on_call_once() {
             "start": rota_core_utc(start), "end": rota_core_utc(start + chrono::Duration::hours(2))}))
         .send()
         .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    assert_eq!(r.status(), 201);
+    let override_made: Value = r.json().unwrap();
     let other_uid = format!("U{}", other.to_uppercase());
     wait_until("the group did not follow the override", || {
         got("usergroups.users.update")
@@ -267,6 +281,27 @@ fn the_user_group_topic_and_handoff_message_follow_who_is_on_call_once() {
     });
     wait_until("no second handoff message", || {
         got("chat.postMessage").len() == 2
+    });
+    // The override deleted: the hero is back and announced again, though it is the piece of
+    // shift announced first.
+    let r = c
+        .delete(s.url(&format!(
+            "/api/v1/overrides/{}",
+            override_made["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    wait_until("the group did not come back to the hero", || {
+        got("usergroups.users.update")
+            .iter()
+            .filter(|c| c.params["usergroup"] == "S0HERO" && c.params["users"] == hero_uid)
+            .count()
+            == 2
+    });
+    wait_until("no third handoff message", || {
+        got("chat.postMessage").len() == 3
     });
     // Restarted: nothing is sent again for the pieces already done.
     std::thread::sleep(Duration::from_millis(1500));
@@ -281,7 +316,7 @@ fn the_user_group_topic_and_handoff_message_follow_who_is_on_call_once() {
         .map(|c| c.method.clone())
         .collect();
     assert!(
-        after.iter().all(|m| m == "users.lookupByEmail") && got("chat.postMessage").len() == 2,
+        after.iter().all(|m| m == "users.lookupByEmail") && got("chat.postMessage").len() == 3,
         "sent again after a restart: {after:?} (lookups before: {lookups_before})"
     );
 }
@@ -359,7 +394,8 @@ fn a_swap_request_is_a_direct_message_whose_buttons_act_as_the_person_asked() {
     // Slack posts the click; rota checks its signature and who clicked.
     let click = |user: &str, action: &str, signed_with: &str| {
         let payload = json!({"type": "block_actions", "user": {"id": user},
-            "actions": [{"action_id": action, "value": value}]});
+            "actions": [{"action_id": action, "value": value}],
+            "response_url": format!("{}/respond/T1/123", base.trim_end_matches("/api"))});
         let body = format!("payload={}", url_encode(&payload.to_string()));
         let now = chrono::Utc::now().timestamp();
         c.post(s.url("/integrations/slack/interactions"))
@@ -376,6 +412,14 @@ fn a_swap_request_is_a_direct_message_whose_buttons_act_as_the_person_asked() {
     assert_eq!(r.status(), 200);
     let answer: Value = r.json().unwrap();
     assert_eq!(answer["text"], "You accepted the swap request.");
+    // Slack ignores that body for a button click: the message is replaced through response_url.
+    wait_until("the message was not replaced", || {
+        calls.lock().unwrap().iter().any(|c| {
+            c.method == "/respond/T1/123"
+                && c.raw.contains("\"replace_original\":true")
+                && c.raw.contains("You accepted the swap request.")
+        })
+    });
     let seen: Value = c
         .get(s.url(&format!("/api/v1/swaps/{id}")))
         .bearer_auth(&alice)

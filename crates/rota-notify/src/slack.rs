@@ -42,6 +42,26 @@ impl std::fmt::Display for SlackError {
     }
 }
 
+/// Whether Slack's error `code` means retrying cannot help (the token, a scope, the channel or
+/// the group is wrong, or Slack knows nobody to put in the group).
+pub fn is_permanent(code: &str) -> bool {
+    matches!(
+        code,
+        "invalid_auth"
+            | "not_authed"
+            | "account_inactive"
+            | "token_revoked"
+            | "missing_scope"
+            | "channel_not_found"
+            | "not_in_channel"
+            | "is_archived"
+            | "no_such_subteam"
+            | "invalid_users"
+            | "users_not_found"
+            | "no_one_to_put_in_the_group"
+    )
+}
+
 /// A client of Slack's Web API with one bot token.
 pub struct SlackClient {
     agent: ureq::Agent,
@@ -135,6 +155,38 @@ impl SlackClient {
         Ok(found)
     }
 
+    /// Answers a button click through its `response_url`: the message's buttons are replaced by
+    /// `text`. Only Slack's own response URLs (`https://hooks.slack.com/`) or this client's API
+    /// host are called: the URL comes in a request, and rota never posts where a request says.
+    pub fn respond(&self, response_url: &str, text: &str) -> Result<(), SlackError> {
+        let origin = |u: &str| -> Option<String> {
+            let (scheme, rest) = u.split_once("://")?;
+            let host = rest.split('/').next()?;
+            Some(format!("{scheme}://{host}/"))
+        };
+        let allowed = response_url.starts_with("https://hooks.slack.com/")
+            || (origin(response_url).is_some() && origin(response_url) == origin(&self.base));
+        if !allowed {
+            return Err(SlackError::Http(format!(
+                "not a Slack response URL: {}",
+                origin(response_url).unwrap_or_default()
+            )));
+        }
+        let body = serde_json::json!({"replace_original": true, "text": text}).to_string();
+        self.agent
+            .post(response_url)
+            .header("content-type", "application/json")
+            .send(body.as_bytes())
+            .map_err(|e| SlackError::Http(e.to_string()))
+            .and_then(|r| {
+                if r.status().is_success() {
+                    Ok(())
+                } else {
+                    Err(SlackError::Http(format!("HTTP {}", r.status().as_u16())))
+                }
+            })
+    }
+
     /// Emails Slack did not know, as last asked.
     pub fn unknown_emails(&self) -> BTreeSet<String> {
         self.users
@@ -213,5 +265,31 @@ impl SlackClient {
             }
             other => Err(SlackError::Api(format!("unknown action {other:?}"))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_go_only_to_slacks_response_urls_or_the_api_host() {
+        let c = SlackClient::new("xoxb-t", "http://127.0.0.1:9/api");
+        let e = c.respond("https://evil.example/steal", "x").unwrap_err();
+        assert!(e.to_string().contains("not a Slack response URL"), "{e}");
+        let e = c.respond("http://127.0.0.1:10/respond", "x").unwrap_err();
+        assert!(e.to_string().contains("not a Slack response URL"), "{e}");
+        // The API host itself is allowed (a stand-in); nothing listens on port 9, so it fails
+        // to connect rather than being refused.
+        let e = c.respond("http://127.0.0.1:9/respond/1", "x").unwrap_err();
+        assert!(!e.to_string().contains("not a Slack response URL"), "{e}");
+    }
+
+    #[test]
+    fn permanent_errors_are_not_retried() {
+        assert!(is_permanent("channel_not_found"));
+        assert!(is_permanent("users_not_found"));
+        assert!(!is_permanent("ratelimited"));
+        assert!(!is_permanent("internal_error"));
     }
 }

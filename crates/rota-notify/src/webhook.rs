@@ -26,7 +26,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use rota_core::{Schedule, WebhookEvent, WebhookUrl};
-use rota_store::{Claim, LedgerItem, LedgerState, Store};
+use rota_store::{Claim, LedgerItem, Store};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind};
@@ -186,6 +186,8 @@ pub struct DeliverySettings {
     pub give_up_after: Duration,
     /// The longest one attempt may take.
     pub timeout: std::time::Duration,
+    /// A run takes no new message after this long.
+    pub run_budget: std::time::Duration,
 }
 
 impl Default for DeliverySettings {
@@ -196,6 +198,7 @@ impl Default for DeliverySettings {
             backoff_cap: Duration::hours(1),
             give_up_after: Duration::days(1),
             timeout: std::time::Duration::from_secs(10),
+            run_budget: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -227,12 +230,15 @@ fn expiry(item: &rota_store::OutboxItem, settings: &DeliverySettings) -> DateTim
 /// The outbox name of Slack actions (see [`crate::slack`]).
 pub const SLACK: &str = "slack";
 
-/// Delivers every pending message whose turn it is: webhooks to their endpoints, Slack actions
-/// through `slack`. `owner` names this sender in the ledger. Messages for endpoints no longer
-/// configured (or Slack, when it is off) are given up.
+/// Delivers every message whose turn it is: webhooks to their endpoints, Slack actions through
+/// `slack`. `configured` names every webhook in the schedule: a message for one of them whose
+/// variables are missing here waits, one for a webhook no longer in the schedule (or for Slack,
+/// when it is off) is given up. `owner` names this sender in the ledger. A run stops after
+/// `run_budget`; what is left is taken next time.
 pub fn deliver_due(
     store: &Store,
     endpoints: &[Endpoint],
+    configured: &[&str],
     slack: Option<&crate::slack::SlackClient>,
     owner: &str,
     settings: &DeliverySettings,
@@ -246,7 +252,12 @@ pub fn deliver_due(
         .build()
         .into();
     let mut report = DeliveryReport::default();
-    for item in store.outbox_pending(200)? {
+    let began = std::time::Instant::now();
+    for item in store.outbox_due(clock(), settings.lease, 200)? {
+        // One run never holds up handoff detection for long: what is left waits for the next.
+        if began.elapsed() > settings.run_budget {
+            break;
+        }
         let now = clock();
         let expires = expiry(&item, settings);
         let is_slack = item.endpoint == SLACK;
@@ -257,37 +268,49 @@ pub fn deliver_due(
             recipient: &item.endpoint,
             expires: Some(expires),
         };
-        let endpoint = endpoints.iter().find(|e| e.name == item.endpoint);
-        let slack = slack.filter(|_| is_slack);
-        if endpoint.is_none() && slack.is_none() {
-            let why = if is_slack {
-                "Slack is not configured (ROTA_SLACK_TOKEN)"
-            } else {
-                "the webhook is no longer configured"
-            };
-            store.ledger_finish(&ledger, LedgerState::Failed, why, now)?;
-            continue;
-        }
-        if now >= expires {
-            store.ledger_finish(
-                &ledger,
-                LedgerState::Failed,
-                "expired before it could be delivered",
-                now,
-            )?;
-            continue;
-        }
         let attempt = match store.ledger_claim(&ledger, owner, settings.lease, now)? {
             Claim::Claimed { attempt, .. } => attempt,
             _ => continue,
         };
+        let endpoint = endpoints.iter().find(|e| e.name == item.endpoint);
+        let slack = slack.filter(|_| is_slack);
+        // What cannot be delivered: given up (failed), or, for a webhook still in the schedule
+        // whose variables are missing on this replica, left to wait.
+        let stop = if now >= expires {
+            Some((None, "expired before it could be delivered".to_string()))
+        } else if endpoint.is_none() && slack.is_none() {
+            if is_slack {
+                Some((
+                    None,
+                    "Slack is not configured (ROTA_SLACK_TOKEN)".to_string(),
+                ))
+            } else if configured.iter().any(|n| *n == item.endpoint) {
+                Some((
+                    Some(now + settings.backoff),
+                    "the webhook's variables are not set on this replica".to_string(),
+                ))
+            } else {
+                Some((None, "the webhook is no longer in the schedule".to_string()))
+            }
+        } else {
+            None
+        };
+        if let Some((next, why)) = stop {
+            store.ledger_retry(&item.key, owner, next, &why, now)?;
+            report.failed.push((item.key.clone(), why));
+            continue;
+        }
         let outcome = match (endpoint, slack) {
             (Some(endpoint), _) => post(&agent, endpoint, &item),
             (None, Some(slack)) => {
                 let body: serde_json::Value = serde_json::from_str(&item.body).unwrap_or_default();
-                slack.perform(&body).map_err(|e| match e {
+                slack.perform(&body).map_err(|e| match &e {
                     crate::slack::SlackError::RateLimited(s) => {
-                        (e.to_string(), Some(Duration::seconds(s as i64)))
+                        (e.to_string(), Some(Duration::seconds(*s as i64)))
+                    }
+                    // Retrying cannot help: given up now, and reported.
+                    crate::slack::SlackError::Api(code) if crate::slack::is_permanent(code) => {
+                        (e.to_string(), Some(Duration::zero()))
                     }
                     other => (other.to_string(), None),
                 })
@@ -304,9 +327,13 @@ pub fn deliver_due(
             Err((why, retry_after)) => {
                 let factor = 1i32 << attempt.saturating_sub(1).min(20);
                 let backoff = (settings.backoff * factor).min(settings.backoff_cap);
-                // The receiver's Retry-After when it gave one, else the backoff.
-                let next = now + retry_after.unwrap_or(backoff);
-                let next = (next < expires).then_some(next);
+                // The receiver's Retry-After when it gave one, else the backoff; zero: give up.
+                let next = match retry_after {
+                    Some(d) if d.is_zero() => None,
+                    Some(d) => Some(now + d),
+                    None => Some(now + backoff),
+                };
+                let next = next.filter(|n| *n < expires);
                 store.ledger_retry(&item.key, owner, next, &why, now)?;
                 tracing::warn!(key = %item.key, endpoint = %name, attempt, error = %why, "delivery failed");
                 report.failed.push((item.key.clone(), why));

@@ -187,6 +187,9 @@ struct Interaction {
     user: SlackUser,
     #[serde(default)]
     actions: Vec<Action>,
+    /// Where the answer goes (Slack ignores the HTTP response's body for button clicks).
+    #[serde(default)]
+    response_url: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -210,7 +213,8 @@ struct Payload {
 /// direct message. Signed as the commands are. The button's value names the request, the rota
 /// person and their Slack id; a click counts only from that Slack user, and then runs exactly what
 /// the request page's buttons run (the same permission checks, the same 409 for a stale request).
-/// The answer replaces the message's buttons with what happened.
+/// The answer replaces the message's buttons with what happened (posted to the click's
+/// `response_url`, as Slack asks for button clicks).
 pub(crate) async fn interactions(
     req: HttpRequest,
     body: web::Bytes,
@@ -275,11 +279,15 @@ pub(crate) async fn interactions(
         }
         other => return Err(ApiError::bad_request(format!("unknown action {other:?}"))),
     };
-    Ok(match done {
-        Ok(r) => reply(format!("You {} the swap request.", r.state.as_str())),
+    let text = match done {
+        Ok(r) => format!("You {} the swap request.", r.state.as_str()),
         // A stale or already decided request: say so in Slack, as the request page does.
-        Err(e) => reply(format!("Not done: {}", e.detail)),
-    })
+        Err(e) => format!("Not done: {}", e.detail),
+    };
+    if let Some(url) = i.response_url.filter(|u| !u.is_empty()) {
+        state.slack_reply(url, text.clone());
+    }
+    Ok(reply(text))
 }
 
 /// A form body, with actix's own decoder.

@@ -71,6 +71,9 @@ struct Files {
 /// stored. It must not block: the binary's hook sends email on a thread of its own.
 pub type SwapHook = Arc<dyn Fn(&AppState, &rota_store::SwapRequest) + Send + Sync>;
 
+/// Answers a Slack button click through its `response_url` (`(url, text)`), off the request.
+pub type SlackReplyHook = Arc<dyn Fn(String, String) + Send + Sync>;
+
 /// An outbound integration as `/healthz` shows it: a webhook, by name.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Integration {
@@ -134,6 +137,8 @@ struct Inner {
     override_hook: OnceLock<OverrideHook>,
     /// What `/healthz` says of the outbound integrations (webhooks): set by whoever runs them.
     integrations: RwLock<Vec<Integration>>,
+    /// Answers Slack button clicks, when Slack's Web API is configured.
+    slack_reply: OnceLock<SlackReplyHook>,
     /// The absence and holiday calendars as last read (see [`crate::calendars`]).
     calendars: RwLock<Arc<rota_calendar::Snapshot>>,
     /// The last snapshot version handed out (see [`Snapshot::version`]).
@@ -196,6 +201,7 @@ impl AppState {
             swap_hook: OnceLock::new(),
             override_hook: OnceLock::new(),
             integrations: RwLock::new(Vec::new()),
+            slack_reply: OnceLock::new(),
             calendars: RwLock::new(Arc::new(rota_calendar::Snapshot::default())),
             version: AtomicU64::new(0),
             feeds: crate::ics::FeedCache::default(),
@@ -274,6 +280,18 @@ impl AppState {
     pub fn override_changed(&self, o: &rota_store::StoredOverride, created: bool, by: &str) {
         if let Some(hook) = self.0.override_hook.get() {
             hook(self, o, created, by);
+        }
+    }
+
+    /// Sets how Slack button clicks are answered; only the first call takes effect.
+    pub fn on_slack_reply(&self, hook: SlackReplyHook) -> bool {
+        self.0.slack_reply.set(hook).is_ok()
+    }
+
+    /// Answers a Slack button click, if a hook is set.
+    pub fn slack_reply(&self, response_url: String, text: String) {
+        if let Some(hook) = self.0.slack_reply.get() {
+            hook(response_url, text);
         }
     }
 
