@@ -2,11 +2,11 @@
 //! implements the methods rota calls with their documented request and response shapes:
 //! `users.lookupByEmail` (`users_not_found` for an unknown email), `usergroups.users.update`
 //! (its first call answered 429 with `Retry-After: 1`), `conversations.setTopic` and
-//! `chat.postMessage`, and checks the bot token on every call.
+//! `chat.postMessage`, and checks the bot token on every call. Requests from Slack (slash
+//! commands, button clicks) are signed here with Python's standard library, independently of
+//! rota's own check.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,7 @@ use crate::util::example_schedules;
 
 const TOKEN: &str = "xoxb-test-token";
 
-/// One call the stand-in got: method and form parameters.
+/// One call the stand-in got: method and form parameters (and the raw body).
 #[derive(Clone, Debug)]
 struct Call {
     method: String,
@@ -59,89 +59,56 @@ fn decode(s: &str) -> String {
 
 /// The stand-in: knows every email in `users` (email -> id). Returns its base URL and the calls.
 fn stand_in(users: BTreeMap<String, String>) -> (String, Arc<Mutex<Vec<Call>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}/api", listener.local_addr().unwrap());
     let calls: Arc<Mutex<Vec<Call>>> = Arc::default();
     let c = calls.clone();
-    std::thread::spawn(move || {
-        let mut group_calls = 0;
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
-                continue;
+    let mut group_calls = 0;
+    let base = crate::util::http_stand_in(move |r| {
+        let method = r.path.trim_start_matches("/api/").to_string();
+        let params = form(&r.body);
+        let mut status = "200 OK";
+        let mut extra = "";
+        let answer = if method.starts_with("/respond/") {
+            // A response_url: Slack's hooks answer plain "ok"; rota reads only the status.
+            json!({"ok": true})
+        } else if r.headers.get("authorization").map(String::as_str)
+            != Some(&format!("Bearer {TOKEN}"))
+        {
+            json!({"ok": false, "error": "invalid_auth"})
+        } else {
+            match method.as_str() {
+                "users.lookupByEmail" => match users.get(&params["email"]) {
+                    Some(id) => {
+                        json!({"ok": true, "user": {"id": id, "profile": {"email": params["email"]}}})
+                    }
+                    None => json!({"ok": false, "error": "users_not_found"}),
+                },
+                "usergroups.users.update" => {
+                    group_calls += 1;
+                    if group_calls == 1 {
+                        status = "429 Too Many Requests";
+                        extra = "Retry-After: 1\r\n";
+                        json!({"ok": false, "error": "ratelimited"})
+                    } else {
+                        json!({"ok": true, "usergroup": {"id": params["usergroup"], "users": params["users"].split(',').collect::<Vec<_>>()}})
+                    }
+                }
+                "conversations.setTopic" => {
+                    json!({"ok": true, "channel": {"id": params["channel"], "topic": {"value": params["topic"]}}})
+                }
+                "chat.postMessage" => {
+                    json!({"ok": true, "channel": params["channel"], "ts": "1700000000.000100", "message": {"text": params["text"]}})
+                }
+                _ => json!({"ok": false, "error": "unknown_method"}),
             }
-            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
-            let mut headers = BTreeMap::new();
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-                    break;
-                }
-                if let Some((k, v)) = h.split_once(':') {
-                    headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-                }
-            }
-            let len: usize = headers
-                .get("content-length")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            let mut body = vec![0u8; len];
-            let _ = reader.read_exact(&mut body);
-            let method = path.trim_start_matches("/api/").to_string();
-            let raw = String::from_utf8_lossy(&body).into_owned();
-            let params = form(&raw);
-            let mut status = "200 OK";
-            let mut extra = "";
-            let answer = if method.starts_with("/respond/") {
-                // A response_url: Slack's hooks answer "ok" as text; JSON is fine for rota.
-                json!({"ok": true})
-            } else if headers.get("authorization").map(String::as_str)
-                != Some(&format!("Bearer {TOKEN}"))
-            {
-                json!({"ok": false, "error": "invalid_auth"})
-            } else {
-                match method.as_str() {
-                    "users.lookupByEmail" => match users.get(&params["email"]) {
-                        Some(id) => {
-                            json!({"ok": true, "user": {"id": id, "profile": {"email": params["email"]}}})
-                        }
-                        None => json!({"ok": false, "error": "users_not_found"}),
-                    },
-                    "usergroups.users.update" => {
-                        group_calls += 1;
-                        if group_calls == 1 {
-                            status = "429 Too Many Requests";
-                            extra = "Retry-After: 1\r\n";
-                            json!({"ok": false, "error": "ratelimited"})
-                        } else {
-                            json!({"ok": true, "usergroup": {"id": params["usergroup"], "users": params["users"].split(',').collect::<Vec<_>>()}})
-                        }
-                    }
-                    "conversations.setTopic" => {
-                        json!({"ok": true, "channel": {"id": params["channel"], "topic": {"value": params["topic"]}}})
-                    }
-                    "chat.postMessage" => {
-                        json!({"ok": true, "channel": params["channel"], "ts": "1700000000.000100", "message": {"text": params["text"]}})
-                    }
-                    _ => json!({"ok": false, "error": "unknown_method"}),
-                }
-            };
-            c.lock().unwrap().push(Call {
-                method,
-                params,
-                raw,
-            });
-            let body = answer.to_string();
-            let reply = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: application/json; charset=utf-8\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = stream.write_all(reply.as_bytes());
-        }
+        };
+        c.lock().unwrap().push(Call {
+            method,
+            params,
+            raw: r.body.clone(),
+        });
+        (status.to_string(), extra.to_string(), answer.to_string())
     });
-    (base, calls)
+    (format!("{base}/api"), calls)
 }
 
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
@@ -325,21 +292,6 @@ fn rota_core_utc(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// Signs as Slack does, with Python's standard library (independent of rota's code).
-fn slack_sign(secret: &str, ts: i64, body: &str) -> String {
-    let o = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import hmac, hashlib, sys; print('v0=' + hmac.new(sys.argv[1].encode(), ('v0:' + sys.argv[2] + ':' + sys.argv[3]).encode(), hashlib.sha256).hexdigest())",
-            secret,
-            &ts.to_string(),
-            body,
-        ])
-        .output()
-        .expect("python3 signs the Slack test requests");
-    String::from_utf8(o.stdout).unwrap().trim().to_string()
-}
-
 #[test]
 fn a_swap_request_is_a_direct_message_whose_buttons_act_as_the_person_asked() {
     let secret = "slack-signing-secret-for-tests";
@@ -401,7 +353,10 @@ fn a_swap_request_is_a_direct_message_whose_buttons_act_as_the_person_asked() {
         c.post(s.url("/integrations/slack/interactions"))
             .header("content-type", "application/x-www-form-urlencoded")
             .header("x-slack-request-timestamp", now.to_string())
-            .header("x-slack-signature", slack_sign(signed_with, now, &body))
+            .header(
+                "x-slack-signature",
+                crate::util::slack_sign(signed_with, now, &body),
+            )
             .body(body)
             .send()
             .unwrap()
@@ -447,4 +402,89 @@ fn url_encode(s: &str) -> String {
             }
         })
         .collect()
+}
+
+#[test]
+fn slack_slash_commands_answer_signed_requests_only() {
+    let secret = "8f742231b10e8888abcd99yyyzzz85a5";
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&example_schedules(), &tmp.path().join("schedules"));
+    let s = Server::start_in_with(tmp.path(), &[("ROTA_SLACK_SIGNING_SECRET", secret)]);
+    let c = Client::new();
+    let now = chrono::Utc::now().timestamp();
+    let post = |body: &str, ts: i64, sig: &str| {
+        c.post(s.url("/integrations/slack/commands"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-slack-request-timestamp", ts.to_string())
+            .header("x-slack-signature", sig)
+            .body(body.to_string())
+            .send()
+            .unwrap()
+    };
+    let hero: Value = c
+        .get(s.url("/api/v1/whoishero"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let body = "token=x&team_id=T1&user_id=U2&command=%2Fwhoishero&text=";
+    let r = post(body, now, &crate::util::slack_sign(secret, now, body));
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().unwrap();
+    assert_eq!(answer["response_type"], "ephemeral");
+    let text = answer["text"].as_str().unwrap();
+    assert!(
+        text.contains(hero["person"]["name"].as_str().unwrap()) && text.contains("Next:"),
+        "{text} vs {hero}"
+    );
+    // /oncall with a mistyped rotation gets a did-you-mean; with none, every rotation.
+    let body = "command=%2Foncall&text=platform-secondry&user_id=U2";
+    let answer: Value = post(body, now, &crate::util::slack_sign(secret, now, body))
+        .json()
+        .unwrap();
+    assert!(
+        answer["text"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean \"platform-secondary\""),
+        "{answer}"
+    );
+    let body = "command=%2Foncall&text=&user_id=U2";
+    let answer: Value = post(body, now, &crate::util::slack_sign(secret, now, body))
+        .json()
+        .unwrap();
+    assert_eq!(
+        answer["text"].as_str().unwrap().lines().count(),
+        4,
+        "{answer}"
+    );
+    // Unsigned, signed with another secret, tampered, or six minutes old: 401.
+    let body = "command=%2Fwhoishero&text=";
+    assert_eq!(post(body, now, "v0=00").status(), 401);
+    assert_eq!(
+        post(body, now, &crate::util::slack_sign("other", now, body)).status(),
+        401
+    );
+    assert_eq!(
+        post(
+            &format!("{body}x"),
+            now,
+            &crate::util::slack_sign(secret, now, body)
+        )
+        .status(),
+        401
+    );
+    let old = now - 360;
+    assert_eq!(
+        post(body, old, &crate::util::slack_sign(secret, old, body)).status(),
+        401
+    );
+    // Without a signing secret, Slack is off.
+    let off = Server::start();
+    let r = c
+        .post(off.url("/integrations/slack/commands"))
+        .body("command=%2Fwhoishero")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
 }

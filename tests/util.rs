@@ -79,3 +79,81 @@ impl Drop for PgSchema {
         }
     }
 }
+
+/// A request a test's HTTP stand-in got.
+#[derive(Clone, Debug)]
+pub struct Got {
+    /// The request path.
+    pub path: String,
+    /// Headers, names in lower case.
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// The body as text.
+    pub body: String,
+}
+
+/// A one-thread HTTP/1.1 server on 127.0.0.1 for the tests' stand-ins (a webhook receiver,
+/// Slack's Web API): `answer` gives each request's status line (`200 OK`), extra header lines
+/// (each ending in `\r\n`) and body. Returns `http://127.0.0.1:PORT`.
+pub fn http_stand_in(
+    mut answer: impl FnMut(&Got) -> (String, String, String) + Send + 'static,
+) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            let mut headers = std::collections::BTreeMap::new();
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = h.split_once(':') {
+                    headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+                }
+            }
+            let len: usize = headers
+                .get("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0u8; len];
+            let _ = reader.read_exact(&mut body);
+            let got = Got {
+                path,
+                headers,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            };
+            let (status, extra, body) = answer(&got);
+            let reply = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    base
+}
+
+/// Signs a request as Slack does, with Python's standard library (an implementation independent
+/// of rota's): `v0=` and the hex HMAC-SHA256 of `v0:{ts}:{body}`.
+pub fn slack_sign(secret: &str, ts: i64, body: &str) -> String {
+    let o = Command::new("python3")
+        .args([
+            "-c",
+            "import hmac, hashlib, sys; print('v0=' + hmac.new(sys.argv[1].encode(), ('v0:' + sys.argv[2] + ':' + sys.argv[3]).encode(), hashlib.sha256).hexdigest())",
+            secret,
+            &ts.to_string(),
+            body,
+        ])
+        .output()
+        .expect("python3 (Debian's python3) signs the Slack test requests");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap().trim().to_string()
+}

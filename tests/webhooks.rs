@@ -4,8 +4,7 @@
 //! twice, across a restart too.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,7 +17,7 @@ use crate::util::example_schedules;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-/// One request the receiver got.
+/// One request the receiver got, and what it answered.
 #[derive(Clone, Debug)]
 struct Received {
     headers: BTreeMap<String, String>,
@@ -28,51 +27,27 @@ struct Received {
 
 /// An HTTP receiver: answers 503 with `Retry-After: 1` to its first request, 200 after.
 fn receiver() -> (String, Arc<Mutex<Vec<Received>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/hooks/rota", listener.local_addr().unwrap());
     let got: Arc<Mutex<Vec<Received>>> = Arc::default();
     let g = got.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
-                continue;
-            }
-            let mut headers = BTreeMap::new();
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-                    break;
-                }
-                if let Some((k, v)) = h.split_once(':') {
-                    headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-                }
-            }
-            let len: usize = headers
-                .get("content-length")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            let mut body = vec![0u8; len];
-            let _ = reader.read_exact(&mut body);
-            let mut all = g.lock().unwrap();
-            let status = if all.is_empty() { 503 } else { 200 };
-            all.push(Received {
-                headers,
-                body: String::from_utf8_lossy(&body).into_owned(),
-                status,
-            });
-            drop(all);
-            let reply = if status == 503 {
-                "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            } else {
-                "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            };
-            let _ = stream.write_all(reply.as_bytes());
+    let base = crate::util::http_stand_in(move |r| {
+        let mut all = g.lock().unwrap();
+        let status = if all.is_empty() { 503 } else { 200 };
+        all.push(Received {
+            headers: r.headers.clone(),
+            body: r.body.clone(),
+            status,
+        });
+        if status == 503 {
+            (
+                "503 Service Unavailable".into(),
+                "Retry-After: 1\r\n".into(),
+                String::new(),
+            )
+        } else {
+            ("200 OK".into(), String::new(), String::new())
         }
     });
-    (url, got)
+    (format!("{base}/hooks/rota"), got)
 }
 
 /// Checks every request's signature with the Standard Webhooks reference library; returns the
@@ -361,101 +336,4 @@ fn events_are_signed_delivered_once_retried_and_listed_for_admins() {
         );
     }
     drop(tmp);
-}
-
-/// Signs a Slack request as Slack does, with Python's standard library (an implementation
-/// independent of rota's): `v0=` and hex HMAC-SHA256 of `v0:{ts}:{body}`.
-fn slack_sign(secret: &str, ts: i64, body: &str) -> String {
-    let o = Command::new("python3")
-        .args([
-            "-c",
-            "import hmac, hashlib, sys; print('v0=' + hmac.new(sys.argv[1].encode(), ('v0:' + sys.argv[2] + ':' + sys.argv[3]).encode(), hashlib.sha256).hexdigest())",
-            secret,
-            &ts.to_string(),
-            body,
-        ])
-        .output()
-        .expect("python3 (Debian's python3) signs the Slack test requests");
-    assert!(o.status.success());
-    String::from_utf8(o.stdout).unwrap().trim().to_string()
-}
-
-#[test]
-fn slack_slash_commands_answer_signed_requests_only() {
-    let secret = "8f742231b10e8888abcd99yyyzzz85a5";
-    let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&example_schedules(), &tmp.path().join("schedules"));
-    let s = Server::start_in_with(tmp.path(), &[("ROTA_SLACK_SIGNING_SECRET", secret)]);
-    let c = Client::new();
-    let now = chrono::Utc::now().timestamp();
-    let post = |body: &str, ts: i64, sig: &str| {
-        c.post(s.url("/integrations/slack/commands"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("x-slack-request-timestamp", ts.to_string())
-            .header("x-slack-signature", sig)
-            .body(body.to_string())
-            .send()
-            .unwrap()
-    };
-    let hero: Value = c
-        .get(s.url("/api/v1/whoishero"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let body = "token=x&team_id=T1&user_id=U2&command=%2Fwhoishero&text=";
-    let r = post(body, now, &slack_sign(secret, now, body));
-    assert_eq!(r.status(), 200);
-    let answer: Value = r.json().unwrap();
-    assert_eq!(answer["response_type"], "ephemeral");
-    let text = answer["text"].as_str().unwrap();
-    assert!(
-        text.contains(hero["person"]["name"].as_str().unwrap()) && text.contains("Next:"),
-        "{text} vs {hero}"
-    );
-    // /oncall with a mistyped rotation gets a did-you-mean; with none, every rotation.
-    let body = "command=%2Foncall&text=platform-secondry&user_id=U2";
-    let answer: Value = post(body, now, &slack_sign(secret, now, body))
-        .json()
-        .unwrap();
-    assert!(
-        answer["text"]
-            .as_str()
-            .unwrap()
-            .contains("did you mean \"platform-secondary\""),
-        "{answer}"
-    );
-    let body = "command=%2Foncall&text=&user_id=U2";
-    let answer: Value = post(body, now, &slack_sign(secret, now, body))
-        .json()
-        .unwrap();
-    assert_eq!(
-        answer["text"].as_str().unwrap().lines().count(),
-        4,
-        "{answer}"
-    );
-    // Unsigned, signed with another secret, tampered, or six minutes old: 401.
-    let body = "command=%2Fwhoishero&text=";
-    assert_eq!(post(body, now, "v0=00").status(), 401);
-    assert_eq!(
-        post(body, now, &slack_sign("other", now, body)).status(),
-        401
-    );
-    assert_eq!(
-        post(&format!("{body}x"), now, &slack_sign(secret, now, body)).status(),
-        401
-    );
-    let old = now - 360;
-    assert_eq!(
-        post(body, old, &slack_sign(secret, old, body)).status(),
-        401
-    );
-    // Without a signing secret, Slack is off.
-    let off = Server::start();
-    let r = c
-        .post(off.url("/integrations/slack/commands"))
-        .body("command=%2Fwhoishero")
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 404);
 }
