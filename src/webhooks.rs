@@ -1,12 +1,16 @@
-//! Webhooks in `rota serve`: the glue between the service's events and rota-notify's outbox and
-//! deliveries (see `rota_notify::webhook` for the rules).
+//! Webhooks and Slack in `rota serve`: the glue between the service's events and rota-notify's
+//! outbox and deliveries (see `rota_notify::webhook` and `rota_notify::slack` for the rules).
 //!
 //! - Overrides and swap requests changed through the API or the pages are written to the outbox
 //!   by the replica that made the change, on a thread of its own, never holding up the response.
-//! - The lease holder, every second: writes a `handoff` for each rotation whose current piece of
-//!   shift it has not announced (a handoff that happened while rota was down is announced once
-//!   when it comes back, if the shift is still running), once a minute a `conflict.found` for each
-//!   new conflict, then delivers what is due.
+//! - The lease holder, every second: for each rotation whose piece of shift changed since the last
+//!   one announced (the store keeps the last one with a number, so a restart repeats nothing and a
+//!   handoff that happened while rota was down is announced once, if the shift is still running),
+//!   writes a `handoff` webhook and, for rotations with a `slack` table, the user group, topic and
+//!   channel message; once a minute a `conflict.found` for each new conflict; then delivers what
+//!   is due, for at most a few seconds a run.
+//! - A swap request also goes to the person asked as a Slack direct message with buttons, when
+//!   Slack's Web API is configured; the buttons' answers go back through `response_url`.
 //! - Endpoints are read from the schedule as it is now (a reload takes effect at once) and from
 //!   the environment variables it names; `/healthz` shows each one's state.
 

@@ -127,15 +127,6 @@ fn the_user_group_topic_and_handoff_message_follow_who_is_on_call_once() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     copy_dir(&example_schedules(), &dir.join("schedules"));
-    let rotations = std::fs::read_to_string(dir.join("schedules/rotations.toml")).unwrap();
-    std::fs::write(
-        dir.join("schedules/rotations.toml"),
-        format!(
-            "{rotations}\n[rotations.support-hero.slack]\nusergroup = \"S0HERO\"\nchannel = \"C0SUPPORT\"\ntopic = true\n\n\
-             [rotations.platform-secondary.slack]\nusergroup = \"S0PLATFORM\"\n"
-        ),
-    )
-    .unwrap();
     // Who is on call now, from a first run of the server without Slack.
     let c = Client::new();
     let probe = Server::start_in(dir);
@@ -158,13 +149,32 @@ fn the_user_group_topic_and_handoff_message_follow_who_is_on_call_once() {
             .clone()
     };
     let hero = now_in("support-hero");
-    let platform = now_in("platform-secondary");
-    // Slack knows everyone but the platform secondary on call now.
+    // A secondary rotation whose person on call now is not the hero (the link makes the hero
+    // their own team's secondary): Slack will not know that person.
+    let (secondary, unknown) = [
+        "platform-secondary",
+        "core-analytics-secondary",
+        "core-experience-secondary",
+    ]
+    .into_iter()
+    .map(|r| (r, now_in(r)))
+    .find(|(_, p)| p["id"] != hero["id"])
+    .unwrap();
+    let rotations = std::fs::read_to_string(dir.join("schedules/rotations.toml")).unwrap();
+    std::fs::write(
+        dir.join("schedules/rotations.toml"),
+        format!(
+            "{rotations}\n[rotations.support-hero.slack]\nusergroup = \"S0HERO\"\nchannel = \"C0SUPPORT\"\ntopic = true\n\n\
+             [rotations.{secondary}.slack]\nusergroup = \"S0SECONDARY\"\n"
+        ),
+    )
+    .unwrap();
+    // Slack knows everyone but that secondary.
     let mut users = BTreeMap::new();
     for p in [
         "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan",
     ] {
-        if p != platform["id"] {
+        if p != unknown["id"] {
             users.insert(format!("{p}@example.com"), format!("U{}", p.to_uppercase()));
         }
     }
@@ -204,30 +214,30 @@ fn the_user_group_topic_and_handoff_message_follow_who_is_on_call_once() {
         post.params["text"].contains(&format!("{hero_name} is on call now")),
         "{post:?}"
     );
-    // The platform secondary Slack does not know: reported in /healthz, not skipped quietly.
+    // The secondary Slack does not know: reported in /healthz, not skipped quietly.
     // (reported by id, never by email address: /healthz is public)
-    let platform_id = platform["id"].as_str().unwrap().to_string();
-    let platform_email = platform["email"].as_str().unwrap().to_string();
+    let unknown_id = unknown["id"].as_str().unwrap().to_string();
+    let unknown_email = unknown["email"].as_str().unwrap().to_string();
     wait_until("the unknown person not reported", || {
         let h: Value = c.get(s.url("/healthz")).send().unwrap().json().unwrap();
         h["integrations"].as_array().unwrap().iter().any(|i| {
             let p = i["problem"].as_str().unwrap_or("");
             i["kind"] == "slack"
                 && i["ok"] == false
-                && p.contains(&platform_id)
-                && !p.contains(&platform_email)
+                && p.contains(&unknown_id)
+                && !p.contains(&unknown_email)
         })
     });
     assert!(
         !got("usergroups.users.update")
             .iter()
-            .any(|c| c.params["usergroup"] == "S0PLATFORM"),
+            .any(|c| c.params["usergroup"] == "S0SECONDARY"),
         "an empty group was sent"
     );
     // An override puts someone else on call now: the group, topic and message follow, once.
-    let other = ["alice", "bob"]
+    let other = ["alice", "bob", "carol"]
         .into_iter()
-        .find(|p| *p != hero["id"])
+        .find(|p| *p != hero["id"] && *p != unknown["id"])
         .unwrap();
     let token = s.token("alice");
     let start = chrono::Utc::now() - chrono::Duration::minutes(1);
