@@ -224,6 +224,19 @@ fn events_are_signed_delivered_once_retried_and_listed_for_admins() {
             && delivered("swap.requested") == 1
             && delivered("swap.accepted") == 1
     });
+    // The swap undone (Alice asks, Bob agrees): the override it made is deleted, and said so.
+    let swap_id = swap["id"].as_str().unwrap();
+    for (token, status) in [(&alice, 202), (&bob, 200)] {
+        let r = c
+            .post(s.url(&format!("/api/v1/swaps/{swap_id}/undo")))
+            .bearer_auth(token)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), status, "{}", r.text().unwrap());
+    }
+    wait_until("the undone swap's override not said deleted", || {
+        delivered("override.deleted") == 2
+    });
     let all = got.lock().unwrap().clone();
     // Every request is signed as the specification says, by its reference library.
     let problems = verify_all(&all);
@@ -255,6 +268,15 @@ fn events_are_signed_delivered_once_retried_and_listed_for_admins() {
     assert_eq!(created["data"]["by"], "alice");
     let accepted = find("swap.accepted");
     assert_eq!(accepted["data"]["id"], swap["id"]);
+    let undone: Vec<Value> = all
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(|r| serde_json::from_str::<Value>(&r.body).unwrap())
+        .filter(|v| v["type"] == "override.deleted" && v["data"]["id"] != o["id"])
+        .collect();
+    assert_eq!(undone.len(), 1);
+    assert_eq!(accepted["data"]["overrides"][0], undone[0]["data"]["id"]);
+    assert_eq!(undone[0]["data"]["by"], "bob");
     assert_eq!(accepted["data"]["decided_by"], "bob");
     let conflict = find("conflict.found");
     assert!(

@@ -920,16 +920,29 @@ pub(crate) async fn undo(
             )));
         }
     };
-    let changed = blocking(move || {
+    let ids = r.overrides.clone();
+    let (changed, removed) = blocking(move || {
         if done {
+            // The overrides it removes, as they were: told about like any deleted override.
+            let removed: Vec<rota_store::StoredOverride> = st
+                .store()
+                .overrides()?
+                .into_iter()
+                .filter(|o| ids.contains(&o.id))
+                .collect();
             let r = st.store().undo_swap(&id, &actor, now)?;
             st.rebuild(None)?;
-            Ok(r)
+            Ok((r, removed))
         } else {
-            st.store().request_undo(&id, &actor, now)
+            st.store()
+                .request_undo(&id, &actor, now)
+                .map(|r| (r, Vec::new()))
         }
     })
     .await?;
+    for o in &removed {
+        state.override_changed(o, false, who);
+    }
     if done {
         tracing::info!(id = %changed.id, by = %who, "swap undone");
     } else {
