@@ -71,6 +71,10 @@ fn override_data(o: &rota_store::StoredOverride, by: &str) -> Value {
     })
 }
 
+/// How long a delivered (or given up) message's body is kept in the outbox; the admin list shows
+/// that long.
+const OUTBOX_KEEP_DAYS: i64 = 30;
+
 /// Whether Slack's Web API is configured (a bot token): swap requests then go to the person
 /// asked as a direct message with buttons.
 static SLACK_ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -502,6 +506,7 @@ pub fn install(
             let mut conflicts_seen = std::collections::HashSet::new();
             let mut waiting: Vec<(String, u64)> = Vec::new();
             let mut waiting_read: Option<std::time::Instant> = None;
+            let mut pruned: Option<std::time::Instant> = None;
             loop {
                 let (eps, problems) = endpoints(&st);
                 // What /healthz says waits: one grouped query, every 10 s.
@@ -608,6 +613,16 @@ pub fn install(
                         conflicts_read = Some(std::time::Instant::now());
                         if let Err(e) = conflicts(&st, &eps, &mut conflicts_seen) {
                             tracing::error!(error = %e, "cannot write conflict webhooks");
+                        }
+                    }
+                    // Finished messages' bodies go after 30 days (their delivery records stay).
+                    if pruned.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(3600)) {
+                        pruned = Some(std::time::Instant::now());
+                        let before = st.now() - chrono::Duration::days(OUTBOX_KEEP_DAYS);
+                        match st.store().outbox_prune(before) {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!(deleted = n, "pruned delivered messages from the outbox"),
+                            Err(e) => tracing::warn!(error = %e, "cannot prune the outbox"),
                         }
                     }
                     let clock = || st.now();

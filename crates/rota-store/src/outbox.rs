@@ -137,6 +137,20 @@ impl Store {
         })
     }
 
+    /// Deletes the bodies of messages written before `before` whose delivery is finished (sent,
+    /// failed or superseded), so the outbox does not grow for ever; their ledger entries stay (the
+    /// delivery record and the metrics' counts). Returns how many were deleted.
+    pub fn outbox_prune(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.write(|c| {
+            c.exec(
+                "DELETE FROM outbox WHERE created_at < $1 AND key IN (
+                    SELECT key FROM notify_ledger
+                    WHERE state IN ('sent', 'failed', 'superseded'))",
+                p![secs(before)],
+            )
+        })
+    }
+
     /// The newest `limit` messages with their deliveries, newest first: what admins see.
     pub fn outbox_recent(&self, limit: u32) -> Result<Vec<OutboxItem>> {
         let mut items: Vec<OutboxItem> = self.read(|c| {

@@ -231,6 +231,25 @@ fn the_outbox_keeps_each_event_once_until_its_delivery_is_done(kind: Kind) {
     assert_eq!(
         recent[2].delivery.as_ref().unwrap().state,
         LedgerState::Sent
+    ); // Pruning deletes finished messages written before the cut, never waiting ones.
+    assert_eq!(
+        store.outbox_prune(now).unwrap(),
+        0,
+        "nothing is older than now"
+    );
+    let later = now + chrono::Duration::days(31);
+    assert_eq!(store.outbox_prune(later).unwrap(), 1, "only e1 was sent");
+    let left: Vec<String> = store
+        .outbox_recent(10)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.key)
+        .collect();
+    assert_eq!(left, ["webhook/a/e2", "webhook/a/e3"]);
+    assert_eq!(
+        store.ledger_entries(&["webhook/a/e1"]).unwrap()[0].state,
+        LedgerState::Sent,
+        "the delivery record stays"
     );
 }
 
