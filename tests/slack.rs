@@ -8,13 +8,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
 use crate::server::{Server, copy_dir};
-use crate::util::example_schedules;
+use crate::util::{example_schedules, wait_until};
 
 const TOKEN: &str = "xoxb-test-token";
 
@@ -109,17 +109,6 @@ fn stand_in(users: BTreeMap<String, String>) -> (String, Arc<Mutex<Vec<Call>>>) 
         (status.to_string(), extra.to_string(), answer.to_string())
     });
     (format!("{base}/api"), calls)
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let began = Instant::now();
-    while !done() {
-        assert!(
-            began.elapsed() < Duration::from_secs(30),
-            "{what} after 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]

@@ -157,3 +157,15 @@ pub fn slack_sign(secret: &str, ts: i64, body: &str) -> String {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8(o.stdout).unwrap().trim().to_string()
 }
+
+/// Waits up to 30 s for `done`, failing with `{what} after 30 s`.
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let began = std::time::Instant::now();
+    while !done() {
+        assert!(
+            began.elapsed() < std::time::Duration::from_secs(30),
+            "{what} after 30 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

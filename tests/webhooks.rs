@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
 use crate::server::{Server, copy_dir};
-use crate::util::example_schedules;
+use crate::util::{example_schedules, wait_until};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -96,17 +96,6 @@ print(json.dumps(bad))
         String::from_utf8_lossy(&o.stderr)
     );
     serde_json::from_slice(&o.stdout).unwrap()
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let began = Instant::now();
-    while !done() {
-        assert!(
-            began.elapsed() < Duration::from_secs(30),
-            "{what} after 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]

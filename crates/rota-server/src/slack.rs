@@ -57,6 +57,36 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// Refuses a request unless Slack is configured (404) and the request carries Slack's signature
+/// of its body with this app's signing secret, made within [`MAX_SKEW_SECS`] (401).
+fn check_request(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<(), ApiError> {
+    let Some(secret) = state.config().slack_signing_secret.as_deref() else {
+        return Err(ApiError::not_found(
+            "Slack is not configured here (ROTA_SLACK_SIGNING_SECRET)",
+        ));
+    };
+    let h = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    if verify(
+        secret,
+        &h("x-slack-request-timestamp"),
+        &h("x-slack-signature"),
+        body,
+        state.now().timestamp(),
+    ) {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized(
+            "not signed by Slack with this app's signing secret, or older than 5 minutes",
+        ))
+    }
+}
+
 /// The fields of a slash command Slack sends that rota reads.
 #[derive(serde::Deserialize)]
 struct Command {
@@ -139,30 +169,7 @@ pub(crate) async fn commands(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(secret) = state.config().slack_signing_secret.clone() else {
-        return Err(ApiError::not_found(
-            "Slack is not configured here (ROTA_SLACK_SIGNING_SECRET)",
-        ));
-    };
-    let h = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    };
-    let now = state.now().timestamp();
-    if !verify(
-        &secret,
-        &h("x-slack-request-timestamp"),
-        &h("x-slack-signature"),
-        &body,
-        now,
-    ) {
-        return Err(ApiError::unauthorized(
-            "not signed by Slack with this app's signing secret, or older than 5 minutes",
-        ));
-    }
+    check_request(&req, &body, &state)?;
     let cmd: Command = serde_urlencoded_from(&body)
         .map_err(|e| ApiError::bad_request(format!("not a slash command: {e}")))?;
     let snap = state.snapshot();
@@ -220,29 +227,7 @@ pub(crate) async fn interactions(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(secret) = state.config().slack_signing_secret.clone() else {
-        return Err(ApiError::not_found(
-            "Slack is not configured here (ROTA_SLACK_SIGNING_SECRET)",
-        ));
-    };
-    let h = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    };
-    if !verify(
-        &secret,
-        &h("x-slack-request-timestamp"),
-        &h("x-slack-signature"),
-        &body,
-        state.now().timestamp(),
-    ) {
-        return Err(ApiError::unauthorized(
-            "not signed by Slack with this app's signing secret, or older than 5 minutes",
-        ));
-    }
+    check_request(&req, &body, &state)?;
     let p: Payload = serde_urlencoded_from(&body)
         .map_err(|e| ApiError::bad_request(format!("not an interaction: {e}")))?;
     let i: Interaction = serde_json::from_str(&p.payload)
