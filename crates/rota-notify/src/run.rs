@@ -206,7 +206,7 @@ pub fn declare_dead(owner: &str) {
 
 /// Whether `owner` is a process on this host that no longer exists (Linux: no `/proc/PID`), or
 /// a replica declared dead by [`declare_dead`].
-fn is_dead(owner: &str) -> bool {
+pub(crate) fn is_dead(owner: &str) -> bool {
     if owner != crate::run::owner()
         && DEAD
             .lock()

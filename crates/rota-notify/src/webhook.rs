@@ -18,7 +18,9 @@
 //!   it sent on a 2xx. Otherwise it is retried with backoff (1 min doubling to 1 h, or after the
 //!   `Retry-After` seconds the receiver asked for), until it expires: a day after the event, or, for a
 //!   handoff, when the shift ends. The bound is the email's: a kill after the receiver's 2xx and
-//!   before the ledger records it means one more delivery of the same `webhook-id`.
+//!   before the ledger records it means one more delivery of the same `webhook-id`. A message a
+//!   dead sender left claimed is taken over at the next run (the process is gone from this host,
+//!   or its replica's lease was taken over), not after the claim's lease.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -253,7 +255,26 @@ pub fn deliver_due(
         .into();
     let mut report = DeliveryReport::default();
     let began = std::time::Instant::now();
-    for item in store.outbox_due(clock(), settings.lease, 200)? {
+    // What a sender that died left half-sent (a process of this host that is gone, or a replica
+    // whose lease was taken over) is taken over at once, as emails are, not after the claim's
+    // lease: it may have reached its receiver, so it goes again under the same `webhook-id`.
+    let mut taken: Vec<(rota_store::OutboxItem, u32)> = Vec::new();
+    for (item, holder) in store.outbox_in_flight(50)? {
+        if holder != owner
+            && crate::run::is_dead(&holder)
+            && let Some(Claim::Claimed { attempt, .. }) =
+                store.ledger_take_over(&item.key, &holder, owner, clock())?
+        {
+            tracing::warn!(key = %item.key, from = %holder, "a sender died while delivering this message; delivering it again (it may arrive twice)");
+            taken.push((item, attempt));
+        }
+    }
+    let due = store.outbox_due(clock(), settings.lease, 200)?;
+    let work = taken
+        .into_iter()
+        .map(|(i, a)| (i, Some(a)))
+        .chain(due.into_iter().map(|i| (i, None)));
+    for (item, taken_attempt) in work {
         // One run never holds up handoff detection for long: what is left waits for the next.
         if began.elapsed() > settings.run_budget {
             break;
@@ -268,9 +289,12 @@ pub fn deliver_due(
             recipient: &item.endpoint,
             expires: Some(expires),
         };
-        let attempt = match store.ledger_claim(&ledger, owner, settings.lease, now)? {
-            Claim::Claimed { attempt, .. } => attempt,
-            _ => continue,
+        let attempt = match taken_attempt {
+            Some(a) => a,
+            None => match store.ledger_claim(&ledger, owner, settings.lease, now)? {
+                Claim::Claimed { attempt, .. } => attempt,
+                _ => continue,
+            },
         };
         let endpoint = endpoints.iter().find(|e| e.name == item.endpoint);
         let slack = slack.filter(|_| is_slack);

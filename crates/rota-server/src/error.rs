@@ -138,6 +138,7 @@ impl From<rota_store::Error> for ApiError {
         match e.kind() {
             rota_store::ErrorKind::Conflict(m) => ApiError::conflict(m.clone()),
             rota_store::ErrorKind::NotFound(m) => ApiError::not_found(m.clone()),
+            rota_store::ErrorKind::Invalid(m) => ApiError::bad_request(m.clone()),
             _ => {
                 tracing::error!(error = %e, "state file error");
                 ApiError::unavailable(format!("the state file failed: {e}"))

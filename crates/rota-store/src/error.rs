@@ -64,6 +64,10 @@ pub enum ErrorKind {
     /// already covered by an override). Retrying the same change will not help.
     #[error("{0}")]
     Conflict(String),
+    /// The value given cannot be kept (an empty handoff note, one too long). Retrying the same
+    /// value will not help.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl Error {

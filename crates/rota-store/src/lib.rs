@@ -25,7 +25,8 @@
 //!
 //! One file per concept, each with its own `impl Store`: `overrides`, `tokens` (API and feed
 //! tokens), `sessions` (page sign-ins), `audit`, `ledger` (outbound messages), `snapshots`
-//! (change notices), `swaps`, `signing` (CSRF), and `migrations` (the schema). This file opens the
+//! (change notices), `swaps`, `notes` (handoff notes), `outbox` (webhook and Slack messages),
+//! `signing` (CSRF), and `migrations` (the schema). This file opens the
 //! state file. The behaviour of every operation is pinned by `tests/store.rs`, through this
 //! public interface only.
 //!
@@ -50,6 +51,7 @@ mod error;
 mod leases;
 mod ledger;
 pub mod migrations;
+mod notes;
 mod outbox;
 mod overrides;
 mod sessions;
@@ -63,6 +65,7 @@ pub use copy::{TableCount, TableDump};
 pub use error::{Error, ErrorKind, Result};
 pub use leases::Lease;
 pub use ledger::{Claim, LedgerCount, LedgerEntry, LedgerItem, LedgerState};
+pub use notes::{HandoffNote, NOTE_MAX_CHARS, NOTES_PER_SHIFT, clean_note};
 pub use outbox::OutboxItem;
 pub use overrides::{NewOverride, StoredOverride};
 pub use sessions::NewSession;

@@ -89,6 +89,24 @@ impl Store {
         })
     }
 
+    /// The messages a sender claimed and has not finished (`sending`), with that sender's owner
+    /// id, oldest first, at most `limit`. The caller takes over those whose sender it knows to be
+    /// dead ([`Store::ledger_take_over`]), rather than waiting for the claim's lease to lapse.
+    pub fn outbox_in_flight(&self, limit: u32) -> Result<Vec<(OutboxItem, String)>> {
+        self.read(|c| {
+            c.rows(
+                "SELECT o.key, o.endpoint, o.event, o.body, o.created_at, l.owner FROM outbox o
+                 JOIN notify_ledger l ON l.key = o.key
+                 WHERE l.state = 'sending'
+                 ORDER BY o.created_at, o.key LIMIT $1",
+                p![limit],
+            )?
+            .iter()
+            .map(|r| Ok((outbox_row(r)?, r.opt_text(5)?.unwrap_or_default())))
+            .collect()
+        })
+    }
+
     /// How many messages of each endpoint are not finished (never tried, being sent, or waiting
     /// for a retry), by endpoint: one grouped query.
     pub fn outbox_waiting(&self) -> Result<Vec<(String, u64)>> {

@@ -117,7 +117,64 @@ conformance!(
     the_figures_for_metrics_count_the_ledger_and_the_swaps,
     every_operation_is_observed,
     the_outbox_keeps_each_event_once_until_its_delivery_is_done,
+    handoff_notes_are_kept_per_shift_bounded_and_audited,
 );
+
+fn handoff_notes_are_kept_per_shift_bounded_and_audited(kind: Kind) {
+    let f = fixture(kind);
+    let store = f.open();
+    let now = t("2026-11-30T09:00:00Z");
+    let a = store
+        .add_note("hero", 7, "alice", "  Ticket 4411 waits\r\nfor the customer.\n", now)
+        .unwrap();
+    assert_eq!(a.text, "Ticket 4411 waits\nfor the customer.");
+    assert!(a.id.starts_with("note_"), "{}", a.id);
+    let b = store
+        .add_note("hero", 7, "carol", "Deploy half done.", now)
+        .unwrap();
+    store.add_note("hero", 8, "bob", "Other shift.", now).unwrap();
+    store.add_note("ops", 7, "dan", "Other rotation.", now).unwrap();
+    // Oldest first, only that shift's.
+    assert_eq!(store.notes("hero", 7).unwrap(), vec![a.clone(), b]);
+    assert!(store.notes("hero", 9).unwrap().is_empty());
+    assert!(store.notes("hero", u64::MAX).unwrap().is_empty());
+    // Kept across reopening.
+    drop(store);
+    let store = f.open();
+    assert_eq!(store.notes("hero", 7).unwrap()[0], a);
+    // What cannot be kept is refused, naming why, and nothing is written.
+    for (text, why) in [
+        ("   \n ", "empty"),
+        ("bell\u{7}", "U+0007"),
+        (&"x".repeat(NOTE_MAX_CHARS + 1)[..], "characters long"),
+    ] {
+        let e = store.add_note("hero", 7, "alice", text, now).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::Invalid(_)), "{e}");
+        assert!(e.to_string().contains(why), "{e}");
+    }
+    assert!(store.add_note("hero", 7, "alice", &"é".repeat(NOTE_MAX_CHARS), now).is_ok());
+    assert_eq!(store.notes("hero", 7).unwrap().len(), 3);
+    // At most NOTES_PER_SHIFT per shift.
+    for i in 3..NOTES_PER_SHIFT {
+        store.add_note("hero", 7, "alice", &format!("n{i}"), now).unwrap();
+    }
+    let e = store.add_note("hero", 7, "alice", "one more", now).unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::Conflict(_)), "{e}");
+    assert_eq!(store.notes("hero", 7).unwrap().len(), NOTES_PER_SHIFT);
+    // Each note is in the audit log with its text.
+    let audit = store.audit(1000, None).unwrap();
+    let entry = audit
+        .iter()
+        .find(|e| e.action == "note.create" && e.subject == a.id)
+        .expect("audited");
+    assert_eq!(entry.actor, "alice");
+    assert_eq!(entry.detail["text"], a.text);
+    assert_eq!(entry.detail["slot"], 7);
+    assert_eq!(
+        audit.iter().filter(|e| e.action == "note.create").count(),
+        NOTES_PER_SHIFT + 2
+    );
+}
 
 fn the_outbox_keeps_each_event_once_until_its_delivery_is_done(kind: Kind) {
     let f = fixture(kind);
@@ -190,6 +247,18 @@ fn the_outbox_keeps_each_event_once_until_its_delivery_is_done(kind: Kind) {
             .unwrap()
             .is_empty()
     );
+    // A claim's sender is named, so a caller that knows it died can take it over at once.
+    let in_flight = store.outbox_in_flight(10).unwrap();
+    assert_eq!(in_flight.len(), 1);
+    assert_eq!(in_flight[0].0.key, "webhook/a/e3");
+    assert_eq!(in_flight[0].1, "h/dead");
+    assert!(
+        store
+            .ledger_take_over("webhook/a/e3", "h/dead", "h/2", now)
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.outbox_in_flight(10).unwrap()[0].1, "h/2");
     let late = now + lease + lease;
     assert!(
         store
@@ -1115,6 +1184,8 @@ fn populate(s: &Store) {
     s.ledger_finish(&item("f"), LedgerState::Failed, "gone", now)
         .unwrap();
     s.take_lease("notify", "h/1", chrono::Duration::seconds(20), now)
+        .unwrap();
+    s.add_note("hero", 20, "alice", "Ticket 4411\nwaits.", now)
         .unwrap();
 }
 
