@@ -7,7 +7,8 @@
 //!   one announced (the store keeps the last one with a number, so a restart repeats nothing and a
 //!   handoff that happened while rota was down is announced once, if the shift is still running),
 //!   writes a `handoff` webhook and, for rotations with a `slack` table, the user group, topic and
-//!   channel message; once a minute a `conflict.found` for each new conflict; then delivers what
+//!   channel message, each with the handoff notes left on the shift before (see
+//!   `rota_server::notes`); once a minute a `conflict.found` for each new conflict; then delivers what
 //!   is due, for at most a few seconds a run.
 //! - A swap request also goes to the person asked as a Slack direct message with buttons, when
 //!   Slack's Web API is configured; the buttons' answers go back through `response_url`.
@@ -224,6 +225,52 @@ fn piece(shift: &rota_core::Shift<'_>) -> String {
     )
 }
 
+/// The handoff notes left for `shift`: those on the shift of whoever was on call just before it
+/// (another person), oldest first.
+fn handed_over(st: &AppState, shift: &rota_core::Shift<'_>) -> Vec<rota_store::HandoffNote> {
+    let snap = st.snapshot();
+    let before = snap
+        .schedule
+        .on_call(
+            &shift.rotation.id,
+            shift.start - chrono::Duration::seconds(1),
+        )
+        .ok()
+        .flatten()
+        .filter(|b| b.person.id != shift.person.id && b.end == shift.start);
+    match before {
+        Some(b) => st
+            .store()
+            .notes(&shift.rotation.id, b.slot)
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "cannot read handoff notes");
+                Vec::new()
+            }),
+        None => Vec::new(),
+    }
+}
+
+/// How much of the handoff notes a Slack message quotes; the rest is on the shift's page.
+const SLACK_NOTES_CHARS: usize = 3000;
+
+/// The notes as a Slack message quotes them: each author's name and their note, quoted.
+fn notes_text(s: &rota_core::Schedule, notes: &[rota_store::HandoffNote]) -> String {
+    let mut out = String::from("\nHandoff notes:");
+    for n in notes {
+        let who = s
+            .person(&n.author)
+            .map_or(n.author.as_str(), |p| p.name.as_str());
+        let quoted: Vec<String> = n.text.lines().map(|l| format!("> {l}")).collect();
+        let piece = format!("\n{who}:\n{}", quoted.join("\n"));
+        if out.chars().count() + piece.chars().count() > SLACK_NOTES_CHARS {
+            out.push_str("\n… more on the shift's page.");
+            break;
+        }
+        out.push_str(&piece);
+    }
+    out
+}
+
 /// Writes a `handoff` for each rotation whose piece of shift changed since the last one
 /// announced.
 fn handoffs(st: &AppState, eps: &[Endpoint], marks: &mut Marks) -> anyhow::Result<()> {
@@ -236,18 +283,24 @@ fn handoffs(st: &AppState, eps: &[Endpoint], marks: &mut Marks) -> anyhow::Resul
     let snap = st.snapshot();
     let now = st.now();
     for shift in snap.schedule.on_call_all(now) {
+        let Some(n) = marks.changed(st, format!("webhook/{}", shift.rotation.id), piece(&shift))?
+        else {
+            continue;
+        };
+        let notes: Vec<Value> = handed_over(st, &shift)
+            .iter()
+            .map(|n| json!({"author": n.author, "text": n.text, "created_at": rota_core::view::utc(n.created_at)}))
+            .collect();
         let data = json!({
             "rotation": shift.rotation.id,
             "rotation_name": shift.rotation.name,
             "person": rota_core::view::PersonView::from(shift.person),
             "start": rota_core::view::utc(shift.start),
             "end": rota_core::view::utc(shift.end),
+            "slot": shift.slot,
             "source": shift.source.as_str(),
+            "notes": notes,
         });
-        let Some(n) = marks.changed(st, format!("webhook/{}", shift.rotation.id), piece(&shift))?
-        else {
-            continue;
-        };
         let id = format!("{}/{n}", shift.rotation.id);
         webhook::enqueue(
             st.store(),
@@ -391,6 +444,10 @@ fn handoff_text(st: &AppState, shift: &rota_core::Shift<'_>) -> String {
     if !open.is_empty() {
         text.push_str(&format!("\nOpen swap requests: {}", open.join("; ")));
     }
+    let notes = handed_over(st, shift);
+    if !notes.is_empty() {
+        text.push_str(&notes_text(s, &notes));
+    }
     let horizon = now + chrono::Duration::days(28);
     let off = st.calendars().time_off_for(s, now, horizon, horizon);
     if let Ok(found) = s.conflicts(&off, now, horizon) {
@@ -469,6 +526,10 @@ pub fn install(
     slack: Option<Arc<rota_notify::slack::SlackClient>>,
 ) -> anyhow::Result<()> {
     let _ = SLACK_ON.set(slack.is_some());
+    if let Some(client) = slack.clone() {
+        // `/handoff` finds who typed it by email, as the user groups do (cached).
+        state.on_slack_user(Arc::new(move |email| client.user(email).ok().flatten()));
+    }
     if let Some(client) = slack.clone() {
         state.on_slack_reply(Arc::new(move |url, text| {
             let client = client.clone();

@@ -39,6 +39,17 @@ fn short(t: DateTime<Utc>, zone: Tz) -> String {
         .to_string()
 }
 
+/// `s` percent-encoded for a path segment: everything but RFC 3986's unreserved characters, as
+/// the service's own links are.
+fn encode(s: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
+}
+
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -187,6 +198,58 @@ pub fn render(p: &Planned, now: DateTime<Utc>) -> Rendered {
                 subject,
                 text,
                 attachment: Some((file, vec![(ics::event(shift), ics::Status::Confirmed)])),
+            }
+        }
+        Content::Handoff(h) => {
+            let shift = &h.shift;
+            let subject = format!(
+                "{} handed {} over to you, with notes",
+                h.from.name, shift.rotation_name
+            );
+            let mut text = format!(
+                "Hello {},\n\n{} handed {} over to you at {}. You are on call until {} ({}).\n\nTheir handoff notes:\n",
+                p.to.name,
+                h.from.name,
+                shift.rotation_name,
+                local(shift.start, zone),
+                local(shift.end, zone),
+                zone.name()
+            );
+            let mut html = format!(
+                "<p>Hello {},</p>\n<p>{} handed <strong>{}</strong> over to you at {}. You are on call until {} ({}).</p>\n<p>Their handoff notes:</p>\n",
+                escape(&p.to.name),
+                escape(&h.from.name),
+                escape(&shift.rotation_name),
+                escape(&local(shift.start, zone)),
+                escape(&local(shift.end, zone)),
+                escape(zone.name())
+            );
+            for (author, at, note) in &h.notes {
+                text.push_str(&format!("\n{author}, {}:\n", local(*at, zone)));
+                for line in note.lines() {
+                    text.push_str(&format!("  {line}\n"));
+                }
+                html.push_str(&format!(
+                    "<p><strong>{}</strong>, {}:</p>\n<blockquote style=\"white-space:pre-wrap\">{}</blockquote>\n",
+                    escape(author),
+                    escape(&local(*at, zone)),
+                    escape(note)
+                ));
+            }
+            if let Some(b) = base {
+                // The shift's page shows these notes and any added later; it asks for a sign-in.
+                let page = format!("{b}/shifts/{}/{}", encode(&shift.rotation), shift.slot);
+                text.push_str(&format!("\nThe shift and its notes: {page}\n"));
+                html.push_str(&format!(
+                    "<p><a href=\"{}\">The shift and its notes</a></p>\n",
+                    escape(&page)
+                ));
+            }
+            Rendered {
+                html: html_doc(&subject, &html),
+                subject,
+                text,
+                attachment: None,
             }
         }
         Content::Conflict(c) => {
@@ -571,6 +634,12 @@ pub fn build(p: &Planned, from: &Mailbox, now: DateTime<Utc>) -> Result<Message,
             &e.requester
         };
         builder = builder.reply_to(mailbox(other)?);
+    }
+    if let Content::Handoff(h) = &p.content
+        && !h.from.email.is_empty()
+    {
+        // Questions about the notes go to whoever wrote them.
+        builder = builder.reply_to(mailbox(&h.from)?);
     }
     builder
         .multipart(body)

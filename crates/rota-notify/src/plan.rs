@@ -531,6 +531,98 @@ pub enum Content {
     Swap(Box<SwapEvent>),
     /// "You are on call while you are away": a conflict with the colleagues who could trade.
     Conflict(Box<ConflictNotice>),
+    /// "Alice handed over to you": the handoff notes left on the shift before, at the handoff.
+    Handoff(Box<HandoffNotice>),
+}
+
+/// A handoff with notes, as the email to the person taking over states it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HandoffNotice {
+    /// The shift being taken over (the incoming person's piece of it).
+    pub shift: ShiftInfo,
+    /// Who handed over: replies go to them when they have an email address.
+    pub from: Recipient,
+    /// The slot of the shift handed over, whose notes these are.
+    pub from_slot: u64,
+    /// `(author name, written at, text)`, oldest first.
+    pub notes: Vec<(String, DateTime<Utc>, String)>,
+}
+
+/// One email per handoff with notes: to whoever is on call in each rotation at `now`, when the
+/// person before them (another person, up to the same instant) left notes on their shift
+/// (`notes_of(rotation, slot)`). The key is the handoff (`handoff/{rotation}/{start}/{person}`),
+/// so it is sent once, however many notes there are and whenever they are written; it expires when
+/// the shift taken over ends, so a handoff that happened while rota was down is mailed when it
+/// comes back if that shift still runs, never afterwards.
+pub fn plan_handoff_notes(
+    schedule: &Schedule,
+    notes_of: &dyn Fn(&str, u64) -> Vec<rota_store::HandoffNote>,
+    now: DateTime<Utc>,
+    base_url: Option<&str>,
+) -> Vec<Planned> {
+    let mut out = Vec::new();
+    for x in schedule.on_call_all(now) {
+        let Some(before) = schedule
+            .on_call(&x.rotation.id, x.start - Duration::seconds(1))
+            .ok()
+            .flatten()
+            .filter(|b| b.person.id != x.person.id && b.end == x.start)
+        else {
+            continue;
+        };
+        let notes = notes_of(&x.rotation.id, before.slot);
+        if notes.is_empty() {
+            continue;
+        }
+        let (Some(to), Some(from)) = (
+            Recipient::of(x.person, x.rotation.timezone),
+            Recipient::of(before.person, x.rotation.timezone).or_else(|| {
+                Some(Recipient {
+                    id: before.person.id.clone(),
+                    name: before.person.name.clone(),
+                    email: String::new(),
+                    zone: x.rotation.timezone,
+                })
+            }),
+        ) else {
+            continue;
+        };
+        let name = |id: &str| {
+            schedule
+                .person(id)
+                .map_or(id.to_string(), |p| p.name.clone())
+        };
+        out.push(Planned {
+            key: format!(
+                "handoff/{}/{}/{}",
+                x.rotation.id,
+                x.start.timestamp(),
+                x.person.id
+            ),
+            kind: "handoff".into(),
+            why: format!(
+                "{} handed {} over to {} at {} with {} note(s)",
+                before.person.id,
+                x.rotation.id,
+                x.person.id,
+                rota_core::view::utc(x.start),
+                notes.len()
+            ),
+            to,
+            expires: Some(x.end),
+            content: Content::Handoff(Box::new(HandoffNotice {
+                shift: ShiftInfo::new(schedule, &x),
+                from,
+                from_slot: before.slot,
+                notes: notes
+                    .iter()
+                    .map(|n| (name(&n.author), n.created_at, n.text.clone()))
+                    .collect(),
+            })),
+            base_url: base_url.map(str::to_string),
+        });
+    }
+    out
 }
 
 /// A conflict as an email states it: the shift, the absences overlapping it, and who could trade.

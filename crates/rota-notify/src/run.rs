@@ -92,6 +92,19 @@ pub fn plan_run(
     now: DateTime<Utc>,
 ) -> Result<Run, Error> {
     let (mut due, superseded) = plan::plan_reminders(schedule, &settings.plan, now);
+    // Handoff notes for whoever took over: one store read per rotation whose person changed.
+    let notes_of = |rotation: &str, slot: u64| {
+        store.notes(rotation, slot).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read handoff notes");
+            Vec::new()
+        })
+    };
+    due.extend(plan::plan_handoff_notes(
+        schedule,
+        &notes_of,
+        now,
+        settings.plan.base_url.as_deref(),
+    ));
     let mut snapshots = Vec::new();
     for person in schedule.people() {
         let current = Snapshot::take(schedule, &person.id, now, settings.plan.horizon);

@@ -10,10 +10,10 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `GET /`, `/signin`, `/me`, `/swaps/new`, `/swaps/{id}` | HTML pages and their forms (see [`pages`]) |
+//! | `GET /`, `/signin`, `/me`, `/swaps/new`, `/swaps/{id}`, `/shifts/{rotation}/{slot}` | HTML pages and their forms (see [`pages`]) |
 //! | `GET /healthz` | liveness, the last reload's problems, and each calendar source's state |
 //! | `GET /metrics` | Prometheus metrics (see [`metrics`]) |
-//! | `POST /integrations/slack/commands` | Slack's `/whoishero` and `/oncall` (see [`slack`]) |
+//! | `POST /integrations/slack/commands` | Slack's `/whoishero`, `/oncall` and `/handoff` (see [`slack`]) |
 //! | `POST /integrations/slack/interactions` | the Accept and Decline buttons of swap requests sent in Slack |
 //! | `GET /api/v1/openapi.json` | the API's OpenAPI 3.1 document (see [`openapi`]) |
 //! | `GET /api/v1/whoishero[?at=]` | the hero's shift ([`rota_core::view::ShiftView`]'s JSON shape) or `null` |
@@ -22,6 +22,7 @@
 //! | `GET /api/v1/rotations/{id}/shifts?from=&to=` | shifts of a rotation (at most 731 days) |
 //! | `GET /api/v1/people/{id}/shifts?from=&to=` | shifts of a person |
 //! | `GET/POST /api/v1/overrides`, `DELETE /api/v1/overrides/{id}` | overrides (writes need a token) |
+//! | `GET/POST /api/v1/rotations/{id}/shifts/{slot}/notes` | a shift's handoff notes (a token; see [`notes`]) |
 //! | `GET/POST /api/v1/swaps`, `GET /api/v1/swaps/{id}`, `POST .../{id}/accept\|decline\|cancel` | swap requests (see [`swaps`]) |
 //! | `GET /api/v1/audit[?limit=&before=]` | the audit log (admins) |
 //! | `GET /api/v1/webhooks/deliveries[?limit=]` | webhook messages and their deliveries (admins) |
@@ -49,6 +50,7 @@ pub mod calendars;
 pub mod error;
 pub mod ics;
 pub mod metrics;
+pub mod notes;
 pub mod openapi;
 pub mod pages;
 pub mod paths;
@@ -142,6 +144,7 @@ pub fn configure_with(cfg: &mut web::ServiceConfig, config: &ServerConfig) {
                 crate::get().to(api::webhook_deliveries),
             )
             .configure(swaps::configure)
+            .configure(notes::configure)
             .configure(timeoff::configure_api),
     )
     .service(web::scope("/calendars").default_service(web::to(ics::feeds)))

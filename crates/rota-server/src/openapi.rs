@@ -39,6 +39,8 @@ use utoipa::{Modify, OpenApi};
         crate::swaps::undo_swap,
         crate::swaps::slots,
         crate::swaps::audit,
+        crate::notes::list_notes,
+        crate::notes::create_note,
         crate::timeoff::conflicts,
         crate::timeoff::report,
     ),
@@ -49,6 +51,7 @@ use utoipa::{Modify, OpenApi};
         (name = "swaps", description = "Swap requests between two people"),
         (name = "time off", description = "Conflicts with absence calendars, and the fairness report"),
         (name = "people", description = "Page sign-ins"),
+        (name = "notes", description = "Handoff notes on shifts"),
         (name = "audit", description = "Who changed what"),
         (name = "webhooks", description = "Signed webhook deliveries"),
     )
@@ -172,7 +175,7 @@ mod tests {
     }
 
     /// The `/api/v1` routes registered in the source: `.route("PATH", METHOD...)` in the API scope
-    /// of `configure` and in the swaps and time-off modules' `configure`s.
+    /// of `configure` and in the swaps, notes and time-off modules' `configure`s.
     fn registered() -> Vec<String> {
         let lib = include_str!("lib.rs");
         let scope = &lib[lib.find("web::scope(\"/api/v1\")").unwrap()..];
@@ -183,8 +186,11 @@ mod tests {
         let timeoff = include_str!("timeoff.rs");
         let timeoff = &timeoff[timeoff.find("pub fn configure_api").unwrap()..];
         let timeoff = &timeoff[..timeoff.find("\n}\n").unwrap()];
+        let notes = include_str!("notes.rs");
+        let notes = &notes[notes.find("pub fn configure").unwrap()..];
+        let notes = &notes[..notes.find("\n}\n").unwrap()];
         let mut out = Vec::new();
-        for text in [scope, swaps, timeoff] {
+        for text in [scope, swaps, timeoff, notes] {
             let flat: String = text.split_whitespace().collect::<Vec<_>>().join("");
             for piece in flat.split(".route(\"").skip(1) {
                 let (path, rest) = piece.split_once('"').unwrap();

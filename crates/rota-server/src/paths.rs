@@ -76,6 +76,16 @@ pub fn swap_action(id: &str, verb: &str) -> String {
     format!("/swaps/{}/{verb}", encode(id))
 }
 
+/// The page of shift `slot` of `rotation`, with its handoff notes.
+pub fn shift(rotation: &str, slot: u64) -> String {
+    format!("/shifts/{}/{slot}", encode(rotation))
+}
+
+/// Where the shift page's form adds a handoff note.
+pub fn shift_notes(rotation: &str, slot: u64) -> String {
+    format!("/shifts/{}/{slot}/notes", encode(rotation))
+}
+
 /// A rotation's calendar feed.
 pub fn rotation_feed(rotation: &str) -> String {
     format!("/calendars/rotations/{}.ics", encode(rotation))

@@ -2,6 +2,8 @@
 //!
 //! - `/whoishero`: the Support Hero now, until when, and who is next.
 //! - `/oncall [rotation]`: who is on call now in every rotation, or in one (with did-you-mean).
+//! - `/handoff [rotation] NOTE`: a handoff note on the caller's shift (see [`crate::notes`]); the
+//!   caller is found among the people on call by their email (`users.lookupByEmail`).
 //!
 //! Every request is checked as Slack's "Verifying requests from Slack" says: `X-Slack-Signature`
 //! must be `v0=` and the hex HMAC-SHA256, keyed with the signing secret
@@ -93,6 +95,8 @@ struct Command {
     command: String,
     #[serde(default)]
     text: String,
+    #[serde(default)]
+    user_id: String,
 }
 
 /// `Mon 14 Dec 09:00 Europe/London`.
@@ -177,13 +181,112 @@ pub(crate) async fn commands(
     let text = match cmd.command.trim_start_matches('/') {
         "whoishero" => whoishero_text(&snap.schedule, t),
         "oncall" => oncall_text(&snap.schedule, t, &cmd.text),
-        other => {
-            format!("rota does not know /{other}; it answers /whoishero and /oncall [rotation].")
-        }
+        "handoff" => handoff(&state, &cmd.user_id, &cmd.text).await,
+        other => format!(
+            "rota does not know /{other}; it answers /whoishero, /oncall [rotation] and /handoff [rotation] NOTE."
+        ),
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .body(serde_json::json!({"response_type": "ephemeral", "text": text}).to_string()))
+}
+
+/// How `/handoff` is used.
+const HANDOFF_USAGE: &str = "/handoff [rotation] NOTE leaves a handoff note on the shift you are on call in (or were, in the last 24 hours): what is still open for whoever comes next. It goes into the handoff message and their email.";
+
+/// The rota person who is Slack user `uid`, among those who may write a handoff note now (found
+/// by their email, through Slack's `users.lookupByEmail`, cached).
+async fn person_of(state: &AppState, uid: &str) -> Option<String> {
+    let snap = state.snapshot();
+    let now = state.now();
+    let from = now - chrono::Duration::hours(crate::notes::LATE_HOURS);
+    let mut candidates: Vec<(String, String)> = Vec::new();
+    for r in snap.schedule.rotations() {
+        for x in snap
+            .schedule
+            .shifts(&r.id, from, now + chrono::Duration::seconds(1))
+            .unwrap_or_default()
+        {
+            if let Some(email) = &x.person.email
+                && !candidates.iter().any(|(p, _)| *p == x.person.id)
+            {
+                candidates.push((x.person.id.clone(), email.clone()));
+            }
+        }
+    }
+    let st = state.clone();
+    let uid = uid.to_string();
+    web::block(move || {
+        candidates
+            .into_iter()
+            .find(|(_, email)| st.slack_user(email).as_deref() == Some(uid.as_str()))
+            .map(|(p, _)| p)
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// `/handoff [rotation] NOTE`: a handoff note on the caller's shift, through the same
+/// [`crate::notes::write`] as the pages and the API. The rotation may be left out when the caller
+/// is on call in one (a rotation a link put them in counts only when it is the only one).
+async fn handoff(state: &AppState, uid: &str, text: &str) -> String {
+    let text = text.trim();
+    if text.is_empty() {
+        return HANDOFF_USAGE.into();
+    }
+    let Some(person) = person_of(state, uid).await else {
+        return "rota cannot tell who you are among the people on call now or in the last 24 hours (it finds them in Slack by the email in the schedule). Leave the note on the shift's page instead.".into();
+    };
+    let snap = state.snapshot();
+    let s = &snap.schedule;
+    let now = state.now();
+    let shifts = crate::notes::writable(s, &person, now);
+    // A first word naming one of the caller's rotations chooses it.
+    let (first, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+    let named = shifts
+        .iter()
+        .find(|x| x.rotation.id == first || x.rotation.name.eq_ignore_ascii_case(first));
+    let (shift, note) = match named {
+        Some(x) if !rest.trim().is_empty() => (x, rest.trim()),
+        Some(_) => return HANDOFF_USAGE.into(),
+        None => {
+            // Running shifts first; a rotation a link made counts only when alone.
+            let running: Vec<&Shift<'_>> = shifts.iter().filter(|x| x.contains(now)).collect();
+            let pool: Vec<&Shift<'_>> = if running.is_empty() {
+                shifts.iter().collect()
+            } else {
+                running
+            };
+            let own: Vec<&Shift<'_>> = pool
+                .iter()
+                .copied()
+                .filter(|x| !matches!(x.source, rota_core::Source::Link(_)))
+                .collect();
+            let pool = if own.is_empty() { pool } else { own };
+            match pool.as_slice() {
+                [] => return "You are not on call now and were not in the last 24 hours, so there is no shift of yours to leave a note on.".into(),
+                [one] => (*one, text),
+                several => {
+                    let ids: Vec<&str> = several.iter().map(|x| x.rotation.id.as_str()).collect();
+                    return format!(
+                        "You are on call in {}: say which, e.g. /handoff {} NOTE",
+                        ids.join(" and "),
+                        ids[0]
+                    );
+                }
+            }
+        }
+    };
+    match crate::notes::write(state, &person, &shift.rotation.id, shift.slot, note).await {
+        Ok(_) => format!(
+            "Noted on your *{}* shift ({} to {}). Whoever comes next gets it in the handoff message and their email.",
+            shift.rotation.name,
+            when(shift.start, shift.rotation.timezone),
+            when(shift.end, shift.rotation.timezone)
+        ),
+        Err(e) => format!("Not noted: {}", e.detail),
+    }
 }
 
 /// The fields of an interaction payload rota reads (a `block_actions` click).

@@ -74,6 +74,10 @@ pub type SwapHook = Arc<dyn Fn(&AppState, &rota_store::SwapRequest) + Send + Syn
 /// Answers a Slack button click through its `response_url` (`(url, text)`), off the request.
 pub type SlackReplyHook = Arc<dyn Fn(String, String) + Send + Sync>;
 
+/// Finds the Slack user id of an email address (`users.lookupByEmail`, cached); `None` when Slack
+/// knows nobody by it or cannot be asked. It may block on Slack's API: called off the workers.
+pub type SlackUserHook = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// An outbound integration as `/healthz` shows it: a webhook, by name.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Integration {
@@ -139,6 +143,7 @@ struct Inner {
     integrations: RwLock<Vec<Integration>>,
     /// Answers Slack button clicks, when Slack's Web API is configured.
     slack_reply: OnceLock<SlackReplyHook>,
+    slack_user: OnceLock<SlackUserHook>,
     /// The absence and holiday calendars as last read (see [`crate::calendars`]).
     calendars: RwLock<Arc<rota_calendar::Snapshot>>,
     /// The last snapshot version handed out (see [`Snapshot::version`]).
@@ -202,6 +207,7 @@ impl AppState {
             override_hook: OnceLock::new(),
             integrations: RwLock::new(Vec::new()),
             slack_reply: OnceLock::new(),
+            slack_user: OnceLock::new(),
             calendars: RwLock::new(Arc::new(rota_calendar::Snapshot::default())),
             version: AtomicU64::new(0),
             feeds: crate::ics::FeedCache::default(),
@@ -293,6 +299,17 @@ impl AppState {
         if let Some(hook) = self.0.slack_reply.get() {
             hook(response_url, text);
         }
+    }
+
+    /// Sets how Slack users are found by email (for `/handoff`); only the first call takes
+    /// effect.
+    pub fn on_slack_user(&self, hook: SlackUserHook) -> bool {
+        self.0.slack_user.set(hook).is_ok()
+    }
+
+    /// The Slack user id of `email`, if a hook is set and Slack knows it. May block.
+    pub fn slack_user(&self, email: &str) -> Option<String> {
+        self.0.slack_user.get().and_then(|hook| hook(email))
     }
 
     /// Replaces what `/healthz` says of the outbound integrations.

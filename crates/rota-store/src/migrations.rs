@@ -101,7 +101,15 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ),
     (
         "handoff_notes",
-        &["rowid", "id", "rotation", "slot", "author", "body", "created_at"],
+        &[
+            "rowid",
+            "id",
+            "rotation",
+            "slot",
+            "author",
+            "body",
+            "created_at",
+        ],
     ),
 ];
 

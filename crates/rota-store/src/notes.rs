@@ -120,14 +120,7 @@ impl Store {
             c.exec(
                 "INSERT INTO handoff_notes (id, rotation, slot, author, body, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6)",
-                p![
-                    &note.id,
-                    rotation,
-                    slot_i,
-                    author,
-                    &note.text,
-                    secs(now)
-                ],
+                p![&note.id, rotation, slot_i, author, &note.text, secs(now)],
             )?;
             audit(
                 c,

@@ -125,15 +125,25 @@ fn handoff_notes_are_kept_per_shift_bounded_and_audited(kind: Kind) {
     let store = f.open();
     let now = t("2026-11-30T09:00:00Z");
     let a = store
-        .add_note("hero", 7, "alice", "  Ticket 4411 waits\r\nfor the customer.\n", now)
+        .add_note(
+            "hero",
+            7,
+            "alice",
+            "  Ticket 4411 waits\r\nfor the customer.\n",
+            now,
+        )
         .unwrap();
     assert_eq!(a.text, "Ticket 4411 waits\nfor the customer.");
     assert!(a.id.starts_with("note_"), "{}", a.id);
     let b = store
         .add_note("hero", 7, "carol", "Deploy half done.", now)
         .unwrap();
-    store.add_note("hero", 8, "bob", "Other shift.", now).unwrap();
-    store.add_note("ops", 7, "dan", "Other rotation.", now).unwrap();
+    store
+        .add_note("hero", 8, "bob", "Other shift.", now)
+        .unwrap();
+    store
+        .add_note("ops", 7, "dan", "Other rotation.", now)
+        .unwrap();
     // Oldest first, only that shift's.
     assert_eq!(store.notes("hero", 7).unwrap(), vec![a.clone(), b]);
     assert!(store.notes("hero", 9).unwrap().is_empty());
@@ -152,13 +162,21 @@ fn handoff_notes_are_kept_per_shift_bounded_and_audited(kind: Kind) {
         assert!(matches!(e.kind(), ErrorKind::Invalid(_)), "{e}");
         assert!(e.to_string().contains(why), "{e}");
     }
-    assert!(store.add_note("hero", 7, "alice", &"é".repeat(NOTE_MAX_CHARS), now).is_ok());
+    assert!(
+        store
+            .add_note("hero", 7, "alice", &"é".repeat(NOTE_MAX_CHARS), now)
+            .is_ok()
+    );
     assert_eq!(store.notes("hero", 7).unwrap().len(), 3);
     // At most NOTES_PER_SHIFT per shift.
     for i in 3..NOTES_PER_SHIFT {
-        store.add_note("hero", 7, "alice", &format!("n{i}"), now).unwrap();
+        store
+            .add_note("hero", 7, "alice", &format!("n{i}"), now)
+            .unwrap();
     }
-    let e = store.add_note("hero", 7, "alice", "one more", now).unwrap_err();
+    let e = store
+        .add_note("hero", 7, "alice", "one more", now)
+        .unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Conflict(_)), "{e}");
     assert_eq!(store.notes("hero", 7).unwrap().len(), NOTES_PER_SHIFT);
     // Each note is in the audit log with its text.

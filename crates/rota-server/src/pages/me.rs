@@ -1,5 +1,6 @@
-//! `GET /me`: your next shift first (when, which rotation, who hands over to you), then your
-//! shifts with a swap link each, your swap requests, and your calendar subscription.
+//! `GET /me`: your next shift first (when, which rotation, who hands over to you; while you are on
+//! call, a link to the shift's page for handoff notes), then your shifts with a swap link each,
+//! your swap requests, and your calendar subscription.
 //!
 //! Shifts show as *stretches* (`rota_core::stretch`): a person's continuous time in one rotation,
 //! so a weekly hero week that a link carries into a daily secondary is one secondary row, not
@@ -109,6 +110,14 @@ fn next_shift(s: &Schedule, me: &str, shifts: &[Stretch<'_>], now: DateTime<Utc>
                 // slot running now (a take-over), for the shifts of your own turn in a rotation.
                 // The piece running now, to its end: a later part of the slot someone else
                 // already covers is not asked for again.
+                // What is still open at the end goes into a handoff note on the shift's page.
+                @for x in current.iter() {
+                    @if let Some(y) = x.pieces().iter().find(|y| y.start <= now && now < y.end) {
+                        " " a href=(paths::shift(&x.rotation.id, y.slot)) {
+                            "Handoff notes for " (x.rotation.name)
+                        }
+                    }
+                }
                 @for x in current.iter().filter(|x| !x.is_link_made()) {
                     @if let Some(y) = x.pieces().iter().find(|y| y.start <= now && now < y.end) {
                         @let (a, b) = (rota_core::view::utc(y.start), rota_core::view::utc(y.end));

@@ -1,9 +1,10 @@
 //! Server-rendered HTML pages for people: the schedule (`GET /`), sign-in, a person's own page
-//! (`/me`), the swap form (`/swaps/new`) and the request page (`/swaps/{id}`).
+//! (`/me`), the swap form (`/swaps/new`), the request page (`/swaps/{id}`) and a shift's page with
+//! its handoff notes (`/shifts/{rotation}/{slot}`).
 //!
 //! - [`auth`]: sessions, sign-in and sign-out, and the checks every form post passes (same
 //!   origin, behind a reverse proxy too, and a CSRF token).
-//! - [`schedule`], [`me`], [`swap`]: one file per page.
+//! - [`schedule`], [`me`], [`swap`], [`shift`]: one file per page.
 //!
 //! Pages work without JavaScript and on a phone (one column, tables that scroll inside their own
 //! box that the keyboard can scroll, controls at least 24 px tall), have one `main` landmark and a `lang`, and carry a
@@ -33,6 +34,7 @@ use crate::paths;
 pub mod auth;
 pub mod me;
 pub mod schedule;
+pub mod shift;
 pub mod swap;
 
 #[cfg(test)]
@@ -123,6 +125,19 @@ pub fn configure_with(cfg: &mut web::ServiceConfig, config: PagesConfig) {
                 .route(crate::get().to(swap::request_page)),
         )
         .service(
+            web::resource("/shifts/{rotation}/{slot}")
+                .default_service(web::to(method_not_allowed))
+                .app_data(path())
+                .route(crate::get().to(shift::page)),
+        )
+        .service(
+            web::resource("/shifts/{rotation}/{slot}/notes")
+                .default_service(web::to(method_not_allowed))
+                .app_data(path())
+                .app_data(form())
+                .route(web::post().to(shift::add)),
+        )
+        .service(
             web::resource("/swaps/{id}/{verb}")
                 .default_service(web::to(method_not_allowed))
                 .app_data(path())
@@ -150,7 +165,7 @@ h1{font-size:1.5rem;margin:.6rem 0 1rem}h2{font-size:1.15rem;margin:1.6rem 0 .4r
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e4e4e4;vertical-align:top}
 .tag{font-size:.8rem;border-radius:.3rem;padding:.05rem .35rem;white-space:nowrap}
 .override{background:#fff1d6;color:#6b4200}.link{background:#e4f1e4;color:#1f4f1f}
-.now{font-weight:600}.muted{color:#555;font-size:.9rem}a{color:#1a4fa0}
+.now{font-weight:600}.note{white-space:pre-wrap;overflow-wrap:anywhere;margin:.2rem 0 .6rem}textarea{font-size:1rem;width:100%;box-sizing:border-box}.muted{color:#555;font-size:.9rem}a{color:#1a4fa0}
 button,select,input{min-height:24px;font-size:1rem;padding:.3rem .5rem;max-width:100%;box-sizing:border-box}
 .scroll:focus{outline:2px solid #1a4fa0}
 nav a,td a,li a{display:inline-block;padding:.15rem 0;min-height:24px}

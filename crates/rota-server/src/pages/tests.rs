@@ -1139,3 +1139,103 @@ async fn someone_on_call_asks_for_a_take_over_from_their_page() {
     assert_eq!(at(thursday - chrono::Duration::seconds(1)), "erin");
     assert_eq!(at(thursday), "bob");
 }
+
+/// The shift page: who is on call, the notes (escaped, line breaks kept), and the form for
+/// whoever is on call in it; `/me` links to it while you are on call; others see no form and are
+/// refused with an HTML page; signed out, it asks for a sign-in and comes back.
+#[actix_web::test]
+async fn the_shift_page_takes_handoff_notes_from_whoever_is_on_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let now: DateTime<Utc> = "2026-11-25T10:00:00Z".parse().unwrap();
+    let st = state(dir.path(), Arc::new(Hand(Mutex::new(now))));
+    let snap = st.snapshot();
+    let hero = snap.schedule.on_call("support-hero", now).unwrap().unwrap();
+    let (p, slot) = (hero.person.id.clone(), hero.slot);
+    let q = snap
+        .schedule
+        .people()
+        .iter()
+        .map(|x| x.id.clone())
+        .find(|x| {
+            crate::notes::writable(&snap.schedule, x, now).is_empty() && !snap.schedule.is_admin(x)
+        })
+        .unwrap();
+    drop(snap);
+    let token = |who: &str| st.store().issue_token(who, "test", now).unwrap().token;
+    let app = at::init_service(crate::app(web::Data::new(st.clone()))).await;
+    let path = paths::shift("support-hero", slot);
+
+    let res = at::call_service(&app, at::TestRequest::get().uri(&path).to_request()).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), paths::signin(Some(&path)));
+
+    let res = at::call_service(&app, sign_in(&token(&p))).await;
+    let cookie = cookie_of(&res);
+    let me = body(at::call_service(&app, get(paths::ME, &cookie)).await).await;
+    assert!(
+        me.contains(&format!("href=\"{path}\"")) && me.contains("Handoff notes for Support Hero"),
+        "{me}"
+    );
+    let page = body(at::call_service(&app, get(&path, &cookie)).await).await;
+    assert!(page.contains("<textarea"), "{page}");
+    let csrf = between(&page, "name=\"csrf\" value=\"", "\"").to_string();
+    let note = "Ticket <4411> waits.\r\nDeploy & rollback: half done.";
+    let res = at::call_service(
+        &app,
+        at::TestRequest::post()
+            .uri(&paths::shift_notes("support-hero", slot))
+            .insert_header((header::COOKIE, cookie.clone()))
+            .set_form([("csrf", csrf.as_str()), ("text", note)])
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), path);
+    let page = body(at::call_service(&app, get(&path, &cookie)).await).await;
+    assert!(
+        page.contains("Ticket &lt;4411&gt; waits.\nDeploy &amp; rollback: half done."),
+        "{page}"
+    );
+    // The next shift's page shows it as handed over.
+    let next =
+        body(at::call_service(&app, get(&paths::shift("support-hero", slot + 1), &cookie)).await)
+            .await;
+    let handed = between(
+        &next,
+        "Handed over from the shift before",
+        "Handoff notes on this shift",
+    );
+    assert!(handed.contains("Ticket &lt;4411&gt;"), "{next}");
+    assert!(
+        !next.contains("<textarea"),
+        "not on call in the next shift: {next}"
+    );
+
+    // Someone else sees the notes but no form, and a forged post is an HTML 403.
+    let res = at::call_service(&app, sign_in(&token(&q))).await;
+    let other = cookie_of(&res);
+    let page = body(at::call_service(&app, get(&path, &other)).await).await;
+    assert!(
+        page.contains("Ticket &lt;4411&gt;") && !page.contains("<textarea"),
+        "{page}"
+    );
+    // Their session's CSRF token, from their own page's sign-out form.
+    let mine = body(at::call_service(&app, get(paths::ME, &other)).await).await;
+    let csrf = between(&mine, "name=\"csrf\" value=\"", "\"").to_string();
+    let res = at::call_service(
+        &app,
+        at::TestRequest::post()
+            .uri(&paths::shift_notes("support-hero", slot))
+            .insert_header((header::COOKIE, other))
+            .set_form([("csrf", csrf.as_str()), ("text", "mine now")])
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+    assert!(content_type(&res).starts_with("text/html"));
+    assert_eq!(st.store().notes("support-hero", slot).unwrap().len(), 1);
+    // An unknown shift is an HTML 404.
+    let res = at::call_service(&app, get("/shifts/nope/1", &cookie)).await;
+    assert_eq!(res.status(), 404);
+    assert!(content_type(&res).starts_with("text/html"));
+}
