@@ -1024,7 +1024,17 @@ fn every_link_in_every_email_resolves_on_the_real_server() {
             r.text().unwrap_or_default()
         );
     }
+    // Raj leaves a handoff note on yesterday's shift (slot 1, his; he may for 24 hours after it
+    // ended at midnight): Ann, on call since then, gets it by email with a link to the shift.
+    let r = c
+        .post(format!("{base}/api/v1/rotations/daily/shifts/1/notes"))
+        .bearer_auth(&tokens["raj"])
+        .json(&serde_json::json!({"text": "Ticket 4411 waits for the customer."}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
     for kind in [
+        "handoff",
         "swap-requested",
         "swap-accepted",
         "swap-declined",
@@ -1173,4 +1183,108 @@ fn every_link_in_every_email_resolves_on_the_real_server() {
         "{checked:#?}"
     );
     eprintln!("checked: {checked:#?}");
+}
+
+/// Issue 15, point 3: whoever takes over a shift with handoff notes gets them by email at the
+/// handoff, once, from the person who wrote them (replies go to them), with a link to the shift's
+/// page; a note written after the handoff (within the 24 hours allowed) still reaches them, once;
+/// a handoff without notes sends nothing.
+#[test]
+fn whoever_takes_over_gets_the_handoff_notes_by_email_once() {
+    let text = hourly();
+    let env = Env::new(&[("schedule.toml", &text)]);
+    let sink = env.sink(&[]);
+    let t = |s: &str| -> chrono::DateTime<chrono::Utc> { s.parse().unwrap() };
+    {
+        let store = rota_store::Store::open(env.path("rota.db")).unwrap();
+        // Slot 5 (05:00-06:00) is p06's; slot 6 is p07's.
+        store
+            .add_note(
+                "hourly",
+                5,
+                "p06",
+                "Ticket 4411 waits.\nDeploy half done.",
+                t("2026-11-28T05:30:00Z"),
+            )
+            .unwrap();
+        store
+            .add_note(
+                "hourly",
+                5,
+                "p06",
+                "Also: the status page is stale.",
+                t("2026-11-28T05:50:00Z"),
+            )
+            .unwrap();
+    }
+    let remind = |now: &str| {
+        let o = env
+            .remind_cmd(Some(&sink), &["--once", "--now", now])
+            .env("ROTA_REMIND_LEADS", "1 minute")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    remind("2026-11-28T06:10:00Z");
+    remind("2026-11-28T06:40:00Z");
+    let msgs: Vec<Value> = sink
+        .messages()
+        .into_iter()
+        .filter(|m| m["rota_key"].as_str().unwrap().starts_with("handoff/"))
+        .collect();
+    let start = t("2026-11-28T06:00:00Z").timestamp();
+    assert_eq!(
+        keys(&msgs),
+        [format!("handoff/hourly/{start}/p07")],
+        "{msgs:#?}"
+    );
+    let m = &msgs[0];
+    assert_eq!(m["to"], "Person p07 <p07@example.com>");
+    assert_eq!(m["reply_to"], "Person p06 <p06@example.com>");
+    assert_eq!(
+        m["subject"],
+        "Person p06 handed Hourly over to you, with notes"
+    );
+    let body = part(m, "text/plain")["content"]
+        .as_str()
+        .unwrap()
+        .replace("\r\n", "\n");
+    assert!(
+        body.contains("  Ticket 4411 waits.\n  Deploy half done.\n")
+            && body.contains("  Also: the status page is stale.\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains("The shift and its notes: https://rota.example.com/shifts/hourly/6"),
+        "{body}"
+    );
+    // The next handoff has no notes: nothing. A note written on slot 8 after its handoff at
+    // 09:00 reaches p10 at the next run, once.
+    remind("2026-11-28T07:10:00Z");
+    {
+        let store = rota_store::Store::open(env.path("rota.db")).unwrap();
+        store
+            .add_note(
+                "hourly",
+                8,
+                "p09",
+                "Forgot: call the customer back.",
+                t("2026-11-28T09:30:00Z"),
+            )
+            .unwrap();
+    }
+    remind("2026-11-28T09:40:00Z");
+    remind("2026-11-28T09:50:00Z");
+    let keys_now: Vec<String> = keys(&sink.messages())
+        .into_iter()
+        .filter(|k| k.starts_with("handoff/"))
+        .collect();
+    let nine = t("2026-11-28T09:00:00Z").timestamp();
+    assert_eq!(
+        keys_now,
+        [
+            format!("handoff/hourly/{start}/p07"),
+            format!("handoff/hourly/{nine}/p10")
+        ]
+    );
 }

@@ -168,9 +168,11 @@ fn the_user_group_topic_and_handoff_message_follow_who_is_on_call_once() {
         }
     }
     let (base, calls) = stand_in(users);
+    let secret = "slack-signing-secret-for-tests";
     let env = [
         ("ROTA_SLACK_TOKEN", TOKEN),
         ("ROTA_SLACK_API_URL", base.as_str()),
+        ("ROTA_SLACK_SIGNING_SECRET", secret),
     ];
     let s = Server::start_in_with(dir, &env);
     let got = |method: &str| -> Vec<Call> {
@@ -223,6 +225,39 @@ fn the_user_group_topic_and_handoff_message_follow_who_is_on_call_once() {
             .any(|c| c.params["usergroup"] == "S0SECONDARY"),
         "an empty group was sent"
     );
+    // The hero leaves a handoff note with /handoff; someone not on call cannot, nor can a Slack
+    // user rota does not know.
+    let command = |uid: &str, text: &str| -> String {
+        let body = format!(
+            "command=%2Fhandoff&user_id={uid}&text={}",
+            text.replace(' ', "+")
+        );
+        let now = chrono::Utc::now().timestamp();
+        let r = c
+            .post(s.url("/integrations/slack/commands"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-slack-request-timestamp", now.to_string())
+            .header(
+                "x-slack-signature",
+                crate::util::slack_sign(secret, now, &body),
+            )
+            .body(body)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().unwrap()["text"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let answer = command(&hero_uid, "support-hero Customer 4411 waits for a reply");
+    assert!(
+        answer.starts_with("Noted on your *Support Hero* shift"),
+        "{answer}"
+    );
+    let answer = command("UNOBODY", "support-hero mine");
+    assert!(answer.contains("cannot tell who you are"), "{answer}");
+    assert!(command(&hero_uid, "").starts_with("/handoff [rotation] NOTE"));
     // An override puts someone else on call now: the group, topic and message follow, once.
     let other = ["alice", "bob", "carol"]
         .into_iter()
@@ -248,6 +283,20 @@ fn the_user_group_topic_and_handoff_message_follow_who_is_on_call_once() {
     wait_until("no second handoff message", || {
         got("chat.postMessage").len() == 2
     });
+    // It carries the hero's note.
+    let second = got("chat.postMessage")[1].params["text"].clone();
+    assert!(
+        second.contains(&format!(
+            "Handoff notes:\n{hero_name}:\n> Customer 4411 waits for a reply"
+        )),
+        "{second}"
+    );
+    // The one who took over may write on that shift now.
+    let answer = command(&other_uid, "support-hero Covered the afternoon");
+    assert!(
+        answer.starts_with("Noted on your *Support Hero* shift"),
+        "{answer}"
+    );
     // The override deleted: the hero is back and announced again, though it is the piece of
     // shift announced first.
     let r = c

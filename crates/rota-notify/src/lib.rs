@@ -1,6 +1,8 @@
-//! rota-notify: email reminders and change notices, exactly once.
+//! rota-notify: email reminders, change notices, conflict and swap emails, handoff notes, and
+//! webhook and Slack deliveries, exactly once.
 //!
-//! - [`plan`] decides which messages are due: a pure function of the resolved schedule, the lead
+//! - [`plan`] decides which messages are due (reminders, change notices, conflicts, swaps, and the
+//!   handoff notes for whoever takes over a shift, [`plan::plan_handoff_notes`]): a pure function of the resolved schedule, the lead
 //!   times, "now", the ledger entries and the stored snapshots. No I/O, no clock.
 //! - [`message`] builds them: subject, a text and an HTML part, times in the recipient's zone, the
 //!   headers of automated mail, and for reminders the shift as an `.ics` attachment (an iTIP

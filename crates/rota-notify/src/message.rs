@@ -5,10 +5,11 @@
 //! Every message says it is automated mail, because its recipients are often the people who are
 //! away, and their out-of-office replies should not come back to rota (RFC 3834):
 //! `Auto-Submitted: auto-generated`, and `X-Auto-Response-Suppress: All` for Exchange, which does
-//! not read the former. Swap messages carry `Reply-To:` the other person of the swap, so a reply
-//! reaches a human. Rotations are named by their names, never their ids, in subjects and bodies;
+//! not read the former. Swap messages carry `Reply-To:` the other person of the swap, and handoff
+//! notes the person who handed over, so a reply reaches a human. Rotations are named by their names, never their ids, in subjects and bodies;
 //! the HTML part says its language (`lang="en"`). Links go to pages that exist: `/me` (the
-//! person's shifts; it asks them to sign in first), `/swaps/{id}` and the swap form, and only
+//! person's shifts; it asks them to sign in first), `/swaps/{id}`, the swap form and a shift's page
+//! `/shifts/{rotation}/{slot}` (its id percent-encoded), and only
 //! when `ROTA_BASE_URL` is set, since a relative link in an email leads nowhere.
 //!
 //! Every message's `Message-ID` is derived from its ledger key (`<{sha256(key)}.rota@{domain of
