@@ -153,6 +153,63 @@ fn events_are_signed_delivered_once_retried_and_listed_for_admins() {
     };
     wait_until("no handoff delivered", || delivered("handoff") >= 4);
     wait_until("no conflict delivered", || delivered("conflict.found") >= 1);
+    // The hero leaves a handoff note, then an override hands the rest of the hour to someone
+    // else: the new handoff carries the note.
+    let hero: Value = c
+        .get(s.url("/api/v1/whoishero"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let hero_id = hero["person"]["id"].as_str().unwrap().to_string();
+    let r = c
+        .post(s.url(&format!(
+            "/api/v1/rotations/support-hero/shifts/{}/notes",
+            hero["slot"]
+        )))
+        .bearer_auth(s.token(&hero_id))
+        .json(&json!({"text": "Ticket 4411 waits for the customer."}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    let taker = ["alice", "bob"]
+        .into_iter()
+        .find(|p| *p != hero_id)
+        .unwrap();
+    let now = chrono::Utc::now();
+    let r = c
+        .post(s.url("/api/v1/overrides"))
+        .bearer_auth(s.token("alice"))
+        .json(&json!({"rotation": "support-hero", "person": taker,
+            "start": (now - chrono::Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "end": (now + chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    let noted = || {
+        got.lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.status == 200)
+            .map(|r| serde_json::from_str::<Value>(&r.body).unwrap())
+            .find(|v| {
+                v["type"] == "handoff"
+                    && v["data"]["rotation"] == "support-hero"
+                    && v["data"]["person"]["id"] == taker
+            })
+    };
+    wait_until("no handoff to the override's person", || noted().is_some());
+    let handed = noted().unwrap();
+    assert_eq!(
+        handed["data"]["notes"][0]["author"],
+        hero_id.as_str(),
+        "{handed}"
+    );
+    assert_eq!(
+        handed["data"]["notes"][0]["text"],
+        "Ticket 4411 waits for the customer."
+    );
+    assert_eq!(handed["data"]["slot"], hero["slot"]);
     // An unusable webhook is named in /healthz, which is then degraded.
     let health: Value = c.get(s.url("/healthz")).send().unwrap().json().unwrap();
     assert_eq!(health["status"], "degraded", "{health}");

@@ -3,8 +3,11 @@
 //!
 //! ```json
 //! {"rotation":"support-hero","person":{"id":"alice","name":"Alice Smith","email":"alice@example.com"},
-//!  "start":"2026-12-07T09:00:00Z","end":"2026-12-14T09:00:00Z","source":"rotation"}
+//!  "start":"2026-12-07T09:00:00Z","end":"2026-12-14T09:00:00Z","source":"rotation","slot":5}
 //! ```
+//!
+//! `slot` is the rotation's shift this lies in (handoff `slot` to handoff `slot + 1`): what swap
+//! requests and handoff notes name.
 //!
 //! Instants are RFC 3339 in UTC with a `Z`; zones are only for display, elsewhere.
 
@@ -27,6 +30,8 @@ pub struct ShiftView<'s> {
     pub end: String,
     /// `"rotation"`, `"link"` or `"override"`.
     pub source: &'static str,
+    /// The rotation's shift index this lies in.
+    pub slot: u64,
 }
 
 /// A person as JSON: id, name and email (`null` when the schedule gives none).
@@ -59,6 +64,7 @@ impl<'s> From<&Shift<'s>> for ShiftView<'s> {
             start: utc(s.start),
             end: utc(s.end),
             source: s.source.as_str(),
+            slot: s.slot,
         }
     }
 }
