@@ -16,13 +16,13 @@ use serde_json::{Value, json};
 use crate::server::{Server, copy_dir};
 use crate::util::{example_schedules, wait_until};
 
-const TOKEN: &str = "xoxb-test-token";
+pub(crate) const TOKEN: &str = "xoxb-test-token";
 
 /// One call the stand-in got: method and form parameters (and the raw body).
 #[derive(Clone, Debug)]
-struct Call {
-    method: String,
-    params: BTreeMap<String, String>,
+pub(crate) struct Call {
+    pub(crate) method: String,
+    pub(crate) params: BTreeMap<String, String>,
     raw: String,
 }
 
@@ -58,7 +58,7 @@ fn decode(s: &str) -> String {
 }
 
 /// The stand-in: knows every email in `users` (email -> id). Returns its base URL and the calls.
-fn stand_in(users: BTreeMap<String, String>) -> (String, Arc<Mutex<Vec<Call>>>) {
+pub(crate) fn stand_in(users: BTreeMap<String, String>) -> (String, Arc<Mutex<Vec<Call>>>) {
     let calls: Arc<Mutex<Vec<Call>>> = Arc::default();
     let c = calls.clone();
     let mut group_calls = 0;
