@@ -158,7 +158,8 @@ try {
   const signedOut = await audit(browser, base, ['/', '/signin', '/report']);
   const signedIn = await audit(browser, base,
     ['/', '/me', '/swaps/new', `/swaps/new?rotation=support-hero&slot=${first.slot}`,
-      `/swaps/new?rotation=support-hero&slot=${first.slot}&counterpart=${b.id}`, request, '/report'],
+      `/swaps/new?rotation=support-hero&slot=${first.slot}&counterpart=${b.id}`, request, '/report',
+      `/shifts/support-hero/${first.slot}`],
     async (p) => {
       await p.goto(`${base}/signin`);
       await p.fill('input[name=token]', tokens[a.id]);
