@@ -225,29 +225,32 @@ fn piece(shift: &rota_core::Shift<'_>) -> String {
     )
 }
 
-/// The handoff notes left for `shift`: those on the shift of whoever was on call just before it
-/// (another person), oldest first.
+/// The handoff notes left for `shift`'s person: those on the shift of whoever handed over to them
+/// (`rota_core::stretch::handed_over`), written by someone else, oldest first (as the email
+/// states them: see `rota_notify::plan::plan_handoff_notes`).
 fn handed_over(st: &AppState, shift: &rota_core::Shift<'_>) -> Vec<rota_store::HandoffNote> {
     let snap = st.snapshot();
-    let before = snap
-        .schedule
-        .on_call(
-            &shift.rotation.id,
-            shift.start - chrono::Duration::seconds(1),
-        )
-        .ok()
-        .flatten()
-        .filter(|b| b.person.id != shift.person.id && b.end == shift.start);
-    match before {
-        Some(b) => st
-            .store()
-            .notes(&shift.rotation.id, b.slot)
-            .unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "cannot read handoff notes");
-                Vec::new()
-            }),
-        None => Vec::new(),
+    let Some((before, _)) = rota_core::stretch::handed_over(&snap.schedule, shift) else {
+        return Vec::new();
+    };
+    match st.store().notes(&shift.rotation.id, before.slot) {
+        Ok(notes) => notes
+            .into_iter()
+            .filter(|n| n.author != shift.person.id)
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read handoff notes");
+            Vec::new()
+        }
     }
+}
+
+/// `text` safe in a Slack message: Slack reads `<...>` as mentions (`<!channel>`) and links, so
+/// `&`, `<` and `>` are escaped as its documentation asks.
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// How much of the handoff notes a Slack message quotes; the rest is on the shift's page.
@@ -260,9 +263,22 @@ fn notes_text(s: &rota_core::Schedule, notes: &[rota_store::HandoffNote]) -> Str
         let who = s
             .person(&n.author)
             .map_or(n.author.as_str(), |p| p.name.as_str());
-        let quoted: Vec<String> = n.text.lines().map(|l| format!("> {l}")).collect();
-        let piece = format!("\n{who}:\n{}", quoted.join("\n"));
-        if out.chars().count() + piece.chars().count() > SLACK_NOTES_CHARS {
+        let quoted: Vec<String> = n
+            .text
+            .lines()
+            .map(|l| format!("> {}", slack_escape(l)))
+            .collect();
+        let mut piece = format!("\n{}:\n{}", slack_escape(who), quoted.join("\n"));
+        let room = SLACK_NOTES_CHARS.saturating_sub(out.chars().count());
+        if piece.chars().count() > room {
+            // The part that fits (never a cut escape), then where the rest is.
+            piece = piece.chars().take(room).collect();
+            if let Some(amp) = piece.rfind('&')
+                && !piece[amp..].contains(';')
+            {
+                piece.truncate(amp);
+            }
+            out.push_str(&piece);
             out.push_str("\n… more on the shift's page.");
             break;
         }
@@ -527,8 +543,14 @@ pub fn install(
 ) -> anyhow::Result<()> {
     let _ = SLACK_ON.set(slack.is_some());
     if let Some(client) = slack.clone() {
-        // `/handoff` finds who typed it by email, as the user groups do (cached).
-        state.on_slack_user(Arc::new(move |email| client.user(email).ok().flatten()));
+        // `/handoff` finds who typed it by their email address in Slack (`users.info`, cached).
+        state.on_slack_user(Arc::new(move |uid| match client.email_of(uid) {
+            Ok(email) => email,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot ask Slack who typed a command");
+                None
+            }
+        }));
     }
     if let Some(client) = slack.clone() {
         state.on_slack_reply(Arc::new(move |url, text| {
@@ -706,4 +728,38 @@ pub fn install(
         })
         .context("starting the webhook thread")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Note text cannot ping the channel or hide a link: Slack's `<...>` markup is escaped, and
+    /// a long note is cut, never inside an escape, with where the rest is.
+    #[test]
+    fn notes_in_slack_are_escaped_and_bounded() {
+        let s = rota_core::Schedule::load(&[("p.toml", "[people.ann]\nname = \"Ann <A&B>\"\n")])
+            .unwrap();
+        let note = |text: &str| rota_store::HandoffNote {
+            id: "note_1".into(),
+            rotation: "r".into(),
+            slot: 1,
+            author: "ann".into(),
+            text: text.into(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let text = notes_text(
+            &s,
+            &[note("<!channel> see <https://evil|Runbook> & more\nline 2")],
+        );
+        assert_eq!(
+            text,
+            "\nHandoff notes:\nAnn &lt;A&amp;B&gt;:\n> &lt;!channel&gt; see &lt;https://evil|Runbook&gt; &amp; more\n> line 2"
+        );
+        let long = notes_text(&s, &[note(&"<".repeat(5000))]);
+        assert!(long.ends_with("\n… more on the shift's page."), "{long}");
+        let body = long.trim_end_matches("\n… more on the shift's page.");
+        assert!(body.chars().count() <= SLACK_NOTES_CHARS);
+        assert!(body.ends_with("&lt;"), "never a cut escape: {body:.60}");
+    }
 }

@@ -101,7 +101,7 @@ fn whoishero_json_is_the_documented_shape() {
     assert_eq!(
         stdout(&o),
         "{\"rotation\":\"hero\",\"person\":{\"id\":\"bob\",\"name\":\"Bob Jones\",\"email\":null},\
-         \"start\":\"2027-03-22T09:00:00Z\",\"end\":\"2027-03-29T08:00:00Z\",\"source\":\"rotation\"}\n"
+         \"start\":\"2027-03-22T09:00:00Z\",\"end\":\"2027-03-29T08:00:00Z\",\"source\":\"rotation\",\"slot\":1}\n"
     );
 }
 

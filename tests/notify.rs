@@ -1287,4 +1287,55 @@ fn whoever_takes_over_gets_the_handoff_notes_by_email_once() {
             format!("handoff/hourly/{nine}/p10")
         ]
     );
+    // Within one shift: p11 (slot 10, 10:00-11:00) writes a note for whoever comes next, and p03
+    // covers 10:20-10:30. p03 gets p11's note; p11, back at 10:30, is not handed their own note;
+    // p12 gets it at 11:00.
+    {
+        let store = rota_store::Store::open(env.path("rota.db")).unwrap();
+        store
+            .add_note(
+                "hourly",
+                10,
+                "p11",
+                "Watch the billing queue.",
+                t("2026-11-28T10:10:00Z"),
+            )
+            .unwrap();
+        store
+            .add_override(
+                rota_store::NewOverride {
+                    rotation: "hourly".into(),
+                    person: "p03".into(),
+                    start: t("2026-11-28T10:20:00Z"),
+                    end: t("2026-11-28T10:30:00Z"),
+                    reason: None,
+                },
+                "p11",
+                t("2026-11-28T10:00:00Z"),
+            )
+            .unwrap();
+    }
+    for now in [
+        "2026-11-28T10:25:00Z",
+        "2026-11-28T10:40:00Z",
+        "2026-11-28T11:05:00Z",
+    ] {
+        remind(now);
+    }
+    let handoffs: Vec<String> = keys(&sink.messages())
+        .into_iter()
+        .filter(|k| k.starts_with("handoff/"))
+        .collect();
+    let (cover, eleven) = (
+        t("2026-11-28T10:20:00Z").timestamp(),
+        t("2026-11-28T11:00:00Z").timestamp(),
+    );
+    assert_eq!(
+        handoffs[2..],
+        [
+            format!("handoff/hourly/{cover}/p03"),
+            format!("handoff/hourly/{eleven}/p12")
+        ],
+        "{handoffs:?}"
+    );
 }

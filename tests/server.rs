@@ -174,7 +174,7 @@ fn api_answers_whoishero_oncall_rotations_and_shifts() {
     assert_eq!(
         hero,
         json!({"rotation":"support-hero","person":{"id":"bob","name":"Bob Jones","email":"bob@example.com"},
-               "start":"2027-01-04T09:00:00Z","end":"2027-01-11T09:00:00Z","source":"override"})
+               "start":"2027-01-04T09:00:00Z","end":"2027-01-11T09:00:00Z","source":"override","slot":9})
     );
     let (_, before) = get_json(&c, &s.url("/api/v1/whoishero?at=2020-01-01T00:00:00Z"));
     assert_eq!(before, Value::Null, "nobody before the rotation starts");

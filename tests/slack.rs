@@ -1,6 +1,6 @@
 //! Slack, against a local stand-in for its Web API (Slack cannot be reached here). The stand-in
 //! implements the methods rota calls with their documented request and response shapes:
-//! `users.lookupByEmail` (`users_not_found` for an unknown email), `usergroups.users.update`
+//! `users.lookupByEmail` (`users_not_found` for an unknown email), `users.info` (`user_not_found`), `usergroups.users.update`
 //! (its first call answered 429 with `Retry-After: 1`), `conversations.setTopic` and
 //! `chat.postMessage`, and checks the bot token on every call. Requests from Slack (slash
 //! commands, button clicks) are signed here with Python's standard library, independently of
@@ -81,6 +81,12 @@ pub(crate) fn stand_in(users: BTreeMap<String, String>) -> (String, Arc<Mutex<Ve
                         json!({"ok": true, "user": {"id": id, "profile": {"email": params["email"]}}})
                     }
                     None => json!({"ok": false, "error": "users_not_found"}),
+                },
+                "users.info" => match users.iter().find(|(_, id)| **id == params["user"]) {
+                    Some((email, id)) => {
+                        json!({"ok": true, "user": {"id": id, "profile": {"email": email}}})
+                    }
+                    None => json!({"ok": false, "error": "user_not_found"}),
                 },
                 "usergroups.users.update" => {
                     group_calls += 1;
@@ -225,8 +231,7 @@ fn the_user_group_topic_and_handoff_message_follow_who_is_on_call_once() {
             .any(|c| c.params["usergroup"] == "S0SECONDARY"),
         "an empty group was sent"
     );
-    // The hero leaves a handoff note with /handoff; someone not on call cannot, nor can a Slack
-    // user rota does not know.
+    // The hero leaves a handoff note with /handoff; a Slack user rota does not know cannot.
     let command = |uid: &str, text: &str| -> String {
         let body = format!(
             "command=%2Fhandoff&user_id={uid}&text={}",

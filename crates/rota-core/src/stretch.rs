@@ -296,3 +296,30 @@ pub fn fold_linked_conflicts(conflicts: Vec<Conflict<'_>>) -> Vec<Conflict<'_>> 
         .filter_map(|(c, k)| k.then_some(c))
         .collect()
 }
+
+/// Who handed over to the person on call in `shift`: the piece of someone else just before that
+/// person's continuous time in the rotation (walking back over their own pieces: a turn split by
+/// an override they hold, a turn that follows their own), with when that time began. `None` when
+/// nobody was on call just before it (the rotation's start, or a gap).
+///
+/// Handoff notes use it: what is handed over at `start` are the notes on the returned piece's
+/// shift (slot), and a message about it is keyed by `start`, so later pieces of the same
+/// continuous time name the same handoff.
+pub fn handed_over<'s>(s: &'s Schedule, shift: &Shift<'s>) -> Option<(Shift<'s>, DateTime<Utc>)> {
+    let mut start = shift.start;
+    // Bounded: a rotation of one member hands over to nobody.
+    for _ in 0..1000 {
+        let before = s
+            .on_call(&shift.rotation.id, start - chrono::Duration::seconds(1))
+            .ok()
+            .flatten()?;
+        if before.end != start {
+            return None;
+        }
+        if before.person.id != shift.person.id {
+            return Some((before, start));
+        }
+        start = before.start;
+    }
+    None
+}

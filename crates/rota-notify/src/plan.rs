@@ -549,11 +549,15 @@ pub struct HandoffNotice {
 }
 
 /// One email per handoff with notes: to whoever is on call in each rotation at `now`, when the
-/// person before them (another person, up to the same instant) left notes on their shift
-/// (`notes_of(rotation, slot)`). The key is the handoff (`handoff/{rotation}/{start}/{person}`),
-/// so it is sent once, however many notes there are and whenever they are written; it expires when
-/// the shift taken over ends, so a handoff that happened while rota was down is mailed when it
-/// comes back if that shift still runs, never afterwards.
+/// person who handed over to them (the piece of someone else just before their continuous time,
+/// [`rota_core::stretch::handed_over`]) has notes on that shift (`notes_of(rotation, slot)`) written
+/// by someone other than the recipient: their own notes for whoever comes after them are not
+/// theirs to receive, which matters when the person before them held part of the same shift. The
+/// key is the handoff (`handoff/{rotation}/{start of their continuous time}/{person}`), so it is
+/// sent once, however many notes there are and whenever they are written, and a later piece of the
+/// same continuous time (after an override of theirs ends) names the same handoff; it expires with
+/// the piece running, and a later piece plans it again, so a handoff that happened while rota was
+/// down is mailed when it comes back if that time still runs, never afterwards.
 pub fn plan_handoff_notes(
     schedule: &Schedule,
     notes_of: &dyn Fn(&str, u64) -> Vec<rota_store::HandoffNote>,
@@ -562,15 +566,13 @@ pub fn plan_handoff_notes(
 ) -> Vec<Planned> {
     let mut out = Vec::new();
     for x in schedule.on_call_all(now) {
-        let Some(before) = schedule
-            .on_call(&x.rotation.id, x.start - Duration::seconds(1))
-            .ok()
-            .flatten()
-            .filter(|b| b.person.id != x.person.id && b.end == x.start)
-        else {
+        let Some((before, began)) = rota_core::stretch::handed_over(schedule, &x) else {
             continue;
         };
-        let notes = notes_of(&x.rotation.id, before.slot);
+        let notes: Vec<rota_store::HandoffNote> = notes_of(&x.rotation.id, before.slot)
+            .into_iter()
+            .filter(|n| n.author != x.person.id)
+            .collect();
         if notes.is_empty() {
             continue;
         }
@@ -596,7 +598,7 @@ pub fn plan_handoff_notes(
             key: format!(
                 "handoff/{}/{}/{}",
                 x.rotation.id,
-                x.start.timestamp(),
+                began.timestamp(),
                 x.person.id
             ),
             kind: "handoff".into(),
@@ -605,7 +607,7 @@ pub fn plan_handoff_notes(
                 before.person.id,
                 x.rotation.id,
                 x.person.id,
-                rota_core::view::utc(x.start),
+                rota_core::view::utc(began),
                 notes.len()
             ),
             to,

@@ -69,6 +69,8 @@ pub struct SlackClient {
     token: String,
     /// email -> user id (`None`: Slack does not know it).
     users: Mutex<HashMap<String, Option<String>>>,
+    /// user id -> email, as `users.info` gave it.
+    emails: Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for SlackClient {
@@ -93,6 +95,7 @@ impl SlackClient {
             base: base.trim_end_matches('/').to_string(),
             token: token.trim().to_string(),
             users: Mutex::new(HashMap::new()),
+            emails: Mutex::new(HashMap::new()),
         }
     }
 
@@ -152,6 +155,33 @@ impl SlackClient {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(email, found.clone());
+        Ok(found)
+    }
+
+    /// The email address of Slack user `uid` (`users.info`, which needs the `users:read.email`
+    /// scope), remembered once found; `None` when Slack gives none. Failures are not remembered.
+    pub fn email_of(&self, uid: &str) -> Result<Option<String>, SlackError> {
+        if let Some(known) = self
+            .emails
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(uid)
+        {
+            return Ok(Some(known.clone()));
+        }
+        let found = match self.call("users.info", &[("user", uid)]) {
+            Ok(v) => v["user"]["profile"]["email"].as_str().map(str::to_string),
+            Err(SlackError::Api(e)) if e == "user_not_found" => None,
+            Err(e) => return Err(e),
+        };
+        if let Some(email) = &found {
+            let mut cache = self.emails.lock().unwrap_or_else(|p| p.into_inner());
+            // Bounded: one entry per person who typed a command.
+            if cache.len() >= 10_000 {
+                cache.clear();
+            }
+            cache.insert(uid.to_string(), email.clone());
+        }
         Ok(found)
     }
 

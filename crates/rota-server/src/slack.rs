@@ -3,7 +3,7 @@
 //! - `/whoishero`: the Support Hero now, until when, and who is next.
 //! - `/oncall [rotation]`: who is on call now in every rotation, or in one (with did-you-mean).
 //! - `/handoff [rotation] NOTE`: a handoff note on the caller's shift (see [`crate::notes`]); the
-//!   caller is found among the people on call by their email (`users.lookupByEmail`).
+//!   caller is the schedule's person with the email address Slack gives for them (`users.info`).
 //!
 //! Every request is checked as Slack's "Verifying requests from Slack" says: `X-Slack-Signature`
 //! must be `v0=` and the hex HMAC-SHA256, keyed with the signing secret
@@ -194,37 +194,35 @@ pub(crate) async fn commands(
 /// How `/handoff` is used.
 const HANDOFF_USAGE: &str = "/handoff [rotation] NOTE leaves a handoff note on the shift you are on call in (or were, in the last 24 hours): what is still open for whoever comes next. It goes into the handoff message and their email.";
 
-/// The rota person who is Slack user `uid`, among those who may write a handoff note now (found
-/// by their email, through Slack's `users.lookupByEmail`, cached).
-async fn person_of(state: &AppState, uid: &str) -> Option<String> {
-    let snap = state.snapshot();
-    let now = state.now();
-    let from = now - chrono::Duration::hours(crate::notes::LATE_HOURS);
-    let mut candidates: Vec<(String, String)> = Vec::new();
-    for r in snap.schedule.rotations() {
-        for x in snap
-            .schedule
-            .shifts(&r.id, from, now + chrono::Duration::seconds(1))
-            .unwrap_or_default()
-        {
-            if let Some(email) = &x.person.email
-                && !candidates.iter().any(|(p, _)| *p == x.person.id)
-            {
-                candidates.push((x.person.id.clone(), email.clone()));
-            }
-        }
-    }
+/// The rota person who is Slack user `uid`: the one person of the schedule with the email address
+/// Slack gives for them (`users.info`, one call, cached), or why not.
+async fn person_of(state: &AppState, uid: &str) -> Result<String, String> {
     let st = state.clone();
-    let uid = uid.to_string();
-    web::block(move || {
-        candidates
-            .into_iter()
-            .find(|(_, email)| st.slack_user(email).as_deref() == Some(uid.as_str()))
-            .map(|(p, _)| p)
-    })
-    .await
-    .ok()
-    .flatten()
+    let id = uid.to_string();
+    let email = web::block(move || st.slack_email(&id)).await.ok().flatten();
+    let Some(email) = email else {
+        return Err("rota cannot tell who you are: Slack gave no email address for you (the app needs the users:read.email scope). Leave the note on the shift's page instead.".into());
+    };
+    let snap = state.snapshot();
+    let people: Vec<&str> = snap
+        .schedule
+        .people()
+        .iter()
+        .filter(|p| {
+            p.email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email.trim()))
+        })
+        .map(|p| p.id.as_str())
+        .collect();
+    match people.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => Err("rota cannot tell who you are: nobody in the schedule has your Slack email address. Leave the note on the shift's page instead.".into()),
+        several => Err(format!(
+            "rota cannot tell who you are: {} share your Slack email address in the schedule.",
+            several.join(" and ")
+        )),
+    }
 }
 
 /// `/handoff [rotation] NOTE`: a handoff note on the caller's shift, through the same
@@ -235,8 +233,9 @@ async fn handoff(state: &AppState, uid: &str, text: &str) -> String {
     if text.is_empty() {
         return HANDOFF_USAGE.into();
     }
-    let Some(person) = person_of(state, uid).await else {
-        return "rota cannot tell who you are among the people on call now or in the last 24 hours (it finds them in Slack by the email in the schedule). Leave the note on the shift's page instead.".into();
+    let person = match person_of(state, uid).await {
+        Ok(p) => p,
+        Err(why) => return why,
     };
     let snap = state.snapshot();
     let s = &snap.schedule;

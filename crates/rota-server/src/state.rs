@@ -74,8 +74,8 @@ pub type SwapHook = Arc<dyn Fn(&AppState, &rota_store::SwapRequest) + Send + Syn
 /// Answers a Slack button click through its `response_url` (`(url, text)`), off the request.
 pub type SlackReplyHook = Arc<dyn Fn(String, String) + Send + Sync>;
 
-/// Finds the Slack user id of an email address (`users.lookupByEmail`, cached); `None` when Slack
-/// knows nobody by it or cannot be asked. It may block on Slack's API: called off the workers.
+/// Finds the email address of a Slack user id (`users.info`, cached); `None` when Slack gives
+/// none or cannot be asked. It may block on Slack's API: called off the workers.
 pub type SlackUserHook = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// An outbound integration as `/healthz` shows it: a webhook, by name.
@@ -301,15 +301,15 @@ impl AppState {
         }
     }
 
-    /// Sets how Slack users are found by email (for `/handoff`); only the first call takes
-    /// effect.
+    /// Sets how a Slack user's email address is found (for `/handoff`); only the first call
+    /// takes effect.
     pub fn on_slack_user(&self, hook: SlackUserHook) -> bool {
         self.0.slack_user.set(hook).is_ok()
     }
 
-    /// The Slack user id of `email`, if a hook is set and Slack knows it. May block.
-    pub fn slack_user(&self, email: &str) -> Option<String> {
-        self.0.slack_user.get().and_then(|hook| hook(email))
+    /// The email address of Slack user `uid`, if a hook is set and Slack gives one. May block.
+    pub fn slack_email(&self, uid: &str) -> Option<String> {
+        self.0.slack_user.get().and_then(|hook| hook(uid))
     }
 
     /// Replaces what `/healthz` says of the outbound integrations.

@@ -134,7 +134,9 @@ pub fn configure_with(cfg: &mut web::ServiceConfig, config: PagesConfig) {
             web::resource("/shifts/{rotation}/{slot}/notes")
                 .default_service(web::to(method_not_allowed))
                 .app_data(path())
-                .app_data(form())
+                // A form percent-encodes every byte of non-ASCII text (up to 9 bytes a
+                // character): room for a whole note in any script.
+                .app_data(form().limit(shift::NOTE_FORM_BYTES))
                 .route(web::post().to(shift::add)),
         )
         .service(

@@ -14,6 +14,10 @@ use crate::notes;
 use crate::paths;
 use crate::state::AppState;
 
+/// The largest note form taken: [`NOTE_MAX_CHARS`] characters of up to 4 bytes each, every byte
+/// percent-encoded (3 characters), and room for the CSRF token.
+pub const NOTE_FORM_BYTES: usize = NOTE_MAX_CHARS * 4 * 3 + 1024;
+
 /// The form of `POST /shifts/{rotation}/{slot}/notes`.
 #[derive(serde::Deserialize)]
 pub(crate) struct NoteForm {
