@@ -144,6 +144,15 @@ fn the_user_group_topic_and_handoff_message_follow_who_is_on_call_once() {
             .clone()
     };
     let hero = now_in("support-hero");
+    let hero_start = oncall
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["rotation"] == "support-hero")
+        .unwrap()["start"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // A secondary rotation whose person on call now is not the hero (the link makes the hero
     // their own team's secondary): Slack will not know that person.
     let (secondary, unknown) = [
@@ -269,7 +278,11 @@ fn the_user_group_topic_and_handoff_message_follow_who_is_on_call_once() {
         .find(|p| *p != hero["id"] && *p != unknown["id"])
         .unwrap();
     let token = s.token("alice");
-    let start = chrono::Utc::now() - chrono::Duration::minutes(1);
+    // Begun already, but after the hero's shift began (so the hero held part of it, even when
+    // the test runs at a handoff instant).
+    let began: chrono::DateTime<chrono::Utc> = hero_start.parse().unwrap();
+    let start = (chrono::Utc::now() - chrono::Duration::minutes(1))
+        .max(began + chrono::Duration::seconds(1));
     let r = c
         .post(s.url("/api/v1/overrides"))
         .bearer_auth(&token)

@@ -181,7 +181,7 @@ fn events_are_signed_delivered_once_retried_and_listed_for_admins() {
         .post(s.url("/api/v1/overrides"))
         .bearer_auth(s.token("alice"))
         .json(&json!({"rotation": "support-hero", "person": taker,
-            "start": (now - chrono::Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "start": (now + chrono::Duration::seconds(2)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "end": (now + chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)}))
         .send()
         .unwrap();
