@@ -225,24 +225,19 @@ fn piece(shift: &rota_core::Shift<'_>) -> String {
     )
 }
 
-/// The handoff notes left for `shift`'s person: those on the shift of whoever handed over to them
-/// (`rota_core::stretch::handed_over`), written by someone else, oldest first (as the email
-/// states them: see `rota_notify::plan::plan_handoff_notes`).
+/// The handoff notes left for `shift`'s person, as the email states them
+/// (`rota_notify::plan::notes_handed_over`).
 fn handed_over(st: &AppState, shift: &rota_core::Shift<'_>) -> Vec<rota_store::HandoffNote> {
     let snap = st.snapshot();
-    let Some((before, _)) = rota_core::stretch::handed_over(&snap.schedule, shift) else {
-        return Vec::new();
-    };
-    match st.store().notes(&shift.rotation.id, before.slot) {
-        Ok(notes) => notes
-            .into_iter()
-            .filter(|n| n.author != shift.person.id)
-            .collect(),
-        Err(e) => {
+    let notes_of = |rotation: &str, slot: u64| {
+        st.store().notes(rotation, slot).unwrap_or_else(|e| {
             tracing::warn!(error = %e, "cannot read handoff notes");
             Vec::new()
-        }
-    }
+        })
+    };
+    rota_notify::plan::notes_handed_over(&snap.schedule, shift, &notes_of)
+        .map(|(_, _, notes)| notes)
+        .unwrap_or_default()
 }
 
 /// `text` safe in a Slack message: Slack reads `<...>` as mentions (`<!channel>`) and links, so

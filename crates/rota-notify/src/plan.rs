@@ -548,6 +548,24 @@ pub struct HandoffNotice {
     pub notes: Vec<(String, DateTime<Utc>, String)>,
 }
 
+/// What was handed over to the person on call in `x`: who handed over (the piece of someone else
+/// just before their continuous time, [`rota_core::stretch::handed_over`]), when that time began,
+/// and the notes on that piece's shift written by someone other than `x`'s person (their own notes
+/// for whoever comes after them are not theirs to receive). The one rule the email, the Slack
+/// message and the `handoff` webhook all follow. `None` when nobody handed over.
+pub fn notes_handed_over<'s>(
+    schedule: &'s Schedule,
+    x: &Shift<'s>,
+    notes_of: &dyn Fn(&str, u64) -> Vec<rota_store::HandoffNote>,
+) -> Option<(Shift<'s>, DateTime<Utc>, Vec<rota_store::HandoffNote>)> {
+    let (before, began) = rota_core::stretch::handed_over(schedule, x)?;
+    let notes = notes_of(&x.rotation.id, before.slot)
+        .into_iter()
+        .filter(|n| n.author != x.person.id)
+        .collect();
+    Some((before, began, notes))
+}
+
 /// One email per handoff with notes: to whoever is on call in each rotation at `now`, when the
 /// person who handed over to them (the piece of someone else just before their continuous time,
 /// [`rota_core::stretch::handed_over`]) has notes on that shift (`notes_of(rotation, slot)`) written
@@ -566,13 +584,9 @@ pub fn plan_handoff_notes(
 ) -> Vec<Planned> {
     let mut out = Vec::new();
     for x in schedule.on_call_all(now) {
-        let Some((before, began)) = rota_core::stretch::handed_over(schedule, &x) else {
+        let Some((before, began, notes)) = notes_handed_over(schedule, &x, notes_of) else {
             continue;
         };
-        let notes: Vec<rota_store::HandoffNote> = notes_of(&x.rotation.id, before.slot)
-            .into_iter()
-            .filter(|n| n.author != x.person.id)
-            .collect();
         if notes.is_empty() {
             continue;
         }

@@ -98,7 +98,8 @@ impl Store {
             slot,
             author: author.to_string(),
             text: clean_note(text)?,
-            created_at: now,
+            // Whole seconds, as stored: what POST answers is what GET reads back.
+            created_at: instant(secs(now)),
         };
         let slot_i = i64::try_from(slot).map_err(|_| Error {
             kind: ErrorKind::Invalid(format!("slot {slot} is out of range")),

@@ -148,6 +148,17 @@ fn handoff_notes_are_kept_per_shift_bounded_and_audited(kind: Kind) {
     assert_eq!(store.notes("hero", 7).unwrap(), vec![a.clone(), b]);
     assert!(store.notes("hero", 9).unwrap().is_empty());
     assert!(store.notes("hero", u64::MAX).unwrap().is_empty());
+    // What add_note answers is what notes reads back, to the second.
+    let odd = store
+        .add_note(
+            "hero",
+            9,
+            "alice",
+            "x",
+            now + chrono::Duration::milliseconds(500),
+        )
+        .unwrap();
+    assert_eq!(store.notes("hero", 9).unwrap(), vec![odd]);
     // Kept across reopening.
     drop(store);
     let store = f.open();
@@ -190,7 +201,7 @@ fn handoff_notes_are_kept_per_shift_bounded_and_audited(kind: Kind) {
     assert_eq!(entry.detail["slot"], 7);
     assert_eq!(
         audit.iter().filter(|e| e.action == "note.create").count(),
-        NOTES_PER_SHIFT + 2
+        NOTES_PER_SHIFT + 3
     );
 }
 
