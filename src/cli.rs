@@ -583,10 +583,10 @@ pub fn run(mut cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                     Some(s) => output::paragraph(out, &hero.name, s, zone)?,
                     None => writeln!(
                         out,
-                        "Nobody is {} at {}: the rotation starts {}.",
+                        "Nobody is {} at {}: {}.",
                         hero.name,
                         output::local(at, zone),
-                        hero.start.format("%Y-%m-%d %H:%M")
+                        why_nobody(&schedule, hero, at, zone)
                     )?,
                 }
             }
@@ -598,14 +598,24 @@ pub fn run(mut cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             let shifts = schedule.on_call_all(at);
             if a.json {
                 output::json_array(out, &shifts)?;
-            } else if shifts.is_empty() {
-                writeln!(
-                    out,
-                    "Nobody is on call at {}: no rotation has started yet.",
-                    output::local(at, a.tz.unwrap_or(Tz::UTC))
-                )?;
             } else {
-                output::table(out, &shifts, a.tz)?;
+                let zone = a.tz.unwrap_or(Tz::UTC);
+                if shifts.is_empty() {
+                    writeln!(out, "Nobody is on call at {}.", output::local(at, zone))?;
+                } else {
+                    output::table(out, &shifts, a.tz)?;
+                }
+                // The rotations with nobody on call, and why.
+                for r in schedule.rotations() {
+                    if !shifts.iter().any(|s| s.rotation.id == r.id) {
+                        writeln!(
+                            out,
+                            "{}: nobody on call, {}.",
+                            r.name,
+                            why_nobody(&schedule, r, at, zone)
+                        )?;
+                    }
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -1142,4 +1152,36 @@ fn shifts(
 fn unknown<'a>(what: &str, id: &str, known: impl Iterator<Item = &'a str>) -> anyhow::Error {
     let known: Vec<&str> = known.collect();
     anyhow::anyhow!("{}", rota_core::unknown_id_message(what, id, &known))
+}
+
+/// Why nobody is on call in `rot` at `at`: it has not started, or `at` is outside its `active`
+/// windows; with who is on call next when that is within two weeks.
+fn why_nobody(
+    schedule: &Schedule,
+    rot: &rota_core::Rotation,
+    at: DateTime<Utc>,
+    zone: Tz,
+) -> String {
+    let starts = rota_core::tz::resolve(rot.timezone, rot.start).map(|r| r.instant);
+    let mut why = match (&rot.active, starts) {
+        (_, Some(s)) if at < s => {
+            format!("the rotation starts {}", rot.start.format("%Y-%m-%d %H:%M"))
+        }
+        (Some(w), _) => format!(
+            "outside its active hours ({}, {})",
+            w.windows.join(", "),
+            rot.timezone
+        ),
+        _ => "nobody holds this shift".to_string(),
+    };
+    if let Ok(next) = schedule.shifts(&rot.id, at, at + chrono::TimeDelta::days(14))
+        && let Some(n) = next.iter().find(|s| s.start > at)
+    {
+        why.push_str(&format!(
+            "; next: {} from {}",
+            n.person.name,
+            output::local(n.start, zone)
+        ));
+    }
+    why
 }

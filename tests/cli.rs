@@ -755,3 +755,34 @@ fn settings_keep_their_old_leniency_and_a_bad_log_filter_is_named() {
         stderr(&o)
     );
 }
+
+/// A restricted hero rotation: inside its windows the hero is named; outside them the CLI says
+/// nobody is on call, why, and who is next; `oncall` lists it as having nobody.
+#[test]
+fn outside_a_rotations_active_hours_the_cli_says_nobody_and_who_is_next() {
+    let restricted = format!("{HERO}active = [\"Mon-Fri 09:00-17:00\"]\n");
+    let dir = schedules_dir(&[("people.toml", PEOPLE), ("hero.toml", &restricted)]);
+    let o = rota(dir.path(), &["whoishero", "--at", "2027-03-16T10:00:00Z"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Alice Smith"), "{}", stdout(&o));
+    // Tuesday 20:00 in London: outside; Wednesday 09:00 GMT is next.
+    let o = rota(dir.path(), &["whoishero", "--at", "2027-03-16T20:00:00Z"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "Nobody is Support Hero at Tue 2027-03-16 20:00 GMT: outside its active hours (Mon-Fri \
+         09:00-17:00, Europe/London); next: Alice Smith from Wed 2027-03-17 09:00 GMT.\n"
+    );
+    let o = rota(
+        dir.path(),
+        &["whoishero", "--at", "2027-03-16T20:00:00Z", "--json"],
+    );
+    assert_eq!(stdout(&o).trim(), "null");
+    let o = rota(dir.path(), &["oncall", "--at", "2027-03-20T12:00:00Z"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Support Hero: nobody on call, outside its active hours"),
+        "{}",
+        stdout(&o)
+    );
+}

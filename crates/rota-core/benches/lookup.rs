@@ -2,7 +2,8 @@
 //!
 //! - `on_call/weekly_10_overrides/*`: benchmark (a), target < 1 µs.
 //! - `far_lookup/*`: benchmark (b), a lookup 50 (and 500) years ahead must cost the same as one next
-//!   week, for an `every = "1 week"` rotation and an rrule rotation: nothing walks from `start`.
+//!   week, for an `every = "1 week"` rotation, an rrule rotation, one restricted to daytime
+//!   windows and one whose turns advance only in them (`when-active`): nothing walks from `start`.
 //!   Criterion measures the instants one after the other, so on a shared machine a change in load
 //!   between them skews their ratio; the setup therefore also prints an *interleaved* ratio
 //!   (batches of each instant alternating, median batch against median batch), which is the
@@ -56,6 +57,16 @@ fn far_lookup(c: &mut Criterion) {
     let cases = [
         ("every_1_week", "every = \"1 week\""),
         ("rrule_mo_th", "rrule = \"FREQ=WEEKLY;BYDAY=MO,TH\""),
+        // Restricted to daytime: the windows around the instant are converted, every slot a turn.
+        (
+            "restricted_1_week",
+            "every = \"1 week\"\nactive = [\"06:00-18:00\"]",
+        ),
+        // Turns only in daytime slots, counted arithmetically from the slot number.
+        (
+            "when_active_4_hours",
+            "every = \"4 hours\"\nactive = [\"06:00-18:00\"]\nadvance = \"when-active\"",
+        ),
     ];
     let instants = [
         ("next_week", at("2026-12-02T12:00:00Z")),

@@ -172,7 +172,7 @@ impl Handoffs {
     }
 
     /// Civil time of handoff `n` (n >= 0), or `None` past year 9999.
-    fn civil(&self, n: i64) -> Option<Secs> {
+    pub(crate) fn civil(&self, n: i64) -> Option<Secs> {
         let k = self.offsets.len() as i64;
         let cycles = n.div_euclid(k);
         let c = self.start.checked_add(cycles.checked_mul(self.period)?)?;
@@ -266,8 +266,7 @@ impl Handoffs {
         }
     }
 
-    /// Handoffs of one repeat period, for diagnostics and tests.
-    #[cfg(test)]
+    /// The repeat period in civil seconds and the handoffs in one.
     pub(crate) fn per_period(&self) -> (i64, usize) {
         (self.period, self.offsets.len())
     }

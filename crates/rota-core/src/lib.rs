@@ -7,6 +7,9 @@
 //! rotation too. The **resolved schedule** applies rotation, then links, then overrides, and every
 //! resolved [`Shift`] carries its [`Source`].
 //!
+//! A rotation may be **restricted** to windows of the week (`active = ["Mon-Fri 09:00-17:00"]`);
+//! outside them nobody is on call, and its turns advance `always` or `when-active` ([`restrict`]).
+//!
 //! This crate does no I/O, no async and never reads the clock: [`Schedule::load`] takes file texts,
 //! and every query takes the instant or range it is about. The time rules (gaps, folds, handoffs
 //! computed from `start`) are in [`tz`] and on [`Recurrence`].
@@ -49,6 +52,7 @@ mod cadence;
 mod error;
 mod load;
 mod model;
+pub mod restrict;
 mod schedule;
 pub mod stretch;
 pub mod timeoff;
@@ -62,6 +66,7 @@ pub use model::{
     Displaced, Link, Override, Person, Rotation, Shift, SlackSettings, Source, Team, Webhook,
     WebhookEvent, WebhookUrl,
 };
+pub use restrict::{Advance, Restriction};
 pub use schedule::{Schedule, swap_overrides};
 pub use stretch::{Stretch, stretches};
 

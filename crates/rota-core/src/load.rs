@@ -20,6 +20,7 @@ use toml::de::{DeTable, DeValue};
 use crate::cadence::{self, Handoffs, Recurrence};
 use crate::error::{Diagnostic, Error, ErrorKind};
 use crate::model::{Displaced, Link, Override, Person, Rotation, Team};
+use crate::restrict::{Advance, Restriction, Turns};
 use crate::schedule::{Parts, Schedule};
 use crate::tz;
 
@@ -181,6 +182,8 @@ struct RawRotation {
     timezone: Option<Tz>,
     start: Option<NaiveDateTime>,
     recurrence: Option<(Recurrence, Loc)>,
+    active: Option<Restriction>,
+    advance: Advance,
     slack: Option<crate::SlackSettings>,
 }
 
@@ -915,7 +918,8 @@ impl Loader {
             &path,
             t,
             &[
-                "name", "team", "members", "timezone", "start", "every", "rrule", "slack",
+                "name", "team", "members", "timezone", "start", "every", "rrule", "active",
+                "advance", "slack",
             ],
         );
         let name = f
@@ -1051,6 +1055,73 @@ impl Loader {
                 }
             }
         }
+        let active = f.get("active").and_then(|v| {
+            let key = join(&path, "active");
+            let windows = self.string_list(fi, v, &key);
+            if windows.is_empty() && !matches!(v.get_ref(), DeValue::Array(a) if a.is_empty()) {
+                return None; // already reported as not strings
+            }
+            let texts: Vec<&str> = windows.iter().map(|w| w.0.as_str()).collect();
+            match Restriction::parse(&texts) {
+                Ok(r) => r,
+                Err((i, msg)) => {
+                    let (l, k) = match windows.get(i) {
+                        Some((_, l)) => (l.clone(), format!("{key}[{i}]")),
+                        None => (
+                            Loc {
+                                file: fi,
+                                span: v.span(),
+                            },
+                            key,
+                        ),
+                    };
+                    self.problem(&l, &k, msg);
+                    None
+                }
+            }
+        });
+        let advance = match f.get("advance") {
+            None => Advance::Always,
+            Some(v) => {
+                let key = join(&path, "advance");
+                match self.string(fi, v, &key).map(|s| Advance::parse(&s)) {
+                    Some(Ok(a)) => {
+                        if !f.contains_key("active") && a == Advance::WhenActive {
+                            self.problem(&Loc { file: fi, span: v.span() }, &key, "`advance = \"when-active\"` needs `active` windows to skip the shifts outside of; give active = [\"Mon-Fri 09:00-17:00\"] or leave `advance` out".into());
+                        }
+                        a
+                    }
+                    Some(Err(msg)) => {
+                        self.problem(
+                            &Loc {
+                                file: fi,
+                                span: v.span(),
+                            },
+                            &key,
+                            msg,
+                        );
+                        Advance::Always
+                    }
+                    None => Advance::Always,
+                }
+            }
+        };
+        // The turn table is counted now, so a cadence that never lines up with the week is
+        // reported at `advance`.
+        if let (Some(w), Advance::WhenActive, Some((rec, _)), Some((first, _))) =
+            (&active, advance, &recurrence, &start)
+            && let Ok(h) = Handoffs::new(timezone.unwrap_or(Tz::UTC), *first, rec)
+            && let Err(msg) = Turns::new(w, h.per_period(), |n| h.civil(n))
+        {
+            let l = f
+                .get("advance")
+                .map(|v| Loc {
+                    file: fi,
+                    span: v.span(),
+                })
+                .unwrap_or(loc.clone());
+            self.problem(&l, &join(&path, "advance"), msg);
+        }
         let slack = f
             .get("slack")
             .and_then(|v| self.slack(fi, &join(&path, "slack"), v));
@@ -1071,6 +1142,8 @@ impl Loader {
                 timezone,
                 start: start.map(|s| s.0),
                 recurrence,
+                active,
+                advance,
                 slack,
             },
         );
@@ -1755,6 +1828,13 @@ impl Loader {
                 return Err(internal(format!("rotation {} is incomplete", r.id)));
             };
             let handoffs = Handoffs::new(tz, start, &rec).map_err(internal)?;
+            let turns = match (&r.active, r.advance) {
+                (Some(w), Advance::WhenActive) => Some(
+                    Turns::new(w, handoffs.per_period(), |n| handoffs.civil(n))
+                        .map_err(internal)?,
+                ),
+                _ => None,
+            };
             rotations.push(Rotation {
                 id: r.id,
                 name: r.name,
@@ -1763,8 +1843,11 @@ impl Loader {
                 timezone: tz,
                 start,
                 recurrence: rec,
+                active: r.active,
+                advance: r.advance,
                 slack: r.slack,
                 handoffs,
+                turns,
                 member_idx: Vec::new(),
             });
         }

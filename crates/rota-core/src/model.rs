@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::cadence::{Handoffs, Recurrence};
+use crate::restrict::{Advance, Restriction, Turns};
 use crate::tz::Secs;
 
 /// A person who can be on call.
@@ -44,7 +45,9 @@ pub struct Rotation {
     pub name: String,
     /// The team this rotation belongs to, if any (link targets must have one).
     pub team: Option<String>,
-    /// Member ids in their fixed order; shift `n` belongs to `members[n % members.len()]`.
+    /// Member ids in their fixed order; shift `n` belongs to `members[n % members.len()]` (with
+    /// `advance = "when-active"`, the `i`-th shift that meets a window belongs to
+    /// `members[i % members.len()]`; see [`crate::restrict`]).
     pub members: Vec<String>,
     /// Handoffs happen at this zone's wall-clock times.
     pub timezone: Tz,
@@ -52,9 +55,16 @@ pub struct Rotation {
     pub start: NaiveDateTime,
     /// How handoffs recur.
     pub recurrence: Recurrence,
+    /// The windows of the week in which anyone is on call (`active = [...]`); `None` when the
+    /// rotation is always on call. See [`crate::restrict`].
+    pub active: Option<Restriction>,
+    /// How turns advance around `active` (`advance = "always" | "when-active"`).
+    pub advance: Advance,
     /// Where the team sees this rotation in Slack (`[rotations.ID.slack]`), if anywhere.
     pub slack: Option<SlackSettings>,
     pub(crate) handoffs: Handoffs,
+    /// With `advance = "when-active"` and windows: which slots are turns.
+    pub(crate) turns: Option<Turns>,
     /// Indexes into `Schedule::people`, parallel to `members`.
     pub(crate) member_idx: Vec<u32>,
 }
@@ -68,6 +78,8 @@ impl PartialEq for Rotation {
             && self.timezone == other.timezone
             && self.start == other.start
             && self.recurrence == other.recurrence
+            && self.active == other.active
+            && self.advance == other.advance
     }
 }
 

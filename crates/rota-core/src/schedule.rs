@@ -5,7 +5,10 @@
 //! Each rotation is resolved one *slot* (shift `n`, from handoff `n` to handoff `n + 1`) at a time,
 //! by painting layers over the slot, later layers winning:
 //!
-//! 1. **Rotation**: `members[n % len]` for the whole slot.
+//! 1. **Rotation**: `members[n % len]` for the whole slot, or, for a rotation with `active`
+//!    windows, for the parts of the slot inside them, with nobody on call in the rest (under
+//!    `advance = "when-active"` the member is the one whose turn the slot is, and a slot outside
+//!    every window has nobody; see [`crate::restrict`]).
 //! 2. **Swap-back** (links with `displaced = "swap"` only): if this slot is member X's turn, and in
 //!    an earlier slot since X's previous turn X was linked in over member D (X was on call in the
 //!    link's `from` rotation during that slot, and X's team is this rotation's team), then D takes
@@ -15,6 +18,9 @@
 //!    rotation (its own rotation and overrides, resolved the same way) belongs to this rotation's
 //!    team, that person is on call here.
 //! 4. **Overrides** of this rotation, oldest first, so the newest wins where two overlap.
+//!
+//! Links and overrides replace whoever is on call, so they paint only where someone is: inside a
+//! restricted rotation's windows.
 //!
 //! Adjacent pieces with the same person and source are merged; a slot is never merged with the
 //! next, so a shift never crosses a handoff. Links may not chain (a link's `from` may not be the
@@ -29,6 +35,10 @@ use chrono::{DateTime, Utc};
 use crate::error::{Error, ErrorKind};
 use crate::model::{Displaced, Link, Override, Person, Piece, Rotation, Shift, Source, Src, Team};
 use crate::tz::{self, Secs};
+
+/// The person of a piece of time in which nobody is on call (outside a rotation's windows).
+/// Such pieces exist only while a slot is resolved; they are never returned.
+const NOBODY: u32 = u32::MAX;
 
 /// A validated, merged schedule: everything needed to answer "who is on call".
 ///
@@ -320,7 +330,8 @@ impl Schedule {
             .map(|&i| &self.rotations[i as usize])
     }
 
-    /// Who is on call in `rotation` at `at`, or `None` before its first handoff.
+    /// Who is on call in `rotation` at `at`, or `None` before its first handoff or outside its
+    /// `active` windows.
     ///
     /// # Examples
     ///
@@ -358,7 +369,7 @@ impl Schedule {
         let h = &self.rotations[r as usize].handoffs;
         let (n, a, b) = h.slot_at(t)?;
         let mut buf = Vec::with_capacity(4);
-        self.resolve_slot(r, n, a, b, &mut buf);
+        self.resolve_slot(r, n, a, b, (t, t + 1), &mut buf);
         buf.iter()
             .find(|p| p.start <= t && t < p.end)
             .map(|p| self.shift(r, p))
@@ -421,8 +432,9 @@ impl Schedule {
     }
 
     /// The resolved shifts of `rotation` that overlap `[from, to)`, in order. Shifts are whole (the
-    /// first may start before `from`, the last end after `to`), contiguous from the rotation's
-    /// first handoff on, and never overlap.
+    /// first may start before `from`, the last end after `to`) and never overlap; they are
+    /// contiguous from the rotation's first handoff on, but for the gaps outside a restricted
+    /// rotation's `active` windows.
     ///
     /// # Examples
     ///
@@ -531,7 +543,9 @@ impl Schedule {
     }
 
     /// Slot `slot` of `rotation` as the rotation alone has it (no links, no overrides), or `None` if
-    /// that slot is squeezed to zero length by a DST change.
+    /// that slot is squeezed to zero length by a DST change, or nobody is on call in any of it
+    /// (a slot outside a restricted rotation's windows). For a restricted rotation the shift runs
+    /// from handoff to handoff; its member is on call only inside the windows.
     ///
     /// # Examples
     ///
@@ -557,7 +571,16 @@ impl Schedule {
         if b <= a || b == crate::cadence::NEVER {
             return Ok(None);
         }
-        let person = rot.member_idx[(n % rot.member_idx.len() as i64) as usize];
+        let Some(person) = self.member_of(r, n) else {
+            return Ok(None);
+        };
+        if let Some(w) = &rot.active {
+            let mut spans = Vec::new();
+            w.active(rot.timezone, a, b, &mut spans);
+            if !spans.iter().any(|&(s, e)| s.max(a) < e.min(b)) {
+                return Ok(None);
+            }
+        }
         Ok(Some(self.shift(
             r,
             &Piece {
@@ -592,7 +615,7 @@ impl Schedule {
         let h = &self.rotations[r as usize].handoffs;
         for (n, a, b) in h.shifts(from, to) {
             let mark = out.len();
-            self.resolve_slot(r, n, a, b, out);
+            self.resolve_slot(r, n, a, b, (from, to), out);
             if a < from || b > to {
                 // Only the first and last slot can have pieces outside the range.
                 let mut i = mark;
@@ -608,25 +631,76 @@ impl Schedule {
     }
 
     /// Resolves slot `n` (`[a, b)`, non-empty) of rotation `r`, appending its pieces to `out`.
-    fn resolve_slot(&self, r: u32, n: i64, a: Secs, b: Secs, out: &mut Vec<Piece>) {
+    /// Pieces of a restricted rotation are found only around the query range `q` (which meets the
+    /// slot), so a lookup in a long slot converts a few windows, not all of them; pieces are whole
+    /// either way.
+    fn resolve_slot(
+        &self,
+        r: u32,
+        n: i64,
+        a: Secs,
+        b: Secs,
+        q: (Secs, Secs),
+        out: &mut Vec<Piece>,
+    ) {
         let rot = &self.rotations[r as usize];
         let plan = &self.plans[r as usize];
-        let len = rot.member_idx.len() as i64;
         let mut base = Piece {
             start: a,
             end: b,
             slot: n,
-            person: rot.member_idx[(n % len) as usize],
+            person: self.member_of(r, n).unwrap_or(NOBODY),
             src: Src::Rotation,
         };
-        if plan.swap_back
+        if base.person != NOBODY
+            && plan.swap_back
             && let Some((person, link)) = self.swap_back(r, n)
         {
             base.person = person;
             base.src = Src::Link(link);
         }
         let first = out.len();
-        out.push(base);
+        match &rot.active {
+            Some(w) if base.person != NOBODY => {
+                let mut spans = Vec::new();
+                w.active(rot.timezone, a.max(q.0), b.min(q.1), &mut spans);
+                let mut at = a;
+                for (s, e) in spans {
+                    let (s, e) = (s.max(a), e.min(b));
+                    if e <= s {
+                        continue;
+                    }
+                    if s > at {
+                        out.push(Piece {
+                            start: at,
+                            end: s,
+                            person: NOBODY,
+                            ..base
+                        });
+                    }
+                    out.push(Piece {
+                        start: s,
+                        end: e,
+                        ..base
+                    });
+                    at = e;
+                }
+                if at < b {
+                    out.push(Piece {
+                        start: at,
+                        end: b,
+                        person: NOBODY,
+                        ..base
+                    });
+                }
+            }
+            Some(_) => out.push(Piece {
+                person: NOBODY,
+                ..base
+            }),
+            None => out.push(base),
+        }
+        let restricted = rot.active.is_some();
         if !plan.links_in.is_empty() {
             let team = rot.team.as_deref();
             let mut from_pieces = Vec::new();
@@ -635,11 +709,11 @@ impl Schedule {
                 self.resolve_range(f, a, b, &mut from_pieces);
                 for fp in &from_pieces {
                     if team.is_some() && self.people[fp.person as usize].team.as_deref() == team {
-                        paint(
+                        paint_on_call(
                             out,
                             first,
-                            fp.start.max(a),
-                            fp.end.min(b),
+                            restricted,
+                            (fp.start.max(a), fp.end.min(b)),
                             fp.person,
                             Src::Link(li),
                         );
@@ -650,11 +724,18 @@ impl Schedule {
         if !plan.overrides.is_empty() {
             let hits = overlapping(plan, a, b);
             for &(s, e, oi, person) in &hits {
-                paint(out, first, s.max(a), e.min(b), person, Src::Override(oi));
+                paint_on_call(
+                    out,
+                    first,
+                    restricted,
+                    (s.max(a), e.min(b)),
+                    person,
+                    Src::Override(oi),
+                );
             }
         }
         // Merge neighbours with the same person and source (painting can split a piece that a
-        // later layer restores).
+        // later layer restores), and drop the time nobody is on call.
         let mut w = first;
         for i in first + 1..out.len() {
             if out[i].person == out[w].person
@@ -668,6 +749,28 @@ impl Schedule {
             }
         }
         out.truncate(w + 1);
+        if restricted {
+            let mut k = first;
+            for i in first..out.len() {
+                if out[i].person != NOBODY {
+                    out[k] = out[i];
+                    k += 1;
+                }
+            }
+            out.truncate(k);
+        }
+    }
+
+    /// The member whose turn slot `n` of rotation `r` is: `members[n % len]`, or under
+    /// `advance = "when-active"` the member of the slot's turn, `None` for a slot that is no turn.
+    fn member_of(&self, r: u32, n: i64) -> Option<u32> {
+        let rot = &self.rotations[r as usize];
+        let turn = match &rot.turns {
+            None => n,
+            Some(t) => t.turn(n)?,
+        };
+        let m = &rot.member_idx;
+        Some(m[turn.rem_euclid(m.len() as i64) as usize])
     }
 
     /// With `displaced = "swap"`: whether slot `n` of rotation `r` (member X's turn) goes to a
@@ -675,23 +778,43 @@ impl Schedule {
     fn swap_back(&self, r: u32, n: i64) -> Option<(u32, u32)> {
         let rot = &self.rotations[r as usize];
         let team = rot.team.as_deref()?;
-        let m = &rot.member_idx;
-        let len = m.len() as i64;
-        let x = m[(n % len) as usize];
+        let len = rot.member_idx.len() as i64;
+        let x = self.member_of(r, n)?;
         if self.people[x as usize].team.as_deref() != Some(team) {
             return None;
         }
-        // The slots since X's previous turn.
+        // The slots since X's previous turn (at most `len - 1` turns back; slots that are no turn
+        // are passed over).
         let mut k = n - 1;
-        while k >= 0 && k > n - len && m[(k % len) as usize] != x {
+        let mut turns = 0;
+        while k >= 0 {
+            match self.member_of(r, k) {
+                Some(p) if p == x => break,
+                Some(_) => {
+                    turns += 1;
+                    if turns >= len {
+                        break;
+                    }
+                }
+                None => {}
+            }
             k -= 1;
         }
         let h = &rot.handoffs;
         let mut pieces = Vec::new();
+        let mut spans = Vec::new();
         for n0 in k + 1..n {
             let (a0, b0) = (h.instant(n0), h.instant(n0 + 1));
-            if b0 <= a0 {
+            let Some(d) = self.member_of(r, n0).filter(|_| b0 > a0) else {
                 continue;
+            };
+            // Where D would have been on call: the slot, or its window time.
+            match &rot.active {
+                Some(w) => w.active(rot.timezone, a0, b0, &mut spans),
+                None => {
+                    spans.clear();
+                    spans.push((a0, b0));
+                }
             }
             for &(li, f) in &self.plans[r as usize].links_in {
                 if self.links[li as usize].displaced != Displaced::Swap {
@@ -699,8 +822,14 @@ impl Schedule {
                 }
                 pieces.clear();
                 self.resolve_range(f, a0, b0, &mut pieces);
-                if pieces.iter().any(|p| p.person == x) {
-                    return Some((m[(n0 % len) as usize], li));
+                let displaced = pieces.iter().any(|p| {
+                    p.person == x
+                        && spans
+                            .iter()
+                            .any(|&(s, e)| s.max(a0).max(p.start) < e.min(b0).min(p.end))
+                });
+                if displaced {
+                    return Some((d, li));
                 }
             }
         }
@@ -730,6 +859,30 @@ fn overlapping(plan: &Plan, a: Secs, b: Secs) -> Vec<(Secs, Secs, u32, u32)> {
     }
     hits.sort_unstable_by_key(|&(_, _, oi, _)| oi);
     hits
+}
+
+/// Paints `(s, e)` with `person` from `src` where someone is on call: all of it, or in a
+/// restricted rotation only over the pieces that are not [`NOBODY`]'s.
+fn paint_on_call(
+    out: &mut Vec<Piece>,
+    first: usize,
+    restricted: bool,
+    (s, e): (Secs, Secs),
+    person: u32,
+    src: Src,
+) {
+    if !restricted {
+        paint(out, first, s, e, person, src);
+        return;
+    }
+    let parts: Vec<(Secs, Secs)> = out[first..]
+        .iter()
+        .filter(|p| p.person != NOBODY && p.start < e && s < p.end)
+        .map(|p| (s.max(p.start), e.min(p.end)))
+        .collect();
+    for (x, y) in parts {
+        paint(out, first, x, y, person, src);
+    }
 }
 
 /// Paints `[s, e)` (inside the pieces from `first` on, which cover a contiguous range) with

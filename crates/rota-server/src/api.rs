@@ -182,6 +182,14 @@ pub struct RotationView<'s> {
     recurrence: String,
     /// Whether it is the Support Hero rotation.
     hero: bool,
+    /// The windows of the week in which anyone is on call, on the zone's clock, as written
+    /// (`["Mon-Fri 09:00-17:00"]`); absent when the rotation is always on call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    active: Option<&'s [String]>,
+    /// With `active`: `always` (every shift is a turn) or `when-active` (shifts outside the
+    /// windows are skipped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    advance: Option<&'static str>,
 }
 
 /// `GET /api/v1/rotations`
@@ -213,6 +221,8 @@ pub(crate) async fn rotations(
             start: r.start.format("%Y-%m-%dT%H:%M").to_string(),
             recurrence: r.recurrence.to_string(),
             hero: Some(r.id.as_str()) == hero,
+            active: r.active.as_ref().map(|w| w.windows.as_slice()),
+            advance: r.active.as_ref().map(|_| r.advance.as_str()),
         })
         .collect();
     json(&list)
