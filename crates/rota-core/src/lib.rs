@@ -63,8 +63,8 @@ pub use cadence::{MAX_EVERY, Recurrence, Unit};
 pub use error::{Diagnostic, Error, ErrorKind};
 pub use load::{Checked, unknown_id_message};
 pub use model::{
-    Displaced, Link, Override, Person, Rotation, Shift, SlackSettings, Source, Team, Webhook,
-    WebhookEvent, WebhookUrl,
+    Displaced, Layer, Link, Override, Person, Rotation, Shift, SlackSettings, Source, Team,
+    Webhook, WebhookEvent, WebhookUrl,
 };
 pub use restrict::{Advance, Restriction};
 pub use schedule::{Schedule, swap_overrides};

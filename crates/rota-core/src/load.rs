@@ -19,7 +19,7 @@ use toml::de::{DeTable, DeValue};
 
 use crate::cadence::{self, Handoffs, Recurrence};
 use crate::error::{Diagnostic, Error, ErrorKind};
-use crate::model::{Displaced, Link, Override, Person, Rotation, Team};
+use crate::model::{Displaced, Layer, Link, Override, Person, Rotation, Team};
 use crate::restrict::{Advance, Restriction, Turns};
 use crate::schedule::{Parts, Schedule};
 use crate::tz;
@@ -178,13 +178,24 @@ struct RawRotation {
     loc: Loc,
     name: String,
     team: Option<(String, Loc)>,
-    members: Vec<(String, Loc)>,
+    /// The rotation's zone: its own `timezone`, or its first layer's.
+    timezone: Option<Tz>,
+    /// One for a plain rotation.
+    layers: Vec<RawLayer>,
+    slack: Option<crate::SlackSettings>,
+}
+
+struct RawLayer {
+    id: Option<(String, Loc)>,
+    name: Option<String>,
+    loc: Loc,
+    /// (person id, where, key path)
+    members: Vec<(String, Loc, String)>,
     timezone: Option<Tz>,
     start: Option<NaiveDateTime>,
     recurrence: Option<(Recurrence, Loc)>,
     active: Option<Restriction>,
     advance: Advance,
-    slack: Option<crate::SlackSettings>,
 }
 
 struct RawLink {
@@ -919,7 +930,7 @@ impl Loader {
             t,
             &[
                 "name", "team", "members", "timezone", "start", "every", "rrule", "active",
-                "advance", "slack",
+                "advance", "slack", "layers",
             ],
         );
         let name = f
@@ -937,10 +948,161 @@ impl Loader {
                 )
             })
         });
+        let (timezone, layers) = match f.get("layers") {
+            Some(v) => {
+                for k in ["members", "start", "every", "rrule", "active", "advance"] {
+                    if let Some(x) = f.get(k) {
+                        self.problem(
+                            &Loc { file: fi, span: x.span() },
+                            &join(&path, k),
+                            format!("a rotation with `layers` gives `{k}` in each layer, not in the rotation"),
+                        );
+                    }
+                }
+                let zone = f
+                    .get("timezone")
+                    .and_then(|v| self.timezone(fi, v, &join(&path, "timezone")));
+                let key = join(&path, "layers");
+                let mut layers: Vec<RawLayer> = Vec::new();
+                self.array_of_tables(fi, v, &key, |me, lpath, lt, lloc| {
+                    let lf = me.fields(
+                        fi,
+                        &lpath,
+                        lt,
+                        &[
+                            "id", "name", "members", "timezone", "start", "every", "rrule",
+                            "active", "advance",
+                        ],
+                    );
+                    let lid = lf.get("id").and_then(|x| {
+                        let k = join(&lpath, "id");
+                        let s = me.string(fi, x, &k)?;
+                        let ok = !s.is_empty()
+                            && s.len() <= 64
+                            && s.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                        if !ok {
+                            me.problem(
+                                &Loc {
+                                    file: fi,
+                                    span: x.span(),
+                                },
+                                &k,
+                                format!(
+                                    "invalid layer id {s:?}: 1 to 64 letters, digits, `-` or `_`"
+                                ),
+                            );
+                            return None;
+                        }
+                        Some((
+                            s,
+                            Loc {
+                                file: fi,
+                                span: x.span(),
+                            },
+                        ))
+                    });
+                    let lname = lf
+                        .get("name")
+                        .and_then(|x| me.string(fi, x, &join(&lpath, "name")));
+                    let mut layer = me.layer(fi, &lpath, &lf, &lloc, zone);
+                    layer.id = lid;
+                    layer.name = lname;
+                    layers.push(layer);
+                });
+                if layers.is_empty() && matches!(v.get_ref(), DeValue::Array(a) if a.is_empty()) {
+                    self.problem(
+                        &Loc {
+                            file: fi,
+                            span: v.span(),
+                        },
+                        &key,
+                        "empty list of layers: give at least one [[rotations.ID.layers]] table"
+                            .into(),
+                    );
+                }
+                // Slot numbers: a layer without an id numbers its shifts 0, 1, 2...; a layer with
+                // one, from its id's tag. At most one may go without, and tags must differ.
+                let mut seen: Vec<(u64, String)> = Vec::new();
+                let mut anonymous = 0;
+                for (i, l) in layers.iter().enumerate() {
+                    match &l.id {
+                        None => {
+                            anonymous += 1;
+                            if anonymous > 1 {
+                                self.problem(&l.loc, &format!("{key}[{i}]"), "at most one layer may go without an `id`: give each layer an id such as id = \"weekdays\"".into());
+                            }
+                        }
+                        Some((lid, lloc)) => {
+                            let tag = crate::model::layer_tag(lid);
+                            if let Some((_, other)) = seen.iter().find(|(t, _)| *t == tag) {
+                                let msg = if other == lid {
+                                    format!("duplicate layer id {lid:?} in this rotation")
+                                } else {
+                                    format!(
+                                        "layer ids {other:?} and {lid:?} would number their shifts alike; rename one"
+                                    )
+                                };
+                                self.problem(lloc, &format!("{key}[{i}].id"), msg);
+                            }
+                            seen.push((tag, lid.clone()));
+                        }
+                    }
+                }
+                (
+                    zone.or_else(|| layers.first().and_then(|l| l.timezone)),
+                    layers,
+                )
+            }
+            None => {
+                let layer = self.layer(fi, &path, &f, &loc, None);
+                (layer.timezone, vec![layer])
+            }
+        };
+        let slack = f
+            .get("slack")
+            .and_then(|v| self.slack(fi, &join(&path, "slack"), v));
+        if self.rotations.contains_key(id) {
+            let at = self.at(&self.rotations[id].loc);
+            self.problem(&loc, &path, format!("duplicate rotation id {id:?}: already defined at {at}; ids must be unique across all files"));
+            return;
+        }
+        self.rotations.insert(
+            id.to_string(),
+            RawRotation {
+                id: id.to_string(),
+                key: path,
+                loc,
+                name,
+                team,
+                timezone,
+                layers,
+                slack,
+            },
+        );
+    }
+
+    /// The cadence of one layer (a plain rotation's own table, or one of its `layers`): members,
+    /// zone (`default_zone` when the layer gives none), start, `every` or `rrule`, windows.
+    fn layer(
+        &mut self,
+        fi: usize,
+        path: &str,
+        f: &HashMap<&str, &Spanned<DeValue<'_>>>,
+        loc: &Loc,
+        default_zone: Option<Tz>,
+    ) -> RawLayer {
+        let path = path.to_string();
+        let loc = loc.clone();
         let members = match f.get("members") {
             Some(v) => {
                 let key = join(&path, "members");
-                let m = self.string_list(fi, v, &key);
+                let m: Vec<(String, Loc, String)> = self
+                    .string_list(fi, v, &key)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (m, l))| (m, l, format!("{key}[{i}]")))
+                    .collect();
                 if m.is_empty() && matches!(v.get_ref(), DeValue::Array(a) if a.is_empty()) {
                     self.problem(&Loc { file: fi, span: v.span() }, &key, "empty member list; a rotation needs at least one member, e.g. members = [\"alice\", \"bob\"]".into());
                 }
@@ -953,6 +1115,7 @@ impl Loader {
         };
         let timezone = match f.get("timezone") {
             Some(v) => self.timezone(fi, v, &join(&path, "timezone")),
+            None if default_zone.is_some() => default_zone,
             None => {
                 self.problem(&loc, &path, "missing `timezone`: the IANA zone whose wall clock handoffs follow, e.g. timezone = \"Europe/London\"".into());
                 None
@@ -1122,31 +1285,17 @@ impl Loader {
                 .unwrap_or(loc.clone());
             self.problem(&l, &join(&path, "advance"), msg);
         }
-        let slack = f
-            .get("slack")
-            .and_then(|v| self.slack(fi, &join(&path, "slack"), v));
-        if self.rotations.contains_key(id) {
-            let at = self.at(&self.rotations[id].loc);
-            self.problem(&loc, &path, format!("duplicate rotation id {id:?}: already defined at {at}; ids must be unique across all files"));
-            return;
+        RawLayer {
+            id: None,
+            name: None,
+            loc,
+            members,
+            timezone,
+            start: start.map(|s| s.0),
+            recurrence,
+            active,
+            advance,
         }
-        self.rotations.insert(
-            id.to_string(),
-            RawRotation {
-                id: id.to_string(),
-                key: path,
-                loc,
-                name,
-                team,
-                members,
-                timezone,
-                start: start.map(|s| s.0),
-                recurrence,
-                active,
-                advance,
-                slack,
-            },
-        );
     }
 
     /// `[rotations.ID.slack]`: `usergroup` and `channel` are Slack ids (`S...`, `C...`/`G...`),
@@ -1676,16 +1825,9 @@ impl Loader {
                     &teams_ref,
                 );
             }
-            for (i, (m, loc)) in r.members.iter().enumerate() {
+            for (m, loc, key) in r.layers.iter().flat_map(|l| &l.members) {
                 if !self.people.contains_key(m) {
-                    unknown(
-                        &mut problems,
-                        loc,
-                        format!("{}.members[{i}]", r.key),
-                        "person",
-                        m,
-                        &people_ref,
-                    );
+                    unknown(&mut problems, loc, key.clone(), "person", m, &people_ref);
                 }
             }
         }
@@ -1823,33 +1965,47 @@ impl Loader {
             .filter_map(|(id, r)| r.timezone.map(|t| (id.clone(), t)))
             .collect();
         for r in self.rotations.into_values() {
-            let (Some(tz), Some(start), Some((rec, _))) = (r.timezone, r.start, r.recurrence)
-            else {
-                return Err(internal(format!("rotation {} is incomplete", r.id)));
+            let mut layers = Vec::new();
+            for l in r.layers {
+                let (Some(tz), Some(start), Some((rec, _))) = (l.timezone, l.start, l.recurrence)
+                else {
+                    return Err(internal(format!("rotation {} is incomplete", r.id)));
+                };
+                let handoffs = Handoffs::new(tz, start, &rec).map_err(internal)?;
+                let turns = match (&l.active, l.advance) {
+                    (Some(w), Advance::WhenActive) => Some(
+                        Turns::new(w, handoffs.per_period(), |n| handoffs.civil(n))
+                            .map_err(internal)?,
+                    ),
+                    _ => None,
+                };
+                let id = l.id.map(|i| i.0);
+                layers.push(Layer {
+                    tag: id.as_deref().map_or(0, crate::model::layer_tag),
+                    id,
+                    name: l.name,
+                    members: l.members.into_iter().map(|m| m.0).collect(),
+                    timezone: tz,
+                    start,
+                    recurrence: rec,
+                    active: l.active,
+                    advance: l.advance,
+                    handoffs,
+                    turns,
+                    member_idx: Vec::new(),
+                });
+            }
+            let Some(tz) = r.timezone else {
+                return Err(internal(format!("rotation {} has no zone", r.id)));
             };
-            let handoffs = Handoffs::new(tz, start, &rec).map_err(internal)?;
-            let turns = match (&r.active, r.advance) {
-                (Some(w), Advance::WhenActive) => Some(
-                    Turns::new(w, handoffs.per_period(), |n| handoffs.civil(n))
-                        .map_err(internal)?,
-                ),
-                _ => None,
-            };
-            rotations.push(Rotation {
-                id: r.id,
-                name: r.name,
-                team: r.team.map(|t| t.0),
-                members: r.members.into_iter().map(|m| m.0).collect(),
-                timezone: tz,
-                start,
-                recurrence: rec,
-                active: r.active,
-                advance: r.advance,
-                slack: r.slack,
-                handoffs,
-                turns,
-                member_idx: Vec::new(),
-            });
+            rotations.push(Rotation::new(
+                r.id,
+                r.name,
+                r.team.map(|t| t.0),
+                tz,
+                layers,
+                r.slack,
+            ));
         }
         let mut overrides = Vec::new();
         for o in self.overrides {

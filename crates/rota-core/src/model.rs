@@ -36,7 +36,25 @@ pub struct Team {
     pub name: String,
 }
 
-/// A rotation: a fixed order of members handing off at wall-clock times in one zone.
+/// A rotation: who is on call, one person at a time, by a fixed order of members handing off at
+/// wall-clock times in a zone. Most rotations are one such order; a rotation may also have several
+/// [`Layer`]s, each with its own members, zone, start, cadence and windows, and then at any
+/// instant the *last* layer with someone on call wins (PagerDuty's rule: a higher layer over a
+/// lower one).
+///
+/// The fields `members` to `advance` describe a plain rotation's only layer. For a rotation with
+/// several layers, `members` lists every layer's members (first appearance first), `timezone` is
+/// the rotation's own zone (its `timezone`, else its first layer's), `start`, `recurrence`, `active`
+/// and `advance` are its first layer's; read `layers` for the rest.
+///
+/// # Slot numbers
+///
+/// A shift's slot (see [`Shift::slot`]) is the index `n` of its layer's handoff, so that swaps,
+/// notes and calendar UIDs keep naming the same turn. A layer without an `id` (a plain rotation's,
+/// or at most one layer of a layered rotation) numbers its slots `n`; a layer with an `id` numbers
+/// them `n + tag × 2^44`, where the tag (1 to 2^18 − 1) comes from a hash of the id (FNV-1a). So
+/// adding, removing or reordering layers never renumbers another layer's shifts, and a plain
+/// rotation that gains layers keeps its numbers by leaving its own layer without an id.
 #[derive(Clone, Debug)]
 pub struct Rotation {
     /// The id used in schedule files and URLs.
@@ -47,26 +65,57 @@ pub struct Rotation {
     pub team: Option<String>,
     /// Member ids in their fixed order; shift `n` belongs to `members[n % members.len()]` (with
     /// `advance = "when-active"`, the `i`-th shift that meets a window belongs to
-    /// `members[i % members.len()]`; see [`crate::restrict`]).
+    /// `members[i % members.len()]`; see [`crate::restrict`]). With several layers, every
+    /// layer's members.
     pub members: Vec<String>,
-    /// Handoffs happen at this zone's wall-clock times.
+    /// Handoffs happen at this zone's wall-clock times; with several layers, the zone the rotation
+    /// is shown in.
     pub timezone: Tz,
-    /// Civil date-time of the first handoff, in `timezone`.
+    /// Civil date-time of the first handoff, in `timezone` (the first layer's).
     pub start: NaiveDateTime,
-    /// How handoffs recur.
+    /// How handoffs recur (the first layer's).
     pub recurrence: Recurrence,
     /// The windows of the week in which anyone is on call (`active = [...]`); `None` when the
-    /// rotation is always on call. See [`crate::restrict`].
+    /// rotation is always on call. See [`crate::restrict`]. (The first layer's.)
     pub active: Option<Restriction>,
     /// How turns advance around `active` (`advance = "always" | "when-active"`).
     pub advance: Advance,
+    /// The layers, lowest precedence first; one for a plain rotation.
+    pub layers: Vec<Layer>,
     /// Where the team sees this rotation in Slack (`[rotations.ID.slack]`), if anywhere.
     pub slack: Option<SlackSettings>,
-    pub(crate) handoffs: Handoffs,
-    /// With `advance = "when-active"` and windows: which slots are turns.
-    pub(crate) turns: Option<Turns>,
-    /// Indexes into `Schedule::people`, parallel to `members`.
-    pub(crate) member_idx: Vec<u32>,
+}
+
+impl Rotation {
+    pub(crate) fn new(
+        id: String,
+        name: String,
+        team: Option<String>,
+        timezone: Tz,
+        layers: Vec<Layer>,
+        slack: Option<SlackSettings>,
+    ) -> Rotation {
+        let first = &layers[0];
+        let mut members: Vec<String> = Vec::new();
+        for m in layers.iter().flat_map(|l| &l.members) {
+            if layers.len() == 1 || !members.contains(m) {
+                members.push(m.clone());
+            }
+        }
+        Rotation {
+            id,
+            name,
+            team,
+            members,
+            timezone,
+            start: first.start,
+            recurrence: first.recurrence.clone(),
+            active: first.active.clone(),
+            advance: first.advance,
+            layers,
+            slack,
+        }
+    }
 }
 
 impl PartialEq for Rotation {
@@ -74,6 +123,44 @@ impl PartialEq for Rotation {
         self.id == other.id
             && self.name == other.name
             && self.team == other.team
+            && self.timezone == other.timezone
+            && self.layers == other.layers
+    }
+}
+
+/// One layer of a rotation: a fixed order of members handing off at wall-clock times in a zone,
+/// on call inside its windows if it has any.
+#[derive(Clone, Debug)]
+pub struct Layer {
+    /// The layer's id, unique in its rotation (`id = "weekdays"`); numbers its slots.
+    pub id: Option<String>,
+    /// Display name, if given.
+    pub name: Option<String>,
+    /// Member ids in their fixed order.
+    pub members: Vec<String>,
+    /// Handoffs and windows follow this zone's wall clock.
+    pub timezone: Tz,
+    /// Civil date-time of the first handoff, in `timezone`.
+    pub start: NaiveDateTime,
+    /// How handoffs recur.
+    pub recurrence: Recurrence,
+    /// The windows of the week in which the layer has anyone on call.
+    pub active: Option<Restriction>,
+    /// How turns advance around `active`.
+    pub advance: Advance,
+    /// Added to slot numbers, from the id (0 without one): see [`Rotation`].
+    pub(crate) tag: u64,
+    pub(crate) handoffs: Handoffs,
+    /// With `advance = "when-active"` and windows: which slots are turns.
+    pub(crate) turns: Option<Turns>,
+    /// Indexes into `Schedule::people`, parallel to `members`.
+    pub(crate) member_idx: Vec<u32>,
+}
+
+impl PartialEq for Layer {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.name == other.name
             && self.members == other.members
             && self.timezone == other.timezone
             && self.start == other.start
@@ -81,6 +168,19 @@ impl PartialEq for Rotation {
             && self.active == other.active
             && self.advance == other.advance
     }
+}
+
+/// Bits of a slot number below a layer's tag.
+pub(crate) const TAG_SHIFT: u32 = 44;
+
+/// The tag of a layer id: FNV-1a of its bytes, folded into 1 to 2^18 − 1.
+pub(crate) fn layer_tag(id: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    1 + h % ((1 << 18) - 1)
 }
 
 /// What happens to the person a link displaces.

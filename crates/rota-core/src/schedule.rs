@@ -22,6 +22,14 @@
 //! Links and overrides replace whoever is on call, so they paint only where someone is: inside a
 //! restricted rotation's windows.
 //!
+//! # Layers
+//!
+//! A rotation with several layers (see [`Rotation`]) first composes them: at each instant the
+//! last layer with someone on call (by step 1, in its own slot) wins, and the time is cut into
+//! pieces wherever the winning layer or its slot changes. Each run of one layer's slot is then
+//! painted by steps 3 and 4 as a slot is (step 2 is refused for layered rotations). A lookup at
+//! an instant composes every layer's slots around that instant only: nothing walks from `start`.
+//!
 //! Adjacent pieces with the same person and source are merged; a slot is never merged with the
 //! next, so a shift never crosses a handoff. Links may not chain (a link's `from` may not be the
 //! target of another link), so resolution never recurses more than one level.
@@ -33,7 +41,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, ErrorKind};
-use crate::model::{Displaced, Link, Override, Person, Piece, Rotation, Shift, Source, Src, Team};
+use crate::model::{
+    Displaced, Layer, Link, Override, Person, Piece, Rotation, Shift, Source, Src, TAG_SHIFT, Team,
+};
 use crate::tz::{self, Secs};
 
 /// The person of a piece of time in which nobody is on call (outside a rotation's windows).
@@ -114,21 +124,23 @@ impl Schedule {
             .map(|(i, r)| (r.id.clone(), i as u32))
             .collect();
         for r in &mut rotations {
-            r.member_idx = r
-                .members
-                .iter()
-                .map(|m| {
-                    person_idx
-                        .get(m)
-                        .copied()
-                        .ok_or_else(|| Error::new(ErrorKind::UnknownPerson(m.clone())))
-                })
-                .collect::<Result<_, _>>()?;
-            if r.member_idx.is_empty() {
-                return Err(Error::new(ErrorKind::InvalidOverride {
-                    id: r.id.clone(),
-                    message: "a rotation needs at least one member".into(),
-                }));
+            for l in &mut r.layers {
+                l.member_idx = l
+                    .members
+                    .iter()
+                    .map(|m| {
+                        person_idx
+                            .get(m)
+                            .copied()
+                            .ok_or_else(|| Error::new(ErrorKind::UnknownPerson(m.clone())))
+                    })
+                    .collect::<Result<_, _>>()?;
+                if l.member_idx.is_empty() {
+                    return Err(Error::new(ErrorKind::InvalidOverride {
+                        id: r.id.clone(),
+                        message: "a rotation needs at least one member".into(),
+                    }));
+                }
             }
         }
         let mut schedule = Schedule {
@@ -150,6 +162,14 @@ impl Schedule {
             let from = schedule.rot_idx(&link.from)?;
             for to in &link.to {
                 let t = schedule.rot_idx(to)? as usize;
+                if link.displaced == Displaced::Swap && schedule.rotations[t].layers.len() > 1 {
+                    return Err(Error::new(ErrorKind::InvalidOverride {
+                        id: to.clone(),
+                        message: "a link with displaced = \"swap\" cannot target a rotation with \
+                                  several layers"
+                            .into(),
+                    }));
+                }
                 schedule.plans[t].links_in.push((li as u32, from));
                 schedule.plans[t].swap_back |= link.displaced == Displaced::Swap;
             }
@@ -366,10 +386,14 @@ impl Schedule {
     }
 
     fn on_call_idx(&self, r: u32, t: Secs) -> Option<Shift<'_>> {
-        let h = &self.rotations[r as usize].handoffs;
-        let (n, a, b) = h.slot_at(t)?;
+        let rot = &self.rotations[r as usize];
         let mut buf = Vec::with_capacity(4);
-        self.resolve_slot(r, n, a, b, (t, t + 1), &mut buf);
+        if rot.layers.len() > 1 {
+            self.resolve_layered(r, t, t.saturating_add(1), &mut buf);
+        } else {
+            let (n, a, b) = rot.layers[0].handoffs.slot_at(t)?;
+            self.resolve_slot(r, n, a, b, (t, t + 1), &mut buf);
+        }
         buf.iter()
             .find(|p| p.start <= t && t < p.end)
             .map(|p| self.shift(r, p))
@@ -566,17 +590,33 @@ impl Schedule {
     pub fn base_shift(&self, rotation: &str, slot: u64) -> Result<Option<Shift<'_>>, Error> {
         let r = self.rot_idx(rotation)?;
         let rot = &self.rotations[r as usize];
-        let n = slot.min(i64::MAX as u64 - 1) as i64;
-        let (a, b) = (rot.handoffs.instant(n), rot.handoffs.instant(n + 1));
+        let (tag, n) = (slot >> TAG_SHIFT, (slot & ((1 << TAG_SHIFT) - 1)) as i64);
+        let Some(j) = rot.layers.iter().position(|l| l.tag == tag) else {
+            return Ok(None);
+        };
+        let layer = &rot.layers[j];
+        let (mut a, mut b) = (layer.handoffs.instant(n), layer.handoffs.instant(n + 1));
         if b <= a || b == crate::cadence::NEVER {
             return Ok(None);
         }
-        let Some(person) = self.member_of(r, n) else {
+        let Some(person) = self.member_of(r, j, n) else {
             return Ok(None);
         };
-        if let Some(w) = &rot.active {
+        let slot = encode(layer, n);
+        if rot.layers.len() > 1 {
+            // The part of the slot its layer holds, first to last instant.
+            let held: Vec<Piece> = self
+                .compose(r, a, b)
+                .into_iter()
+                .filter(|p| p.slot == slot)
+                .collect();
+            let (Some(f), Some(l)) = (held.first(), held.last()) else {
+                return Ok(None);
+            };
+            (a, b) = (f.start, l.end);
+        } else if let Some(w) = &layer.active {
             let mut spans = Vec::new();
-            w.active(rot.timezone, a, b, &mut spans);
+            w.active(layer.timezone, a, b, &mut spans);
             if !spans.iter().any(|&(s, e)| s.max(a) < e.min(b)) {
                 return Ok(None);
             }
@@ -586,7 +626,7 @@ impl Schedule {
             &Piece {
                 start: a,
                 end: b,
-                slot: n,
+                slot,
                 person,
                 src: Src::Rotation,
             },
@@ -612,7 +652,12 @@ impl Schedule {
     /// Resolves every slot of rotation `r` overlapping `[from, to)` into `out`, keeping only the
     /// pieces that overlap the range.
     fn resolve_range(&self, r: u32, from: Secs, to: Secs, out: &mut Vec<Piece>) {
-        let h = &self.rotations[r as usize].handoffs;
+        let rot = &self.rotations[r as usize];
+        if rot.layers.len() > 1 {
+            self.resolve_layered(r, from, to, out);
+            return;
+        }
+        let h = &rot.layers[0].handoffs;
         for (n, a, b) in h.shifts(from, to) {
             let mark = out.len();
             self.resolve_slot(r, n, a, b, (from, to), out);
@@ -630,10 +675,10 @@ impl Schedule {
         }
     }
 
-    /// Resolves slot `n` (`[a, b)`, non-empty) of rotation `r`, appending its pieces to `out`.
-    /// Pieces of a restricted rotation are found only around the query range `q` (which meets the
-    /// slot), so a lookup in a long slot converts a few windows, not all of them; pieces are whole
-    /// either way.
+    /// Resolves slot `n` (`[a, b)`, non-empty) of a one-layer rotation `r`, appending its pieces
+    /// to `out`. Pieces of a restricted rotation are found only around the query range `q` (which
+    /// meets the slot), so a lookup in a long slot converts a few windows, not all of them; pieces
+    /// are whole either way.
     fn resolve_slot(
         &self,
         r: u32,
@@ -643,27 +688,45 @@ impl Schedule {
         q: (Secs, Secs),
         out: &mut Vec<Piece>,
     ) {
-        let rot = &self.rotations[r as usize];
-        let plan = &self.plans[r as usize];
-        let mut base = Piece {
-            start: a,
-            end: b,
-            slot: n,
-            person: self.member_of(r, n).unwrap_or(NOBODY),
-            src: Src::Rotation,
-        };
-        if base.person != NOBODY
-            && plan.swap_back
+        let first = out.len();
+        self.layer_slot_pieces(r, 0, n, a, b, q, out);
+        if self.plans[r as usize].swap_back
+            && out[first..].iter().any(|p| p.person != NOBODY)
             && let Some((person, link)) = self.swap_back(r, n)
         {
-            base.person = person;
-            base.src = Src::Link(link);
+            for p in out[first..].iter_mut().filter(|p| p.person != NOBODY) {
+                p.person = person;
+                p.src = Src::Link(link);
+            }
         }
-        let first = out.len();
-        match &rot.active {
+        self.finish(r, a, b, first, out);
+    }
+
+    /// The pieces of slot `n` (`[a, b)`) of layer `j` by the order alone, contiguous over the slot:
+    /// its member inside the layer's windows (found around `q`), [`NOBODY`] elsewhere.
+    #[allow(clippy::too_many_arguments)]
+    fn layer_slot_pieces(
+        &self,
+        r: u32,
+        j: usize,
+        n: i64,
+        a: Secs,
+        b: Secs,
+        q: (Secs, Secs),
+        out: &mut Vec<Piece>,
+    ) {
+        let layer = &self.rotations[r as usize].layers[j];
+        let base = Piece {
+            start: a,
+            end: b,
+            slot: encode(layer, n),
+            person: self.member_of(r, j, n).unwrap_or(NOBODY),
+            src: Src::Rotation,
+        };
+        match &layer.active {
             Some(w) if base.person != NOBODY => {
                 let mut spans = Vec::new();
-                w.active(rot.timezone, a.max(q.0), b.min(q.1), &mut spans);
+                w.active(layer.timezone, a.max(q.0), b.min(q.1), &mut spans);
                 let mut at = a;
                 for (s, e) in spans {
                     let (s, e) = (s.max(a), e.min(b));
@@ -700,7 +763,14 @@ impl Schedule {
             }),
             None => out.push(base),
         }
-        let restricted = rot.active.is_some();
+    }
+
+    /// Links and overrides over the pieces from `first` on (contiguous over `[a, b)`, one slot),
+    /// then neighbours merged and the time nobody is on call dropped.
+    fn finish(&self, r: u32, a: Secs, b: Secs, first: usize, out: &mut Vec<Piece>) {
+        let rot = &self.rotations[r as usize];
+        let plan = &self.plans[r as usize];
+        let gaps = rot.layers.len() > 1 || rot.layers[0].active.is_some();
         if !plan.links_in.is_empty() {
             let team = rot.team.as_deref();
             let mut from_pieces = Vec::new();
@@ -712,7 +782,7 @@ impl Schedule {
                         paint_on_call(
                             out,
                             first,
-                            restricted,
+                            gaps,
                             (fp.start.max(a), fp.end.min(b)),
                             fp.person,
                             Src::Link(li),
@@ -727,7 +797,7 @@ impl Schedule {
                 paint_on_call(
                     out,
                     first,
-                    restricted,
+                    gaps,
                     (s.max(a), e.min(b)),
                     person,
                     Src::Override(oi),
@@ -749,7 +819,7 @@ impl Schedule {
             }
         }
         out.truncate(w + 1);
-        if restricted {
+        if gaps {
             let mut k = first;
             for i in first..out.len() {
                 if out[i].person != NOBODY {
@@ -761,15 +831,110 @@ impl Schedule {
         }
     }
 
-    /// The member whose turn slot `n` of rotation `r` is: `members[n % len]`, or under
-    /// `advance = "when-active"` the member of the slot's turn, `None` for a slot that is no turn.
-    fn member_of(&self, r: u32, n: i64) -> Option<u32> {
+    /// A rotation with several layers: its pieces overlapping `[from, to)`, whole.
+    fn resolve_layered(&self, r: u32, from: Secs, to: Secs, out: &mut Vec<Piece>) {
+        let comp = self.compose(r, from, to);
+        let mut seg = Vec::new();
+        let mut i = 0;
+        while i < comp.len() {
+            let mut k = i + 1;
+            while k < comp.len() && comp[k].slot == comp[i].slot && comp[k].start == comp[k - 1].end
+            {
+                k += 1;
+            }
+            if comp[i].person != NOBODY && comp[k - 1].end > from && comp[i].start < to {
+                seg.clear();
+                seg.extend_from_slice(&comp[i..k]);
+                let (a, b) = (comp[i].start, comp[k - 1].end);
+                self.finish(r, a, b, 0, &mut seg);
+                out.extend(seg.iter().filter(|p| p.end > from && p.start < to));
+            }
+            i = k;
+        }
+    }
+
+    /// The layers of rotation `r` composed by precedence (the last layer with someone on call
+    /// wins), before links and overrides: contiguous pieces, [`NOBODY`]'s (slot −1) where no
+    /// layer has anyone. Covers every slot of every layer that meets `[from, to)`, so that the
+    /// pieces overlapping the range are whole: a piece lies inside its own layer's slot, and every
+    /// other layer is known over all of that slot.
+    fn compose(&self, r: u32, from: Secs, to: Secs) -> Vec<Piece> {
         let rot = &self.rotations[r as usize];
-        let turn = match &rot.turns {
+        let (mut lo, mut hi) = (from, to);
+        for l in &rot.layers {
+            if let Some((_, a, _)) = l.handoffs.slot_at(from) {
+                lo = lo.min(a);
+            }
+            if let Some((_, _, b)) = l.handoffs.slot_at(to - 1) {
+                hi = hi.max(b);
+            }
+        }
+        let mut per: Vec<Vec<Piece>> = Vec::with_capacity(rot.layers.len());
+        for (j, l) in rot.layers.iter().enumerate() {
+            let mut v = Vec::new();
+            for (n, a, b) in l.handoffs.shifts(lo, hi) {
+                self.layer_slot_pieces(r, j, n, a, b, (lo, hi), &mut v);
+            }
+            per.push(v);
+        }
+        let mut cuts: Vec<Secs> = vec![lo, hi];
+        for p in per.iter().flatten() {
+            for c in [p.start, p.end] {
+                if lo < c && c < hi {
+                    cuts.push(c);
+                }
+            }
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut cursor = vec![0usize; per.len()];
+        let mut out: Vec<Piece> = Vec::new();
+        for w in cuts.windows(2) {
+            let (s, e) = (w[0], w[1]);
+            let mut pick = None;
+            for (j, v) in per.iter().enumerate().rev() {
+                let k = &mut cursor[j];
+                while *k < v.len() && v[*k].end <= s {
+                    *k += 1;
+                }
+                if *k < v.len() && v[*k].start <= s && v[*k].person != NOBODY {
+                    pick = Some(v[*k]);
+                    break;
+                }
+            }
+            let piece = match pick {
+                Some(p) => Piece {
+                    start: s,
+                    end: e,
+                    ..p
+                },
+                None => Piece {
+                    start: s,
+                    end: e,
+                    slot: -1,
+                    person: NOBODY,
+                    src: Src::Rotation,
+                },
+            };
+            match out.last_mut() {
+                Some(last) if last.person == piece.person && last.slot == piece.slot => {
+                    last.end = e
+                }
+                _ => out.push(piece),
+            }
+        }
+        out
+    }
+
+    /// The member whose turn slot `n` of layer `j` of rotation `r` is: `members[n % len]`, or under
+    /// `advance = "when-active"` the member of the slot's turn, `None` for a slot that is no turn.
+    fn member_of(&self, r: u32, j: usize, n: i64) -> Option<u32> {
+        let layer = &self.rotations[r as usize].layers[j];
+        let turn = match &layer.turns {
             None => n,
             Some(t) => t.turn(n)?,
         };
-        let m = &rot.member_idx;
+        let m = &layer.member_idx;
         Some(m[turn.rem_euclid(m.len() as i64) as usize])
     }
 
@@ -778,8 +943,9 @@ impl Schedule {
     fn swap_back(&self, r: u32, n: i64) -> Option<(u32, u32)> {
         let rot = &self.rotations[r as usize];
         let team = rot.team.as_deref()?;
-        let len = rot.member_idx.len() as i64;
-        let x = self.member_of(r, n)?;
+        let layer = &rot.layers[0];
+        let len = layer.member_idx.len() as i64;
+        let x = self.member_of(r, 0, n)?;
         if self.people[x as usize].team.as_deref() != Some(team) {
             return None;
         }
@@ -788,7 +954,7 @@ impl Schedule {
         let mut k = n - 1;
         let mut turns = 0;
         while k >= 0 {
-            match self.member_of(r, k) {
+            match self.member_of(r, 0, k) {
                 Some(p) if p == x => break,
                 Some(_) => {
                     turns += 1;
@@ -800,17 +966,17 @@ impl Schedule {
             }
             k -= 1;
         }
-        let h = &rot.handoffs;
+        let h = &layer.handoffs;
         let mut pieces = Vec::new();
         let mut spans = Vec::new();
         for n0 in k + 1..n {
             let (a0, b0) = (h.instant(n0), h.instant(n0 + 1));
-            let Some(d) = self.member_of(r, n0).filter(|_| b0 > a0) else {
+            let Some(d) = self.member_of(r, 0, n0).filter(|_| b0 > a0) else {
                 continue;
             };
             // Where D would have been on call: the slot, or its window time.
-            match &rot.active {
-                Some(w) => w.active(rot.timezone, a0, b0, &mut spans),
+            match &layer.active {
+                Some(w) => w.active(layer.timezone, a0, b0, &mut spans),
                 None => {
                     spans.clear();
                     spans.push((a0, b0));
@@ -861,8 +1027,13 @@ fn overlapping(plan: &Plan, a: Secs, b: Secs) -> Vec<(Secs, Secs, u32, u32)> {
     hits
 }
 
+/// The slot number of shift `n` of `layer`: see [`Rotation`]'s slot numbers.
+fn encode(layer: &Layer, n: i64) -> i64 {
+    ((layer.tag << TAG_SHIFT) as i64) | n
+}
+
 /// Paints `(s, e)` with `person` from `src` where someone is on call: all of it, or in a
-/// restricted rotation only over the pieces that are not [`NOBODY`]'s.
+/// rotation with gaps (windows, layers) only over the pieces that are not [`NOBODY`]'s.
 fn paint_on_call(
     out: &mut Vec<Piece>,
     first: usize,

@@ -190,6 +190,33 @@ pub struct RotationView<'s> {
     /// windows are skipped).
     #[serde(skip_serializing_if = "Option::is_none")]
     advance: Option<&'static str>,
+    /// With several layers: each, lowest precedence first (the last with someone on call wins).
+    /// The fields above then describe the first layer, and `members` lists every layer's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    layers: Option<Vec<LayerView<'s>>>,
+}
+
+/// One layer of a rotation with several.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LayerView<'s> {
+    /// The layer's id, which numbers its slots.
+    id: Option<&'s str>,
+    /// Display name.
+    name: Option<&'s str>,
+    /// Person ids, in order.
+    members: &'s [String],
+    /// IANA zone of its handoffs and windows.
+    timezone: &'s str,
+    /// The first handoff, civil time in its zone.
+    start: String,
+    /// How it recurs.
+    recurrence: String,
+    /// Its windows, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    active: Option<&'s [String]>,
+    /// `always` or `when-active`, with `active`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    advance: Option<&'static str>,
 }
 
 /// `GET /api/v1/rotations`
@@ -223,6 +250,21 @@ pub(crate) async fn rotations(
             hero: Some(r.id.as_str()) == hero,
             active: r.active.as_ref().map(|w| w.windows.as_slice()),
             advance: r.active.as_ref().map(|_| r.advance.as_str()),
+            layers: (r.layers.len() > 1).then(|| {
+                r.layers
+                    .iter()
+                    .map(|l| LayerView {
+                        id: l.id.as_deref(),
+                        name: l.name.as_deref(),
+                        members: &l.members,
+                        timezone: l.timezone.name(),
+                        start: l.start.format("%Y-%m-%dT%H:%M").to_string(),
+                        recurrence: l.recurrence.to_string(),
+                        active: l.active.as_ref().map(|w| w.windows.as_slice()),
+                        advance: l.active.as_ref().map(|_| l.advance.as_str()),
+                    })
+                    .collect()
+            }),
         })
         .collect();
     json(&list)
