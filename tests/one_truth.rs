@@ -325,3 +325,165 @@ fn a_missing_state_file_is_said_once_and_never_created() {
 fn iso(t: DateTime<Utc>) -> String {
     rota_core::view::utc(t)
 }
+
+/// A layered rotation (weekdays by week, a weekend layer over it) and a restricted one
+/// (`when-active`, weekday office hours): the CLI gives what the service gives at every instant,
+/// over the shifts and in the calendar feeds, after a swap of two weekday turns made through the
+/// API, and the weekend layer's turns are untouched by it.
+#[test]
+fn layered_and_restricted_rotations_agree_everywhere_after_a_swap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("schedules");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut people = "admins = [\"alice\"]\nhero_rotation = \"primary\"\n".to_string();
+    for p in ["alice", "bob", "carol", "dave", "erin"] {
+        people.push_str(&format!(
+            "[people.{p}]\nname = \"{p}\"\nemail = \"{p}@example.com\"\n"
+        ));
+    }
+    std::fs::write(dir.join("people.toml"), people).unwrap();
+    std::fs::write(
+        dir.join("rotations.toml"),
+        r#"
+[rotations.primary]
+name = "Primary"
+timezone = "Europe/London"
+[[rotations.primary.layers]]
+members = ["alice", "bob", "carol"]
+start = "2026-11-02T09:00"
+every = "1 week"
+[[rotations.primary.layers]]
+id = "weekend"
+members = ["dave", "erin"]
+start = "2026-11-06T17:00"
+every = "1 week"
+active = ["Fri 17:00-Mon 09:00"]
+
+[rotations.office]
+name = "Office hours"
+members = ["carol", "dave", "erin"]
+timezone = "America/Chicago"
+start = "2026-11-02T00:00"
+every = "1 day"
+active = ["Mon-Fri 09:00-17:00"]
+advance = "when-active"
+"#,
+    )
+    .unwrap();
+    let s = Server::start_in(tmp.path());
+    let c = client();
+    let now = Utc::now();
+    // Alice's first weekday turn at least a week ahead, and Bob's after it.
+    let (from, to) = (iso(now + Duration::days(7)), iso(now + Duration::days(60)));
+    let slots = api(
+        &c,
+        &s,
+        &format!("/api/v1/rotations/primary/slots?from={from}&to={to}"),
+    );
+    let slot_of = |who: &str, after: i64| {
+        slots
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["member"] == who && x["slot"].as_i64().unwrap() > after)
+            .filter(|x| x["slot"].as_i64().unwrap() < 1 << 44)
+            .map(|x| x["slot"].as_i64().unwrap())
+            .next()
+            .unwrap_or_else(|| panic!("no slot of {who}: {slots}"))
+    };
+    let a = slot_of("alice", -1);
+    let b = slot_of("bob", a);
+    let r = c
+        .post(s.url("/api/v1/swaps"))
+        .bearer_auth(s.token("alice"))
+        .json(&json!({"rotation":"primary","kind":"trade","my_slot":a,"counterpart":"bob","their_slot":b}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    let swap: Value = r.json().unwrap();
+    let r = c
+        .post(s.url(&format!(
+            "/api/v1/swaps/{}/accept",
+            swap["id"].as_str().unwrap()
+        )))
+        .bearer_auth(s.token("bob"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let shifts = api(
+        &c,
+        &s,
+        &format!("/api/v1/rotations/primary/shifts?from={from}&to={to}"),
+    );
+    let list = shifts.as_array().unwrap();
+    let in_slot =
+        |slot: i64| -> Vec<&Value> { list.iter().filter(|x| x["slot"] == slot).collect() };
+    assert!(
+        in_slot(a)
+            .iter()
+            .all(|x| x["person"]["id"] == "bob" && x["source"] == "override"),
+        "{shifts}"
+    );
+    assert!(
+        in_slot(b).iter().all(|x| x["person"]["id"] == "alice"),
+        "{shifts}"
+    );
+    // The weekend layer keeps its own people, swap or not.
+    let weekend: Vec<&Value> = list
+        .iter()
+        .filter(|x| x["slot"].as_i64().unwrap() >= 1 << 44)
+        .collect();
+    assert!(
+        !weekend.is_empty()
+            && weekend
+                .iter()
+                .all(|x| x["person"]["id"] == "dave" || x["person"]["id"] == "erin"),
+        "{shifts}"
+    );
+
+    // Every 5 hours for three weeks: the CLI and the API agree, and somebody is the hero except
+    // when nobody is (never, here: the layers cover the week).
+    let mut t = now + Duration::days(7);
+    while t < now + Duration::days(28) {
+        let at = iso(t);
+        let hero = api(&c, &s, &format!("/api/v1/whoishero?at={at}"));
+        assert!(!hero.is_null(), "at {at}");
+        assert_eq!(
+            ok_json(&s, &["whoishero", "--at", &at, "--json"]),
+            hero,
+            "at {at}"
+        );
+        let oncall = api(&c, &s, &format!("/api/v1/oncall?at={at}"));
+        assert_eq!(
+            ok_json(&s, &["oncall", "--at", &at, "--json"]),
+            oncall,
+            "at {at}"
+        );
+        t += Duration::hours(5);
+    }
+    for rot in ["primary", "office"] {
+        let want = api(
+            &c,
+            &s,
+            &format!("/api/v1/rotations/{rot}/shifts?from={from}&to={to}"),
+        );
+        let got = ok_json(&s, &["shifts", rot, "--from", &from, "--to", &to, "--json"]);
+        assert_eq!(got, want, "shifts {rot}");
+        // (Retried once in case the two reads straddle midnight UTC, which moves the window.)
+        let mut read = || {
+            let feed = c
+                .get(s.url(&format!("/calendars/rotations/{rot}.ics")))
+                .send()
+                .unwrap()
+                .text()
+                .unwrap();
+            (stdout(&s.rota(&["ics", rot])), feed)
+        };
+        let (mut cli, mut feed) = read();
+        if cli != feed {
+            (cli, feed) = read();
+        }
+        assert_eq!(cli, feed, "ics {rot}");
+        assert!(feed.matches("BEGIN:VEVENT").count() > 10, "{feed}");
+    }
+}
