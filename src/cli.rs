@@ -96,6 +96,9 @@ enum Command {
     /// row per continuous stretch of a person in a rotation; --json lists the API's per-slot
     /// shifts.
     Shifts(ShiftsArgs),
+    /// Which hours of each shift of a rotation fall outside the on-call person's working hours
+    /// (`hours` in the people file), and which colleagues are inside theirs then.
+    Coverage(CoverageArgs),
     /// Write a calendar (.ics) of one rotation or one person to stdout: the same text the service's
     /// feed serves.
     Ics(IcsArgs),
@@ -521,6 +524,26 @@ struct ShiftsArgs {
     state: ServedState,
 }
 
+#[derive(Args, Debug)]
+struct CoverageArgs {
+    /// The rotation id.
+    rotation: String,
+    /// Start of the range: RFC 3339 or a date (midnight in the display zone). Default: now.
+    #[arg(long, value_name = "TIME")]
+    from: Option<String>,
+    /// End of the range (exclusive). Default: 14 days after --from.
+    #[arg(long, value_name = "TIME")]
+    to: Option<String>,
+    /// Print JSON (the API's shape) instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Show times in this IANA zone (default: the rotation's).
+    #[arg(long, value_name = "ZONE", value_parser = parse_tz)]
+    tz: Option<Tz>,
+    #[command(flatten)]
+    state: ServedState,
+}
+
 /// `--tz`: the schedule files' rule and message, with the closest zone name when one is close.
 fn parse_tz(s: &str) -> Result<Tz, String> {
     rota_core::tz::parse_zone(s)
@@ -620,6 +643,7 @@ pub fn run(mut cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Shifts(a) => shifts(&cli.schedules, a, now, out),
+        Command::Coverage(a) => coverage(&cli.schedules, a, now, out),
         Command::Ics(a) => ics(&cli.schedules, a, now, out),
         Command::Serve(a) => {
             crate::serve::serve(cli.schedules, a)?;
@@ -843,6 +867,7 @@ fn use_database(command: &mut Command, url: &str) -> anyhow::Result<()> {
     match command {
         Command::Whoishero(a) | Command::Oncall(a) => a.state.path = url,
         Command::Shifts(a) => a.state.path = url,
+        Command::Coverage(a) => a.state.path = url,
         Command::Ics(a) => a.state.path = url,
         Command::Check(a) => a.window.state.path = url,
         Command::Report(a) => a.state.path = url,
@@ -1184,4 +1209,86 @@ fn why_nobody(
         ));
     }
     why
+}
+
+/// `rota coverage`: each shift's hours outside its person's working hours, and who is at work then.
+fn coverage(
+    dir: &std::path::Path,
+    a: CoverageArgs,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let schedule = schedules::served(dir, &a.state.path, now)?;
+    let rot = schedule.rotation(&a.rotation).ok_or_else(|| {
+        unknown(
+            "rotation",
+            &a.rotation,
+            schedule.rotations().iter().map(|r| r.id.as_str()),
+        )
+    })?;
+    let zone = a.tz.unwrap_or(rot.timezone);
+    let from = time_arg(&a.from, "from", zone, now)?;
+    let to = time_arg(&a.to, "to", zone, from + Duration::days(14))?;
+    if to <= from {
+        bail!(
+            "--to ({}) must be after --from ({})",
+            rota_core::view::utc(to),
+            rota_core::view::utc(from)
+        );
+    }
+    if to - from > Duration::days(MAX_RANGE_DAYS) {
+        bail!(
+            "the range from --from to --to is longer than {MAX_RANGE_DAYS} days; ask for a shorter one"
+        );
+    }
+    let list = schedule.coverage(&rot.id, from, to)?;
+    if a.json {
+        let views: Vec<rota_core::view::CoverageView<'_>> = list.iter().map(Into::into).collect();
+        writeln!(out, "{}", serde_json::to_string(&views)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if list.is_empty() {
+        writeln!(
+            out,
+            "No shifts of {} between {} and {}.",
+            rot.name,
+            output::local(from, zone),
+            output::local(to, zone)
+        )?;
+    }
+    for c in &list {
+        let s = &c.shift;
+        writeln!(
+            out,
+            "{}: {} to {}",
+            s.person.name,
+            output::local(s.start, zone),
+            output::local(s.end, zone)
+        )?;
+        if !c.hours_known {
+            writeln!(
+                out,
+                "  working hours unknown (no `hours` for {})",
+                s.person.id
+            )?;
+        } else if c.gaps.is_empty() {
+            writeln!(out, "  all inside their working hours")?;
+        }
+        for g in &c.gaps {
+            let who: Vec<&str> = g.available.iter().map(|p| p.name.as_str()).collect();
+            let who = if who.is_empty() {
+                "nobody at work".to_string()
+            } else {
+                who.join(", ")
+            };
+            writeln!(
+                out,
+                "  outside their hours {} to {}: {}",
+                output::local(g.start, zone),
+                output::local(g.end, zone),
+                who
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

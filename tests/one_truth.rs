@@ -487,3 +487,69 @@ advance = "when-active"
         assert!(feed.matches("BEGIN:VEVENT").count() > 10, "{feed}");
     }
 }
+
+/// Coverage: `rota coverage --json` is the API's answer, over the example schedules (whose people
+/// give working hours in five zones); the answer names colleagues at work and uncovered hours.
+#[test]
+fn coverage_from_the_cli_is_the_apis() {
+    let s = Server::start();
+    let c = client();
+    let now = Utc::now();
+    let (from, to) = (iso(now + Duration::days(7)), iso(now + Duration::days(21)));
+    let want = api(
+        &c,
+        &s,
+        &format!("/api/v1/coverage?rotation=support-hero&from={from}&to={to}"),
+    );
+    let got = ok_json(
+        &s,
+        &[
+            "coverage",
+            "support-hero",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--json",
+        ],
+    );
+    assert_eq!(got, want);
+    let list = want.as_array().unwrap();
+    assert!(list.len() >= 2, "{want}");
+    let gaps: Vec<&Value> = list
+        .iter()
+        .flat_map(|c| c["gaps"].as_array().unwrap())
+        .collect();
+    assert!(
+        gaps.iter()
+            .any(|g| g["available"].as_array().unwrap().is_empty()),
+        "{want}"
+    );
+    assert!(
+        gaps.iter()
+            .any(|g| !g["available"].as_array().unwrap().is_empty()),
+        "{want}"
+    );
+    // Every gap lies inside its shift, and nobody on call is listed as covering themselves.
+    for cv in list {
+        for g in cv["gaps"].as_array().unwrap() {
+            assert!(
+                g["start"].as_str() >= cv["shift"]["start"].as_str()
+                    && g["end"].as_str() <= cv["shift"]["end"].as_str(),
+                "{cv}"
+            );
+            assert!(
+                g["available"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|p| p["id"] != cv["shift"]["person"]["id"]),
+                "{cv}"
+            );
+        }
+    }
+    let (st, v) = get_json(&c, &s.url("/api/v1/coverage?rotation=nope"));
+    assert_eq!(st, 404, "{v}");
+    let (st, v) = get_json(&c, &s.url("/api/v1/coverage"));
+    assert_eq!(st, 400, "{v}");
+}

@@ -49,6 +49,7 @@
 #![warn(missing_docs)]
 
 mod cadence;
+pub mod coverage;
 mod error;
 mod load;
 mod model;
@@ -60,6 +61,7 @@ pub mod tz;
 pub mod view;
 
 pub use cadence::{MAX_EVERY, Recurrence, Unit};
+pub use coverage::{Coverage, Gap};
 pub use error::{Diagnostic, Error, ErrorKind};
 pub use load::{Checked, unknown_id_message};
 pub use model::{

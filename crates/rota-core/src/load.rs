@@ -768,7 +768,7 @@ impl Loader {
             fi,
             &path,
             t,
-            &["name", "email", "team", "timezone", "absence"],
+            &["name", "email", "team", "timezone", "absence", "hours"],
         );
         let name = f
             .get("name")
@@ -804,6 +804,30 @@ impl Loader {
         let timezone = f
             .get("timezone")
             .and_then(|v| self.timezone(fi, v, &join(&path, "timezone")));
+        let hours = f.get("hours").and_then(|v| {
+            let key = join(&path, "hours");
+            let list = self.string_list(fi, v, &key);
+            if list.is_empty() {
+                return None;
+            }
+            if timezone.is_none() {
+                self.problem(&Loc { file: fi, span: v.span() }, &key, "working hours are on the person's own clock: give `timezone` too, e.g. timezone = \"Europe/London\"".into());
+                return None;
+            }
+            let texts: Vec<&str> = list.iter().map(|w| w.0.as_str()).collect();
+            match Restriction::parse(&texts) {
+                Ok(r) => r,
+                Err((i, msg)) => {
+                    let is_list = matches!(v.get_ref(), DeValue::Array(_));
+                    let (l, k) = match list.get(i) {
+                        Some((_, l)) if is_list => (l.clone(), format!("{key}[{i}]")),
+                        _ => (Loc { file: fi, span: v.span() }, key),
+                    };
+                    self.problem(&l, &k, msg);
+                    None
+                }
+            }
+        });
         let mut absence = Vec::new();
         if let Some(v) = f.get("absence") {
             let key = join(&path, "absence");
@@ -856,6 +880,7 @@ impl Loader {
                 team: team.as_ref().map(|t| t.0.clone()),
                 timezone,
                 absence,
+                hours,
             };
             self.people.insert(
                 id.to_string(),

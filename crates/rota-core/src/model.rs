@@ -25,6 +25,10 @@ pub struct Person {
     /// `http(s)://` URLs or `.ics` paths relative to the schedules directory. rota-core does not
     /// read them; see `timeoff`.
     pub absence: Vec<String>,
+    /// Working hours on the person's own clock (`hours = "Mon-Fri 09:00-17:30"`), windows of the
+    /// week as a rotation's `active` ([`crate::restrict`]); `None` when not given. Used by
+    /// [`crate::coverage`].
+    pub hours: Option<Restriction>,
 }
 
 /// A team, which owns at most one secondary rotation that links point into.

@@ -340,3 +340,46 @@ fn query_value(s: &str) -> String {
     }
     out
 }
+
+/// A shift's coverage as JSON ([`crate::coverage`]): the shift, whether its person gave working
+/// hours, and the parts of it outside them with who is at work then.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CoverageView<'s> {
+    /// The resolved shift.
+    pub shift: ShiftView<'s>,
+    /// Whether the on-call person gave working hours; without them there are no gaps to show.
+    pub hours_known: bool,
+    /// The parts of the shift outside the on-call person's hours, in order.
+    pub gaps: Vec<GapView<'s>>,
+}
+
+/// A part of a shift outside the on-call person's hours.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GapView<'s> {
+    /// RFC 3339 UTC instant.
+    pub start: String,
+    /// RFC 3339 UTC instant.
+    pub end: String,
+    /// Who is inside their working hours throughout it; empty when nobody is.
+    pub available: Vec<PersonView<'s>>,
+}
+
+impl<'s> From<&crate::coverage::Coverage<'s>> for CoverageView<'s> {
+    fn from(c: &crate::coverage::Coverage<'s>) -> Self {
+        CoverageView {
+            shift: (&c.shift).into(),
+            hours_known: c.hours_known,
+            gaps: c
+                .gaps
+                .iter()
+                .map(|g| GapView {
+                    start: utc(g.start),
+                    end: utc(g.end),
+                    available: g.available.iter().map(|p| (*p).into()).collect(),
+                })
+                .collect(),
+        }
+    }
+}

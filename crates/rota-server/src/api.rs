@@ -270,6 +270,54 @@ pub(crate) async fn rotations(
     json(&list)
 }
 
+/// `GET /api/v1/coverage?rotation=ID&from=&to=`: which hours of each shift are outside the
+/// on-call person's working hours, and who is at work then.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct CoverageQuery {
+    /// The rotation id.
+    rotation: String,
+    /// Start of the range, in the forms of `at`. Default: now.
+    #[param(value_type = Option<Time>)]
+    from: Option<String>,
+    /// End of the range (exclusive), in the forms of `at`; default 14 days after `from`, at most
+    /// 731 days after it.
+    #[param(value_type = Option<Time>)]
+    to: Option<String>,
+}
+
+/// `GET /api/v1/coverage`
+#[utoipa::path(
+    get,
+    path = "/api/v1/coverage",
+    tag = "schedule",
+    params(CoverageQuery),
+    responses(
+        (status = 200, description = "Each shift overlapping the range, with the parts outside its person's working hours and who is at work in each", body = Vec<rota_core::view::CoverageView>),
+        (status = 400, description = "Bad input, naming the field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rotation", body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+pub(crate) async fn coverage(
+    state: web::Data<AppState>,
+    q: web::Query<CoverageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let snap = state.snapshot();
+    let s = &snap.schedule;
+    let rot = s
+        .rotation(&q.rotation)
+        .ok_or_else(|| ApiError::not_found(unknown(s, "rotation", &q.rotation)))?;
+    let range = RangeQuery {
+        from: q.from.clone(),
+        to: q.to.clone(),
+    };
+    let (from, to) = range_or(&range, rot.timezone, state.now(), Duration::days(14))?;
+    let list = s.coverage(&rot.id, from, to)?;
+    let views: Vec<rota_core::view::CoverageView<'_>> = list.iter().map(Into::into).collect();
+    Ok(json(&views))
+}
+
 /// `GET /api/v1/rotations/{id}/shifts?from=&to=`
 #[utoipa::path(
     get,

@@ -135,6 +135,7 @@ pub fn configure_with(cfg: &mut web::ServiceConfig, config: &ServerConfig) {
                 crate::get().to(api::rotation_shifts),
             )
             .route("/people/{id}/shifts", crate::get().to(api::person_shifts))
+            .route("/coverage", crate::get().to(api::coverage))
             .route("/overrides", crate::get().to(api::list_overrides))
             .route("/overrides", web::post().to(api::create_override))
             .route("/overrides/{id}", web::delete().to(api::delete_override))

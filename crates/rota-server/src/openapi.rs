@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::rotations,
         crate::api::rotation_shifts,
         crate::api::person_shifts,
+        crate::api::coverage,
         crate::api::list_overrides,
         crate::api::create_override,
         crate::api::delete_override,

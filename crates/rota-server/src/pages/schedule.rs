@@ -1,5 +1,6 @@
 //! `GET /`: who is the hero now, and the next [`SCHEDULE_WEEKS`] weeks of every rotation with
-//! overrides and links marked, then the conflicts section. The tables show one row per stretch
+//! overrides and links marked (after the hero's time outside their working hours, when people give
+//! them), then the conflicts section. The tables show one row per stretch
 //! (`rota_core::stretch`): a person's continuous time in the rotation, across handoffs.
 
 use actix_web::http::StatusCode;
@@ -30,6 +31,9 @@ pub(crate) fn body(s: &Schedule, now: DateTime<Utc>) -> Markup {
                 None => p.hero { (hero.name) " has nobody on call now." },
             }
         }
+        @if let Some(hero) = s.hero_rotation() {
+            (coverage_section(s, hero, now))
+        }
         @for rot in rotations {
             h2 id=(rot.id) { (rot.name) }
             p.muted {
@@ -52,6 +56,69 @@ pub(crate) fn body(s: &Schedule, now: DateTime<Utc>) -> Markup {
                     }
                 }
             }
+        }
+    }
+}
+
+/// The most rows the coverage section shows.
+const COVERAGE_ROWS: usize = 40;
+
+/// The next two weeks of the hero rotation's time outside the on-call person's working hours, and
+/// who is at work then (`rota_core::coverage`); nothing when nobody gave working hours.
+fn coverage_section(s: &Schedule, hero: &Rotation, now: DateTime<Utc>) -> Markup {
+    if s.people().iter().all(|p| p.hours.is_none()) {
+        return html! {};
+    }
+    let list = s
+        .coverage(&hero.id, now, now + Duration::weeks(2))
+        .unwrap_or_default();
+    let rows: Vec<(&str, &rota_core::Gap<'_>)> = list
+        .iter()
+        .flat_map(|c| {
+            c.gaps
+                .iter()
+                .map(move |g| (c.shift.person.name.as_str(), g))
+        })
+        .filter(|(_, g)| g.end > now)
+        .take(COVERAGE_ROWS)
+        .collect();
+    let mut unknown: Vec<&str> = list
+        .iter()
+        .filter(|c| !c.hours_known)
+        .map(|c| c.shift.person.name.as_str())
+        .collect();
+    unknown.sort_unstable();
+    unknown.dedup();
+    html! {
+        h2 id="coverage" { "Outside the " (hero.name) "'s hours" }
+        p.muted {
+            "The next two weeks: when the person on call is outside their working hours, and who is "
+            "inside theirs then. Times in " (hero.timezone.name()) "."
+        }
+        @if rows.is_empty() {
+            p { "Nothing: every shift lies inside its person's working hours." }
+        } @else {
+            div.scroll tabindex="0" role="region" aria-label="Outside the hero's hours" {
+                table {
+                    thead { tr { th { "From" } th { "To" } th { "On call" } th { "At work" } } }
+                    tbody {
+                        @for (who, g) in &rows {
+                            tr {
+                                td { (local(g.start, hero)) }
+                                td { (local(g.end, hero)) }
+                                td { (who) }
+                                td {
+                                    @if g.available.is_empty() { span.muted { "nobody" } }
+                                    @else { (g.available.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !unknown.is_empty() {
+            p.muted { "No working hours given for: " (unknown.join(", ")) "." }
         }
     }
 }

@@ -104,6 +104,39 @@ fn the_schedule_page_marks_overrides_and_links() {
     assert!(hero < other);
 }
 
+#[test]
+fn the_schedule_page_shows_who_is_at_work_outside_the_heros_hours() {
+    let s = example();
+    // Wednesday 30 December 2026, 12:00 GMT: Ivan (London, 09:00-17:30) is the hero.
+    let html = schedule::body(&s, "2026-12-30T12:00:00Z".parse().unwrap()).into_string();
+    let section = between(&html, "<h2 id=\"coverage\">", "<h2 id=\"support-hero\">");
+    // Carol (New York) and Grace (Chicago) work past Ivan's 17:30; at 23:30 GMT nobody does.
+    assert!(
+        section.contains("<td>Wed 30 Dec 2026 17:30</td><td>Wed 30 Dec 2026 22:30</td><td>Ivan Petrov</td><td>Carol Diaz, Grace Hopper</td>"),
+        "{section}"
+    );
+    assert!(
+        section.contains("<td>Wed 30 Dec 2026 23:30</td><td>Thu 31 Dec 2026 03:30</td><td>Ivan Petrov</td><td><span class=\"muted\">nobody</span></td>"),
+        "{section}"
+    );
+    // Without anyone's working hours there is no section at all.
+    let bare = include_str!("../../../../schedules/people.toml")
+        .lines()
+        .filter(|l| !l.starts_with("hours"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let s = Schedule::load(&[
+        ("people.toml", bare.as_str()),
+        (
+            "rotations.toml",
+            include_str!("../../../../schedules/rotations.toml"),
+        ),
+    ])
+    .unwrap();
+    let html = schedule::body(&s, "2026-12-30T12:00:00Z".parse().unwrap()).into_string();
+    assert!(!html.contains("id=\"coverage\""), "{html}");
+}
+
 #[actix_web::test]
 async fn sign_in_propose_and_accept_a_swap_with_forms() {
     let dir = tempfile::tempdir().unwrap();
