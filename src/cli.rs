@@ -133,6 +133,11 @@ enum Command {
     /// Write a consistent copy of the SQLite state file to FILE while the service runs (SQLite's
     /// online backup API). Restore by stopping the service and putting the copy in place.
     Backup(BackupArgs),
+    /// Read another tool's schedule into rota schedule files in a directory: PagerDuty,
+    /// Opsgenie and Grafana OnCall from their APIs' JSON, any tool from its on-call calendar.
+    /// What could not be carried over is printed and written to DIR/IMPORT-REPORT.md.
+    #[command(subcommand)]
+    Import(crate::import::ImportCommand),
     /// Print a shell completion script: `rota completions bash > /etc/bash_completion.d/rota`
     /// (or zsh, fish, elvish, powershell).
     Completions {
@@ -681,6 +686,7 @@ pub fn run(mut cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Import(c) => crate::import::run(&cli.schedules, c, now, out),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             // Into a buffer first: clap_complete panics when its writer fails (a closed pipe).
@@ -882,7 +888,10 @@ fn use_database(command: &mut Command, url: &str) -> anyhow::Result<()> {
         Command::Feed(FeedCommand::Url { state, .. } | FeedCommand::Rotate { state, .. }) => {
             state.path = url
         }
-        Command::Migrate(_) | Command::Completions { .. } | Command::Man { .. } => {}
+        Command::Migrate(_)
+        | Command::Import(_)
+        | Command::Completions { .. }
+        | Command::Man { .. } => {}
     }
     Ok(())
 }
@@ -1189,6 +1198,7 @@ fn why_nobody(
 ) -> String {
     let starts = rota_core::tz::resolve(rot.timezone, rot.start).map(|r| r.instant);
     let mut why = match (&rot.active, starts) {
+        _ if rot.layers.len() > 1 => "no layer has anyone on call then".to_string(),
         (_, Some(s)) if at < s => {
             format!("the rotation starts {}", rot.start.format("%Y-%m-%d %H:%M"))
         }

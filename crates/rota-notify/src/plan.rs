@@ -803,18 +803,27 @@ pub fn plan_reminders(
             .collect();
         // Shortest lead (latest due time) first: that one is sent.
         due.sort_by_key(|&(_, at)| std::cmp::Reverse(at));
+        let place = place(schedule, s);
+        let turn_end = match place {
+            // Only time with nobody on call (a restricted rotation's nights) since this person's
+            // last piece of the slot: the same turn, reminded once already.
+            Some(Place::Continues) => continue,
+            Some(Place::First(end) | Place::Later(_, end)) => Some(end),
+            None => None,
+        };
         let mut info = ShiftInfo::new(schedule, s);
-        // The message says when the stretch ends, which may be past the window looked at.
-        info.end = stretch_end(schedule, x);
+        // The message says when the stretch ends, which may be past the window looked at, or
+        // when the turn ends when it goes on after time with nobody on call.
+        info.end = stretch_end(schedule, x).max(turn_end.unwrap_or(x.end));
         for (i, (lead, due_at)) in due.into_iter().enumerate() {
-            let key = match later_piece(schedule, s) {
-                None => reminder_key(&s.rotation.id, s.slot, &s.person.id, lead),
-                Some(start) => reminder_key(
+            let key = match place {
+                Some(Place::Later(start, _)) => reminder_key(
                     &s.rotation.id,
                     s.slot,
                     &format!("{}@{}", s.person.id, start.timestamp()),
                     lead,
                 ),
+                _ => reminder_key(&s.rotation.id, s.slot, &s.person.id, lead),
             };
             let p = Planned {
                 key,
@@ -844,18 +853,43 @@ pub fn plan_reminders(
     (send, superseded)
 }
 
-/// `Some(start)` when `s` is not the first piece of its person in its slot (an override split
-/// the slot: the owner's part after a swapped day); `None` for the first (or only) piece.
-fn later_piece(schedule: &Schedule, s: &Shift<'_>) -> Option<DateTime<Utc>> {
+/// Where a piece lies among its person's pieces of its slot.
+#[derive(Clone, Copy)]
+enum Place {
+    /// The first (or only): reminded under the plain key. With where the person's turn in the
+    /// slot ends, across time nobody is on call (a restricted rotation's nights and weekends).
+    First(DateTime<Utc>),
+    /// A later piece, after someone else held part of the slot (an override split it: the
+    /// owner's part after a swapped day): reminded on its own, under a key with its start.
+    Later(DateTime<Utc>, DateTime<Utc>),
+    /// A later piece after time with nobody on call only: the same turn, not reminded again.
+    Continues,
+}
+
+/// Where `s` lies among its person's pieces of its slot; `None` if the slot cannot be read.
+fn place(schedule: &Schedule, s: &Shift<'_>) -> Option<Place> {
     let base = schedule.base_shift(&s.rotation.id, s.slot).ok()??;
-    let first = schedule
+    let pieces: Vec<Shift<'_>> = schedule
         .shifts(&s.rotation.id, base.start, base.end)
         .ok()?
         .into_iter()
-        .filter(|x| x.person.id == s.person.id)
-        .map(|x| x.start)
-        .min()?;
-    (s.start > first).then_some(s.start)
+        .filter(|x| x.slot == s.slot)
+        .collect();
+    let i = pieces
+        .iter()
+        .position(|x| x.start == s.start && x.person.id == s.person.id)?;
+    let turn_end = pieces[i..]
+        .iter()
+        .take_while(|x| x.person.id == s.person.id)
+        .last()
+        .map_or(s.end, |x| x.end);
+    match pieces[..i].iter().rposition(|x| x.person.id == s.person.id) {
+        None => Some(Place::First(turn_end)),
+        Some(j) if pieces[j + 1..i].iter().any(|x| x.person.id != s.person.id) => {
+            Some(Place::Later(s.start, turn_end))
+        }
+        Some(_) => Some(Place::Continues),
+    }
 }
 
 /// Where stretch `x` really ends: `x` was joined from shifts in a window, so when it reaches the

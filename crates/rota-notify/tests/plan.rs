@@ -977,3 +977,87 @@ fn a_hero_away_in_a_linked_week_gets_one_conflict_email_naming_the_linked_week()
         r.text
     );
 }
+
+/// A rotation on call in office hours only (Monday to Friday 09:00-17:00 London, weekly turns)
+/// and a weekend layer over a weekday one: one reminder per turn and lead, not one per day, and
+/// the reminder says when the turn ends (Friday 17:00), across the nights nobody is on call.
+#[test]
+fn restricted_and_layered_turns_are_reminded_once_per_turn() {
+    let text = r#"
+[people.alice]
+name = "Alice"
+email = "alice@example.com"
+timezone = "Europe/London"
+[people.bob]
+name = "Bob"
+email = "bob@example.com"
+timezone = "Europe/London"
+[people.dave]
+name = "Dave"
+email = "dave@example.com"
+timezone = "Europe/London"
+[rotations.office]
+name = "Office"
+members = ["alice", "bob"]
+timezone = "Europe/London"
+start = "2026-11-02T09:00"
+every = "1 week"
+active = ["Mon-Fri 09:00-17:00"]
+[rotations.primary]
+name = "Primary"
+timezone = "Europe/London"
+[[rotations.primary.layers]]
+members = ["alice", "bob"]
+start = "2026-11-02T09:00"
+every = "1 week"
+[[rotations.primary.layers]]
+id = "weekend"
+members = ["dave"]
+start = "2026-11-06T17:00"
+every = "1 week"
+active = ["Fri 17:00-Mon 09:00"]
+"#;
+    let s = Schedule::load(&[("s.toml", text)]).unwrap();
+    // Every hour of the week before Bob's office week (slot 1, Mon 9 Nov), and through it: his
+    // reminders for it are the 7-day and 1-day ones, under the plain key, and nothing per day.
+    let mut keys = std::collections::BTreeSet::new();
+    let mut ends = std::collections::BTreeSet::new();
+    let mut now = t("2026-11-02T00:00:00Z");
+    while now < t("2026-11-14T00:00:00Z") {
+        let (send, _) = plan_reminders(&s, &PlanConfig::default(), now);
+        for p in send
+            .iter()
+            .filter(|p| p.key.starts_with("reminder/office/1/"))
+        {
+            keys.insert(p.key.clone());
+            let Content::Reminder { shift, .. } = &p.content else {
+                panic!("{}", p.key)
+            };
+            ends.insert(shift.end);
+        }
+        now += Duration::hours(1);
+    }
+    let keys: Vec<String> = keys.into_iter().collect();
+    assert_eq!(
+        keys,
+        ["reminder/office/1/bob/P1D", "reminder/office/1/bob/P7D"]
+    );
+    assert_eq!(
+        ends.into_iter().collect::<Vec<_>>(),
+        [t("2026-11-13T17:00:00Z")]
+    );
+    // The weekend layer's person is reminded before Friday 17:00, under its tagged slot.
+    let (send, _) = plan_reminders(&s, &PlanConfig::default(), t("2026-11-05T17:00:00Z"));
+    let dave: Vec<&str> = send
+        .iter()
+        .filter(|p| p.key.starts_with("reminder/primary/") && p.key.contains("/dave/"))
+        .map(|p| p.key.as_str())
+        .collect();
+    assert_eq!(dave.len(), 1, "{dave:?}");
+    let slot: u64 = dave[0].split('/').nth(2).unwrap().parse().unwrap();
+    assert!(slot >= 1 << 44, "{slot}");
+    assert_eq!(
+        s.base_shift("primary", slot).unwrap().unwrap().start,
+        t("2026-11-06T17:00:00Z")
+    );
+}
