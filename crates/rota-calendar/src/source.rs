@@ -215,6 +215,21 @@ impl Fetcher {
         }
     }
 
+    /// The body of `url` as text, read once with this fetcher's limits (for a one-off read such
+    /// as `rota import ics`; a [`Source`] keeps a calendar fresh). Errors name the URL as
+    /// `scheme://host/…` only, as every error of this crate does.
+    pub fn get_text(&self, url: &str) -> Result<String, Error> {
+        match self.fetch(url, None)? {
+            Fetched::Body { text, .. } => Ok(text),
+            // Only an answer to a conditional request, which this is not.
+            Fetched::NotModified => Err(Error::new(ErrorKind::Fetch {
+                location: redact_url(url),
+                status: Some(304),
+                message: "the server answered 304 Not Modified to a plain request".into(),
+            })),
+        }
+    }
+
     fn fetch(&self, url: &str, validators: Option<&Validators>) -> Result<Fetched, Error> {
         let location = redact_url(url);
         let secret = split_scheme(url)
