@@ -6,6 +6,7 @@
 
 mod cli;
 mod config;
+mod import;
 mod output;
 mod schedules;
 mod serve;

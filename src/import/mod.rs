@@ -1,0 +1,1289 @@
+//! `rota import`: another tool's schedule, read from the JSON its public API returns (PagerDuty,
+//! Opsgenie, Grafana OnCall) or from any on-call calendar (`ics`), written as rota schedule files,
+//! with a report of everything that could not be carried over.
+//!
+//! Each vendor module reads its JSON into an [`Import`]: people, one rotation (a vendor schedule
+//! is one rota rotation, its layers or rotations or shifts the rotation's layers), overrides, the
+//! report so far and the vendor's own final schedule, if the input holds one. [`finish`] then
+//! does what every import shares:
+//!
+//! 1. renders the files (`people.toml`, `rotations.toml`, `overrides.toml`) with the `toml`
+//!    crate, so no name or id from the input can break out of its string;
+//! 2. loads them with rota-core, as `rota check` does: files that do not load are never written;
+//! 3. lists the parts of overrides that rota cannot carry (rota's overrides replace whoever is on
+//!    call, so they cannot fill a time when no layer has anyone on call);
+//! 4. compares the imported schedule's resolved shifts with the vendor's final schedule over its
+//!    window, and lists every difference;
+//! 5. writes the files and `IMPORT-REPORT.md` into the directory, each first to a temporary file
+//!    in the same directory and then moved into place, never over an existing file without
+//!    `--force`, and prints the report.
+
+mod grafana_oncall;
+mod ics;
+mod json;
+mod opsgenie;
+mod pagerduty;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, NaiveDateTime, Offset, TimeZone, Utc};
+use clap::Subcommand;
+use rota_core::{Restriction, Schedule, Tz};
+use serde::Serialize;
+
+/// `rota import ...`.
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// PagerDuty: the JSON of GET /schedules/{id} (fetched with since and until, it holds the
+    /// final schedule the import is checked against), with GET /schedules/{id}/overrides and
+    /// GET /users (or GET /users/{id}) for overrides and email addresses.
+    Pagerduty(pagerduty::Args),
+    /// Opsgenie: the JSON of GET /v2/schedules/{id}, with its overrides, its timeline (the
+    /// import is checked against finalTimeline) and GET /v2/users for names.
+    Opsgenie(opsgenie::Args),
+    /// Grafana OnCall: the JSON of GET /api/v1/schedules/{id}/, GET /api/v1/on_call_shifts/ and
+    /// GET /api/v1/users/, with /schedules/{id}/final_shifts to check the import against.
+    GrafanaOncall(grafana_oncall::Args),
+    /// Any tool's exported on-call calendar (.ics file or http(s) URL), as overrides of one
+    /// rotation of the schedules directory over a window: the fallback when nothing else fits.
+    Ics(ics::Args),
+}
+
+/// Where an import writes, shared by every `rota import` command.
+#[derive(clap::Args, Debug)]
+pub struct OutArgs {
+    /// The directory to write the schedule files and IMPORT-REPORT.md into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Replace the files of an earlier import in DIR; without it, rota import never overwrites.
+    #[arg(long)]
+    force: bool,
+    /// Pretend it is TIME (RFC 3339): decides which layers have ended.
+    #[arg(long, value_name = "TIME", hide = true)]
+    now: Option<String>,
+}
+
+impl OutArgs {
+    fn now(&self, now: DateTime<Utc>) -> anyhow::Result<DateTime<Utc>> {
+        match &self.now {
+            None => Ok(now),
+            Some(t) => Ok(rota_core::tz::parse_instant(t, Tz::UTC).context("--now")?),
+        }
+    }
+}
+
+/// Runs one `rota import` command.
+pub fn run(
+    schedules: &Path,
+    cmd: ImportCommand,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ImportCommand::Pagerduty(a) => {
+            let imp = pagerduty::import(&a, a.out.now(now)?)?;
+            finish(imp, &a.out, out)
+        }
+        ImportCommand::Opsgenie(a) => {
+            let imp = opsgenie::import(&a, a.out.now(now)?)?;
+            finish(imp, &a.out, out)
+        }
+        ImportCommand::GrafanaOncall(a) => {
+            let imp = grafana_oncall::import(&a, a.out.now(now)?)?;
+            finish(imp, &a.out, out)
+        }
+        ImportCommand::Ics(a) => {
+            let imp = ics::import(schedules, &a, a.out.now(now)?)?;
+            finish(imp, &a.out, out)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What an import produces.
+
+/// One import, before it is checked and written.
+pub(crate) struct Import {
+    /// `PagerDuty`, `Opsgenie`, `Grafana OnCall`, `calendar`.
+    pub source: &'static str,
+    /// The subcommand, for the files' header comment: `pagerduty`.
+    pub command: &'static str,
+    /// What was imported: `schedule "Platform Primary" (PSCH7LN)`.
+    pub title: String,
+    /// The files read, as given.
+    pub inputs: Vec<String>,
+    pub people: People,
+    /// The rotation, unless nothing of the schedule could be imported (or the import only
+    /// writes overrides).
+    pub rotation: Option<RotationOut>,
+    pub overrides: Vec<OverrideOut>,
+    pub report: Report,
+    /// The vendor's own resolved schedule, to compare the import with.
+    pub finals: Vec<Final>,
+    /// Schedule files the written ones join (`rota import ics`): loaded with them for the checks.
+    /// When set, only `overrides.toml` is written.
+    pub joins: Option<Vec<(String, String)>>,
+}
+
+impl Import {
+    pub(crate) fn new(source: &'static str, command: &'static str, title: String) -> Import {
+        Import {
+            source,
+            command,
+            title,
+            inputs: Vec::new(),
+            people: People::default(),
+            rotation: None,
+            overrides: Vec::new(),
+            report: Report::default(),
+            finals: Vec::new(),
+            joins: None,
+        }
+    }
+}
+
+/// A person to write.
+#[derive(Clone, Debug)]
+pub(crate) struct PersonOut {
+    pub name: String,
+    pub email: Option<String>,
+    pub timezone: Option<String>,
+}
+
+/// A user as the vendor describes them.
+pub(crate) struct User<'a> {
+    /// The vendor's id for the user (unique per import).
+    pub key: &'a str,
+    pub name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub timezone: Option<&'a str>,
+    /// How the report names them: `PagerDuty user "Alice Ng" (PA1LN0G)`.
+    pub what: String,
+}
+
+/// The people of an import, by the vendor's user id.
+#[derive(Clone, Default)]
+pub(crate) struct People {
+    by_key: HashMap<String, String>,
+    pub list: BTreeMap<String, PersonOut>,
+}
+
+/// Whether rota's loader takes `e` as an email address (the same rule as load.rs).
+pub(crate) fn plain_email(e: &str) -> bool {
+    e.split_once('@').is_some_and(|(l, d)| {
+        !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+    }) && !e
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',')
+}
+
+impl People {
+    /// The person id of a user, adding them on first sight. The id is the email's local part
+    /// (before any `+`), else the name, else the vendor's id, made into `[a-z0-9-]` and unique.
+    pub(crate) fn add(&mut self, u: User<'_>, report: &mut Report) -> String {
+        if let Some(id) = self.by_key.get(u.key) {
+            return id.clone();
+        }
+        let email = match u.email.map(str::trim).filter(|e| !e.is_empty()) {
+            Some(e) if plain_email(e) => Some(e.to_string()),
+            Some(e) => {
+                report.lost(
+                    &u.what,
+                    format!(
+                        "email {e:?} is not a plain address rota can mail: written without one"
+                    ),
+                );
+                None
+            }
+            None => {
+                report.lost(
+                    &u.what,
+                    "no email address in the input (give the users file to have one): written \
+                     without one, so rota sends them no reminders",
+                );
+                None
+            }
+        };
+        let timezone = match u.timezone.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => match rota_core::tz::parse_zone(t) {
+                Ok(z) => Some(z.name().to_string()),
+                Err(_) => {
+                    report.lost(
+                        &u.what,
+                        format!("time zone {t:?} is not an IANA zone name: written without one"),
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
+        let name = u
+            .name
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
+        let base = email
+            .as_deref()
+            .and_then(|e| e.split('@').next())
+            .map(|l| l.split('+').next().unwrap_or(l))
+            .map(slug)
+            .filter(|s| !s.is_empty())
+            .or_else(|| name.as_deref().map(slug).filter(|s| !s.is_empty()))
+            .unwrap_or_else(|| {
+                let s = slug(u.key);
+                if s.is_empty() { "person".into() } else { s }
+            });
+        let taken: HashSet<&str> = self.list.keys().map(String::as_str).collect();
+        let id = unique(&base, &taken);
+        self.by_key.insert(u.key.to_string(), id.clone());
+        self.list.insert(
+            id.clone(),
+            PersonOut {
+                name: name.unwrap_or_else(|| id.clone()),
+                email,
+                timezone,
+            },
+        );
+        id
+    }
+
+    /// The person id of a user already added.
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.by_key.get(key).map(String::as_str)
+    }
+
+    /// The person id whose email is `email` (any case).
+    pub(crate) fn by_email(&self, email: &str) -> Option<&str> {
+        self.list
+            .iter()
+            .find(|(_, p)| {
+                p.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email.trim()))
+            })
+            .map(|(id, _)| id.as_str())
+    }
+}
+
+/// A rotation to write: one layer, written as a plain rotation, or several, written as
+/// `[[rotations.ID.layers]]` with the highest precedence last.
+#[derive(Clone, Debug)]
+pub(crate) struct RotationOut {
+    pub id: String,
+    pub name: String,
+    /// The rotation's display zone (and the layers' zone, when they share it).
+    pub timezone: Tz,
+    pub layers: Vec<LayerOut>,
+}
+
+/// One layer: members handing off at a cadence in a zone, on call inside its windows.
+#[derive(Clone, Debug)]
+pub(crate) struct LayerOut {
+    pub id: String,
+    pub name: String,
+    pub members: Vec<String>,
+    pub timezone: Tz,
+    /// Civil date-time of the first handoff.
+    pub start: NaiveDateTime,
+    pub cadence: Cadence,
+    /// `active` windows, as written; `None` when always on call.
+    pub active: Option<Vec<String>>,
+    /// `advance = "when-active"` (else `"always"`).
+    pub when_active: bool,
+}
+
+/// `every = "N units"` and its length in civil seconds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Cadence {
+    pub every: String,
+    pub secs: i64,
+}
+
+/// The cadence of a turn `secs` long: whole weeks, days or hours; `None` for any other length.
+pub(crate) fn cadence(secs: i64) -> Option<Cadence> {
+    for (unit, name) in [(WEEK, "week"), (DAY, "day"), (HOUR, "hour")] {
+        if secs > 0 && secs % unit == 0 {
+            let n = secs / unit;
+            if n > i64::from(rota_core::MAX_EVERY) {
+                continue;
+            }
+            let plural = if n == 1 { "" } else { "s" };
+            return Some(Cadence {
+                every: format!("{n} {name}{plural}"),
+                secs,
+            });
+        }
+    }
+    None
+}
+
+/// A file override to write.
+#[derive(Clone, Debug)]
+pub(crate) struct OverrideOut {
+    pub id: String,
+    pub rotation: String,
+    pub person: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub reason: String,
+}
+
+/// What the report lists.
+#[derive(Default)]
+pub(crate) struct Report {
+    /// (what, why): things of the source that are not in the written files, or not exactly.
+    lost: Vec<(String, String)>,
+    /// (what, note): readings of the source that the files rest on.
+    notes: Vec<(String, String)>,
+    /// Rendered paragraphs of the checks against the vendor's final schedule.
+    checks: Vec<String>,
+}
+
+impl Report {
+    /// Something that could not be carried over, or not exactly.
+    pub(crate) fn lost(&mut self, what: impl Into<String>, why: impl Into<String>) {
+        self.lost.push((what.into(), why.into()));
+    }
+
+    /// An assumption the import rests on.
+    pub(crate) fn note(&mut self, what: impl Into<String>, note: impl Into<String>) {
+        self.notes.push((what.into(), note.into()));
+    }
+}
+
+/// A vendor's final (resolved) schedule over a window, to compare the import with.
+pub(crate) struct Final {
+    /// What it is: `PagerDuty's final schedule (final_schedule.rendered_schedule_entries)`.
+    pub what: String,
+    pub rotation: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Who is on call when, by person id (or, for a user the import has no person for, a
+    /// description); entries may overlap (several people on call at once).
+    pub entries: Vec<Expected>,
+    /// Compare only where an entry says someone is on call (a calendar says nothing about the
+    /// rest of the time).
+    pub only_where_expected: bool,
+}
+
+/// Someone on call for `[start, end)` in a vendor's final schedule.
+#[derive(Clone, Debug)]
+pub(crate) struct Expected {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub who: String,
+}
+
+/// A stretch where the import and the vendor's final schedule disagree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Difference {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Who the vendor has on call (sorted; empty: nobody).
+    pub expected: Vec<String>,
+    /// Who rota has on call.
+    pub actual: Option<String>,
+}
+
+/// Every stretch of `[f.from, f.to)` where the resolved shifts of `f.rotation` in `schedule`
+/// differ from `f.entries`, joined where consecutive stretches differ alike. Equal means: at every
+/// instant, nobody on both sides, or one person on the vendor's side who is rota's person.
+pub(crate) fn differences(schedule: &Schedule, f: &Final) -> anyhow::Result<Vec<Difference>> {
+    let shifts = schedule.shifts(&f.rotation, f.from, f.to)?;
+    let clip = |s: DateTime<Utc>, e: DateTime<Utc>| (s.max(f.from), e.min(f.to));
+    let mut cuts = vec![f.from, f.to];
+    for e in &f.entries {
+        let (s, t) = clip(e.start, e.end);
+        if s < t {
+            cuts.push(s);
+            cuts.push(t);
+        }
+    }
+    for s in &shifts {
+        let (a, b) = clip(s.start, s.end);
+        if a < b {
+            cuts.push(a);
+            cuts.push(b);
+        }
+    }
+    cuts.sort();
+    cuts.dedup();
+    let segments = cuts.len().saturating_sub(1);
+    let mut expected: Vec<Vec<String>> = vec![Vec::new(); segments];
+    let mut actual: Vec<Option<String>> = vec![None; segments];
+    let index = |t: DateTime<Utc>| cuts.partition_point(|&c| c < t);
+    for e in &f.entries {
+        let (s, t) = clip(e.start, e.end);
+        if s < t {
+            for seg in &mut expected[index(s)..index(t)] {
+                if !seg.contains(&e.who) {
+                    seg.push(e.who.clone());
+                }
+            }
+        }
+    }
+    for sh in &shifts {
+        let (s, t) = clip(sh.start, sh.end);
+        if s < t {
+            for seg in &mut actual[index(s)..index(t)] {
+                *seg = Some(sh.person.id.clone());
+            }
+        }
+    }
+    let mut out: Vec<Difference> = Vec::new();
+    for i in 0..segments {
+        let mut exp = std::mem::take(&mut expected[i]);
+        exp.sort();
+        let act = actual[i].take();
+        let same = match (&act, exp.as_slice()) {
+            (None, []) => true,
+            (Some(p), [q]) => p == q,
+            _ => false,
+        };
+        if same || (f.only_where_expected && exp.is_empty()) {
+            continue;
+        }
+        let (a, b) = (cuts[i], cuts[i + 1]);
+        if let Some(last) = out.last_mut()
+            && last.to == a
+            && last.expected == exp
+            && last.actual == act
+        {
+            last.to = b;
+            continue;
+        }
+        out.push(Difference {
+            from: a,
+            to: b,
+            expected: exp,
+            actual: act,
+        });
+    }
+    Ok(out)
+}
+
+/// The most differences a check lists one by one; the rest are counted.
+const MAX_LISTED: usize = 100;
+
+// ---------------------------------------------------------------------------------------------
+// Ids, times and windows.
+
+pub(crate) const HOUR: i64 = 3600;
+pub(crate) const DAY: i64 = 86_400;
+pub(crate) const WEEK: i64 = 7 * DAY;
+/// Day names as schedule windows write them, Monday first.
+pub(crate) const DAY_NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// `s` as an id: ASCII letters (accents dropped) and digits, lower case, anything else one `-`,
+/// at most 60 characters. May be empty.
+pub(crate) fn slug(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    let mut out = String::new();
+    let mut gap = false;
+    let push = |piece: &str, out: &mut String, gap: &mut bool| {
+        if *gap && !out.is_empty() {
+            out.push('-');
+        }
+        *gap = false;
+        out.push_str(piece);
+    };
+    for c in s.nfkd() {
+        if c.is_ascii_alphanumeric() {
+            push(&c.to_ascii_lowercase().to_string(), &mut out, &mut gap);
+        } else if is_combining_mark(c) {
+            continue;
+        } else {
+            let folded = match c {
+                'ß' => "ss",
+                'æ' | 'Æ' => "ae",
+                'œ' | 'Œ' => "oe",
+                'ø' | 'Ø' => "o",
+                'đ' | 'Đ' | 'ð' | 'Ð' => "d",
+                'ł' | 'Ł' => "l",
+                'þ' | 'Þ' => "th",
+                'ı' => "i",
+                _ => {
+                    gap = true;
+                    continue;
+                }
+            };
+            push(folded, &mut out, &mut gap);
+        }
+        if out.len() >= 60 {
+            break;
+        }
+    }
+    out.truncate(60);
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+/// `base`, or `base-2`, `base-3`, ... : the first not in `taken`.
+pub(crate) fn unique(base: &str, taken: &HashSet<&str>) -> String {
+    if !taken.contains(base) {
+        return base.to_string();
+    }
+    (2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|c| !taken.contains(c.as_str()))
+        .unwrap_or_else(|| base.to_string())
+}
+
+/// An instant as the report and the files write it: `2025-06-11T11:00:00Z`.
+pub(crate) fn utc(t: DateTime<Utc>) -> String {
+    rota_core::view::utc(t)
+}
+
+/// The instant of civil time `c` in `tz`, by rota's gap and fold rules.
+pub(crate) fn instant(tz: Tz, c: NaiveDateTime) -> Option<DateTime<Utc>> {
+    rota_core::tz::resolve(tz, c).map(|r| r.instant)
+}
+
+/// The wall-clock time in `tz` at `t`.
+pub(crate) fn civil(tz: Tz, t: DateTime<Utc>) -> NaiveDateTime {
+    t.with_timezone(&tz).naive_local()
+}
+
+/// Whether `tz` changes its offset in the year of `t` (DST).
+pub(crate) fn has_dst(tz: Tz, t: DateTime<Utc>) -> bool {
+    use chrono::Datelike;
+    let year = t.year();
+    let at = |m: u32| {
+        Utc.with_ymd_and_hms(year, m, 1, 0, 0, 0)
+            .single()
+            .map(|u| tz.offset_from_utc_datetime(&u.naive_utc()).fix())
+    };
+    (1..=12).filter_map(at).collect::<HashSet<_>>().len() > 1
+}
+
+/// A civil date-time as schedule files write it: `2025-05-05T09:00`, with seconds when it has
+/// them.
+pub(crate) fn civil_text(c: NaiveDateTime) -> String {
+    use chrono::Timelike;
+    if c.second() == 0 {
+        c.format("%Y-%m-%dT%H:%M").to_string()
+    } else {
+        c.format("%Y-%m-%dT%H:%M:%S").to_string()
+    }
+}
+
+/// One window of the week: from `start` seconds into day `day` (Monday 0) for `secs` seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Win {
+    pub day: i64,
+    pub start: i64,
+    pub secs: i64,
+}
+
+fn hhmm(secs: i64) -> String {
+    format!("{:02}:{:02}", secs / HOUR, (secs % HOUR) / 60)
+}
+
+/// Days as a window writes them: `Mon-Fri`, `Sat,Sun`, `Mon,Wed,Fri`.
+fn day_list(days: &[i64]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < days.len() {
+        let mut j = i;
+        while j + 1 < days.len() && days[j + 1] == days[j] + 1 {
+            j += 1;
+        }
+        if j - i >= 2 {
+            parts.push(format!(
+                "{}-{}",
+                DAY_NAMES[days[i] as usize], DAY_NAMES[days[j] as usize]
+            ));
+        } else {
+            parts.extend(
+                days[i..=j]
+                    .iter()
+                    .map(|&d| DAY_NAMES[d as usize].to_string()),
+            );
+        }
+        i = j + 1;
+    }
+    parts.join(",")
+}
+
+/// Windows as a rotation's `active` writes them: windows shorter than a day that share their times
+/// are one `Mon-Fri 09:00-17:00` (or `09:00-17:00` on every day), longer ones
+/// `Fri 16:00-Mon 09:00`. `Ok(None)` when they cover the whole week (no restriction); an error
+/// when a window is empty or not in whole minutes, or rota does not take the result.
+pub(crate) fn active_windows(wins: &[Win]) -> Result<Option<Vec<String>>, String> {
+    if wins.is_empty() {
+        return Err("no windows".into());
+    }
+    let mut short: BTreeMap<(i64, i64), Vec<i64>> = BTreeMap::new();
+    let mut texts = Vec::new();
+    for w in wins {
+        if w.secs <= 0 {
+            return Err("a window of no length".into());
+        }
+        if w.start % 60 != 0 || w.secs % 60 != 0 {
+            return Err("a window that does not start and end on whole minutes".into());
+        }
+        if !(0..7).contains(&w.day) || !(0..DAY).contains(&w.start) {
+            return Err("a window outside the week".into());
+        }
+        if w.secs >= WEEK {
+            return Ok(None);
+        }
+        if w.secs < DAY {
+            short.entry((w.start, w.secs)).or_default().push(w.day);
+        } else {
+            let end = w.start + w.secs;
+            let end_day = (w.day + end / DAY) % 7;
+            texts.push(format!(
+                "{} {}-{} {}",
+                DAY_NAMES[w.day as usize],
+                hhmm(w.start),
+                DAY_NAMES[end_day as usize],
+                hhmm(end % DAY)
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for ((start, secs), mut days) in short {
+        days.sort_unstable();
+        days.dedup();
+        let end = start + secs;
+        let end = if end == DAY {
+            "24:00".to_string()
+        } else {
+            hhmm(end % DAY)
+        };
+        if days.len() == 7 {
+            out.push(format!("{}-{end}", hhmm(start)));
+        } else {
+            out.push(format!("{} {}-{end}", day_list(&days), hhmm(start)));
+        }
+    }
+    out.extend(texts);
+    match Restriction::parse(&out) {
+        Ok(None) => Ok(None),
+        Ok(Some(_)) => Ok(Some(out)),
+        Err((_, msg)) => Err(msg),
+    }
+}
+
+/// Starts `layer` at the last handoff at or before `from` (counting in civil time, as rota
+/// does), with the members turned so that every turn keeps its person, for a source whose layer
+/// only takes effect at `from`. Returns that handoff when it is before `from`: rota has the turn's
+/// person on call in `[handoff, from)`, where the source had nobody from this layer. Layers with
+/// `advance = "when-active"` are left as they are (their turns are not a fixed step); `None`.
+pub(crate) fn start_at(layer: &mut LayerOut, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if layer.when_active || layer.members.is_empty() {
+        return None;
+    }
+    let diff = (civil(layer.timezone, from) - layer.start).num_seconds();
+    let k = diff.div_euclid(layer.cadence.secs);
+    if k != 0 {
+        let start = layer
+            .start
+            .checked_add_signed(chrono::TimeDelta::seconds(k * layer.cadence.secs))?;
+        layer.start = start;
+        let n = layer.members.len() as i64;
+        layer.members.rotate_left(k.rem_euclid(n) as usize);
+    }
+    let h = instant(layer.timezone, layer.start)?;
+    (h < from).then_some(h)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The files.
+
+#[derive(Serialize)]
+struct PeopleFile<'a> {
+    people: BTreeMap<&'a str, PersonToml<'a>>,
+}
+
+#[derive(Serialize)]
+struct PersonToml<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timezone: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct RotationsFile<'a> {
+    rotations: BTreeMap<&'a str, RotationToml<'a>>,
+}
+
+#[derive(Serialize, Default)]
+struct RotationToml<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    members: Option<&'a [String]>,
+    timezone: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    every: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    active: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    advance: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    layers: Vec<LayerToml<'a>>,
+}
+
+#[derive(Serialize)]
+struct LayerToml<'a> {
+    id: &'a str,
+    name: &'a str,
+    members: &'a [String],
+    timezone: &'a str,
+    start: String,
+    every: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    active: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    advance: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct OverridesFile<'a> {
+    overrides: Vec<OverrideToml<'a>>,
+}
+
+#[derive(Serialize)]
+struct OverrideToml<'a> {
+    id: &'a str,
+    rotation: &'a str,
+    person: &'a str,
+    start: String,
+    end: String,
+    reason: &'a str,
+}
+
+fn advance(l: &LayerOut) -> Option<&'static str> {
+    match (&l.active, l.when_active) {
+        (None, _) => None,
+        (Some(_), true) => Some("when-active"),
+        (Some(_), false) => Some("always"),
+    }
+}
+
+/// The schedule files of an import: (file name, text).
+fn render(imp: &Import) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let header = format!(
+        "# Written by `rota import {}`. What could not be carried over is listed in \
+         IMPORT-REPORT.md.\n\n",
+        imp.command
+    );
+    let mut files = Vec::new();
+    if imp.joins.is_none() {
+        let people = PeopleFile {
+            people: imp
+                .people
+                .list
+                .iter()
+                .map(|(id, p)| {
+                    (
+                        id.as_str(),
+                        PersonToml {
+                            name: &p.name,
+                            email: p.email.as_deref(),
+                            timezone: p.timezone.as_deref(),
+                        },
+                    )
+                })
+                .collect(),
+        };
+        let mut text = header.clone();
+        if !people.people.is_empty() {
+            text.push_str(&toml::to_string(&people).context("writing people.toml")?);
+        }
+        files.push(("people.toml", text));
+        let mut text = header.clone();
+        if let Some(r) = &imp.rotation {
+            let rot = match r.layers.as_slice() {
+                [l] => RotationToml {
+                    name: &r.name,
+                    members: Some(&l.members),
+                    timezone: l.timezone.name(),
+                    start: Some(civil_text(l.start)),
+                    every: Some(&l.cadence.every),
+                    active: l.active.as_deref(),
+                    advance: advance(l),
+                    layers: Vec::new(),
+                },
+                layers => RotationToml {
+                    name: &r.name,
+                    timezone: r.timezone.name(),
+                    layers: layers
+                        .iter()
+                        .map(|l| LayerToml {
+                            id: &l.id,
+                            name: &l.name,
+                            members: &l.members,
+                            timezone: l.timezone.name(),
+                            start: civil_text(l.start),
+                            every: &l.cadence.every,
+                            active: l.active.as_deref(),
+                            advance: advance(l),
+                        })
+                        .collect(),
+                    ..RotationToml::default()
+                },
+            };
+            let file = RotationsFile {
+                rotations: BTreeMap::from([(r.id.as_str(), rot)]),
+            };
+            text.push_str(&toml::to_string(&file).context("writing rotations.toml")?);
+        }
+        files.push(("rotations.toml", text));
+    }
+    let mut text = header;
+    if !imp.overrides.is_empty() {
+        let file = OverridesFile {
+            overrides: imp
+                .overrides
+                .iter()
+                .map(|o| OverrideToml {
+                    id: &o.id,
+                    rotation: &o.rotation,
+                    person: &o.person,
+                    start: utc(o.start),
+                    end: utc(o.end),
+                    reason: &o.reason,
+                })
+                .collect(),
+        };
+        text.push_str(&toml::to_string(&file).context("writing overrides.toml")?);
+    }
+    files.push(("overrides.toml", text));
+    Ok(files)
+}
+
+/// The report's file name.
+const REPORT: &str = "IMPORT-REPORT.md";
+
+/// Someone on call from one instant to another: (start, end, person id).
+pub(crate) type Piece = (DateTime<Utc>, DateTime<Utc>, String);
+
+/// Who `layer` alone has on call in `[from, to)`, by rota's own reading of it, cut at the range.
+pub(crate) fn layer_shifts(
+    people: &People,
+    layer: &LayerOut,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> anyhow::Result<Vec<Piece>> {
+    let mut imp = Import::new("", "layer", String::new());
+    imp.people = people.clone();
+    imp.rotation = Some(RotationOut {
+        id: "layer".into(),
+        name: "layer".into(),
+        timezone: layer.timezone,
+        layers: vec![layer.clone()],
+    });
+    let files = render(&imp)?;
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let s = Schedule::load(&refs)
+        .map_err(|e| anyhow::anyhow!("reading layer {:?} alone: {e}", layer.name))?;
+    Ok(s.shifts("layer", from, to)?
+        .iter()
+        .map(|x| (x.start.max(from), x.end.min(to), x.person.id.clone()))
+        .filter(|(a, b, _)| a < b)
+        .collect())
+}
+
+/// How many stretches of the vendor's final schedules the import gets wrong, as it stands;
+/// `None` when its files do not load.
+pub(crate) fn trial(imp: &Import) -> anyhow::Result<Option<usize>> {
+    let files = render(imp)?;
+    let mut all: Vec<(String, String)> = imp.joins.clone().unwrap_or_default();
+    all.extend(files.iter().map(|(n, t)| (n.to_string(), t.clone())));
+    let refs: Vec<(&str, &str)> = all.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let Ok(schedule) = Schedule::load(&refs) else {
+        return Ok(None);
+    };
+    let mut n = 0;
+    for f in &imp.finals {
+        n += differences(&schedule, f)?.len();
+    }
+    Ok(Some(n))
+}
+
+/// Checks, reports and writes an import (see the module documentation).
+pub(crate) fn finish(
+    mut imp: Import,
+    args: &OutArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let files = render(&imp)?;
+    let joined = imp.joins.clone().unwrap_or_default();
+    let named = |name: &str| args.out.join(name).display().to_string();
+    let mut all: Vec<(String, String)> = joined.clone();
+    all.extend(files.iter().map(|(n, t)| (named(n), t.clone())));
+    let refs: Vec<(&str, &str)> = all.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let checked = Schedule::check(&refs, &|_| Ok(()));
+    let schedule = match checked.schedule {
+        Ok(s) => s,
+        Err(e) => {
+            let lines: Vec<String> = e.diagnostics().iter().map(|d| d.to_string()).collect();
+            bail!(
+                "nothing was written: the files rota import made do not pass rota check:\n{}",
+                lines.join("\n")
+            );
+        }
+    };
+    for w in &checked.warnings {
+        imp.report.note("rota check", format!("warning: {w}"));
+    }
+    // The parts of overrides that no layer's time is under.
+    if let Some(r) = &imp.rotation
+        && !imp.overrides.is_empty()
+    {
+        let base: Vec<(&str, &str)> = refs
+            .iter()
+            .filter(|(n, _)| !n.ends_with("overrides.toml"))
+            .copied()
+            .collect();
+        let base = Schedule::load(&base)
+            .map_err(|e| anyhow::anyhow!("loading the imported files again: {e}"))?;
+        for o in &imp.overrides {
+            let shifts = base.shifts(&r.id, o.start, o.end)?;
+            let mut at = o.start;
+            let mut gaps = Vec::new();
+            for s in &shifts {
+                if s.start > at {
+                    gaps.push((at, s.start.min(o.end)));
+                }
+                at = at.max(s.end);
+            }
+            if at < o.end {
+                gaps.push((at, o.end));
+            }
+            for (a, b) in gaps {
+                imp.report.lost(
+                    format!("override {}", o.reason),
+                    format!(
+                        "{} to {}: no layer has anyone on call then, and rota's overrides \
+                         replace only whoever is on call, so {} is not on call there",
+                        utc(a),
+                        utc(b),
+                        o.person
+                    ),
+                );
+            }
+        }
+    }
+    let finals = std::mem::take(&mut imp.finals);
+    for f in &finals {
+        let diffs = differences(&schedule, f)?;
+        imp.report
+            .checks
+            .push(check_paragraph(imp.source, f, &diffs));
+    }
+    let report = render_report(&imp, &files);
+    write_files(&args.out, &files, &report, args.force)?;
+    out.write_all(report.as_bytes())?;
+    writeln!(
+        out,
+        "\nwrote {} and {REPORT} in {}",
+        files.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+        args.out.display()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check_paragraph(source: &str, f: &Final, diffs: &[Difference]) -> String {
+    let mut s = format!(
+        "{} from {} to {} ({} entries), compared with the imported rotation `{}`: ",
+        f.what,
+        utc(f.from),
+        utc(f.to),
+        f.entries.len(),
+        f.rotation
+    );
+    if diffs.is_empty() {
+        s.push_str(if f.only_where_expected {
+            "rota has the same person on call in every one of them."
+        } else {
+            "the same people on call at every instant."
+        });
+        return s;
+    }
+    s.push_str(&format!(
+        "{} difference{}:\n",
+        diffs.len(),
+        if diffs.len() == 1 { "" } else { "s" }
+    ));
+    let who = |v: &[String]| match v {
+        [] => "nobody".to_string(),
+        v => v.join(" and "),
+    };
+    for d in diffs.iter().take(MAX_LISTED) {
+        let together = if d.expected.len() > 1 {
+            " (all on call at once; rota has one person at a time)"
+        } else {
+            ""
+        };
+        s.push_str(&format!(
+            "\n- {} to {}: {source} has {}{together}; rota has {}",
+            utc(d.from),
+            utc(d.to),
+            who(&d.expected),
+            d.actual.as_deref().unwrap_or("nobody")
+        ));
+    }
+    if diffs.len() > MAX_LISTED {
+        s.push_str(&format!(
+            "\n- ... and {} more differences",
+            diffs.len() - MAX_LISTED
+        ));
+    }
+    s
+}
+
+fn render_report(imp: &Import, files: &[(&str, String)]) -> String {
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut wrote = Vec::new();
+    for (name, _) in files {
+        let what = match *name {
+            "people.toml" => plural(imp.people.list.len(), "person", "people"),
+            "rotations.toml" => match &imp.rotation {
+                Some(r) => format!(
+                    "rotation `{}`, {}",
+                    r.id,
+                    plural(r.layers.len(), "layer", "layers")
+                ),
+                None => "no rotation".into(),
+            },
+            _ => plural(imp.overrides.len(), "override", "overrides"),
+        };
+        wrote.push(format!("{name} ({what})"));
+    }
+    let mut blocks = vec![
+        format!("# rota import: {} {}", imp.source, imp.title),
+        format!("Read: {}.", imp.inputs.join(", ")),
+        format!("Wrote: {}.", wrote.join(", ")),
+        "## Checked against the source's own schedule".to_string(),
+    ];
+    if imp.report.checks.is_empty() {
+        blocks.push(
+            "Not checked: the input holds no final schedule to compare with (the README says \
+             which request gives one)."
+                .into(),
+        );
+    }
+    blocks.extend(imp.report.checks.iter().cloned());
+    let items = |list: &[(String, String)]| {
+        list.iter()
+            .map(|(what, why)| format!("- **{}**: {}", md(what), md(why)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    blocks.push(format!("## Not carried over ({})", imp.report.lost.len()));
+    blocks.push(if imp.report.lost.is_empty() {
+        "Nothing: everything read is in the written files.".into()
+    } else {
+        items(&imp.report.lost)
+    });
+    if !imp.report.notes.is_empty() {
+        blocks.push(format!("## Assumptions ({})", imp.report.notes.len()));
+        blocks.push(items(&imp.report.notes));
+    }
+    let mut s = blocks.join("\n\n");
+    s.push('\n');
+    s
+}
+
+/// Text from the input, made safe for one Markdown list item.
+fn md(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .replace("**", "\\*\\*")
+}
+
+/// Writes `files` and the report into `dir`: all to temporary files first, then each moved into
+/// place. Without `force`, a file already there stops the import before anything is written,
+/// and each file is linked into place only if its name is still free.
+fn write_files(
+    dir: &Path,
+    files: &[(&str, String)],
+    report: &str,
+    force: bool,
+) -> anyhow::Result<()> {
+    let mut all: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    all.push((REPORT, report));
+    if !force {
+        let there: Vec<String> = all
+            .iter()
+            .map(|(n, _)| dir.join(n))
+            .filter(|p| p.symlink_metadata().is_ok())
+            .map(|p| p.display().to_string())
+            .collect();
+        if !there.is_empty() {
+            bail!(
+                "{} already there; rota import never overwrites files: give --force to replace \
+                 them, or another --out directory",
+                there.join(", ")
+            );
+        }
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut temps: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let result = (|| -> anyhow::Result<()> {
+        for (name, text) in &all {
+            let tmp = dir.join(format!(".{name}.rota-import-{}.tmp", std::process::id()));
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+                .with_context(|| format!("creating {}", tmp.display()))?;
+            temps.push((tmp.clone(), dir.join(name)));
+            f.write_all(text.as_bytes())
+                .and_then(|()| f.sync_all())
+                .with_context(|| format!("writing {}", tmp.display()))?;
+        }
+        Ok(())
+    })();
+    let cleanup = |temps: &[(PathBuf, PathBuf)]| {
+        for (tmp, _) in temps {
+            let _ = std::fs::remove_file(tmp);
+        }
+    };
+    if let Err(e) = result {
+        cleanup(&temps);
+        return Err(e);
+    }
+    let mut placed: Vec<&Path> = Vec::new();
+    for (tmp, target) in &temps {
+        let moved = if force {
+            std::fs::rename(tmp, target)
+        } else {
+            // A hard link fails if the name was taken meanwhile, where a rename would replace.
+            match std::fs::hard_link(tmp, target) {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists && !target.exists() => {
+                    std::fs::rename(tmp, target)
+                }
+                r => r,
+            }
+        };
+        if let Err(e) = moved {
+            if !force {
+                for p in &placed {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            cleanup(&temps);
+            return Err(e).with_context(|| format!("writing {}", target.display()));
+        }
+        placed.push(target);
+    }
+    cleanup(&temps);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_plain_ids() {
+        assert_eq!(slug("Alice Ng"), "alice-ng");
+        assert_eq!(slug("  José Müller-Straße  "), "jose-muller-strasse");
+        assert_eq!(
+            slug("Weekday business hours (Mon-Fri)"),
+            "weekday-business-hours-mon-fri"
+        );
+        assert_eq!(slug("日本"), "");
+        assert_eq!(slug(&"x".repeat(100)).len(), 60);
+        let taken = HashSet::from(["bob", "bob-2"]);
+        assert_eq!(unique("bob", &taken), "bob-3");
+        assert_eq!(unique("carol", &taken), "carol");
+    }
+
+    #[test]
+    fn windows_are_written_as_rota_reads_them() {
+        let w = |day, h, secs| Win {
+            day,
+            start: h * HOUR,
+            secs,
+        };
+        let weekdays: Vec<Win> = (0..5).map(|d| w(d, 9, 8 * HOUR)).collect();
+        assert_eq!(
+            active_windows(&weekdays).unwrap().unwrap(),
+            ["Mon-Fri 09:00-17:00"]
+        );
+        assert_eq!(
+            active_windows(&[w(4, 16, 65 * HOUR)]).unwrap().unwrap(),
+            ["Fri 16:00-Mon 09:00"]
+        );
+        let daily: Vec<Win> = (0..7).map(|d| w(d, 22, 8 * HOUR)).collect();
+        assert_eq!(active_windows(&daily).unwrap().unwrap(), ["22:00-06:00"]);
+        assert_eq!(
+            active_windows(&[w(5, 0, DAY - HOUR), w(6, 18, 6 * HOUR)])
+                .unwrap()
+                .unwrap(),
+            ["Sat 00:00-23:00", "Sun 18:00-24:00"]
+        );
+        assert_eq!(
+            active_windows(&[w(0, 9, HOUR), w(2, 9, HOUR)])
+                .unwrap()
+                .unwrap(),
+            ["Mon,Wed 09:00-10:00"]
+        );
+        assert_eq!(active_windows(&[w(0, 0, WEEK)]).unwrap(), None);
+        assert!(
+            active_windows(&[Win {
+                day: 0,
+                start: 30,
+                secs: HOUR
+            }])
+            .is_err()
+        );
+        assert!(active_windows(&[w(0, 1, 0)]).is_err());
+    }
+
+    #[test]
+    fn cadences_are_whole_units() {
+        assert_eq!(cadence(604_800).unwrap().every, "1 week");
+        assert_eq!(cadence(2 * DAY).unwrap().every, "2 days");
+        assert_eq!(cadence(12 * HOUR).unwrap().every, "12 hours");
+        assert_eq!(cadence(5400), None);
+        assert_eq!(cadence(0), None);
+    }
+
+    #[test]
+    fn a_layer_starts_at_the_turn_that_holds_its_start() {
+        let london: Tz = "Europe/London".parse().unwrap();
+        let mut l = LayerOut {
+            id: "x".into(),
+            name: "x".into(),
+            members: vec!["a".into(), "b".into(), "c".into()],
+            timezone: london,
+            start: rota_core::tz::parse_civil("2025-05-05T09:00").unwrap(),
+            cadence: cadence(WEEK).unwrap(),
+            active: None,
+            when_active: false,
+        };
+        // Four weeks and a day later: turn 4, which is b's.
+        let from = "2025-06-03T08:00:00Z".parse().unwrap();
+        let h = start_at(&mut l, from).unwrap();
+        assert_eq!(utc(h), "2025-06-02T08:00:00Z");
+        assert_eq!(civil_text(l.start), "2025-06-02T09:00");
+        assert_eq!(l.members, ["b", "c", "a"]);
+        // Before the start: turns counted backwards.
+        let from = "2025-06-02T08:00:00Z".parse().unwrap();
+        let mut m = l.clone();
+        m.start = rota_core::tz::parse_civil("2025-06-16T09:00").unwrap();
+        assert_eq!(start_at(&mut m, from), None);
+        assert_eq!(civil_text(m.start), "2025-06-02T09:00");
+        // Two turns back from b's: c's.
+        assert_eq!(m.members, ["c", "a", "b"]);
+    }
+}
