@@ -2,6 +2,7 @@
 //! area, each running the real thing.
 
 mod cli;
+mod import;
 mod notify;
 mod one_truth;
 mod replicas;
