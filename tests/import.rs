@@ -164,6 +164,32 @@ fn report(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("IMPORT-REPORT.md")).unwrap()
 }
 
+/// A second import into `dir` is refused and leaves its files as they are (one edited by hand
+/// here); with --force it replaces them. `run(force)` runs the import.
+fn refuses_then_forces(dir: &Path, run: impl Fn(bool) -> Output) {
+    let file = dir.join("overrides.toml");
+    let original = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{original}# edited by hand\n")).unwrap();
+    let names = names_in(dir);
+    let o = run(false);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("already there; rota import never overwrites files"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .ends_with("# edited by hand\n")
+    );
+    assert_eq!(names_in(dir), names, "nothing added or left behind");
+    let o = run(true);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
+    assert_eq!(names_in(dir), names, "nothing added or left behind");
+}
+
 /// PagerDuty user id -> email, from the users fixture.
 fn pd_emails() -> std::collections::HashMap<String, String> {
     read_json("pagerduty/users.json")["users"]
@@ -643,9 +669,13 @@ fn opsgenie_import_equals_the_timeline_where_rota_can_and_reports_the_overlaps()
         "{rotations}"
     );
 
-    let o = import(&args);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("already there"), "{}", stderr(&o));
+    refuses_then_forces(&out, |force| {
+        let mut a = args.clone();
+        if force {
+            a.push("--force");
+        }
+        import(&a)
+    });
 }
 
 #[test]
@@ -760,6 +790,13 @@ fn grafana_oncall_import_equals_the_final_shifts() {
         rotations.contains("active = [\"Mon-Fri 08:00-16:00\"]"),
         "{rotations}"
     );
+    refuses_then_forces(&out, |force| {
+        let mut a = args.clone();
+        if force {
+            a.push("--force");
+        }
+        import(&a)
+    });
 }
 
 #[test]
@@ -955,14 +992,13 @@ fn ics_events_become_overrides_of_a_rotation() {
     );
 
     // Over the schedules' own overrides.toml: only with --force.
-    let before = std::fs::read_to_string(dir.path().join("overrides.toml")).unwrap();
-    let o = rota(dir.path(), &ics_args(ics.to_str().unwrap(), d));
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("overrides.toml"), "{}", stderr(&o));
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("overrides.toml")).unwrap(),
-        before
-    );
+    refuses_then_forces(dir.path(), |force| {
+        let mut a = ics_args(ics.to_str().unwrap(), d);
+        if force {
+            a.push("--force");
+        }
+        rota(dir.path(), &a)
+    });
 }
 
 #[test]

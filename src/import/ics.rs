@@ -257,7 +257,18 @@ pub(crate) fn import(
     a: &Args,
     _now: DateTime<Utc>,
 ) -> anyhow::Result<Import> {
-    let files = crate::schedules::read_dir(schedules)?;
+    // The written file joins the schedules directory's files, except an overrides.toml there
+    // that it replaces (with --force).
+    let target = a.out.out.join("overrides.toml");
+    let replaced = |name: &str| match (std::fs::canonicalize(name), std::fs::canonicalize(&target))
+    {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    };
+    let files: Vec<(String, String)> = crate::schedules::read_dir(schedules)?
+        .into_iter()
+        .filter(|(n, _)| !replaced(n))
+        .collect();
     let refs: Vec<(&str, &str)> = files
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
@@ -418,17 +429,7 @@ pub(crate) fn import(
             ),
         );
     }
-    // The written file joins the schedules directory's files, except an overrides.toml there
-    // that it replaces.
-    let target = a.out.out.join("overrides.toml");
-    let same = |name: &str| {
-        let p = std::path::Path::new(name);
-        match (std::fs::canonicalize(p), std::fs::canonicalize(&target)) {
-            (Ok(x), Ok(y)) => x == y,
-            _ => false,
-        }
-    };
-    imp.joins = Some(files.into_iter().filter(|(n, _)| !same(n)).collect());
+    imp.joins = Some(files);
     Ok(imp)
 }
 

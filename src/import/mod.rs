@@ -466,6 +466,10 @@ pub(crate) fn differences(schedule: &Schedule, f: &Final) -> anyhow::Result<Vec<
     Ok(out)
 }
 
+/// The longest final schedule compared with the import (a window of years is a mistake, and
+/// resolving it would take long).
+const MAX_CHECK_DAYS: i64 = 3 * 366;
+
 /// The most differences a check lists one by one; the rest are counted.
 const MAX_LISTED: usize = 100;
 
@@ -909,20 +913,33 @@ pub(crate) fn trial(imp: &Import) -> anyhow::Result<Option<usize>> {
     };
     let mut n = 0;
     for f in &imp.finals {
-        n += differences(&schedule, f)?.len();
+        if f.to - f.from <= chrono::TimeDelta::days(MAX_CHECK_DAYS) {
+            n += differences(&schedule, f)?.len();
+        }
     }
     Ok(Some(n))
 }
 
 /// Checks, reports and writes an import (see the module documentation).
-pub(crate) fn finish(
-    mut imp: Import,
-    args: &OutArgs,
-    out: &mut dyn Write,
-) -> anyhow::Result<ExitCode> {
+pub(crate) fn finish(imp: Import, args: &OutArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let (files, report) = build(imp, &args.out)?;
+    write_files(&args.out, &files, &report, args.force)?;
+    out.write_all(report.as_bytes())?;
+    writeln!(
+        out,
+        "\nwrote {} and {REPORT} in {}",
+        files.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+        args.out.display()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The files of an import, loaded and checked, and its report: everything [`finish`] does but
+/// writing them into `dir`.
+fn build(mut imp: Import, dir: &Path) -> anyhow::Result<(Vec<(&'static str, String)>, String)> {
     let files = render(&imp)?;
     let joined = imp.joins.clone().unwrap_or_default();
-    let named = |name: &str| args.out.join(name).display().to_string();
+    let named = |name: &str| dir.join(name).display().to_string();
     let mut all: Vec<(String, String)> = joined.clone();
     all.extend(files.iter().map(|(n, t)| (named(n), t.clone())));
     let refs: Vec<(&str, &str)> = all.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
@@ -952,6 +969,17 @@ pub(crate) fn finish(
         let base = Schedule::load(&base)
             .map_err(|e| anyhow::anyhow!("loading the imported files again: {e}"))?;
         for o in &imp.overrides {
+            if o.end - o.start > chrono::TimeDelta::days(MAX_CHECK_DAYS) {
+                imp.report.note(
+                    format!("override {}", o.reason),
+                    format!(
+                        "lasts more than {MAX_CHECK_DAYS} days: where no layer has anyone on call \
+                         in it, so that rota cannot place {} there, is not worked out",
+                        o.person
+                    ),
+                );
+                continue;
+            }
             let shifts = base.shifts(&r.id, o.start, o.end)?;
             let mut at = o.start;
             let mut gaps = Vec::new();
@@ -980,21 +1008,22 @@ pub(crate) fn finish(
     }
     let finals = std::mem::take(&mut imp.finals);
     for f in &finals {
+        if f.to - f.from > chrono::TimeDelta::days(MAX_CHECK_DAYS) {
+            imp.report.checks.push(format!(
+                "{} from {} to {}: not checked, as it spans more than {MAX_CHECK_DAYS} days.",
+                f.what,
+                utc(f.from),
+                utc(f.to)
+            ));
+            continue;
+        }
         let diffs = differences(&schedule, f)?;
         imp.report
             .checks
             .push(check_paragraph(imp.source, f, &diffs));
     }
     let report = render_report(&imp, &files);
-    write_files(&args.out, &files, &report, args.force)?;
-    out.write_all(report.as_bytes())?;
-    writeln!(
-        out,
-        "\nwrote {} and {REPORT} in {}",
-        files.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
-        args.out.display()
-    )?;
-    Ok(ExitCode::SUCCESS)
+    Ok((files, report))
 }
 
 fn check_paragraph(source: &str, f: &Final, diffs: &[Difference]) -> String {
@@ -1191,6 +1220,167 @@ fn write_files(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every value of every fixture, replaced by values of every other kind and by extreme
+    /// ones: the import either works or fails with an error, and never panics.
+    #[test]
+    fn no_input_makes_an_import_panic() {
+        use clap::Parser;
+        use serde_json::{Value, json};
+
+        #[derive(Parser)]
+        struct Cli {
+            #[command(subcommand)]
+            cmd: ImportCommand,
+        }
+        fn leaves(v: &Value, at: &mut Vec<Value>, out: &mut Vec<Vec<Value>>) {
+            out.push(at.clone());
+            match v {
+                Value::Object(m) => {
+                    for (k, x) in m {
+                        at.push(json!(k));
+                        leaves(x, at, out);
+                        at.pop();
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, x) in a.iter().enumerate() {
+                        at.push(json!(i));
+                        leaves(x, at, out);
+                        at.pop();
+                    }
+                }
+                _ => {}
+            }
+        }
+        fn set(v: &mut Value, path: &[Value], new: Value) {
+            let mut cur = v;
+            for p in path {
+                cur = match p {
+                    Value::String(k) => &mut cur[k.as_str()],
+                    Value::Number(i) => &mut cur[i.as_u64().unwrap_or(0) as usize],
+                    _ => return,
+                };
+            }
+            *cur = new;
+        }
+        let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import");
+        let tmp = tempfile::tempdir().unwrap();
+        let now = Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap();
+        let odd = [
+            json!(null),
+            json!(-1),
+            json!(1e300),
+            json!(i64::MIN),
+            json!([]),
+            json!("0001-01-01T00:00:00"),
+            json!("9999-12-31T23:59:59+14:00"),
+        ];
+        // (command, the file mutated, the arguments, FILE where the mutated file goes)
+        let runs: [(&str, &str, &[&str]); 6] = [
+            (
+                "pagerduty",
+                "pagerduty/schedule.json",
+                &[
+                    "FILE",
+                    "--overrides",
+                    "pagerduty/overrides.json",
+                    "--users",
+                    "pagerduty/users.json",
+                ],
+            ),
+            (
+                "pagerduty",
+                "pagerduty/overrides.json",
+                &["pagerduty/schedule.json", "--overrides", "FILE"],
+            ),
+            (
+                "opsgenie",
+                "opsgenie/schedule.json",
+                &[
+                    "FILE",
+                    "--overrides",
+                    "opsgenie/overrides.json",
+                    "--timeline",
+                    "opsgenie/timeline.json",
+                ],
+            ),
+            (
+                "opsgenie",
+                "opsgenie/timeline.json",
+                &["opsgenie/schedule.json", "--timeline", "FILE"],
+            ),
+            (
+                "grafana-oncall",
+                "grafana-oncall/shifts.json",
+                &[
+                    "grafana-oncall/schedule.json",
+                    "--shifts",
+                    "FILE",
+                    "--users",
+                    "grafana-oncall/users.json",
+                    "--final-shifts",
+                    "grafana-oncall/final-shifts.json",
+                ],
+            ),
+            (
+                "grafana-oncall",
+                "grafana-oncall/schedule.json",
+                &["FILE", "--shifts", "grafana-oncall/shifts.json"],
+            ),
+        ];
+        let mut panics = Vec::new();
+        let mut runs_done = 0;
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        for (cmd, mutated, rest) in runs {
+            let text = std::fs::read_to_string(fixtures.join(mutated)).unwrap();
+            let original: Value = serde_json::from_str(&text).unwrap();
+            let mut paths = Vec::new();
+            leaves(&original, &mut Vec::new(), &mut paths);
+            let file = tmp.path().join("mutated.json");
+            for path in &paths {
+                for new in &odd {
+                    let mut v = original.clone();
+                    set(&mut v, path, new.clone());
+                    std::fs::write(&file, v.to_string()).unwrap();
+                    let mut argv = vec!["x".to_string(), cmd.to_string()];
+                    for a in rest {
+                        argv.push(match *a {
+                            "FILE" => file.display().to_string(),
+                            a if a.ends_with(".json") => fixtures.join(a).display().to_string(),
+                            a => a.to_string(),
+                        });
+                    }
+                    argv.push("--out".into());
+                    argv.push(tmp.path().join("out").display().to_string());
+                    let cli = Cli::try_parse_from(&argv).unwrap();
+                    let result = std::panic::catch_unwind(|| -> anyhow::Result<()> {
+                        let imp = match &cli.cmd {
+                            ImportCommand::Pagerduty(a) => pagerduty::import(a, now)?,
+                            ImportCommand::Opsgenie(a) => opsgenie::import(a, now)?,
+                            ImportCommand::GrafanaOncall(a) => grafana_oncall::import(a, now)?,
+                            ImportCommand::Ics(_) => anyhow::bail!("not fuzzed here"),
+                        };
+                        build(imp, tmp.path())?;
+                        Ok(())
+                    });
+                    runs_done += 1;
+                    if result.is_err() {
+                        panics.push(format!("{mutated} {path:?} = {new}"));
+                    }
+                }
+            }
+        }
+        std::panic::set_hook(hook);
+        assert!(runs_done > 5000, "{runs_done}");
+        assert!(
+            panics.is_empty(),
+            "{} panics:\n{}",
+            panics.len(),
+            panics.join("\n")
+        );
+    }
 
     #[test]
     fn slugs_are_plain_ids() {
