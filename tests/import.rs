@@ -625,6 +625,8 @@ fn opsgenie_import_equals_the_timeline_where_rota_can_and_reports_the_overlaps()
         fixture("opsgenie/overrides.json").display().to_string(),
         "--timeline".into(),
         fixture("opsgenie/timeline.json").display().to_string(),
+        "--users".into(),
+        fixture("opsgenie/users.json").display().to_string(),
         "--out".into(),
         out.display().to_string(),
     ];
@@ -661,6 +663,13 @@ fn opsgenie_import_equals_the_timeline_where_rota_can_and_reports_the_overlaps()
     ] {
         assert!(r.contains(item), "missing {item:?} in:\n{r}");
     }
+    // Full names and zones from GET /v2/users; the schedule alone names users by username.
+    let people = std::fs::read_to_string(out.join("people.toml")).unwrap();
+    assert!(
+        people.contains("[people.carol]\nname = \"Carol Diaz\"\nemail = \"carol@example.com\"\ntimezone = \"Europe/Madrid\"\n"),
+        "{people}"
+    );
+    assert!(!r.contains("named by their username"), "{r}");
     // The override of "Business hours" only meets Carol's time: nothing to say about it.
     assert!(!r.contains("override \"carol-dentist"), "{r}");
     let rotations = std::fs::read_to_string(out.join("rotations.toml")).unwrap();

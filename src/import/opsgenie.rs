@@ -120,7 +120,11 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
         for u in list {
             let info = UserInfo {
                 full_name: u.opt_str("fullName")?.map(str::to_string),
-                time_zone: u.opt_str("timeZone")?.map(str::to_string),
+                // `timeZone` in responses (the OpenAPI `User`), `timezone` in requests.
+                time_zone: match u.opt_str("timeZone")? {
+                    Some(t) => Some(t.to_string()),
+                    None => u.opt_str("timezone")?.map(str::to_string),
+                },
             };
             if let Some(un) = u.opt_str("username")? {
                 users.insert(
