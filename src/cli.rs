@@ -1196,22 +1196,28 @@ fn why_nobody(
     at: DateTime<Utc>,
     zone: Tz,
 ) -> String {
-    let starts = rota_core::tz::resolve(rot.timezone, rot.start).map(|r| r.instant);
-    let mut why = match (&rot.active, starts) {
-        _ if rot.layers.len() > 1 => "no layer has anyone on call then".to_string(),
-        (_, Some(s)) if at < s => {
+    // The first handoff of any layer (a plain rotation has one).
+    let first = rot
+        .layers
+        .iter()
+        .filter_map(|l| rota_core::tz::resolve(l.timezone, l.start).map(|r| r.instant))
+        .min();
+    let mut why = match (first, &rot.active) {
+        (Some(s), _) if at < s && rot.layers.len() > 1 => {
+            format!("the rotation starts {}", output::local(s, zone))
+        }
+        (Some(s), _) if at < s => {
             format!("the rotation starts {}", rot.start.format("%Y-%m-%d %H:%M"))
         }
-        (Some(w), _) => format!(
+        _ if rot.layers.len() > 1 => "no layer has anyone on call then".to_string(),
+        (_, Some(w)) => format!(
             "outside its active hours ({}, {})",
             w.windows.join(", "),
             rot.timezone
         ),
         _ => "nobody holds this shift".to_string(),
     };
-    if let Ok(next) = schedule.shifts(&rot.id, at, at + chrono::TimeDelta::days(14))
-        && let Some(n) = next.iter().find(|s| s.start > at)
-    {
+    if let Ok(Some(n)) = schedule.next_shift(&rot.id, at) {
         why.push_str(&format!(
             "; next: {} from {}",
             n.person.name,

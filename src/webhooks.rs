@@ -414,7 +414,7 @@ fn handoff_text(st: &AppState, shift: &rota_core::Shift<'_>) -> String {
     let on_call = s.on_call_all(now);
     for r in &team {
         let current = on_call.iter().find(|x| x.rotation.id == r.id);
-        let next = current.and_then(|c| s.on_call(&r.id, c.end).ok().flatten());
+        let next = current.and_then(|c| s.next_shift(&r.id, c.end).ok().flatten());
         let line = match (current, next) {
             (Some(c), Some(n)) => format!(
                 "\n• {}: {} until {}, then {}",

@@ -359,6 +359,20 @@ start = "2026-11-06T17:00"
 every = "1 week"
 active = ["Fri 17:00-Mon 09:00"]
 
+[rotations.sun]
+name = "Around the clock"
+timezone = "Europe/London"
+[[rotations.sun.layers]]
+members = ["alice", "bob"]
+start = "2026-11-02T09:00"
+every = "1 week"
+[[rotations.sun.layers]]
+id = "night"
+members = ["carol"]
+start = "2026-11-02T09:00"
+every = "1 week"
+active = ["20:00-08:00"]
+
 [rotations.office]
 name = "Office hours"
 members = ["carol", "dave", "erin"]
@@ -386,7 +400,7 @@ advance = "when-active"
             .unwrap()
             .iter()
             .filter(|x| x["member"] == who && x["slot"].as_i64().unwrap() > after)
-            .filter(|x| x["slot"].as_i64().unwrap() < 1 << 44)
+            .filter(|x| x["slot"].as_i64().unwrap() < 1 << 40)
             .map(|x| x["slot"].as_i64().unwrap())
             .next()
             .unwrap_or_else(|| panic!("no slot of {who}: {slots}"))
@@ -431,7 +445,7 @@ advance = "when-active"
     // The weekend layer keeps its own people, swap or not.
     let weekend: Vec<&Value> = list
         .iter()
-        .filter(|x| x["slot"].as_i64().unwrap() >= 1 << 44)
+        .filter(|x| x["slot"].as_i64().unwrap() >= 1 << 40)
         .collect();
     assert!(
         !weekend.is_empty()
@@ -439,6 +453,34 @@ advance = "when-active"
                 .iter()
                 .all(|x| x["person"]["id"] == "dave" || x["person"]["id"] == "erin"),
         "{shifts}"
+    );
+
+    // A week of the day layer has the night layer's time inside it: swapping it whole would
+    // hand over the nights too, so it is refused, saying why.
+    let sun = api(
+        &c,
+        &s,
+        &format!("/api/v1/rotations/sun/slots?from={from}&to={to}"),
+    );
+    let sun_slot = |who: &str| {
+        sun.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["member"] == who && x["slot"].as_i64().unwrap() < 1 << 40)
+            .map(|x| x["slot"].as_i64().unwrap())
+            .unwrap_or_else(|| panic!("no sun slot of {who}: {sun}"))
+    };
+    let r = c
+        .post(s.url("/api/v1/swaps"))
+        .bearer_auth(s.token("alice"))
+        .json(&json!({"rotation":"sun","kind":"trade","my_slot":sun_slot("alice"),"counterpart":"bob","their_slot":sun_slot("bob")}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let body = r.text().unwrap();
+    assert!(
+        body.contains("another layer's time inside it (carol on call"),
+        "{body}"
     );
 
     // Every 5 hours for three weeks: the CLI and the API agree, and somebody is the hero except
@@ -470,7 +512,7 @@ advance = "when-active"
         let got = ok_json(&s, &["shifts", rot, "--from", &from, "--to", &to, "--json"]);
         assert_eq!(got, want, "shifts {rot}");
         // (Retried once in case the two reads straddle midnight UTC, which moves the window.)
-        let mut read = || {
+        let read = || {
             let feed = c
                 .get(s.url(&format!("/calendars/rotations/{rot}.ics")))
                 .send()

@@ -83,23 +83,41 @@ impl Schedule {
         to: DateTime<Utc>,
     ) -> Result<Vec<Coverage<'_>>, Error> {
         let shifts = self.shifts(rotation, from, to)?;
+        let (Some(first), Some(last)) = (shifts.first(), shifts.last()) else {
+            return Ok(Vec::new());
+        };
+        // Everyone's working intervals over all the shifts, once: each gap then takes its part
+        // by binary search, so a long range with many people stays linear in its output.
+        let (lo, hi) = (tz::to_secs(first.start), tz::to_secs(last.end));
+        let at_work: Vec<Vec<(Secs, Secs)>> = self
+            .people()
+            .iter()
+            .map(|p| {
+                let mut v = Vec::new();
+                if let (Some(h), Some(zone)) = (&p.hours, p.timezone) {
+                    h.active(zone, lo, hi, &mut v);
+                }
+                v
+            })
+            .collect();
         let mut out = Vec::with_capacity(shifts.len());
-        let mut spans = Vec::new();
         for shift in shifts {
             let p = shift.person;
-            let (Some(hours), Some(zone)) = (&p.hours, p.timezone) else {
+            let Some(me) = self.people().iter().position(|x| x.id == p.id) else {
+                continue;
+            };
+            if p.hours.is_none() || p.timezone.is_none() {
                 out.push(Coverage {
                     shift,
                     hours_known: false,
                     gaps: Vec::new(),
                 });
                 continue;
-            };
+            }
             let (a, b) = (tz::to_secs(shift.start), tz::to_secs(shift.end));
-            hours.active(zone, a, b, &mut spans);
             let mut outside = Vec::new();
             let mut at = a;
-            for &(s, e) in &spans {
+            for &(s, e) in overlapping(&at_work[me], a, b) {
                 if s.max(a) > at {
                     outside.push((at, s.max(a)));
                 }
@@ -110,7 +128,7 @@ impl Schedule {
             }
             let mut gaps = Vec::new();
             for (gs, ge) in outside {
-                self.split_by_colleagues(p, gs, ge, &mut gaps);
+                self.split_by_colleagues(&at_work, me, gs, ge, &mut gaps);
             }
             out.push(Coverage {
                 shift,
@@ -121,57 +139,74 @@ impl Schedule {
         Ok(out)
     }
 
-    /// Cuts `[gs, ge)` where the set of colleagues at work changes, appending the pieces.
+    /// Cuts `[gs, ge)` where the set of people at work (other than `me`) changes, appending the
+    /// pieces: a sweep over the intervals' edges.
     fn split_by_colleagues<'s>(
         &'s self,
-        on_call: &Person,
+        at_work: &[Vec<(Secs, Secs)>],
+        me: usize,
         gs: Secs,
         ge: Secs,
         out: &mut Vec<Gap<'s>>,
     ) {
-        let mut at_work: Vec<(&Person, Vec<(Secs, Secs)>)> = Vec::new();
-        let mut cuts = vec![gs, ge];
-        for c in self.people() {
-            if c.id == on_call.id {
+        // (instant, joins?, person): leaving sorts before joining at the same instant.
+        let mut events: Vec<(Secs, bool, usize)> = Vec::new();
+        for (i, v) in at_work.iter().enumerate() {
+            if i == me {
                 continue;
             }
-            let (Some(h), Some(zone)) = (&c.hours, c.timezone) else {
-                continue;
-            };
-            let mut v = Vec::new();
-            h.active(zone, gs, ge, &mut v);
-            for &(s, e) in &v {
-                cuts.extend([s, e].into_iter().filter(|&x| gs < x && x < ge));
+            for &(s, e) in overlapping(v, gs, ge) {
+                events.push((s.max(gs), true, i));
+                events.push((e.min(ge), false, i));
             }
-            at_work.push((c, v));
         }
-        cuts.sort_unstable();
-        cuts.dedup();
+        events.sort_unstable();
         let far = DateTime::<Utc>::MAX_UTC;
-        for w in cuts.windows(2) {
-            let (s, e) = (w[0], w[1]);
-            let available: Vec<&Person> = at_work
-                .iter()
-                .filter(|(_, v)| v.iter().any(|&(x, y)| x <= s && e <= y))
-                .map(|(c, _)| *c)
-                .collect();
-            match out.last_mut() {
-                Some(last)
-                    if tz::to_secs(last.end) == s
-                        && last
-                            .available
-                            .iter()
-                            .map(|p| &p.id)
-                            .eq(available.iter().map(|p| &p.id)) =>
-                {
-                    last.end = tz::from_secs(e).unwrap_or(far);
+        let people = self.people();
+        let mut set = std::collections::BTreeSet::new();
+        let mut at = gs;
+        let mut k = 0;
+        loop {
+            let next = events.get(k).map_or(ge, |e| e.0);
+            if next > at {
+                let available: Vec<&Person> = set.iter().map(|&i| &people[i]).collect();
+                match out.last_mut() {
+                    Some(last)
+                        if tz::to_secs(last.end) == at
+                            && last
+                                .available
+                                .iter()
+                                .map(|p| &p.id)
+                                .eq(available.iter().map(|p| &p.id)) =>
+                    {
+                        last.end = tz::from_secs(next).unwrap_or(far);
+                    }
+                    _ => out.push(Gap {
+                        start: tz::from_secs(at).unwrap_or(far),
+                        end: tz::from_secs(next).unwrap_or(far),
+                        available,
+                    }),
                 }
-                _ => out.push(Gap {
-                    start: tz::from_secs(s).unwrap_or(far),
-                    end: tz::from_secs(e).unwrap_or(far),
-                    available,
-                }),
+                at = next;
+            }
+            if k >= events.len() {
+                break;
+            }
+            while let Some(&(_, joins, i)) = events.get(k).filter(|e| e.0 == next) {
+                if joins {
+                    set.insert(i);
+                } else {
+                    set.remove(&i);
+                }
+                k += 1;
             }
         }
     }
+}
+
+/// The intervals of `v` (sorted, disjoint) that overlap `[a, b)`.
+fn overlapping(v: &[(Secs, Secs)], a: Secs, b: Secs) -> &[(Secs, Secs)] {
+    let i = v.partition_point(|&(_, e)| e <= a);
+    let j = v.partition_point(|&(s, _)| s < b);
+    &v[i..j.max(i)]
 }

@@ -30,6 +30,9 @@ type Span = Range<usize>;
 const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
 
 /// The start an rrule is checked from when the rotation's own `start` is missing or invalid.
+/// How many times longer, on average, one layer's shifts may be than another's in one rotation.
+const MAX_LAYER_RATIO: i64 = 2_000;
+
 const STAND_IN_START: NaiveDateTime = match chrono::NaiveDate::from_ymd_opt(2000, 1, 3) {
     Some(d) => match d.and_hms_opt(0, 0, 0) {
         Some(t) => t,
@@ -808,6 +811,9 @@ impl Loader {
             let key = join(&path, "hours");
             let list = self.string_list(fi, v, &key);
             if list.is_empty() {
+                if matches!(v.get_ref(), DeValue::Array(a) if a.is_empty()) {
+                    self.problem(&Loc { file: fi, span: v.span() }, &key, "empty list of working hours: leave `hours` out when they are not known, or give windows such as \"Mon-Fri 09:00-17:30\"".into());
+                }
                 return None;
             }
             if timezone.is_none() {
@@ -815,8 +821,9 @@ impl Loader {
                 return None;
             }
             let texts: Vec<&str> = list.iter().map(|w| w.0.as_str()).collect();
-            match Restriction::parse(&texts) {
-                Ok(r) => r,
+            // All week is an answer too (someone always at work), unlike for `active`.
+            match Restriction::parse_all(&texts) {
+                Ok(r) => Some(r),
                 Err((i, msg)) => {
                     let is_list = matches!(v.get_ref(), DeValue::Array(_));
                     let (l, k) = match list.get(i) {
@@ -1073,6 +1080,25 @@ impl Loader {
                             seen.push((tag, lid.clone()));
                         }
                     }
+                }
+                // A lookup composes every layer's slots around the instant, as long as the longest
+                // layer's slot: layers whose shifts differ too much in length would make each
+                // lookup walk many short slots.
+                let lengths: Vec<i64> = layers
+                    .iter()
+                    .filter_map(|l| {
+                        let (Some(start), Some((rec, _))) = (l.start, &l.recurrence) else {
+                            return None;
+                        };
+                        let h = Handoffs::new(l.timezone.unwrap_or(Tz::UTC), start, rec).ok()?;
+                        let (period, k) = h.per_period();
+                        Some(period / k as i64)
+                    })
+                    .collect();
+                if let (Some(&lo), Some(&hi)) = (lengths.iter().min(), lengths.iter().max())
+                    && hi > lo.max(1) * MAX_LAYER_RATIO
+                {
+                    self.problem(&Loc { file: fi, span: v.span() }, &key, format!("the layers' shifts differ too much in length (on average {} against {} hours); at most {MAX_LAYER_RATIO} times: make the longest a rotation of its own", lo / 3600, hi / 3600));
                 }
                 (
                     zone.or_else(|| layers.first().and_then(|l| l.timezone)),

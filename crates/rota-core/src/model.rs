@@ -56,7 +56,8 @@ pub struct Team {
 /// A shift's slot (see [`Shift::slot`]) is the index `n` of its layer's handoff, so that swaps,
 /// notes and calendar UIDs keep naming the same turn. A layer without an `id` (a plain rotation's,
 /// or at most one layer of a layered rotation) numbers its slots `n`; a layer with an `id` numbers
-/// them `n + tag × 2^44`, where the tag (1 to 2^18 − 1) comes from a hash of the id (FNV-1a). So
+/// them `n + tag × 2^40`, where the tag (1 to 2^13 − 1) comes from a hash of the id (FNV-1a), so
+/// that every slot number stays below 2^53 and survives JSON readers that use doubles. So
 /// adding, removing or reordering layers never renumbers another layer's shifts, and a plain
 /// rotation that gains layers keeps its numbers by leaving its own layer without an id.
 #[derive(Clone, Debug)]
@@ -175,16 +176,16 @@ impl PartialEq for Layer {
 }
 
 /// Bits of a slot number below a layer's tag.
-pub(crate) const TAG_SHIFT: u32 = 44;
+pub(crate) const TAG_SHIFT: u32 = 40;
 
-/// The tag of a layer id: FNV-1a of its bytes, folded into 1 to 2^18 − 1.
+/// The tag of a layer id: FNV-1a of its bytes, folded into 1 to 2^13 − 1.
 pub(crate) fn layer_tag(id: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in id.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    1 + h % ((1 << 18) - 1)
+    1 + h % ((1 << 13) - 1)
 }
 
 /// What happens to the person a link displaces.
@@ -264,7 +265,8 @@ pub struct Shift<'s> {
     pub start: DateTime<Utc>,
     /// First instant no longer on call.
     pub end: DateTime<Utc>,
-    /// The index of the rotation's shift (handoff `slot` to handoff `slot + 1`) this lies in.
+    /// The slot this lies in: the index `n` of its layer's shift (handoff `n` to handoff `n + 1`),
+    /// plus the layer's tag for a layer with an id (see [`Rotation`]).
     pub slot: u64,
     /// Why this person is on call.
     pub source: Source<'s>,

@@ -28,12 +28,14 @@
 //!   offset.
 //! - A window `01:00-01:30` on the night Chicago falls back (01:00-02:00 happens twice) is the
 //!   first pass through that half hour only.
-//! - A window `02:30-04:00` on the night London springs forward (02:00 to 03:00 is skipped) opens at
-//!   03:30 BST, its start moved forward by the gap's hour, and closes at 04:00: half an hour long.
+//! - A window `02:30-04:00` on the night Chicago springs forward (02:00 to 03:00 is skipped) opens
+//!   at 03:30 CDT, its start moved forward by the gap's hour, and closes at 04:00: half an hour
+//!   long.
 //!   A window that opens *and* closes inside a gap moves forward with it, its length kept, as two
 //!   handoffs inside a gap do; one whose start moves past its end is empty that day.
 //! - Samoa's skipped day (Pacific/Apia, 2011-12-30) moves each window of that day forward by a day,
-//!   onto the same times of the next, where they merge with that day's own.
+//!   onto the same times of the next, where they merge with that day's own. Windows are merged as
+//!   instants, after these moves, so windows that meet only once moved are one.
 //!
 //! # Turns: `advance`
 //!
@@ -137,6 +139,13 @@ impl Restriction {
     /// assert!(e.contains("unknown day \"Mnd\""), "{e}");
     /// ```
     pub fn parse<S: AsRef<str>>(windows: &[S]) -> Result<Option<Restriction>, (usize, String)> {
+        let r = Restriction::parse_all(windows)?;
+        Ok((r.spans != [(0, WEEK)]).then_some(r))
+    }
+
+    /// [`Restriction::parse`], keeping windows that cover the whole week (the working hours of
+    /// someone always at work).
+    pub fn parse_all<S: AsRef<str>>(windows: &[S]) -> Result<Restriction, (usize, String)> {
         if windows.is_empty() {
             return Err((
                 0,
@@ -174,7 +183,10 @@ impl Restriction {
             }
         }
         if spans == [(0, WEEK)] {
-            return Ok(None);
+            return Ok(Restriction {
+                windows: windows.iter().map(|w| w.as_ref().to_string()).collect(),
+                spans,
+            });
         }
         // A window running into Monday 00:00 continues the one that wraps out of Sunday.
         if spans.len() > 1 && spans[0].0 == 0 && spans[spans.len() - 1].1 == WEEK {
@@ -182,10 +194,10 @@ impl Restriction {
             let last = spans.len() - 1;
             spans[last].1 = WEEK + first.1;
         }
-        Ok(Some(Restriction {
+        Ok(Restriction {
             windows: windows.iter().map(|w| w.as_ref().to_string()).collect(),
             spans,
-        }))
+        })
     }
 
     /// The merged windows as civil `(start, end)` seconds meeting civil `[from, to)`, whole (not
@@ -219,20 +231,26 @@ impl Restriction {
         let (Some(cf), Some(ct)) = (tz::civil_at(zone, from), tz::civil_at(zone, to)) else {
             return;
         };
-        for (cs, ce) in self.civil_windows(cf - 2 * DAY, ct + 2 * DAY) {
-            let (Some((s, _)), Some((e, _))) =
-                (tz::resolve_secs(zone, cs), tz::resolve_secs(zone, ce))
-            else {
-                continue;
-            };
-            if e <= s || e <= from || s >= to {
-                continue;
-            }
-            match out.last_mut() {
+        // Every window near the range as instants first: an edge in a gap moves forward, so their
+        // order as instants can differ from their civil order; then sorted, merged (windows that
+        // meet as instants are one), and only then kept if they reach the range, whole.
+        let mut all: Vec<(Secs, Secs)> = self
+            .civil_windows(cf - 2 * DAY, ct + 2 * DAY)
+            .filter_map(|(cs, ce)| {
+                let (s, _) = tz::resolve_secs(zone, cs)?;
+                let (e, _) = tz::resolve_secs(zone, ce)?;
+                (e > s).then_some((s, e))
+            })
+            .collect();
+        all.sort_unstable();
+        let mut merged: Vec<(Secs, Secs)> = Vec::with_capacity(all.len());
+        for (s, e) in all {
+            match merged.last_mut() {
                 Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => out.push((s, e)),
+                _ => merged.push((s, e)),
             }
         }
+        out.extend(merged.into_iter().filter(|&(s, e)| e > from && s < to));
     }
 }
 
@@ -372,7 +390,11 @@ fn time_range(s: &str) -> Result<(i64, i64), String> {
 fn parse_time(s: &str, end: bool) -> Result<i64, String> {
     let bad = || format!("invalid time {s:?}: expected HH:MM on the 24-hour clock");
     let (h, m) = s.split_once(':').ok_or_else(bad)?;
-    if h.is_empty() || h.len() > 2 || m.len() != 2 {
+    if h.is_empty()
+        || h.len() > 2
+        || m.len() != 2
+        || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit())
+    {
         return Err(bad());
     }
     let h: i64 = h.parse().map_err(|_| bad())?;

@@ -399,6 +399,19 @@ impl Schedule {
             .map(|p| self.shift(r, p))
     }
 
+    /// Who is on call next in `rotation` from `at` on: its first shift starting at or after `at`,
+    /// within [`crate::stretch::LOOK_BACK_DAYS`] days; across time with nobody on call (a
+    /// restricted rotation's nights), unlike `on_call(at)`.
+    pub fn next_shift(
+        &self,
+        rotation: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Shift<'_>>, Error> {
+        let days = chrono::TimeDelta::days(crate::stretch::LOOK_BACK_DAYS);
+        let v = self.shifts(rotation, at, at.checked_add_signed(days).unwrap_or(at))?;
+        Ok(v.into_iter().find(|x| x.start >= at))
+    }
+
     /// Who is on call in every rotation at `at`, ordered by rotation id. Rotations that have not
     /// started yet are left out.
     ///

@@ -297,10 +297,16 @@ pub fn fold_linked_conflicts(conflicts: Vec<Conflict<'_>>) -> Vec<Conflict<'_>> 
         .collect()
 }
 
+/// How far back [`handed_over`] looks past time with nobody on call.
+pub const LOOK_BACK_DAYS: i64 = 35;
+
 /// Who handed over to the person on call in `shift`: the piece of someone else just before that
 /// person's continuous time in the rotation (walking back over their own pieces: a turn split by
 /// an override they hold, a turn that follows their own), with when that time began. `None` when
-/// nobody was on call just before it (the rotation's start, or a gap).
+/// nobody was on call in the [`LOOK_BACK_DAYS`] before it (the rotation's start). Time with
+/// nobody on call (a restricted rotation's nights) is passed over: the person on call before it
+/// handed over, and a person's turn that goes on after such time is still the same continuous
+/// time.
 ///
 /// Handoff notes use it: what is handed over at `start` are the notes on the returned piece's
 /// shift (slot), and a message about it is keyed by `start`, so later pieces of the same
@@ -309,13 +315,23 @@ pub fn handed_over<'s>(s: &'s Schedule, shift: &Shift<'s>) -> Option<(Shift<'s>,
     let mut start = shift.start;
     // Bounded: a rotation of one member hands over to nobody.
     for _ in 0..1000 {
-        let before = s
+        let before = match s
             .on_call(&shift.rotation.id, start - chrono::Duration::seconds(1))
             .ok()
-            .flatten()?;
-        if before.end != start {
-            return None;
-        }
+            .flatten()
+        {
+            Some(b) if b.end == start => b,
+            // Nobody just before: the last piece before, if any.
+            _ => s
+                .shifts(
+                    &shift.rotation.id,
+                    start - chrono::Duration::days(LOOK_BACK_DAYS),
+                    start,
+                )
+                .ok()?
+                .into_iter()
+                .rfind(|x| x.end <= start)?,
+        };
         if before.person.id != shift.person.id {
             return Some((before, start));
         }

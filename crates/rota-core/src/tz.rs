@@ -9,9 +9,9 @@
 //! A civil date-time in a zone is one of three things:
 //!
 //! - **exact**: it happens once; it becomes that instant.
-//! - **in a gap** (spring forward: the clock jumps over it, e.g. 02:30 on the last Sunday of March in
-//!   Europe/London): it moves *forward by the gap's length*. 02:30 in London's one-hour gap becomes
-//!   03:30 BST; 02:10 in Australia/Lord_Howe's 30-minute gap becomes 02:40; any time on 2011-12-30
+//! - **in a gap** (spring forward: the clock jumps over it, e.g. 01:30 on the last Sunday of March in
+//!   Europe/London): it moves *forward by the gap's length*. 01:30 in London's one-hour gap becomes
+//!   02:30 BST; 02:10 in Australia/Lord_Howe's 30-minute gap becomes 02:40; any time on 2011-12-30
 //!   in Pacific/Apia (a day that was skipped) becomes the same time on 2011-12-31. Equivalently, the
 //!   civil time is read with the offset in force *before* the gap.
 //! - **in a fold** (fall back: the clock shows it twice, e.g. 01:30 on the first Sunday of November

@@ -6,7 +6,8 @@
 //!  "start":"2026-12-07T09:00:00Z","end":"2026-12-14T09:00:00Z","source":"rotation","slot":5}
 //! ```
 //!
-//! `slot` is the rotation's shift this lies in (handoff `slot` to handoff `slot + 1`): what swap
+//! `slot` is the rotation's shift this lies in (handoff `slot` to handoff `slot + 1`, with a
+//! layer's tag added for a layer with an id: see `rota_core::Rotation`): what swap
 //! requests and handoff notes name.
 //!
 //! Instants are RFC 3339 in UTC with a `Z`; zones are only for display, elsewhere.

@@ -23,6 +23,9 @@ hours = "Mon-Fri 09:00-18:00"
 name = "Zed"
 "#;
 
+/// Someone always at work (a 24/7 desk): known hours, and at work in every gap.
+const NOC: &str = "[people.noc]\nname = \"Noc\"\ntimezone = \"UTC\"\nhours = \"00:00-24:00\"\n";
+
 fn gaps(s: &Schedule, from: &str, to: &str) -> Vec<Vec<String>> {
     s.coverage("hero", utc(from), utc(to))
         .unwrap()
@@ -80,6 +83,28 @@ fn gaps_name_who_is_at_work_by_each_persons_own_clock() {
 }
 
 #[test]
+fn someone_always_at_work_has_known_hours_and_covers_every_gap() {
+    let rot = "[rotations.hero]\nmembers = [\"ann\", \"noc\"]\ntimezone = \"Europe/London\"\nstart = \"2027-03-08T09:00\"\nevery = \"1 day\"\n";
+    let s = Schedule::load(&[("p.toml", PEOPLE), ("n.toml", NOC), ("r.toml", rot)]).unwrap();
+    let c = s
+        .coverage(
+            "hero",
+            utc("2027-03-08T10:00:00Z"),
+            utc("2027-03-09T10:00:00Z"),
+        )
+        .unwrap();
+    assert_eq!(c.len(), 2);
+    assert!(
+        c[0].gaps
+            .iter()
+            .all(|g| g.available.iter().any(|p| p.id == "noc")),
+        "{:?}",
+        c[0].gaps
+    );
+    assert!(c[1].hours_known && c[1].gaps.is_empty(), "{:?}", c[1]);
+}
+
+#[test]
 fn hours_need_a_zone_and_valid_windows() {
     let e = Schedule::load(&[(
         "p.toml",
@@ -96,6 +121,16 @@ fn hours_need_a_zone_and_valid_windows() {
         .to_string();
     assert!(
         e.contains("people.a.hours[1]: invalid window \"Sun 9-5\""),
+        "{e}"
+    );
+    let e = Schedule::load(&[(
+        "p.toml",
+        "[people.a]\nname = \"A\"\ntimezone = \"UTC\"\nhours = []\n",
+    )])
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("people.a.hours: empty list of working hours"),
         "{e}"
     );
 }

@@ -16,7 +16,7 @@ use common::{ZONES, people_toml, show_all, utc};
 use proptest::prelude::*;
 use rota_core::{Override, Schedule};
 
-const TAG_BITS: u32 = 44;
+const TAG_BITS: u32 = 40;
 
 fn load(text: &str) -> Schedule {
     let people = people_toml(&["a", "b", "c", "d", "e", "f"]);
@@ -278,6 +278,16 @@ fn layer_problems_are_reported_where_they_are_written() {
     let e = bad("[rotations.r]\nlayers = []\n");
     assert!(
         e.contains("rotations.r.layers: empty list of layers"),
+        "{e}"
+    );
+    // An hourly layer under one with 10,000-week shifts: each lookup would walk 1.7 million slots.
+    let e = bad(&format!(
+        "[rotations.r]\n[[rotations.r.layers]]\n{}[[rotations.r.layers]]\nid = \"long\"\n{}",
+        layer.replace("1 week", "1 hour"),
+        layer.replace("1 week", "10000 weeks")
+    ));
+    assert!(
+        e.contains("rotations.r.layers: the layers' shifts differ too much in length"),
         "{e}"
     );
     let e = bad(&format!(

@@ -190,6 +190,38 @@ fn windows_open_and_close_by_the_gap_and_fold_rules_in_every_zone() {
     }
 }
 
+/// Windows are merged as instants, after their edges moved out of gaps: on London's spring-forward
+/// night (01:00 to 02:00 GMT skipped), "01:30-01:45" moves to 02:30-02:45 BST, inside
+/// "02:10-03:00", and the two are one interval from 02:10 BST. Windows that meet as instants
+/// (Samoa's skipped Friday moved onto Saturday's) are one too.
+#[test]
+fn windows_are_merged_as_instants_after_the_gap_rule() {
+    let s = rotation("Europe/London", &["01:30-01:45", "02:10-03:00"], "");
+    assert_eq!(
+        intervals(&s, "2027-03-28T00:00:00Z", "2027-03-28T12:00:00Z"),
+        [(
+            "2027-03-28T02:10:00+01:00".to_string(),
+            "2027-03-28T03:00:00+01:00".to_string()
+        )]
+    );
+    let x = s
+        .on_call("r", utc("2027-03-28T01:20:00Z"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (x.start, x.end),
+        (utc("2027-03-28T01:10:00Z"), utc("2027-03-28T02:00:00Z"))
+    );
+    let s = rotation("Pacific/Apia", &["Fri 09:00-17:00", "Sat 08:00-12:00"], "");
+    assert_eq!(
+        intervals(&s, "2011-12-30T00:00:00Z", "2011-12-31T12:00:00Z"),
+        [(
+            "2011-12-31T08:00:00+14:00".to_string(),
+            "2011-12-31T17:00:00+14:00".to_string()
+        )]
+    );
+}
+
 /// GoAlert #55: a daily rotation restricted to weekdays, with 14 people. Turns that always fall
 /// on a weekend mean 4 people are never on call with `advance = "always"`; `"when-active"` skips
 /// the weekend slots and everyone takes weekdays in order.

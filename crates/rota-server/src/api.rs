@@ -282,7 +282,7 @@ pub(crate) struct CoverageQuery {
     #[param(value_type = Option<Time>)]
     from: Option<String>,
     /// End of the range (exclusive), in the forms of `at`; default 14 days after `from`, at most
-    /// 731 days after it.
+    /// 92 days after it.
     #[param(value_type = Option<Time>)]
     to: Option<String>,
 }
@@ -313,10 +313,28 @@ pub(crate) async fn coverage(
         to: q.to.clone(),
     };
     let (from, to) = range_or(&range, rot.timezone, state.now(), Duration::days(14))?;
-    let list = s.coverage(&rot.id, from, to)?;
-    let views: Vec<rota_core::view::CoverageView<'_>> = list.iter().map(Into::into).collect();
-    Ok(json(&views))
+    if to - from > Duration::days(MAX_COVERAGE_DAYS) {
+        return Err(ApiError::field(
+            "to",
+            format!("at most {MAX_COVERAGE_DAYS} days after `from` for coverage"),
+        ));
+    }
+    // Resolving and sweeping everyone's working hours is CPU work: off the async workers.
+    let id = rot.id.clone();
+    let body = crate::timeoff::off_worker(move || {
+        let s = &snap.schedule;
+        let list = s.coverage(&id, from, to)?;
+        let views: Vec<rota_core::view::CoverageView<'_>> = list.iter().map(Into::into).collect();
+        serde_json::to_string(&views).map_err(|e| ApiError::unavailable(e.to_string()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
 }
+
+/// The longest range `GET /api/v1/coverage` answers for.
+const MAX_COVERAGE_DAYS: i64 = 92;
 
 /// `GET /api/v1/rotations/{id}/shifts?from=&to=`
 #[utoipa::path(

@@ -125,7 +125,7 @@ pub fn whoishero_text(schedule: &Schedule, now: DateTime<Utc>) -> String {
     match schedule.whoishero(now) {
         Ok(Some(s)) => {
             let next = schedule
-                .whoishero(s.end)
+                .next_shift(&hero.id, s.end)
                 .ok()
                 .flatten()
                 .map(|n| {

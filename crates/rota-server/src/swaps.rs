@@ -366,6 +366,22 @@ fn check_part(
     };
     let sl = SwapSlot { slot, start, end };
     let resolved = s.shifts(rotation, start, end)?;
+    // A layered rotation's slot may have another layer's time inside it (follow the sun): the
+    // swap's overrides would cover that too, so only a part that lies in this slot's own time
+    // can be swapped.
+    if let Some(x) = resolved.iter().find(|x| x.slot != slot) {
+        return Err(problem(
+            StatusCode::CONFLICT,
+            Some(field),
+            format!(
+                "{field}: shift {slot} of {rotation} has another layer's time inside it ({} on call \
+                 from {} to {}); swap a part of it that lies outside that time, such as a day",
+                x.person.id,
+                utc(x.start),
+                utc(x.end)
+            ),
+        ));
+    }
     // An override that puts `person` on call (a swap they accepted, a cover they took) makes the
     // shift theirs to trade again: swaps on swaps. One that puts someone else there does not.
     if let Some(o) = resolved.iter().find_map(|x| match x.source {

@@ -27,7 +27,7 @@ pub struct HandoffNote {
     pub id: String,
     /// The rotation.
     pub rotation: String,
-    /// The rotation's shift index (handoff `slot` to handoff `slot + 1`).
+    /// The rotation's slot (see `rota_core::Rotation` for how layers number theirs).
     pub slot: u64,
     /// Who wrote it (a person id).
     pub author: String,

@@ -95,9 +95,9 @@ fn coverage_section(s: &Schedule, hero: &Rotation, now: DateTime<Utc>) -> Markup
             "The next two weeks: when the person on call is outside their working hours, and who is "
             "inside theirs then. Times in " (hero.timezone.name()) "."
         }
-        @if rows.is_empty() {
-            p { "Nothing: every shift lies inside its person's working hours." }
-        } @else {
+        @if rows.is_empty() && list.iter().any(|c| c.hours_known) {
+            p { "Nothing: every shift whose person gave working hours lies inside them." }
+        } @else if !rows.is_empty() {
             div.scroll tabindex="0" role="region" aria-label="Outside the hero's hours" {
                 table {
                     thead { tr { th { "From" } th { "To" } th { "On call" } th { "At work" } } }

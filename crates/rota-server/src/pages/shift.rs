@@ -61,9 +61,30 @@ pub(crate) async fn page(
         return Err(crate::ApiError::not_found(format!("no rotation {rotation}")).into());
     };
     let now = state.now();
-    let pieces = s.shifts(&rotation, start, end).unwrap_or_default();
+    // This slot's pieces (another layer may hold time inside it), and its neighbours in time:
+    // the shifts before and after, across time with nobody on call (not slot ± 1, which under
+    // windows or layers may be empty or another layer's).
+    let pieces: Vec<_> = s
+        .shifts(&rotation, start, end)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|x| x.slot == slot)
+        .collect();
+    let look = chrono::Duration::days(rota_core::stretch::LOOK_BACK_DAYS);
+    let prev_slot = s
+        .shifts(&rotation, start - look, start)
+        .unwrap_or_default()
+        .into_iter()
+        .rfind(|x| x.end <= start && x.slot != slot)
+        .map(|x| x.slot);
+    let next_slot = s
+        .next_shift(&rotation, end)
+        .ok()
+        .flatten()
+        .map(|x| x.slot)
+        .filter(|&n| n != slot);
     let mine = notes::read(&state, &rotation, slot).await?;
-    let before = match slot.checked_sub(1) {
+    let before = match prev_slot {
         Some(p) => notes::read(&state, &rotation, p).await?,
         None => Vec::new(),
     };
@@ -87,7 +108,7 @@ pub(crate) async fn page(
                 }
             }
         }
-        @if slot > 0 {
+        @if prev_slot.is_some() {
             h2 { "Handed over from the shift before" }
             (note_list(s, &before, rot))
         }
@@ -114,8 +135,9 @@ pub(crate) async fn page(
             }
         }
         p {
-            @if let Some(p) = slot.checked_sub(1) { a href=(paths::shift(&rotation, p)) { "← The shift before" } " · " }
-            a href=(paths::shift(&rotation, slot.saturating_add(1))) { "The shift after →" }
+            @if let Some(p) = prev_slot { a href=(paths::shift(&rotation, p)) { "← The shift before" } }
+            @if prev_slot.is_some() && next_slot.is_some() { " · " }
+            @if let Some(n) = next_slot { a href=(paths::shift(&rotation, n)) { "The shift after →" } }
         }
     };
     Ok(respond(
