@@ -391,3 +391,70 @@ fn a_ski_trip_in_a_linked_week_is_one_conflict_under_the_hero_shift() {
         .collect();
     assert_eq!(fold_linked_conflicts(only_linked).len(), 5);
 }
+
+/// In a rotation on call in office hours only, the handover passes over the night nobody is on
+/// call: Tuesday's person was handed over to by Monday's, and a turn that goes on after a night
+/// (a weekly turn, Monday to Friday) is handed over once, at its first morning.
+#[test]
+fn handovers_pass_over_time_with_nobody_on_call() {
+    let text = r#"
+[people.ann]
+name = "Ann"
+[people.raj]
+name = "Raj"
+[rotations.daily]
+members = ["ann", "raj"]
+timezone = "America/Chicago"
+start = "2027-03-08T09:00"
+every = "1 day"
+active = ["Mon-Fri 09:00-17:00"]
+advance = "when-active"
+[rotations.weekly]
+members = ["ann", "raj"]
+timezone = "America/Chicago"
+start = "2027-03-08T09:00"
+every = "1 week"
+active = ["Mon-Fri 09:00-17:00"]
+"#;
+    let s = Schedule::load(&[("s.toml", text)]).unwrap();
+    // Tuesday 9 March, 10:00 CST: Raj, handed over by Ann at 09:00 CST after a night of nobody.
+    let tue = s
+        .on_call("daily", t("2027-03-09T16:00:00Z"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(tue.person.id, "raj");
+    let (before, at) = rota_core::stretch::handed_over(&s, &tue).unwrap();
+    assert_eq!(
+        (before.person.id.as_str(), at),
+        ("ann", t("2027-03-09T15:00:00Z"))
+    );
+    // Monday 15 March (CDT since the 14th), after a weekend of nobody: Raj's turn (the sixth
+    // weekday), handed over by Friday's Ann.
+    let mon = s
+        .on_call("daily", t("2027-03-15T15:00:00Z"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(mon.person.id, "raj");
+    let (before, at) = rota_core::stretch::handed_over(&s, &mon).unwrap();
+    assert_eq!(
+        (before.person.id.as_str(), at),
+        ("ann", t("2027-03-15T14:00:00Z"))
+    );
+    assert_eq!(before.end, t("2027-03-12T23:00:00Z"));
+    // Raj's weekly turn, Wednesday of his week: handed over by Ann, at his first morning.
+    let wed = s
+        .on_call("weekly", t("2027-03-17T15:00:00Z"))
+        .unwrap()
+        .unwrap();
+    let (before, at) = rota_core::stretch::handed_over(&s, &wed).unwrap();
+    assert_eq!(
+        (before.person.id.as_str(), at),
+        ("ann", t("2027-03-15T14:00:00Z"))
+    );
+    // The very first shift: nobody before it.
+    let first = s
+        .on_call("daily", t("2027-03-08T16:00:00Z"))
+        .unwrap()
+        .unwrap();
+    assert!(rota_core::stretch::handed_over(&s, &first).is_none());
+}
