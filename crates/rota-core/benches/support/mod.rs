@@ -261,3 +261,19 @@ pub fn linked(link: Option<&str>) -> String {
     }
     out
 }
+
+/// One rotation `hero` with three layers, follow-the-sun style: London weekly all day, Chicago
+/// weekly 08:00-20:00 over it, and a Kolkata daily layer 09:00-12:00 on weekdays on top.
+pub fn layered() -> String {
+    let mut out = String::new();
+    for i in 0..8 {
+        person(&mut out, &format!("p{i}"), None);
+    }
+    out.push_str(
+        "[rotations.hero]\ntimezone = \"Europe/London\"\n\
+         [[rotations.hero.layers]]\nmembers = [\"p0\", \"p1\", \"p2\"]\nstart = \"2026-11-02T09:00\"\nevery = \"1 week\"\n\
+         [[rotations.hero.layers]]\nid = \"amer\"\ntimezone = \"America/Chicago\"\nmembers = [\"p3\", \"p4\"]\nstart = \"2026-11-02T08:00\"\nevery = \"1 week\"\nactive = [\"08:00-20:00\"]\n\
+         [[rotations.hero.layers]]\nid = \"apac\"\ntimezone = \"Asia/Kolkata\"\nmembers = [\"p5\", \"p6\", \"p7\"]\nstart = \"2026-11-02T09:00\"\nevery = \"1 day\"\nactive = [\"Mon-Fri 09:00-12:00\"]\nadvance = \"when-active\"\n",
+    );
+    out
+}
