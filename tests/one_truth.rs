@@ -503,6 +503,24 @@ advance = "when-active"
         );
         t += Duration::hours(5);
     }
+    // The fairness report and the conflicts read layered and restricted rotations as the API
+    // does; the weekend layer's people are counted in the report.
+    let mut want = api(&c, &s, &format!("/api/v1/report?from={from}&to={to}"));
+    want.as_object_mut().unwrap().remove("calendars_ok");
+    let got = ok_json(&s, &["report", "--from", &from, "--to", &to, "--json"]);
+    assert_eq!(got, want, "report");
+    assert!(got.to_string().contains("\"dave\""), "{got}");
+    let want = api(&c, &s, &format!("/api/v1/conflicts?from={from}&to={to}"));
+    let o = s.rota(&[
+        "check",
+        "--conflicts",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--json",
+    ]);
+    assert_eq!(cli_json(&o, "check --conflicts"), want, "check --conflicts");
     for rot in ["primary", "office"] {
         let want = api(
             &c,
