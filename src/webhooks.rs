@@ -489,7 +489,63 @@ fn handoff_text(st: &AppState, shift: &rota_core::Shift<'_>) -> String {
 fn slack_handoffs(st: &AppState, marks: &mut Marks) -> anyhow::Result<()> {
     let snap = st.snapshot();
     let now = st.now();
-    for shift in snap.schedule.on_call_all(now) {
+    let on_call = snap.schedule.on_call_all(now);
+    // A rotation that has started and has nobody on call now (outside its `active` windows, or
+    // between layers): its channel says so, once, instead of keeping the last person's topic
+    // all night. The user group keeps its members (Slack's user groups cannot be empty).
+    for rot in snap.schedule.rotations() {
+        let Some(slack) = &rot.slack else { continue };
+        let Some(channel) = &slack.channel else {
+            continue;
+        };
+        if on_call.iter().any(|x| x.rotation.id == rot.id) {
+            continue;
+        }
+        let started = rot
+            .layers
+            .iter()
+            .any(|l| rota_core::tz::resolve(l.timezone, l.start).is_some_and(|r| r.instant <= now));
+        if !started {
+            continue;
+        }
+        let next = snap.schedule.next_shift(&rot.id, now).ok().flatten();
+        let mark = format!(
+            "nobody/{}",
+            next.as_ref().map_or(0, |n| n.start.timestamp())
+        );
+        let Some(n) = marks.changed(st, format!("slack/{}", rot.id), mark)? else {
+            continue;
+        };
+        let piece = format!("{}/{n}", rot.id);
+        let expires = next
+            .as_ref()
+            .map_or(now + chrono::Duration::days(1), |n| n.start);
+        let until = match &next {
+            Some(x) => format!(
+                "; next: {} from {}",
+                x.person.name,
+                when(x.start, rot.timezone)
+            ),
+            None => String::new(),
+        };
+        let mut actions: Vec<(&str, Value)> = Vec::new();
+        if slack.topic {
+            let topic = format!("{}: nobody on call{until}", rot.name);
+            actions.push(("topic", json!({"action": "topic", "channel": channel, "topic": topic, "expires": rota_core::view::utc(expires)})));
+        }
+        let text = format!("*{}*: nobody is on call now{until}.", rot.name);
+        actions.push(("post", json!({"action": "post", "channel": channel, "text": text, "expires": rota_core::view::utc(expires)})));
+        for (action, body) in actions {
+            st.store().outbox_put(
+                &format!("slack/{action}/{piece}"),
+                webhook::SLACK,
+                &format!("slack.{action}"),
+                &body.to_string(),
+                now,
+            )?;
+        }
+    }
+    for shift in on_call {
         let Some(slack) = &shift.rotation.slack else {
             continue;
         };

@@ -554,3 +554,72 @@ fn slack_slash_commands_answer_signed_requests_only() {
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+/// A rotation on call one hour a day (an hour that is twelve hours from now, in UTC): now nobody
+/// is on call in it, and its channel says so once, with who is next, instead of keeping the last
+/// person's topic all night.
+#[test]
+fn outside_a_rotations_hours_its_channel_says_nobody_is_on_call_and_who_is_next() {
+    use chrono::Timelike;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("schedules");
+    std::fs::create_dir_all(&dir).unwrap();
+    let opens = (chrono::Utc::now().hour() + 12) % 24;
+    std::fs::write(
+        dir.join("desk.toml"),
+        format!(
+            "[people.alice]\nname = \"Alice\"\nemail = \"alice@example.com\"\n\
+             [people.bob]\nname = \"Bob\"\nemail = \"bob@example.com\"\n\
+             [rotations.desk]\nname = \"Desk\"\nmembers = [\"alice\", \"bob\"]\ntimezone = \"UTC\"\n\
+             start = \"2026-01-05T00:00\"\nevery = \"1 day\"\nactive = [\"{opens:02}:00-{:02}:00\"]\n\
+             [rotations.desk.slack]\nchannel = \"C0DESK\"\ntopic = true\n",
+            opens + 1
+        ),
+    )
+    .unwrap();
+    let mut users = BTreeMap::new();
+    users.insert("alice@example.com".to_string(), "UALICE".to_string());
+    users.insert("bob@example.com".to_string(), "UBOB".to_string());
+    let (base, calls) = stand_in(users);
+    let env = [
+        ("ROTA_SLACK_TOKEN", TOKEN),
+        ("ROTA_SLACK_API_URL", base.as_str()),
+        (
+            "ROTA_SLACK_SIGNING_SECRET",
+            "slack-signing-secret-for-tests",
+        ),
+    ];
+    let s = Server::start_in_with(tmp.path(), &env);
+    let got = |method: &str| -> Vec<Call> {
+        calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.method == method)
+            .cloned()
+            .collect()
+    };
+    wait_until("no topic or message about nobody", || {
+        !got("conversations.setTopic").is_empty() && !got("chat.postMessage").is_empty()
+    });
+    let topic = &got("conversations.setTopic")[0];
+    assert_eq!(topic.params["channel"], "C0DESK");
+    assert!(
+        topic.params["topic"].starts_with("Desk: nobody on call; next: "),
+        "{topic:?}"
+    );
+    let post = &got("chat.postMessage")[0];
+    assert!(
+        post.params["text"].starts_with("*Desk*: nobody is on call now; next: "),
+        "{post:?}"
+    );
+    assert!(
+        post.params["text"].contains(&format!("{opens:02}:00")),
+        "{post:?}"
+    );
+    // Said once: a few more runs of the background work say nothing new.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(got("chat.postMessage").len(), 1);
+    assert_eq!(got("conversations.setTopic").len(), 1);
+    drop(s);
+}
