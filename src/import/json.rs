@@ -9,6 +9,9 @@ use anyhow::{Context, anyhow};
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use serde_json::Value;
 
+/// The largest JSON file read: a whole organisation's users or shifts are a few MiB.
+pub(crate) const MAX_BYTES: u64 = 64 << 20;
+
 /// A parsed JSON file and its name for messages.
 pub(crate) struct Doc {
     file: String,
@@ -17,10 +20,35 @@ pub(crate) struct Doc {
 
 impl Doc {
     /// Reads and parses `path`; the error names the file (and the line and column of a syntax
-    /// error).
+    /// error). A file larger than [`MAX_BYTES`] is refused before it is parsed (its value tree
+    /// would take several times its size in memory).
     pub(crate) fn read(path: &Path) -> anyhow::Result<Doc> {
+        use std::io::Read;
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {file}"))?;
+        let too_big = || {
+            anyhow!(
+                "{file}: larger than {} MiB, the most rota import reads from one file",
+                MAX_BYTES >> 20
+            )
+        };
+        let f = std::fs::File::open(path).with_context(|| format!("reading {file}"))?;
+        if f.metadata().is_ok_and(|m| m.len() > MAX_BYTES) {
+            return Err(too_big());
+        }
+        // Read at most one byte past the limit: a pipe or a device has no length to ask.
+        let mut bytes = Vec::new();
+        f.take(MAX_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("reading {file}"))?;
+        if bytes.len() as u64 > MAX_BYTES {
+            return Err(too_big());
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            anyhow!(
+                "{file}: not UTF-8 text (at byte {})",
+                e.utf8_error().valid_up_to()
+            )
+        })?;
         Doc::parse(&file, &text)
     }
 
@@ -265,5 +293,29 @@ mod tests {
         assert_eq!(e, "s.json: a.b[0]: expected an object, found a number");
         let e = Doc::parse("t.json", "{").err().unwrap().to_string();
         assert!(e.starts_with("t.json: not valid JSON: EOF"), "{e}");
+    }
+
+    #[test]
+    fn files_over_the_limit_are_refused_before_parsing() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.json");
+        let f = std::fs::File::create(&big).unwrap();
+        f.set_len(MAX_BYTES + 1).unwrap();
+        let e = Doc::read(&big).err().unwrap().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}: larger than 64 MiB, the most rota import reads from one file",
+                big.display()
+            )
+        );
+        // A device has no length: read up to the limit, then refused.
+        if Path::new("/dev/zero").exists() {
+            let e = Doc::read(Path::new("/dev/zero")).err().unwrap().to_string();
+            assert!(e.contains("larger than 64 MiB"), "{e}");
+        }
+        let ok = dir.path().join("ok.json");
+        std::fs::write(&ok, "{\"a\": 1}").unwrap();
+        assert_eq!(Doc::read(&ok).unwrap().root().int_at("a").unwrap(), 1);
     }
 }
