@@ -292,7 +292,11 @@ fn pagerduty_import_equals_pagerdutys_final_schedule() {
         "{r}"
     );
     assert!(r.contains("- **team \"Platform\" (PT7PLAT)**"), "{r}");
-    assert!(r.contains("## Not carried over (2)"), "{r}");
+    assert!(
+        r.contains("- **schedule \"Platform Primary\" description**: \"Weekday business hours rotation plus weekend cover (weekend cover starts Friday 16:00).\": rota's rotations have no description"),
+        "{r}"
+    );
+    assert!(r.contains("## Not carried over (3)"), "{r}");
     assert!(
         r.contains("- **schedule_layers**: read highest precedence first"),
         "{r}"
@@ -1000,14 +1004,114 @@ fn ics_events_become_overrides_of_a_rotation() {
         "{r}"
     );
 
-    // Over the schedules' own overrides.toml: only with --force.
-    refuses_then_forces(dir.path(), |force| {
-        let mut a = ics_args(ics.to_str().unwrap(), d);
-        if force {
-            a.push("--force");
-        }
-        rota(dir.path(), &a)
-    });
+    // Again over the overrides.toml it wrote, with one more override and a comment added by
+    // hand: refused without --force; with it, everything there is kept as it was, ids too, and
+    // the calendar's overrides already there are not added twice.
+    let file = dir.path().join("overrides.toml");
+    let by_hand = format!(
+        "{}# edited by hand\n\n[[overrides]]\nid = \"ics-10\"\nrotation = \"support-hero\"\n\
+         person = \"alice\"\nstart = \"2026-12-19T09:00:00Z\"\nend = \"2026-12-19T12:00:00Z\"\n",
+        std::fs::read_to_string(&file).unwrap()
+    );
+    std::fs::write(&file, &by_hand).unwrap();
+    let names = names_in(dir.path());
+    let o = rota(dir.path(), &ics_args(ics.to_str().unwrap(), d));
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("already there; rota import never overwrites files"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), by_hand);
+    let mut forced = ics_args(ics.to_str().unwrap(), d);
+    forced.push("--force");
+    let o = rota(dir.path(), &forced);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), by_hand);
+    assert_eq!(names_in(dir.path()), names, "nothing added or left behind");
+    let r = report(dir.path());
+    assert!(
+        r.contains("overrides.toml (0 overrides added after the ones already there)"),
+        "{r}"
+    );
+    assert!(
+        r.contains("already in the schedule files as override \"ics-2\": not added again"),
+        "{r}"
+    );
+}
+
+/// `rota import ics --force` into the schedules directory itself keeps the overrides already in
+/// its overrides.toml, text and ids, and adds the calendar's after them; `rota check` then
+/// loads them all.
+#[test]
+fn ics_into_the_schedules_directory_keeps_its_overrides() {
+    let dir = examples_without_overrides();
+    let original = std::fs::read_to_string(example_schedules().join("overrides.toml")).unwrap();
+    let file = dir.path().join("overrides.toml");
+    std::fs::write(&file, &original).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let ics = fixture("ics/oncall.ics");
+    let o = rota(dir.path(), &ics_args(ics.to_str().unwrap(), d));
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
+    let mut forced = ics_args(ics.to_str().unwrap(), d);
+    forced.push("--force");
+    let o = rota(dir.path(), &forced);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with(&original), "{text}");
+    assert!(
+        text[original.len()..].contains("# Added by `rota import ics`, after the overrides above."),
+        "{text}"
+    );
+    for id in [
+        "xmas-swap-a",
+        "xmas-swap-b",
+        "dave-dentist",
+        "ics-1",
+        "ics-9",
+    ] {
+        assert!(text.contains(&format!("id = \"{id}\"")), "{id}: {text}");
+    }
+    assert_eq!(
+        check_ok(dir.path()),
+        "ok: 3 files, 9 people, 3 teams, 4 rotations, 1 links, 12 overrides, 1 warning\n"
+    );
+    assert!(
+        report(dir.path())
+            .contains("overrides.toml (9 overrides added after the ones already there)"),
+        "{}",
+        report(dir.path())
+    );
+}
+
+/// Occurrences rota-calendar could not expand (here an hourly rule from 2020, stopped at its
+/// per-event cap before the window) are in the report, named by the event's own summary.
+#[test]
+fn ics_occurrences_not_expanded_are_reported() {
+    let dir = examples_without_overrides();
+    let d = dir.path().to_str().unwrap();
+    let ics = dir.path().join("runaway.ics");
+    std::fs::write(
+        &ics,
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n\
+         BEGIN:VEVENT\r\nUID:runaway@example.com\r\nDTSTAMP:20200101T000000Z\r\n\
+         DTSTART:20200101T000000Z\r\nDTEND:20200101T003000Z\r\nRRULE:FREQ=HOURLY\r\n\
+         SUMMARY:Bob hourly check\r\nEND:VEVENT\r\n\
+         BEGIN:VEVENT\r\nUID:carol@example.com\r\nDTSTAMP:20200101T000000Z\r\n\
+         DTSTART:20261209T090000Z\r\nDTEND:20261210T090000Z\r\n\
+         SUMMARY:On call - Carol Diaz\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    .unwrap();
+    let o = rota(dir.path(), &ics_args(ics.to_str().unwrap(), d));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = report(dir.path());
+    assert!(
+        r.contains("- **calendar**: event \"Bob hourly check\" (UID runaway@example.com): stopped expanding after 50000 occurrences"),
+        "{r}"
+    );
+    assert!(!r.contains("rota-import-event"), "{r}");
+    assert!(r.contains("overrides.toml (1 override)"), "{r}");
 }
 
 #[test]
@@ -1043,5 +1147,401 @@ fn ics_from_a_url_reads_the_same() {
         stderr(&o).contains("unknown rotation \"support-heroo\" (did you mean \"support-hero\"?)"),
         "{}",
         stderr(&o)
+    );
+}
+
+/// PagerDuty's schedule and users, the fixture's arguments, into `out`, with `more` extra
+/// arguments.
+fn pd_args(out: &Path, more: &[&str]) -> Vec<String> {
+    let mut a = vec![
+        "pagerduty".to_string(),
+        fixture("pagerduty/schedule.json").display().to_string(),
+        "--overrides".into(),
+        fixture("pagerduty/overrides.json").display().to_string(),
+        "--users".into(),
+        fixture("pagerduty/users.json").display().to_string(),
+        "--out".into(),
+        out.display().to_string(),
+    ];
+    a.extend(more.iter().map(|m| m.to_string()));
+    a
+}
+
+fn import_strings(args: &[String]) -> Output {
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    import(&a)
+}
+
+/// The files are checked with the other schedule files already in --out, as `rota check` will
+/// load them: a clash (a person defined twice) refuses the import, named by file and line, and
+/// nothing is written.
+#[test]
+fn an_import_that_would_not_load_with_the_directory_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("schedules");
+    std::fs::create_dir(&out).unwrap();
+    let mine = "# mine\n[people.alice]\nname = \"Alice from before\"\n";
+    std::fs::write(out.join("team.toml"), mine).unwrap();
+    let o = import_strings(&pd_args(&out, &[]));
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "nothing was written: the files rota import made do not load together with the other schedule files in {} ({})",
+            out.display(),
+            out.join("team.toml").display()
+        )),
+        "{err}"
+    );
+    // Where, as rota's loader says it.
+    assert!(
+        err.contains(&format!("{}:", out.join("people.toml").display()))
+            && err.contains(&format!("{}:2", out.join("team.toml").display())),
+        "{err}"
+    );
+    assert_eq!(names_in(&out), ["team.toml"]);
+    assert_eq!(
+        std::fs::read_to_string(out.join("team.toml")).unwrap(),
+        mine
+    );
+    // Files that load together are checked together, and written.
+    std::fs::write(
+        out.join("team.toml"),
+        "[teams.platform]\nname = \"Platform\"\n",
+    )
+    .unwrap();
+    let o = import_strings(&pd_args(&out, &[]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    check_ok(&out);
+}
+
+/// With --force, a file that cannot be moved into place (here IMPORT-REPORT.md is a directory)
+/// undoes the files moved before it: the directory is left as it was, nothing half-replaced and
+/// no temporary or backup file left behind.
+#[test]
+fn a_forced_import_that_fails_midway_leaves_the_directory_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("pd");
+    let o = import_strings(&pd_args(&out, &[]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let people = out.join("people.toml");
+    let edited = format!(
+        "{}# edited by hand\n",
+        std::fs::read_to_string(&people).unwrap()
+    );
+    std::fs::write(&people, &edited).unwrap();
+    let rotations = std::fs::read_to_string(out.join("rotations.toml")).unwrap();
+    std::fs::remove_file(out.join("overrides.toml")).unwrap();
+    std::fs::remove_file(out.join("IMPORT-REPORT.md")).unwrap();
+    std::fs::create_dir(out.join("IMPORT-REPORT.md")).unwrap();
+    std::fs::write(out.join("IMPORT-REPORT.md").join("keep"), "x").unwrap();
+    let o = import_strings(&pd_args(&out, &["--force"]));
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "IMPORT-REPORT.md (nothing was changed: the files moved before it were put back)"
+        ),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&people).unwrap(), edited);
+    assert_eq!(
+        std::fs::read_to_string(out.join("rotations.toml")).unwrap(),
+        rotations
+    );
+    assert_eq!(
+        names_in(&out),
+        ["IMPORT-REPORT.md", "people.toml", "rotations.toml"],
+        "overrides.toml, new, removed again; no .tmp or .bak left"
+    );
+}
+
+/// --since and --until, the range the final schedule was requested for: where the product has
+/// nobody on call at the range's edge and rota has someone, that is a difference; without them
+/// the check starts at the first entry and cannot see it.
+#[test]
+fn the_check_covers_the_requested_range_with_since_and_until() {
+    let tmp = tempfile::tempdir().unwrap();
+    // PagerDuty: Dave's Monday night, the first entry, dropped: nobody on call then.
+    let mut sch = read_json("pagerduty/schedule.json");
+    let entries = sch["schedule"]["final_schedule"]["rendered_schedule_entries"]
+        .as_array_mut()
+        .unwrap();
+    let first = entries.remove(0);
+    assert_eq!(first["start"], PD_FROM);
+    let path = write_json(tmp.path(), "s.json", &sch);
+    let run = |out: &str, more: &[&str]| {
+        let mut a = pd_args(&tmp.path().join(out), more);
+        a[1] = path.clone();
+        let o = import_strings(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        report(&tmp.path().join(out))
+    };
+    let r = run("a", &[]);
+    assert!(
+        r.contains("the same people on call at every instant"),
+        "{r}"
+    );
+    assert!(r.contains("from its first entry's start to its last entry's end: give the request's since and until as --since and --until"), "{r}");
+    let r = run("b", &["--since", PD_FROM, "--until", PD_TO]);
+    assert!(
+        r.contains("(final_schedule.rendered_schedule_entries, over --since and --until) from 2025-06-01T23:00:00Z to 2025-06-15T23:00:00Z (13 entries), compared with the imported rotation `platform-primary`: 1 difference:"),
+        "{r}"
+    );
+    assert!(
+        r.contains(
+            "- 2025-06-01T23:00:00Z to 2025-06-02T08:00:00Z: PagerDuty has nobody; rota has dave"
+        ),
+        "{r}"
+    );
+    let mut a = pd_args(
+        &tmp.path().join("c"),
+        &["--since", PD_TO, "--until", PD_FROM],
+    );
+    a[1] = path.clone();
+    let o = import_strings(&a);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(
+            "--until (2025-06-01T23:00:00Z) must be after --since (2025-06-15T23:00:00Z)"
+        ),
+        "{}",
+        stderr(&o)
+    );
+
+    // Grafana OnCall: Erin's first night dropped from final_shifts.
+    let mut fin = read_json("grafana-oncall/final-shifts.json");
+    let first = fin["results"].as_array_mut().unwrap().remove(0);
+    assert_eq!(first["shift_start"], "2025-06-02T00:00:00Z");
+    let fin = write_json(tmp.path(), "final.json", &fin);
+    let run = |out: &str, more: &[&str]| {
+        let dir = tmp.path().join(out);
+        let mut a = grafana_args(
+            &dir,
+            &fixture("grafana-oncall/shifts.json").display().to_string(),
+        );
+        assert_eq!(a[6], "--final-shifts");
+        a[7] = fin.clone();
+        a.extend(more.iter().map(|m| m.to_string()));
+        let o = import_strings(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        report(&dir)
+    };
+    let r = run("d", &[]);
+    assert!(
+        r.contains("the same people on call at every instant"),
+        "{r}"
+    );
+    let r = run(
+        "e",
+        &[
+            "--since",
+            "2025-06-02T00:00:00Z",
+            "--until",
+            "2025-06-16T00:00:00Z",
+        ],
+    );
+    assert!(
+        r.contains("- 2025-06-02T00:00:00Z to 2025-06-02T08:00:00Z: Grafana OnCall has nobody; rota has erin"),
+        "{r}"
+    );
+}
+
+/// Names from the input cannot put links, HTML or emphasis into IMPORT-REPORT.md.
+#[test]
+fn the_report_escapes_markdown_and_html_from_the_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut sch = read_json("pagerduty/schedule.json");
+    sch["schedule"]["name"] =
+        json!("Primary <img src=x onerror=alert(1)> [click](https://evil.example) **bold** &amp;");
+    sch["schedule"]["escalation_policies"][0]["summary"] =
+        json!("<script>alert(1)</script> [x](javascript:alert(1)) www.evil.example _em_");
+    let path = write_json(tmp.path(), "s.json", &sch);
+    let out = tmp.path().join("out");
+    let mut a = pd_args(&out, &[]);
+    a[1] = path;
+    let o = import_strings(&a);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = report(&out);
+    // Each markup character is escaped with a backslash (a `<` only as `\<`).
+    let unescaped = |raw: &str| {
+        r.match_indices(raw)
+            .any(|(i, _)| i == 0 || r.as_bytes()[i - 1] != b'\\')
+    };
+    for raw in [
+        "<img",
+        "<script>",
+        "[click](",
+        "[x](",
+        "**bold**",
+        "&amp;",
+        "_em_",
+        "https://evil",
+        " www.evil",
+    ] {
+        assert!(!unescaped(raw), "{raw:?} unescaped in:\n{r}");
+    }
+    assert!(r.contains("\\<script\\>alert(1)\\</script\\> \\[x\\](javascript:alert(1)) www\\.evil.example \\_em\\_"), "{r}");
+    // Underscores inside words are left alone.
+    assert!(r.contains("- **schedule_layers**"), "{r}");
+}
+
+/// An Opsgenie override of one rotation over years is not resolved layer by layer (an override
+/// to 9999 over hourly turns would be millions of pieces): the report says so. Over months, the
+/// pieces it replaces in another layer are listed up to 20, the rest counted.
+#[test]
+fn opsgenie_override_checks_are_bounded_and_their_lines_capped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut sch = read_json("opsgenie/schedule.json");
+    sch["data"]["rotations"][1]["type"] = json!("hourly");
+    sch["data"]["rotations"][1]["timeRestriction"] = json!(null);
+    let sch = write_json(tmp.path(), "s.json", &sch);
+    let mut ov = read_json("opsgenie/overrides.json");
+    ov["data"][0]["endDate"] = json!("9999-12-31T00:00:00Z");
+    let ov = write_json(tmp.path(), "o.json", &ov);
+    let out = tmp.path().join("a");
+    let started = std::time::Instant::now();
+    let o = import(&[
+        "opsgenie",
+        &sch,
+        "--overrides",
+        &ov,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let r = report(&out);
+    assert!(
+        r.contains("- **override \"carol-dentist-2025-06-11\"**: overrides only \"Business hours\" in Opsgenie, but rota's override replaces whoever is on call in any layer, so it replaces the people of the other layers too; from 2025-06-11T11:00:00Z to 9999-12-31T00:00:00Z is more than 1098 days, so where is not worked out"),
+        "{r}"
+    );
+
+    let mut ov = read_json("opsgenie/overrides.json");
+    ov["data"][0]["endDate"] = json!("2025-12-31T00:00:00Z");
+    let ov = write_json(tmp.path(), "o2.json", &ov);
+    let out = tmp.path().join("b");
+    let schedule = fixture("opsgenie/schedule.json");
+    let o = import(&[
+        "opsgenie",
+        schedule.to_str().unwrap(),
+        "--overrides",
+        &ov,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = report(&out);
+    let listed = r
+        .lines()
+        .filter(|l| l.contains("it replaces dave of") || l.contains("it replaces erin of"))
+        .count();
+    assert_eq!(listed, 20, "{r}");
+    // 29 weekends from Fri 13 June to Fri 26 December.
+    assert!(
+        r.contains("- **override \"carol-dentist-2025-06-11\", \"Weekend cover\"**: and 9 more like the 20 above, not listed one by one"),
+        "{r}"
+    );
+}
+
+/// Fields with no place in rota's files are reported, not dropped: descriptions, teams, an
+/// empty restriction, a page of a longer user list; Grafana's Slack channel and user group are
+/// written as the rotation's [slack] when they are Slack ids.
+#[test]
+fn fields_without_a_place_in_rota_are_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Opsgenie.
+    let mut sch = read_json("opsgenie/schedule.json");
+    sch["data"]["rotations"][0]["timeRestriction"]["restrictions"] = json!([]);
+    let sch = write_json(tmp.path(), "og.json", &sch);
+    let mut users = read_json("opsgenie/users.json");
+    users["paging"] = json!({"next": "https://api.opsgenie.com/v2/users?limit=5&offset=5"});
+    let users = write_json(tmp.path(), "og-users.json", &users);
+    let out = tmp.path().join("og");
+    let o = import(&[
+        "opsgenie",
+        &sch,
+        "--users",
+        &users,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    check_ok(&out);
+    let r = report(&out);
+    for item in [
+        "- **schedule \"platform_primary\" description**: \"Weekday business hours rotation plus weekend cover (Fri 16:00 to Mon 00:00).\": rota's rotations have no description",
+        "- **rotation \"Business hours\" (a47c1e93-0541-4aa3-bac6-4084cbb06a8a)**: has a weekday-and-time-of-day restriction with no intervals (`restrictions` empty), which Opsgenie does not document: read as no restriction, so the imported layer is on call at all times",
+        "og-users.json**: is one page of a longer list (`paging.next` is set)",
+    ] {
+        assert!(r.contains(item), "missing {item:?} in:\n{r}");
+    }
+
+    // PagerDuty: a page of GET /users with more to come.
+    let mut users = read_json("pagerduty/users.json");
+    users["more"] = json!(true);
+    users["limit"] = json!(5);
+    let users = write_json(tmp.path(), "pd-users.json", &users);
+    let out = tmp.path().join("pd");
+    let mut a = pd_args(&out, &[]);
+    a[5] = users;
+    let o = import_strings(&a);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = report(&out);
+    assert!(
+        r.contains("pd-users.json**: is one page of a longer list (`more` is true): users after the first 5 were not read, so people among them have no name, email or zone from it; fetch the next pages (offset=5) and give each with --users"),
+        "{r}"
+    );
+
+    // Grafana OnCall: the schedule's team and Slack settings, a shift's team, an override whose
+    // users came back empty.
+    let mut gs = read_json("grafana-oncall/schedule.json");
+    gs["slack"] = json!({"channel_id": "C0123ABCD", "user_group_id": "S0456EFGH"});
+    let gs = write_json(tmp.path(), "gr.json", &gs);
+    let mut shifts = read_json("grafana-oncall/shifts.json");
+    shifts["results"][0]["team_id"] = json!("TSHIFT1");
+    shifts["results"][2]["users"] = json!([]);
+    let shifts = write_json(tmp.path(), "gr-shifts.json", &shifts);
+    let out = tmp.path().join("gr");
+    let mut a = grafana_args(&out, &shifts);
+    a[1] = gs;
+    let o = import_strings(&a);
+    assert!(o.status.success(), "{}", stderr(&o));
+    check_ok(&out);
+    let rotations = std::fs::read_to_string(out.join("rotations.toml")).unwrap();
+    assert!(
+        rotations.contains("[rotations.platform-primary.slack]\nusergroup = \"S0456EFGH\"\nchannel = \"C0123ABCD\"\n"),
+        "{rotations}"
+    );
+    let r = report(&out);
+    for item in [
+        "- **schedule \"Platform primary\" team_id \"TPLAT4K7N2QXR\"**: not carried over",
+        "(O2NIGHT5W8RZP) team_id \"TSHIFT1\"**: not carried over",
+        "(O3OVRD4T6YJCN)**: an override from 2025-06-11T11:00:00Z for 18000 seconds with `users` empty in the response: Grafana's public API may return an override without its users",
+        "- **slack**: the schedule's Slack channel and user group",
+    ] {
+        assert!(r.contains(item), "missing {item:?} in:\n{r}");
+    }
+    // Not Slack ids: reported, not written.
+    let mut gs = read_json("grafana-oncall/schedule.json");
+    gs["slack"] = json!({"channel_id": "#platform", "user_group_id": null});
+    let gs = write_json(tmp.path(), "gr2.json", &gs);
+    let out = tmp.path().join("gr2");
+    let mut a = grafana_args(
+        &out,
+        &fixture("grafana-oncall/shifts.json").display().to_string(),
+    );
+    a[1] = gs;
+    let o = import_strings(&a);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = report(&out);
+    assert!(
+        r.contains("- **slack.channel_id \"#platform\"**: is not a Slack id like \"C0123ABCD\""),
+        "{r}"
+    );
+    assert!(
+        !std::fs::read_to_string(out.join("rotations.toml"))
+            .unwrap()
+            .contains("slack")
     );
 }

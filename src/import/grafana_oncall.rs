@@ -26,8 +26,8 @@ use rota_core::Tz;
 
 use super::json::{Doc, J};
 use super::{
-    Cadence, DAY, DAY_NAMES, Expected, Final, HOUR, Import, LayerOut, OutArgs, OverrideOut,
-    RotationOut, User, WEEK, Win, cadence, instant, slug, unique, utc,
+    Cadence, DAY, DAY_NAMES, Expected, Final, HOUR, Ids, Import, LayerOut, OutArgs, OverrideOut,
+    RotationOut, SlackOut, User, WEEK, Win, cadence, instant, slack_id, slug, utc,
 };
 
 /// `rota import grafana-oncall`.
@@ -48,6 +48,15 @@ pub struct Args {
     /// the import is checked against.
     #[arg(long, value_name = "FILE")]
     final_shifts: Option<PathBuf>,
+    /// The start_date of the final_shifts request (RFC 3339, e.g. 2025-06-02T00:00:00Z): the
+    /// import is checked from then, where nobody is on call too. Without it, from the first
+    /// shift's start.
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// The end of the final_shifts request's range (RFC 3339; end_date is a date, so the
+    /// midnight after it). Without it, to the last shift's end.
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
     #[command(flatten)]
     pub out: OutArgs,
 }
@@ -206,6 +215,53 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
         format!("schedule {name:?} ({sid})"),
     );
     imp.inputs.push(doc.file().to_string());
+    let (since, until) = super::window_flags(a.since.as_deref(), a.until.as_deref())?;
+    if let Some(t) = sch.opt_str("team_id")?
+        && !t.trim().is_empty()
+    {
+        imp.report.lost(
+            format!("schedule {name:?} team_id {t:?}"),
+            "not carried over (a rota team is for links; add `team` by hand if you need one)",
+        );
+    }
+    let mut slack = SlackOut::default();
+    if let Some(sl) = sch.opt("slack")? {
+        for (key, prefixes, example, field) in [
+            ("channel_id", &['C', 'G'][..], "C0123ABCD", "channel"),
+            ("user_group_id", &['S'][..], "S0123ABCD", "usergroup"),
+        ] {
+            let Some(v) = sl.opt_str(key)? else { continue };
+            let v = v.trim();
+            if v.is_empty() {
+                continue;
+            }
+            if slack_id(v, prefixes) {
+                if field == "channel" {
+                    slack.channel = Some(v.to_string());
+                } else {
+                    slack.usergroup = Some(v.to_string());
+                }
+            } else {
+                imp.report.lost(
+                    format!("slack.{key} {v:?}"),
+                    format!(
+                        "is not a Slack id like {example:?}, which rota's [rotations.ID.slack] \
+                         {field} needs: not carried over; set it by hand"
+                    ),
+                );
+            }
+        }
+    }
+    let slack = (slack.channel.is_some() || slack.usergroup.is_some()).then(|| {
+        imp.report.note(
+            "slack",
+            "the schedule's Slack channel and user group (Slack's own ids, as Grafana's Terraform \
+             provider sets them) are written as [rotations.ID.slack]: rota keeps the user group \
+             equal to whoever is on call and posts at each handoff in the channel, once \
+             ROTA_SLACK_TOKEN is set (README, Slack)",
+        );
+        slack
+    });
     let sched_zone = match sch.opt("time_zone")? {
         Some(v) => Some(rota_core::tz::parse_zone(v.str()?).map_err(|e| v.error(e))?),
         None => None,
@@ -263,6 +319,7 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
         .iter()
         .map(|s| s.str().map(str::to_string))
         .collect::<anyhow::Result<_>>()?;
+    let listed_set: HashSet<&str> = listed.iter().map(String::as_str).collect();
     let docs: Vec<Doc> = a
         .shifts
         .iter()
@@ -277,7 +334,7 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
             let id = s.str_at("id")?.to_string();
             let theirs = match s.opt_str("schedule")? {
                 Some(owner) => owner == sid,
-                None => listed.is_empty() || listed.contains(&id),
+                None => listed.is_empty() || listed_set.contains(id.as_str()),
             };
             if !theirs {
                 elsewhere += 1;
@@ -310,11 +367,19 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
     // (level, layer)
     let mut layers: Vec<(i64, LayerOut)> = Vec::new();
     let mut utc_shifts = Vec::new();
-    let mut override_ids: Vec<String> = Vec::new();
+    let mut override_ids = Ids::default();
     for s in &shifts {
         let id = s.str_at("id")?;
         let sname = s.opt_str("name")?.unwrap_or(id);
         let what = format!("shift {sname:?} ({id})");
+        if let Some(t) = s.opt_str("team_id")?
+            && !t.trim().is_empty()
+        {
+            imp.report.lost(
+                format!("{what} team_id {t:?}"),
+                "not carried over (a rota team is for links; add `team` by hand if you need one)",
+            );
+        }
         let stype = s.str_at("type")?;
         let (zone, zoneless) = match s.opt("time_zone")? {
             Some(v) => (
@@ -338,6 +403,19 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
         match stype {
             "override" => {
                 let who = user_list("users")?;
+                if who.is_empty() {
+                    imp.report.lost(
+                        what,
+                        format!(
+                            "an override from {} for {duration} seconds with `users` empty in the \
+                             response: Grafana's public API may return an override without its \
+                             users, so who covers it is not in the input: not imported; add it \
+                             by hand as an [[overrides]] entry (the web UI shows who covers)",
+                            utc(start_at)
+                        ),
+                    );
+                    continue;
+                }
                 let [pk] = who.as_slice() else {
                     imp.report.lost(
                         what,
@@ -358,9 +436,7 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
                     continue;
                 };
                 let p = person(&mut imp, pk);
-                let refs = override_ids.iter().map(String::as_str).collect();
-                let oid = unique(&format!("grafana-{}", slug(id)), &refs);
-                override_ids.push(oid.clone());
+                let oid = override_ids.claim(&format!("grafana-{}", slug(id)));
                 imp.overrides.push(OverrideOut {
                     id: oid,
                     rotation: rot_id.clone(),
@@ -583,15 +659,23 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
             ),
         );
     }
-    let mut ids: Vec<String> = Vec::new();
+    let mut ids = Ids::default();
     let mut out_layers = Vec::new();
     for (_, mut l) in layers {
-        let refs = ids.iter().map(String::as_str).collect();
-        l.id = unique(&l.id, &refs);
-        ids.push(l.id.clone());
+        l.id = ids.claim(&l.id);
         out_layers.push(l);
     }
     if out_layers.is_empty() {
+        if let Some(sl) = &slack {
+            imp.report.lost(
+                "slack",
+                format!(
+                    "channel {:?}, user group {:?}: no rotation was imported to set them on",
+                    sl.channel.as_deref().unwrap_or("-"),
+                    sl.usergroup.as_deref().unwrap_or("-")
+                ),
+            );
+        }
         for o in std::mem::take(&mut imp.overrides) {
             imp.report.lost(
                 format!("override {}", o.reason),
@@ -604,6 +688,7 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
             name: name.to_string(),
             timezone: display,
             layers: out_layers,
+            slack,
         });
     }
 
@@ -627,15 +712,26 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
                 who,
             });
         }
-        match (
-            entries.iter().map(|e| e.start).min(),
-            entries.iter().map(|e| e.end).max(),
-        ) {
+        let first = entries.iter().map(|e| e.start).min();
+        let last = entries.iter().map(|e| e.end).max();
+        match (since.or(first), until.or(last)) {
             (Some(from), Some(to)) if imp.rotation.is_some() && from < to => {
+                let what = match (since, until) {
+                    (Some(_), Some(_)) => {
+                        "Grafana OnCall's final shifts (final_shifts, over --since and --until)"
+                    }
+                    (None, None) => {
+                        "Grafana OnCall's final shifts (final_shifts, from the first shift's \
+                         start to the last one's end: give the request's range as --since and \
+                         --until to compare the time before and after them too)"
+                    }
+                    _ => {
+                        "Grafana OnCall's final shifts (final_shifts, over --since or --until \
+                         and its first or last shift)"
+                    }
+                };
                 imp.finals.push(Final {
-                    what: "Grafana OnCall's final shifts (final_shifts, from the first shift's \
-                           start to the last one's end)"
-                        .into(),
+                    what: what.into(),
                     rotation: rot_id,
                     from,
                     to,

@@ -16,7 +16,7 @@ use ical::parser::ical::component::IcalCalendar;
 use ical::property::Property;
 use rota_core::Schedule;
 
-use super::{Expected, Final, Import, OutArgs, OverrideOut, unique, utc};
+use super::{Expected, Final, Ids, Import, OutArgs, OverrideOut, utc};
 
 /// `rota import ics`.
 #[derive(clap::Args, Debug)]
@@ -164,6 +164,35 @@ fn tagged(cals: &[IcalCalendar], events: &mut Vec<Event>) -> String {
     s
 }
 
+/// A warning of rota-calendar about the re-tagged calendar, with each event's tag replaced by
+/// its own summary (as the warning quotes it).
+fn untag(w: &str, events: &[Event]) -> String {
+    let mut out = String::with_capacity(w.len());
+    let mut rest = w;
+    while let Some(at) = rest.find(TAG) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + TAG.len()..];
+        let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        match after[..digits]
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| events.get(i))
+        {
+            Some(e) => {
+                let quoted = format!("{:?}", e.summary);
+                out.push_str(&quoted[1..quoted.len() - 1]);
+                rest = &after[digits..];
+            }
+            None => {
+                out.push_str(TAG);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Whether `word` occurs in `text` with no letter or digit right before or after it.
 fn has_word(text: &str, word: &str) -> bool {
     if word.is_empty() {
@@ -257,8 +286,10 @@ pub(crate) fn import(
     a: &Args,
     _now: DateTime<Utc>,
 ) -> anyhow::Result<Import> {
-    // The written file joins the schedules directory's files, except an overrides.toml there
-    // that it replaces (with --force).
+    // The written file joins the schedules directory's files. An overrides.toml already where it
+    // goes (the schedules directory's own, or an earlier import's) is replaced only with --force,
+    // and then kept: its text first, the new overrides after it. Without --force the import is
+    // refused before anything is written, so it is left out here.
     let target = a.out.out.join("overrides.toml");
     let replaced = |name: &str| match (std::fs::canonicalize(name), std::fs::canonicalize(&target))
     {
@@ -269,14 +300,38 @@ pub(crate) fn import(
         .into_iter()
         .filter(|(n, _)| !replaced(n))
         .collect();
-    let refs: Vec<(&str, &str)> = files
+    let kept: Option<String> = if a.out.force && target.is_file() {
+        let bytes =
+            std::fs::read(&target).with_context(|| format!("reading {}", target.display()))?;
+        Some(String::from_utf8(bytes).map_err(|_| {
+            anyhow::anyhow!(
+                "{}: not UTF-8 text, so it cannot be added to",
+                target.display()
+            )
+        })?)
+    } else {
+        None
+    };
+    let mut loaded = files.clone();
+    if let Some(k) = &kept {
+        loaded.push((target.display().to_string(), k.clone()));
+    }
+    let refs: Vec<(&str, &str)> = loaded
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
     let schedule = Schedule::load(&refs).map_err(|e| {
         anyhow::anyhow!(
-            "the schedules directory {} must load, for its people and rotation: {e}",
-            schedules.display()
+            "the schedules directory {}{} must load, for its people and rotation: {e}",
+            schedules.display(),
+            if kept.is_some() && !files.iter().any(|(n, _)| replaced(n)) {
+                format!(
+                    " with {}, which the new overrides are added to,",
+                    target.display()
+                )
+            } else {
+                String::new()
+            }
         )
     })?;
     let Some(rot) = schedule.rotation(&a.rotation) else {
@@ -321,10 +376,7 @@ pub(crate) fn import(
     );
     imp.inputs.push(shown.clone());
     for w in cal.warnings() {
-        imp.report.lost("calendar", w.clone());
-    }
-    for w in cal.expansion_warnings() {
-        imp.report.lost("calendar", w);
+        imp.report.lost("calendar", untag(w, &events));
     }
     let label = |e: &Event| {
         if e.uid.is_empty() {
@@ -335,7 +387,25 @@ pub(crate) fn import(
     };
     // (start, end, person, event index)
     let mut pieces: Vec<(DateTime<Utc>, DateTime<Utc>, String, usize)> = Vec::new();
-    for b in cal.busy(zone, from, to) {
+    let busy = cal.busy(zone, from, to);
+    // What expanding stopped at or skipped (a rule the rrule crate fails on, the occurrence caps):
+    // recorded by the expansion, so read after it. `index` repeats the same expansion and returns
+    // every warning; the calendar itself remembers only the first hundred.
+    let mut seen = std::collections::HashSet::new();
+    let mut warnings = cal.expansion_warnings();
+    if warnings.len() >= 100 {
+        warnings = cal.index(zone, from, to).warnings;
+    }
+    for w in warnings {
+        if seen.insert(w.clone()) {
+            imp.report.lost_in(
+                "calendar expansion",
+                "calendar",
+                format!("{}: not imported", untag(&w, &events)),
+            );
+        }
+    }
+    for b in busy {
         let Some(i) = b
             .summary
             .strip_prefix(TAG)
@@ -350,7 +420,8 @@ pub(crate) fn import(
         }
         match attribute(&events[i], &schedule) {
             Ok(p) => pieces.push((s, e, p, i)),
-            Err(why) => imp.report.lost(
+            Err(why) => imp.report.lost_in(
+                label(&events[i]),
                 format!("{} from {} to {}", label(&events[i]), utc(s), utc(e)),
                 format!("{why}: not imported"),
             ),
@@ -364,7 +435,8 @@ pub(crate) fn import(
             && p.0 < end
             && pieces[j].2 != p.2
         {
-            imp.report.lost(
+            imp.report.lost_in(
+                "overlapping events",
                 format!(
                     "{} and {}",
                     label(&events[pieces[j].3]),
@@ -385,14 +457,28 @@ pub(crate) fn import(
             reach = Some((p.1, k));
         }
     }
-    let existing: std::collections::HashSet<&str> =
-        schedule.overrides().iter().map(|o| o.id.as_str()).collect();
-    let mut ids: Vec<String> = Vec::new();
+    let mut ids = Ids::new(schedule.overrides().iter().map(|o| o.id.clone()));
+    // Overrides already in the files, to leave out the same again (a calendar imported twice).
+    type Key<'a> = (&'a str, &'a str, DateTime<Utc>, DateTime<Utc>);
+    let existing: std::collections::HashMap<Key<'_>, &str> = schedule
+        .overrides()
+        .iter()
+        .map(|o| {
+            (
+                (o.rotation.as_str(), o.person.as_str(), o.start, o.end),
+                o.id.as_str(),
+            )
+        })
+        .collect();
     for (n, (s, e, p, i)) in pieces.iter().enumerate() {
-        let mut taken = existing.clone();
-        taken.extend(ids.iter().map(String::as_str));
-        let id = unique(&format!("ics-{}", n + 1), &taken);
-        ids.push(id.clone());
+        if let Some(id) = existing.get(&(rot.id.as_str(), p.as_str(), *s, *e)) {
+            imp.report.note(
+                format!("{} from {} to {}", label(&events[*i]), utc(*s), utc(*e)),
+                format!("already in the schedule files as override {id:?}: not added again"),
+            );
+            continue;
+        }
+        let id = ids.claim(&format!("ics-{}", n + 1));
         let summary: String = events[*i].summary.chars().take(200).collect();
         imp.overrides.push(OverrideOut {
             id,
@@ -430,6 +516,7 @@ pub(crate) fn import(
         );
     }
     imp.joins = Some(files);
+    imp.keep = kept;
     Ok(imp)
 }
 

@@ -127,6 +127,9 @@ pub(crate) struct Import {
     /// Schedule files the written ones join (`rota import ics`): loaded with them for the checks.
     /// When set, only `overrides.toml` is written.
     pub joins: Option<Vec<(String, String)>>,
+    /// The text of an `overrides.toml` already in the output directory that the new overrides
+    /// are added to (`rota import ics --force`): kept as it is, the new ones after it.
+    pub keep: Option<String>,
 }
 
 impl Import {
@@ -142,6 +145,7 @@ impl Import {
             report: Report::default(),
             finals: Vec::new(),
             joins: None,
+            keep: None,
         }
     }
 }
@@ -169,7 +173,45 @@ pub(crate) struct User<'a> {
 #[derive(Clone, Default)]
 pub(crate) struct People {
     by_key: HashMap<String, String>,
+    /// Person id by email address in ASCII lower case (the first person with it).
+    by_email: HashMap<String, String>,
+    ids: Ids,
     pub list: BTreeMap<String, PersonOut>,
+}
+
+/// Ids handed out so far: each new one is its base, or `base-2`, `base-3`, ... , the first not
+/// taken. One growing set, and a counter per base, so that n clashes on one name cost n steps, not
+/// n² (an input may name every user alike).
+#[derive(Clone, Default)]
+pub(crate) struct Ids {
+    taken: HashSet<String>,
+    next: HashMap<String, u64>,
+}
+
+impl Ids {
+    /// Ids where `taken` are already in use.
+    pub(crate) fn new<S: Into<String>>(taken: impl IntoIterator<Item = S>) -> Ids {
+        Ids {
+            taken: taken.into_iter().map(Into::into).collect(),
+            next: HashMap::new(),
+        }
+    }
+
+    /// `base`, or `base-N` for the smallest N from 2 not tried for `base` before and not taken;
+    /// taken from now on.
+    pub(crate) fn claim(&mut self, base: &str) -> String {
+        if self.taken.insert(base.to_string()) {
+            return base.to_string();
+        }
+        let n = self.next.entry(base.to_string()).or_insert(2);
+        loop {
+            let candidate = format!("{base}-{n}");
+            *n += 1;
+            if self.taken.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
+    }
 }
 
 /// Whether rota's loader takes `e` as an email address (the same rule as load.rs).
@@ -237,9 +279,13 @@ impl People {
                 let s = slug(u.key);
                 if s.is_empty() { "person".into() } else { s }
             });
-        let taken: HashSet<&str> = self.list.keys().map(String::as_str).collect();
-        let id = unique(&base, &taken);
+        let id = self.ids.claim(&base);
         self.by_key.insert(u.key.to_string(), id.clone());
+        if let Some(e) = &email {
+            self.by_email
+                .entry(e.to_ascii_lowercase())
+                .or_insert_with(|| id.clone());
+        }
         self.list.insert(
             id.clone(),
             PersonOut {
@@ -258,14 +304,9 @@ impl People {
 
     /// The person id whose email is `email` (any case).
     pub(crate) fn by_email(&self, email: &str) -> Option<&str> {
-        self.list
-            .iter()
-            .find(|(_, p)| {
-                p.email
-                    .as_deref()
-                    .is_some_and(|e| e.eq_ignore_ascii_case(email.trim()))
-            })
-            .map(|(id, _)| id.as_str())
+        self.by_email
+            .get(&email.trim().to_ascii_lowercase())
+            .map(String::as_str)
     }
 }
 
@@ -278,6 +319,25 @@ pub(crate) struct RotationOut {
     /// The rotation's display zone (and the layers' zone, when they share it).
     pub timezone: Tz,
     pub layers: Vec<LayerOut>,
+    /// `[rotations.ID.slack]`: the user group and the channel, as Slack ids.
+    pub slack: Option<SlackOut>,
+}
+
+/// `[rotations.ID.slack]`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub(crate) struct SlackOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usergroup: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+}
+
+/// Whether rota's loader takes `s` as a Slack id starting with one of `prefixes` (load.rs).
+pub(crate) fn slack_id(s: &str, prefixes: &[char]) -> bool {
+    s.len() >= 2
+        && s.starts_with(prefixes)
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 /// One layer: members handing off at a cadence in a zone, on call inside its windows.
@@ -341,17 +401,53 @@ pub(crate) struct Report {
     notes: Vec<(String, String)>,
     /// Rendered paragraphs of the checks against the vendor's final schedule.
     checks: Vec<String>,
+    /// Lines of `lost` so far by group (the item, unless said otherwise), and the groups that
+    /// had more than [`MAX_PER_ITEM`], in the order they first did.
+    per_group: HashMap<String, usize>,
+    over: Vec<String>,
 }
+
+/// The most report lines one item (or group of lines) lists; the rest are counted.
+pub(crate) const MAX_PER_ITEM: usize = 20;
 
 impl Report {
     /// Something that could not be carried over, or not exactly.
     pub(crate) fn lost(&mut self, what: impl Into<String>, why: impl Into<String>) {
-        self.lost.push((what.into(), why.into()));
+        let what = what.into();
+        self.lost_in(what.clone(), what, why);
+    }
+
+    /// [`Report::lost`], counted under `group` for the cap on lines per item: the first
+    /// [`MAX_PER_ITEM`] lines of a group are listed, the rest counted.
+    pub(crate) fn lost_in(
+        &mut self,
+        group: impl Into<String>,
+        what: impl Into<String>,
+        why: impl Into<String>,
+    ) {
+        let group = group.into();
+        let n = self.per_group.entry(group.clone()).or_insert(0);
+        *n += 1;
+        if *n <= MAX_PER_ITEM {
+            self.lost.push((what.into(), why.into()));
+        } else if *n == MAX_PER_ITEM + 1 {
+            self.over.push(group);
+        }
     }
 
     /// An assumption the import rests on.
     pub(crate) fn note(&mut self, what: impl Into<String>, note: impl Into<String>) {
         self.notes.push((what.into(), note.into()));
+    }
+
+    /// Every line of `lost`, listed or not.
+    fn lost_count(&self) -> usize {
+        self.lost.len()
+            + self
+                .over
+                .iter()
+                .map(|g| self.per_group[g] - MAX_PER_ITEM)
+                .sum::<usize>()
     }
 }
 
@@ -383,74 +479,93 @@ pub(crate) struct Expected {
 pub(crate) struct Difference {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
-    /// Who the vendor has on call (sorted; empty: nobody).
+    /// Who the vendor has on call (sorted, at most [`MAX_NAMES`]; empty: nobody).
     pub expected: Vec<String>,
+    /// How many more the vendor has on call then, not named.
+    pub more: usize,
     /// Who rota has on call.
     pub actual: Option<String>,
 }
 
+/// The most people a difference names on the vendor's side.
+const MAX_NAMES: usize = 10;
+
 /// Every stretch of `[f.from, f.to)` where the resolved shifts of `f.rotation` in `schedule`
 /// differ from `f.entries`, joined where consecutive stretches differ alike. Equal means: at every
 /// instant, nobody on both sides, or one person on the vendor's side who is rota's person.
+///
+/// One sweep over the entries' and shifts' edges, sorted: who is on call on each side is kept as
+/// a count per person while the sweep passes, so the cost is (entries + shifts) × log, whatever
+/// the entries overlap.
 pub(crate) fn differences(schedule: &Schedule, f: &Final) -> anyhow::Result<Vec<Difference>> {
     let shifts = schedule.shifts(&f.rotation, f.from, f.to)?;
     let clip = |s: DateTime<Utc>, e: DateTime<Utc>| (s.max(f.from), e.min(f.to));
-    let mut cuts = vec![f.from, f.to];
-    for e in &f.entries {
+    // (instant, +1 start / -1 end, vendor side?, index)
+    let mut edges: Vec<(DateTime<Utc>, i8, bool, usize)> = Vec::new();
+    for (i, e) in f.entries.iter().enumerate() {
         let (s, t) = clip(e.start, e.end);
         if s < t {
-            cuts.push(s);
-            cuts.push(t);
+            edges.push((s, 1, true, i));
+            edges.push((t, -1, true, i));
         }
     }
-    for s in &shifts {
-        let (a, b) = clip(s.start, s.end);
-        if a < b {
-            cuts.push(a);
-            cuts.push(b);
-        }
-    }
-    cuts.sort();
-    cuts.dedup();
-    let segments = cuts.len().saturating_sub(1);
-    let mut expected: Vec<Vec<String>> = vec![Vec::new(); segments];
-    let mut actual: Vec<Option<String>> = vec![None; segments];
-    let index = |t: DateTime<Utc>| cuts.partition_point(|&c| c < t);
-    for e in &f.entries {
-        let (s, t) = clip(e.start, e.end);
-        if s < t {
-            for seg in &mut expected[index(s)..index(t)] {
-                if !seg.contains(&e.who) {
-                    seg.push(e.who.clone());
-                }
-            }
-        }
-    }
-    for sh in &shifts {
+    for (i, sh) in shifts.iter().enumerate() {
         let (s, t) = clip(sh.start, sh.end);
         if s < t {
-            for seg in &mut actual[index(s)..index(t)] {
-                *seg = Some(sh.person.id.clone());
-            }
+            edges.push((s, 1, false, i));
+            edges.push((t, -1, false, i));
         }
     }
+    edges.sort_unstable();
+    let mut expected: BTreeMap<&str, usize> = BTreeMap::new();
+    // Shift index -> person: the last shift listed wins, should rota ever list two at once.
+    let mut actual: BTreeMap<usize, &str> = BTreeMap::new();
     let mut out: Vec<Difference> = Vec::new();
-    for i in 0..segments {
-        let mut exp = std::mem::take(&mut expected[i]);
-        exp.sort();
-        let act = actual[i].take();
-        let same = match (&act, exp.as_slice()) {
-            (None, []) => true,
-            (Some(p), [q]) => p == q,
+    let mut k = 0;
+    let mut at = f.from;
+    while at < f.to {
+        while k < edges.len() && edges[k].0 <= at {
+            let (_, d, vendor, i) = edges[k];
+            if vendor {
+                let who = f.entries[i].who.as_str();
+                if d > 0 {
+                    *expected.entry(who).or_insert(0) += 1;
+                } else if let Some(n) = expected.get_mut(who) {
+                    *n -= 1;
+                    if *n == 0 {
+                        expected.remove(who);
+                    }
+                }
+            } else if d > 0 {
+                actual.insert(i, shifts[i].person.id.as_str());
+            } else {
+                actual.remove(&i);
+            }
+            k += 1;
+        }
+        let next = edges.get(k).map_or(f.to, |e| e.0.min(f.to));
+        let (a, b) = (at, next);
+        at = next;
+        let act = actual.last_key_value().map(|(_, p)| *p);
+        let same = match (act, expected.len()) {
+            (None, 0) => true,
+            (Some(p), 1) => expected.contains_key(p),
             _ => false,
         };
-        if same || (f.only_where_expected && exp.is_empty()) {
+        if same || (f.only_where_expected && expected.is_empty()) {
             continue;
         }
-        let (a, b) = (cuts[i], cuts[i + 1]);
+        let exp: Vec<String> = expected
+            .keys()
+            .take(MAX_NAMES)
+            .map(|w| w.to_string())
+            .collect();
+        let more = expected.len().saturating_sub(MAX_NAMES);
+        let act = act.map(str::to_string);
         if let Some(last) = out.last_mut()
             && last.to == a
             && last.expected == exp
+            && last.more == more
             && last.actual == act
         {
             last.to = b;
@@ -460,6 +575,7 @@ pub(crate) fn differences(schedule: &Schedule, f: &Final) -> anyhow::Result<Vec<
             from: a,
             to: b,
             expected: exp,
+            more,
             actual: act,
         });
     }
@@ -529,15 +645,34 @@ pub(crate) fn slug(s: &str) -> String {
     out
 }
 
-/// `base`, or `base-2`, `base-3`, ... : the first not in `taken`.
-pub(crate) fn unique(base: &str, taken: &HashSet<&str>) -> String {
-    if !taken.contains(base) {
-        return base.to_string();
+type Since = Option<DateTime<Utc>>;
+type Until = Option<DateTime<Utc>>;
+
+/// `--since` and `--until` (RFC 3339), the range a final schedule was requested for; `--until`
+/// must be after `--since`.
+pub(crate) fn window_flags(
+    since: Option<&str>,
+    until: Option<&str>,
+) -> anyhow::Result<(Since, Until)> {
+    let parse = |flag: &str, v: Option<&str>| {
+        v.map(|t| {
+            DateTime::parse_from_rfc3339(t.trim())
+                .map(|d| d.with_timezone(&Utc))
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{flag}: {t:?} is not an RFC 3339 date-time with an offset ({e})"
+                    )
+                })
+        })
+        .transpose()
+    };
+    let (s, u) = (parse("--since", since)?, parse("--until", until)?);
+    if let (Some(s), Some(u)) = (s, u)
+        && u <= s
+    {
+        bail!("--until ({}) must be after --since ({})", utc(u), utc(s));
     }
-    (2..)
-        .map(|n| format!("{base}-{n}"))
-        .find(|c| !taken.contains(c.as_str()))
-        .unwrap_or_else(|| base.to_string())
+    Ok((s, u))
 }
 
 /// An instant as the report and the files write it: `2025-06-11T11:00:00Z`.
@@ -736,6 +871,8 @@ struct RotationToml<'a> {
     active: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     advance: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    slack: Option<&'a SlackOut>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     layers: Vec<LayerToml<'a>>,
 }
@@ -819,11 +956,13 @@ fn render(imp: &Import) -> anyhow::Result<Vec<(&'static str, String)>> {
                     every: Some(&l.cadence.every),
                     active: l.active.as_deref(),
                     advance: advance(l),
+                    slack: r.slack.as_ref(),
                     layers: Vec::new(),
                 },
                 layers => RotationToml {
                     name: &r.name,
                     timezone: r.timezone.name(),
+                    slack: r.slack.as_ref(),
                     layers: layers
                         .iter()
                         .map(|l| LayerToml {
@@ -847,7 +986,23 @@ fn render(imp: &Import) -> anyhow::Result<Vec<(&'static str, String)>> {
         }
         files.push(("rotations.toml", text));
     }
-    let mut text = header;
+    let mut text = match &imp.keep {
+        None => header,
+        Some(kept) => {
+            let mut t = kept.clone();
+            if !imp.overrides.is_empty() {
+                if !t.is_empty() && !t.ends_with('\n') {
+                    t.push('\n');
+                }
+                t.push_str(&format!(
+                    "\n# Added by `rota import {}`, after the overrides above. What could not be \
+                     carried over is listed in IMPORT-REPORT.md.\n\n",
+                    imp.command
+                ));
+            }
+            t
+        }
+    };
     if !imp.overrides.is_empty() {
         let file = OverridesFile {
             overrides: imp
@@ -889,6 +1044,7 @@ pub(crate) fn layer_shifts(
         name: "layer".into(),
         timezone: layer.timezone,
         layers: vec![layer.clone()],
+        slack: None,
     });
     let files = render(&imp)?;
     let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
@@ -903,10 +1059,9 @@ pub(crate) fn layer_shifts(
 
 /// How many stretches of the vendor's final schedules the import gets wrong, as it stands;
 /// `None` when its files do not load.
-pub(crate) fn trial(imp: &Import) -> anyhow::Result<Option<usize>> {
+pub(crate) fn trial(imp: &Import, dir: &Path) -> anyhow::Result<Option<usize>> {
     let files = render(imp)?;
-    let mut all: Vec<(String, String)> = imp.joins.clone().unwrap_or_default();
-    all.extend(files.iter().map(|(n, t)| (n.to_string(), t.clone())));
+    let (all, _) = loaded_with(imp, &files, dir)?;
     let refs: Vec<(&str, &str)> = all.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
     let Ok(schedule) = Schedule::load(&refs) else {
         return Ok(None);
@@ -922,6 +1077,17 @@ pub(crate) fn trial(imp: &Import) -> anyhow::Result<Option<usize>> {
 
 /// Checks, reports and writes an import (see the module documentation).
 pub(crate) fn finish(imp: Import, args: &OutArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    if !args.force {
+        // Before the checks, which would otherwise report the clash of the old files with the
+        // new ones.
+        let mut names: Vec<&str> = if imp.joins.is_some() {
+            vec!["overrides.toml"]
+        } else {
+            vec!["people.toml", "rotations.toml", "overrides.toml"]
+        };
+        names.push(REPORT);
+        refuse_existing(&args.out, &names)?;
+    }
     let (files, report) = build(imp, &args.out)?;
     write_files(&args.out, &files, &report, args.force)?;
     out.write_all(report.as_bytes())?;
@@ -934,20 +1100,91 @@ pub(crate) fn finish(imp: Import, args: &OutArgs, out: &mut dyn Write) -> anyhow
     Ok(ExitCode::SUCCESS)
 }
 
+/// The schedule files (`*.toml`, as `rota check` reads a directory) of `dir` other than
+/// `names`, as (path, text); none when `dir` does not exist yet.
+fn other_files(dir: &Path, names: &[&str]) -> anyhow::Result<Vec<(String, String)>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| names.iter().any(|x| n == std::ffi::OsStr::new(x)))
+        })
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let text =
+                std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            Ok((p.display().to_string(), text))
+        })
+        .collect()
+}
+
+/// What `rota check` will load with the new `files` once they are in `dir`: the schedules
+/// directory the overrides join (ics), or the other schedule files of `dir`, in the order rota
+/// reads a directory. Returns them all, as (path, text), and the others alone.
+#[allow(clippy::type_complexity)]
+fn loaded_with(
+    imp: &Import,
+    files: &[(&str, String)],
+    dir: &Path,
+) -> anyhow::Result<(Vec<(String, String)>, Vec<(String, String)>)> {
+    let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
+    let others = match &imp.joins {
+        Some(j) => j.clone(),
+        None => other_files(dir, &names)?,
+    };
+    let mut all: Vec<(String, String)> = others.clone();
+    all.extend(
+        files
+            .iter()
+            .map(|(n, t)| (dir.join(n).display().to_string(), t.clone())),
+    );
+    if imp.joins.is_none() {
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    Ok((all, others))
+}
+
 /// The files of an import, loaded and checked, and its report: everything [`finish`] does but
 /// writing them into `dir`.
 fn build(mut imp: Import, dir: &Path) -> anyhow::Result<(Vec<(&'static str, String)>, String)> {
     let files = render(&imp)?;
-    let joined = imp.joins.clone().unwrap_or_default();
     let named = |name: &str| dir.join(name).display().to_string();
-    let mut all: Vec<(String, String)> = joined.clone();
-    all.extend(files.iter().map(|(n, t)| (named(n), t.clone())));
+    let (all, others) = loaded_with(&imp, &files, dir)?;
     let refs: Vec<(&str, &str)> = all.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
     let checked = Schedule::check(&refs, &|_| Ok(()));
     let schedule = match checked.schedule {
         Ok(s) => s,
         Err(e) => {
             let lines: Vec<String> = e.diagnostics().iter().map(|d| d.to_string()).collect();
+            let alone: Vec<(String, String)> =
+                files.iter().map(|(n, t)| (named(n), t.clone())).collect();
+            let alone: Vec<(&str, &str)> = alone
+                .iter()
+                .map(|(n, t)| (n.as_str(), t.as_str()))
+                .collect();
+            if imp.joins.is_none() && !others.is_empty() && Schedule::load(&alone).is_ok() {
+                bail!(
+                    "nothing was written: the files rota import made do not load together with \
+                     the other schedule files in {} ({}), so rota check would fail there:\n{}\n\
+                     Import into a directory of its own, or remove the clash from the files \
+                     there first.",
+                    dir.display(),
+                    others
+                        .iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    lines.join("\n")
+                );
+            }
             bail!(
                 "nothing was written: the files rota import made do not pass rota check:\n{}",
                 lines.join("\n")
@@ -961,11 +1198,8 @@ fn build(mut imp: Import, dir: &Path) -> anyhow::Result<(Vec<(&'static str, Stri
     if let Some(r) = &imp.rotation
         && !imp.overrides.is_empty()
     {
-        let base: Vec<(&str, &str)> = refs
-            .iter()
-            .filter(|(n, _)| !n.ends_with("overrides.toml"))
-            .copied()
-            .collect();
+        let ours = named("overrides.toml");
+        let base: Vec<(&str, &str)> = refs.iter().filter(|(n, _)| *n != ours).copied().collect();
         let base = Schedule::load(&base)
             .map_err(|e| anyhow::anyhow!("loading the imported files again: {e}"))?;
         for o in &imp.overrides {
@@ -1048,12 +1282,13 @@ fn check_paragraph(source: &str, f: &Final, diffs: &[Difference]) -> String {
         diffs.len(),
         if diffs.len() == 1 { "" } else { "s" }
     ));
-    let who = |v: &[String]| match v {
-        [] => "nobody".to_string(),
-        v => v.join(" and "),
+    let who = |v: &[String], more: usize| match (v, more) {
+        ([], _) => "nobody".to_string(),
+        (v, 0) => md(&v.join(" and ")),
+        (v, n) => format!("{} and {n} others", md(&v.join(", "))),
     };
     for d in diffs.iter().take(MAX_LISTED) {
-        let together = if d.expected.len() > 1 {
+        let together = if d.expected.len() + d.more > 1 {
             " (all on call at once; rota has one person at a time)"
         } else {
             ""
@@ -1062,8 +1297,8 @@ fn check_paragraph(source: &str, f: &Final, diffs: &[Difference]) -> String {
             "\n- {} to {}: {source} has {}{together}; rota has {}",
             utc(d.from),
             utc(d.to),
-            who(&d.expected),
-            d.actual.as_deref().unwrap_or("nobody")
+            who(&d.expected, d.more),
+            md(d.actual.as_deref().unwrap_or("nobody"))
         ));
     }
     if diffs.len() > MAX_LISTED {
@@ -1090,13 +1325,17 @@ fn render_report(imp: &Import, files: &[(&str, String)]) -> String {
                 ),
                 None => "no rotation".into(),
             },
+            _ if imp.keep.is_some() => format!(
+                "{} added after the ones already there",
+                plural(imp.overrides.len(), "override", "overrides")
+            ),
             _ => plural(imp.overrides.len(), "override", "overrides"),
         };
         wrote.push(format!("{name} ({what})"));
     }
     let mut blocks = vec![
-        format!("# rota import: {} {}", imp.source, imp.title),
-        format!("Read: {}.", imp.inputs.join(", ")),
+        format!("# rota import: {} {}", imp.source, md(&imp.title)),
+        format!("Read: {}.", md(&imp.inputs.join(", "))),
         format!("Wrote: {}.", wrote.join(", ")),
         "## Checked against the source's own schedule".to_string(),
     ];
@@ -1114,11 +1353,19 @@ fn render_report(imp: &Import, files: &[(&str, String)]) -> String {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    blocks.push(format!("## Not carried over ({})", imp.report.lost.len()));
+    blocks.push(format!("## Not carried over ({})", imp.report.lost_count()));
     blocks.push(if imp.report.lost.is_empty() {
         "Nothing: everything read is in the written files.".into()
     } else {
-        items(&imp.report.lost)
+        let mut listed = items(&imp.report.lost);
+        for g in &imp.report.over {
+            let more = imp.report.per_group[g] - MAX_PER_ITEM;
+            listed.push_str(&format!(
+                "\n- **{}**: and {more} more like the {MAX_PER_ITEM} above, not listed one by one",
+                md(g)
+            ));
+        }
+        listed
     });
     if !imp.report.notes.is_empty() {
         blocks.push(format!("## Assumptions ({})", imp.report.notes.len()));
@@ -1129,17 +1376,73 @@ fn render_report(imp: &Import, files: &[(&str, String)]) -> String {
     s
 }
 
-/// Text from the input, made safe for one Markdown list item.
+/// Text from the input, made safe for one Markdown list item: control characters (line breaks)
+/// become spaces, and every character Markdown or HTML could read as markup is escaped with a
+/// backslash (CommonMark escapes any ASCII punctuation): no link (`[text](url)`, `<url>`, a bare
+/// `https://` or `www.` that GitHub would link), no HTML tag or entity, no emphasis or code span
+/// can come from a name. An `_` inside a word (`final_schedule`) is left as it is: it cannot open
+/// emphasis there.
 fn md(s: &str) -> String {
-    s.chars()
+    let chars: Vec<char> = s
+        .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .replace("**", "\\*\\*")
+        .collect();
+    let mut out = String::with_capacity(s.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        let before = i.checked_sub(1).map(|j| chars[j]);
+        let after = chars.get(i + 1).copied();
+        let escape = match c {
+            '\\' | '*' | '[' | ']' | '<' | '>' | '&' | '~' | '|' | '!' => true,
+            '_' => {
+                !(before.is_some_and(char::is_alphanumeric)
+                    && after.is_some_and(char::is_alphanumeric))
+            }
+            // `https://`, and `www.` at the start of a word: GitHub's autolinks.
+            ':' => after == Some('/') && chars.get(i + 2) == Some(&'/'),
+            '.' => {
+                i >= 3
+                    && chars[i - 3..i]
+                        .iter()
+                        .collect::<String>()
+                        .eq_ignore_ascii_case("www")
+                    && (i == 3 || !chars[i - 4].is_alphanumeric())
+            }
+            _ => false,
+        };
+        if escape {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Refuses, naming them, when any of `names` is already in `dir`: rota import never overwrites
+/// without `--force`.
+fn refuse_existing(dir: &Path, names: &[&str]) -> anyhow::Result<()> {
+    let there: Vec<String> = names
+        .iter()
+        .map(|n| dir.join(n))
+        .filter(|p| p.symlink_metadata().is_ok())
+        .map(|p| p.display().to_string())
+        .collect();
+    if !there.is_empty() {
+        bail!(
+            "{} already there; rota import never overwrites files: give --force to replace \
+             them, or another --out directory",
+            there.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// Writes `files` and the report into `dir`: all to temporary files first, then each moved into
 /// place. Without `force`, a file already there stops the import before anything is written,
-/// and each file is linked into place only if its name is still free.
+/// and each file is linked into place only if its name is still free. With `force`, every file
+/// about to be replaced is first kept under a backup name (a hard link, else a copy); if moving
+/// one of the new files into place fails, the ones already moved are put back (the replaced
+/// files from their backups, new names removed), so the directory is left as it was. The backups
+/// are removed once every file is in place, or once they are restored.
 fn write_files(
     dir: &Path,
     files: &[(&str, String)],
@@ -1149,25 +1452,15 @@ fn write_files(
     let mut all: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
     all.push((REPORT, report));
     if !force {
-        let there: Vec<String> = all
-            .iter()
-            .map(|(n, _)| dir.join(n))
-            .filter(|p| p.symlink_metadata().is_ok())
-            .map(|p| p.display().to_string())
-            .collect();
-        if !there.is_empty() {
-            bail!(
-                "{} already there; rota import never overwrites files: give --force to replace \
-                 them, or another --out directory",
-                there.join(", ")
-            );
-        }
+        let names: Vec<&str> = all.iter().map(|(n, _)| *n).collect();
+        refuse_existing(dir, &names)?;
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let pid = std::process::id();
     let mut temps: Vec<(PathBuf, PathBuf)> = Vec::new();
     let result = (|| -> anyhow::Result<()> {
         for (name, text) in &all {
-            let tmp = dir.join(format!(".{name}.rota-import-{}.tmp", std::process::id()));
+            let tmp = dir.join(format!(".{name}.rota-import-{pid}.tmp"));
             let mut f = std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -1180,14 +1473,43 @@ fn write_files(
         }
         Ok(())
     })();
-    let cleanup = |temps: &[(PathBuf, PathBuf)]| {
-        for (tmp, _) in temps {
-            let _ = std::fs::remove_file(tmp);
+    let remove_all = |paths: &mut dyn Iterator<Item = &PathBuf>| {
+        for p in paths {
+            let _ = std::fs::remove_file(p);
         }
     };
     if let Err(e) = result {
-        cleanup(&temps);
+        remove_all(&mut temps.iter().map(|(t, _)| t));
         return Err(e);
+    }
+    // With --force: (target, its backup) for every target that is a file now.
+    let mut backups: Vec<(PathBuf, PathBuf)> = Vec::new();
+    if force {
+        for (_, target) in &temps {
+            let Ok(meta) = target.symlink_metadata() else {
+                continue;
+            };
+            if meta.is_dir() {
+                // Nothing to keep: moving a file over it fails, and the rest is undone.
+                continue;
+            }
+            let name = target.file_name().unwrap_or_default().to_string_lossy();
+            let bak = dir.join(format!(".{name}.rota-import-{pid}.bak"));
+            let _ = std::fs::remove_file(&bak);
+            let kept = std::fs::hard_link(target, &bak)
+                .or_else(|_| std::fs::copy(target, &bak).map(|_| ()));
+            if let Err(e) = kept {
+                remove_all(&mut backups.iter().map(|(_, b)| b));
+                remove_all(&mut temps.iter().map(|(t, _)| t));
+                return Err(e).with_context(|| {
+                    format!(
+                        "keeping {} before replacing it (nothing was written)",
+                        target.display()
+                    )
+                });
+            }
+            backups.push((target.clone(), bak));
+        }
     }
     let mut placed: Vec<&Path> = Vec::new();
     for (tmp, target) in &temps {
@@ -1203,17 +1525,39 @@ fn write_files(
             }
         };
         if let Err(e) = moved {
-            if !force {
-                for p in &placed {
-                    let _ = std::fs::remove_file(p);
+            // Put back what was moved: the replaced files from their backups, new names removed.
+            let mut unrestored = Vec::new();
+            for p in placed.iter().rev() {
+                let restored = match backups.iter().find(|(t, _)| t == p) {
+                    Some((_, bak)) => std::fs::rename(bak, p),
+                    None => std::fs::remove_file(p),
+                };
+                if restored.is_err() {
+                    unrestored.push(p.display().to_string());
                 }
             }
-            cleanup(&temps);
-            return Err(e).with_context(|| format!("writing {}", target.display()));
+            let restored_baks: Vec<&PathBuf> = backups
+                .iter()
+                .filter(|(t, _)| !unrestored.contains(&t.display().to_string()))
+                .map(|(_, b)| b)
+                .collect();
+            remove_all(&mut restored_baks.into_iter());
+            remove_all(&mut temps.iter().map(|(t, _)| t));
+            let undone = if unrestored.is_empty() {
+                "nothing was changed: the files moved before it were put back".to_string()
+            } else {
+                format!(
+                    "{} could not be put back; their previous versions are kept beside them as \
+                     .NAME.rota-import-{pid}.bak",
+                    unrestored.join(", ")
+                )
+            };
+            return Err(e).with_context(|| format!("writing {} ({undone})", target.display()));
         }
         placed.push(target);
     }
-    cleanup(&temps);
+    remove_all(&mut backups.iter().map(|(_, b)| b));
+    remove_all(&mut temps.iter().map(|(t, _)| t));
     Ok(())
 }
 
@@ -1277,7 +1621,7 @@ mod tests {
             json!("9999-12-31T23:59:59+14:00"),
         ];
         // (command, the file mutated, the arguments, FILE where the mutated file goes)
-        let runs: [(&str, &str, &[&str]); 6] = [
+        let runs: [(&str, &str, &[&str]); 7] = [
             (
                 "pagerduty",
                 "pagerduty/schedule.json",
@@ -1309,6 +1653,17 @@ mod tests {
                 "opsgenie",
                 "opsgenie/timeline.json",
                 &["opsgenie/schedule.json", "--timeline", "FILE"],
+            ),
+            (
+                "opsgenie",
+                "opsgenie/overrides.json",
+                &[
+                    "opsgenie/schedule.json",
+                    "--overrides",
+                    "FILE",
+                    "--timeline",
+                    "opsgenie/timeline.json",
+                ],
             ),
             (
                 "grafana-oncall",
@@ -1382,6 +1737,89 @@ mod tests {
         );
     }
 
+    /// Hostile input: 20,000 entries or periods all overlapping one another (every one with
+    /// another person) are one sweep, not entries × stretches.
+    #[test]
+    fn overlapping_entries_are_swept_once() {
+        let files = [(
+            "s.toml",
+            "[people.a]\nname = \"A\"\n\n[rotations.r]\nname = \"R\"\nmembers = [\"a\"]\n\
+             timezone = \"UTC\"\nstart = \"2025-01-01T00:00\"\nevery = \"1 week\"\n",
+        )];
+        let schedule = Schedule::load(&files).unwrap();
+        let t0 = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+        let s = |n: i64| t0 + chrono::TimeDelta::seconds(n);
+        const N: i64 = 20_000;
+        let entries: Vec<Expected> = (0..N)
+            .map(|i| Expected {
+                start: s(i),
+                end: s(2 * N - i),
+                who: format!("p{i:05}"),
+            })
+            .collect();
+        let f = Final {
+            what: "test".into(),
+            rotation: "r".into(),
+            from: t0,
+            to: s(3 * N),
+            entries,
+            only_where_expected: false,
+        };
+        let started = std::time::Instant::now();
+        let d = differences(&schedule, &f).unwrap();
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+        // p00000 alone for a second, with rota's a: different; then ever more people at once.
+        assert_eq!(d[0].expected, ["p00000"]);
+        assert_eq!((d[0].from, d[0].to), (s(0), s(1)));
+        assert_eq!(d[1].expected.len(), 2);
+        let middle = &d[(N - 1) as usize];
+        assert_eq!(middle.expected.len(), MAX_NAMES);
+        assert_eq!(middle.more, (N as usize) - MAX_NAMES);
+        assert_eq!(middle.actual.as_deref(), Some("a"));
+        // After everyone's end, only rota has someone: one joined stretch.
+        let last = d.last().unwrap();
+        assert_eq!((last.from, last.to), (s(2 * N), s(3 * N)));
+        assert!(last.expected.is_empty());
+        assert_eq!(d.len(), 2 * N as usize);
+
+        let periods: Vec<(DateTime<Utc>, DateTime<Utc>, String, String)> = (0..N)
+            .map(|i| (s(i), s(2 * N - i), format!("p{i:05}"), "r".to_string()))
+            .collect();
+        let mut imp = Import::new("Opsgenie", "opsgenie", String::new());
+        let started = std::time::Instant::now();
+        opsgenie::overlaps(&mut imp, &periods);
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+        assert_eq!(imp.report.lost.len(), MAX_PER_ITEM);
+        assert_eq!(imp.report.lost_count(), 2 * N as usize - 3);
+        assert!(
+            imp.report.lost[0]
+                .1
+                .starts_with("Opsgenie has p00000 (\"r\") and p00001 (\"r\") on call at once"),
+            "{:?}",
+            imp.report.lost[0]
+        );
+        assert!(
+            imp.report.lost[12]
+                .1
+                .contains(" and 4 others on call at once"),
+            "{:?}",
+            imp.report.lost[12]
+        );
+    }
+
+    #[test]
+    fn markdown_from_the_input_is_escaped() {
+        assert_eq!(
+            md("[a](https://x.example) <b>&amp; *c* `d` __e__ www.f.example\nnew"),
+            "\\[a\\](https\\://x.example) \\<b\\>\\&amp; \\*c\\* `d` \\_\\_e\\_\\_ www\\.f.example new"
+        );
+        assert_eq!(
+            md("final_schedule.rendered_schedule_entries"),
+            "final_schedule.rendered_schedule_entries"
+        );
+        assert_eq!(md("awww.x"), "awww.x");
+    }
+
     #[test]
     fn slugs_are_plain_ids() {
         assert_eq!(slug("Alice Ng"), "alice-ng");
@@ -1392,9 +1830,19 @@ mod tests {
         );
         assert_eq!(slug("日本"), "");
         assert_eq!(slug(&"x".repeat(100)).len(), 60);
-        let taken = HashSet::from(["bob", "bob-2"]);
-        assert_eq!(unique("bob", &taken), "bob-3");
-        assert_eq!(unique("carol", &taken), "carol");
+        let mut ids = Ids::new(["bob", "bob-2"]);
+        assert_eq!(ids.claim("bob"), "bob-3");
+        assert_eq!(ids.claim("bob"), "bob-4");
+        assert_eq!(ids.claim("carol"), "carol");
+        assert_eq!(ids.claim("carol"), "carol-2");
+        // A base that is another's numbered id.
+        assert_eq!(ids.claim("bob-4"), "bob-4-2");
+        // Many clashes on one name cost one step each.
+        let mut ids = Ids::default();
+        for _ in 0..100_000 {
+            ids.claim("x");
+        }
+        assert_eq!(ids.claim("x"), "x-100001");
     }
 
     #[test]

@@ -17,15 +17,15 @@
 //! - An override replaces the recipient of the rotations it names (all, when it names none) for
 //!   its span: a file override of the rotation, which replaces whoever is on call in any layer.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
 use super::json::{Doc, J};
 use super::{
-    DAY, Expected, Final, HOUR, Import, LayerOut, OutArgs, OverrideOut, RotationOut, User, WEEK,
-    Win, cadence, civil, has_dst, slug, unique, utc,
+    DAY, Expected, Final, HOUR, Ids, Import, LayerOut, MAX_CHECK_DAYS, OutArgs, OverrideOut,
+    RotationOut, User, WEEK, Win, cadence, civil, has_dst, slug, utc,
 };
 
 /// `rota import opsgenie`.
@@ -99,6 +99,14 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
         imp.report
             .note(format!("schedule {name:?}"), "is disabled in Opsgenie");
     }
+    if let Some(d) = sch.opt_str("description")?
+        && !d.trim().is_empty()
+    {
+        imp.report.lost(
+            format!("schedule {name:?} description"),
+            format!("{d:?}: rota's rotations have no description; keep it as a comment by hand"),
+        );
+    }
     if let Some(t) = sch.opt("ownerTeam")? {
         let tn = t.opt_str("name")?.unwrap_or_default();
         imp.report.lost(
@@ -111,6 +119,16 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
     for f in &a.users {
         let d = Doc::read(f)?;
         imp.inputs.push(d.file().to_string());
+        if let Some(p) = d.root().opt("paging")?
+            && p.opt_str("next")?.is_some_and(|n| !n.trim().is_empty())
+        {
+            imp.report.lost(
+                d.file(),
+                "is one page of a longer list (`paging.next` is set): only the pages given were \
+                 read, so people on the others are named by username; give every page with \
+                 --users",
+            );
+        }
         let data = d.root().get("data")?;
         let list = if data.has("id") {
             vec![data]
@@ -177,6 +195,7 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
     let mut layers: Vec<LayerOut> = Vec::new();
     // Opsgenie rotation id -> layer id.
     let mut imported: HashMap<String, String> = HashMap::new();
+    let mut layer_ids = Ids::default();
     let mut restricted = false;
     let rotations = sch.array_at("rotations")?;
     for (i, r) in rotations.iter().enumerate() {
@@ -187,12 +206,11 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
             continue;
         };
         restricted |= layer.active.is_some();
-        let ids = layers.iter().map(|l| l.id.as_str()).collect();
         let base = match slug(rname) {
             s if s.is_empty() => format!("rotation-{}", i + 1),
             s => s,
         };
-        layer.id = unique(&base, &ids);
+        layer.id = layer_ids.claim(&base);
         layer.name = rname.to_string();
         imported.insert(rid.to_string(), layer.id.clone());
         layers.push(layer);
@@ -239,13 +257,14 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
             name: name.to_string(),
             timezone: zone,
             layers,
+            slack: None,
         });
     }
 
     if let Some(path) = &a.overrides {
         let d = Doc::read(path)?;
         imp.inputs.push(d.file().to_string());
-        let mut ids: Vec<String> = Vec::new();
+        let mut ids = Ids::default();
         for o in d.root().get("data")?.array()? {
             let alias = o.opt_str("alias")?.unwrap_or_default();
             let what = format!("override {alias:?}");
@@ -297,12 +316,35 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
                     .as_ref()
                     .map(|r| r.layers.clone())
                     .unwrap_or_default();
+                let span = end - start;
+                if span > chrono::TimeDelta::days(MAX_CHECK_DAYS)
+                    && layers
+                        .iter()
+                        .any(|l| !named.iter().any(|(id, _)| imported.get(id) == Some(&l.id)))
+                {
+                    imp.report.lost(
+                        &what,
+                        format!(
+                            "overrides only {} in Opsgenie, but rota's override replaces whoever \
+                             is on call in any layer, so it replaces the people of the other \
+                             layers too; from {} to {} is more than {MAX_CHECK_DAYS} days, so \
+                             where is not worked out",
+                            names.join(", "),
+                            utc(start),
+                            utc(end)
+                        ),
+                    );
+                }
                 for l in &layers {
+                    if span > chrono::TimeDelta::days(MAX_CHECK_DAYS) {
+                        break;
+                    }
                     if named.iter().any(|(id, _)| imported.get(id) == Some(&l.id)) {
                         continue;
                     }
                     for (s, e, p) in super::layer_shifts(&imp.people, l, start, end)? {
-                        imp.report.lost(
+                        imp.report.lost_in(
+                            format!("{what}, {:?}", l.name),
                             &what,
                             format!(
                                 "overrides only {} in Opsgenie, but rota's override replaces \
@@ -317,13 +359,11 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
                     }
                 }
             }
-            let refs = ids.iter().map(String::as_str).collect();
             let base = match slug(alias) {
                 s if s.is_empty() => "opsgenie-override".to_string(),
                 s => format!("opsgenie-{s}"),
             };
-            let id = unique(&base, &refs);
-            ids.push(id.clone());
+            let id = ids.claim(&base);
             imp.overrides.push(OverrideOut {
                 id,
                 rotation: rot_id.clone(),
@@ -394,43 +434,73 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
     Ok(imp)
 }
 
-/// Reports every stretch where the timeline has people of several rotations on call at once.
-fn overlaps(imp: &mut Import, periods: &[(DateTime<Utc>, DateTime<Utc>, String, String)]) {
-    let mut cuts: Vec<DateTime<Utc>> = periods.iter().flat_map(|p| [p.0, p.1]).collect();
-    cuts.sort();
-    cuts.dedup();
-    let mut last: Option<(DateTime<Utc>, DateTime<Utc>, Vec<String>)> = None;
-    let mut found = Vec::new();
-    for w in cuts.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        let mut on: Vec<String> = periods
-            .iter()
-            .filter(|p| p.0 <= a && p.1 >= b)
-            .map(|p| format!("{} ({:?})", p.2, p.3))
-            .collect();
-        on.sort();
-        on.dedup();
-        match &mut last {
-            Some((_, to, who)) if *to == a && *who == on => *to = b,
-            _ => {
-                if let Some(l) = last.take() {
-                    found.push(l);
+/// Reports every stretch where the timeline has people of several rotations on call at once: one
+/// sweep over the periods' edges, sorted, with who is on call kept as a count per label.
+pub(crate) fn overlaps(
+    imp: &mut Import,
+    periods: &[(DateTime<Utc>, DateTime<Utc>, String, String)],
+) {
+    /// The most people an overlap names.
+    const NAMES: usize = 10;
+    let labels: Vec<String> = periods
+        .iter()
+        .map(|p| format!("{} ({:?})", p.2, p.3))
+        .collect();
+    // (instant, +1 start / -1 end, period)
+    let mut edges: Vec<(DateTime<Utc>, i8, usize)> = periods
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.0 < p.1)
+        .flat_map(|(i, p)| [(p.0, 1, i), (p.1, -1, i)])
+        .collect();
+    edges.sort_unstable();
+    let mut on: BTreeMap<&str, usize> = BTreeMap::new();
+    // (from, to, first names, how many)
+    type Stretch = (DateTime<Utc>, DateTime<Utc>, Vec<String>, usize);
+    let mut found: Vec<Stretch> = Vec::new();
+    let mut k = 0;
+    while k < edges.len() {
+        let at = edges[k].0;
+        while k < edges.len() && edges[k].0 == at {
+            let (_, d, i) = edges[k];
+            let label = labels[i].as_str();
+            if d > 0 {
+                *on.entry(label).or_insert(0) += 1;
+            } else if let Some(n) = on.get_mut(label) {
+                *n -= 1;
+                if *n == 0 {
+                    on.remove(label);
                 }
-                last = Some((a, b, on));
             }
+            k += 1;
+        }
+        let Some(&(next, _, _)) = edges.get(k) else {
+            break;
+        };
+        if on.len() < 2 {
+            continue;
+        }
+        let names: Vec<String> = on.keys().take(NAMES).map(|s| s.to_string()).collect();
+        match found.last_mut() {
+            Some((_, to, n, count)) if *to == at && *n == names && *count == on.len() => {
+                *to = next;
+            }
+            _ => found.push((at, next, names, on.len())),
         }
     }
-    found.extend(last);
-    for (a, b, on) in found {
-        if on.len() > 1 {
-            imp.report.lost(
-                format!("{} to {}", utc(a), utc(b)),
-                format!(
-                    "Opsgenie has {} on call at once; rota has one person at a time",
-                    on.join(" and ")
-                ),
-            );
-        }
+    for (a, b, names, count) in found {
+        let more = match count.saturating_sub(names.len()) {
+            0 => String::new(),
+            n => format!(" and {n} others"),
+        };
+        imp.report.lost_in(
+            "overlaps in the timeline",
+            format!("{} to {}", utc(a), utc(b)),
+            format!(
+                "Opsgenie has {}{more} on call at once; rota has one person at a time",
+                names.join(" and ")
+            ),
+        );
     }
 }
 
@@ -536,6 +606,15 @@ fn layer(
                 }));
             }
             "weekday-and-time-of-day" => {
+                if tr.array_at("restrictions")?.is_empty() {
+                    imp.report.lost(
+                        what,
+                        "has a weekday-and-time-of-day restriction with no intervals \
+                         (`restrictions` empty), which Opsgenie does not document: read as no \
+                         restriction, so the imported layer is on call at all times; if the \
+                         rotation is never on call in Opsgenie, remove the layer",
+                    );
+                }
                 for x in tr.array_at("restrictions")? {
                     let sd = weekday(&x.get("startDay")?)?;
                     let ed = weekday(&x.get("endDay")?)?;

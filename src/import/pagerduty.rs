@@ -26,8 +26,8 @@ use rota_core::Tz;
 
 use super::json::{Doc, J};
 use super::{
-    Expected, Final, Import, LayerOut, OutArgs, OverrideOut, RotationOut, User, Win, cadence,
-    civil, has_dst, slug, unique, utc,
+    Expected, Final, Ids, Import, LayerOut, OutArgs, OverrideOut, RotationOut, User, Win, cadence,
+    civil, has_dst, slug, utc,
 };
 
 /// `rota import pagerduty`.
@@ -48,6 +48,14 @@ pub struct Args {
     /// The schedule's IANA time zone, for a schedule whose time_zone is not an IANA name.
     #[arg(long, value_name = "ZONE")]
     time_zone: Option<String>,
+    /// The since= of the schedule request (RFC 3339): the import is checked against the final
+    /// schedule from then, where it has nobody on call too. Without it, from its first entry.
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// The until= of the schedule request (RFC 3339). Without it, to the final schedule's last
+    /// entry's end.
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
     #[command(flatten)]
     pub out: OutArgs,
 }
@@ -59,9 +67,29 @@ struct UserInfo {
     time_zone: Option<String>,
 }
 
-fn read_users(doc: &Doc, into: &mut HashMap<String, UserInfo>) -> anyhow::Result<()> {
+fn read_users(
+    imp: &mut Import,
+    doc: &Doc,
+    into: &mut HashMap<String, UserInfo>,
+) -> anyhow::Result<()> {
     let root = doc.root();
     let list = if root.has("users") {
+        if let Some(more) = root.opt("more")?
+            && more.bool()?
+        {
+            let offset = root.opt_int("offset")?.unwrap_or(0);
+            let n = root.get("users")?.array()?.len();
+            imp.report.lost(
+                doc.file(),
+                format!(
+                    "is one page of a longer list (`more` is true): users after the first {} \
+                     were not read, so people among them have no name, email or zone from it; \
+                     fetch the next pages (offset={}) and give each with --users",
+                    offset.saturating_add(n as i64),
+                    offset.saturating_add(n as i64)
+                ),
+            );
+        }
         root.get("users")?.array()?
     } else if root.has("user") {
         vec![root.get("user")?]
@@ -86,14 +114,15 @@ fn read_users(doc: &Doc, into: &mut HashMap<String, UserInfo>) -> anyhow::Result
 pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
     let mut imp = read(a, now)?;
     let layered = imp.rotation.as_ref().is_some_and(|r| r.layers.len() > 1);
-    if layered && !imp.finals.is_empty() && super::trial(&imp)?.is_some_and(|d| d > 0) {
+    let dir = &a.out.out;
+    if layered && !imp.finals.is_empty() && super::trial(&imp, dir)?.is_some_and(|d| d > 0) {
         // The order is PagerDuty's observed behaviour, not its contract: try the other one.
         let mut flipped = imp.rotation.clone();
         if let Some(r) = &mut flipped {
             r.layers.reverse();
         }
         let saved = std::mem::replace(&mut imp.rotation, flipped);
-        if super::trial(&imp)? == Some(0) {
+        if super::trial(&imp, dir)? == Some(0) {
             imp.report.lost(
                 "schedule_layers",
                 "PagerDuty's final schedule matches only with the layers in the order the \
@@ -120,7 +149,17 @@ fn read(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
         "pagerduty",
         format!("schedule {name:?} ({sid})"),
     );
+    let (since, until) = super::window_flags(a.since.as_deref(), a.until.as_deref())?;
     imp.inputs.push(doc.file().to_string());
+
+    if let Some(d) = sch.opt_str("description")?
+        && !d.trim().is_empty()
+    {
+        imp.report.lost(
+            format!("schedule {name:?} description"),
+            format!("{d:?}: rota's rotations have no description; keep it as a comment by hand"),
+        );
+    }
 
     let zone_text = sch.str_at("time_zone")?;
     let zone = match (&a.time_zone, rota_core::tz::parse_zone(zone_text)) {
@@ -147,7 +186,7 @@ fn read(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
     for f in &a.users {
         let d = Doc::read(f)?;
         imp.inputs.push(d.file().to_string());
-        read_users(&d, &mut users)?;
+        read_users(&mut imp, &d, &mut users)?;
     }
     let rot_id = [slug(name), slug(sid)]
         .into_iter()
@@ -186,11 +225,9 @@ fn read(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
             "has no schedule_layers: no rotation",
         );
     }
-    let mut ids: Vec<String> = Vec::new();
+    let mut ids = Ids::default();
     for l in &mut layers {
-        let refs = ids.iter().map(String::as_str).collect();
-        l.id = unique(&l.id, &refs);
-        ids.push(l.id.clone());
+        l.id = ids.claim(&l.id);
     }
     if layers.len() > 1 {
         imp.report.note(
@@ -215,6 +252,7 @@ fn read(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
             name: name.to_string(),
             timezone: zone,
             layers,
+            slack: None,
         });
     }
 
@@ -222,7 +260,7 @@ fn read(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
     if let Some(path) = &a.overrides {
         let d = Doc::read(path)?;
         imp.inputs.push(d.file().to_string());
-        let mut ids: Vec<String> = Vec::new();
+        let mut ids = Ids::default();
         for o in d.root().get("overrides")?.array()? {
             let oid = o.opt_str("id")?.unwrap_or_default();
             let start = o.instant_at("start")?.with_timezone(&Utc);
@@ -238,10 +276,8 @@ fn read(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
                     .lost(what, "no layer was imported to override: not imported");
                 continue;
             }
-            let refs = ids.iter().map(String::as_str).collect();
             let base = format!("pagerduty-{}", slug(oid));
-            let id = unique(base.trim_end_matches('-'), &refs);
-            ids.push(id.clone());
+            let id = ids.claim(base.trim_end_matches('-'));
             imp.overrides.push(OverrideOut {
                 id,
                 rotation: rot_id.clone(),
@@ -301,15 +337,28 @@ fn read(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
                 who,
             });
         }
-        match (
-            entries.iter().map(|e| e.start).min(),
-            entries.iter().map(|e| e.end).max(),
-        ) {
+        let first = entries.iter().map(|e| e.start).min();
+        let last = entries.iter().map(|e| e.end).max();
+        match (since.or(first), until.or(last)) {
             (Some(from), Some(to)) if imp.rotation.is_some() && from < to => {
+                let what = match (since, until) {
+                    (Some(_), Some(_)) => {
+                        "PagerDuty's final schedule (final_schedule.rendered_schedule_entries, \
+                         over --since and --until)"
+                    }
+                    (None, None) => {
+                        "PagerDuty's final schedule (final_schedule.rendered_schedule_entries, \
+                         from its first entry's start to its last entry's end: give the \
+                         request's since and until as --since and --until to compare the time \
+                         before and after them too)"
+                    }
+                    _ => {
+                        "PagerDuty's final schedule (final_schedule.rendered_schedule_entries, \
+                         over --since or --until and its first or last entry)"
+                    }
+                };
                 imp.finals.push(Final {
-                    what: "PagerDuty's final schedule (final_schedule.rendered_schedule_entries, \
-                           from its first entry's start to its last entry's end)"
-                        .into(),
+                    what: what.into(),
                     rotation: rot_id.clone(),
                     from,
                     to,
@@ -319,8 +368,8 @@ fn read(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
             }
             _ if imp.rotation.is_some() => imp.report.note(
                 "final_schedule",
-                "has no entries (fetch the schedule with ?since=...&until=... to have them): \
-                 the import is not checked",
+                "has no entries (fetch the schedule with ?since=...&until=... to have them, and \
+                 give them as --since and --until): the import is not checked",
             ),
             _ => {}
         }
