@@ -53,8 +53,8 @@ pub struct Args {
     /// shift's start.
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
-    /// The end of the final_shifts request's range (RFC 3339; end_date is a date, so the
-    /// midnight after it). Without it, to the last shift's end.
+    /// The end of the final_shifts request's range (RFC 3339, the instant its end_date stands
+    /// for). Without it, to the last shift's end.
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
     #[command(flatten)]
