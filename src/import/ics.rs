@@ -7,6 +7,9 @@
 //! schedule whose name, email or id is in the `SUMMARY`. To tie each occurrence rota-calendar
 //! expands to its event, every event's `SUMMARY` is replaced by a tag and the calendar written
 //! back (properties as read, values untouched) before rota-calendar reads it.
+//!
+//! With `--force` over an `overrides.toml` already there, its text is kept as it is and the new
+//! overrides are added after it (none already there with the same rotation, person and times).
 
 use std::io::BufReader;
 

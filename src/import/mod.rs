@@ -9,14 +9,17 @@
 //!
 //! 1. renders the files (`people.toml`, `rotations.toml`, `overrides.toml`) with the `toml`
 //!    crate, so no name or id from the input can break out of its string;
-//! 2. loads them with rota-core, as `rota check` does: files that do not load are never written;
+//! 2. loads them with rota-core, as `rota check` does, together with the other schedule files of
+//!    the output directory (or, for `ics`, the schedules directory): files that do not load
+//!    there are never written;
 //! 3. lists the parts of overrides that rota cannot carry (rota's overrides replace whoever is on
 //!    call, so they cannot fill a time when no layer has anyone on call);
 //! 4. compares the imported schedule's resolved shifts with the vendor's final schedule over its
 //!    window, and lists every difference;
 //! 5. writes the files and `IMPORT-REPORT.md` into the directory, each first to a temporary file
 //!    in the same directory and then moved into place, never over an existing file without
-//!    `--force`, and prints the report.
+//!    `--force` (with it, the replaced files are kept until all are in place, and put back if
+//!    one cannot be), and prints the report.
 
 mod grafana_oncall;
 mod ics;
