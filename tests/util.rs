@@ -105,26 +105,40 @@ pub fn http_stand_in(
             let Ok(mut stream) = stream else { continue };
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
+            // A connection closed before its request line is no request.
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
                 continue;
             }
             let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
             let mut headers = std::collections::BTreeMap::new();
+            // The headers end at a blank line; a connection that closes before it was cut.
+            let mut complete = false;
             loop {
                 let mut h = String::new();
-                if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                    break;
+                }
+                if h.trim().is_empty() {
+                    complete = true;
                     break;
                 }
                 if let Some((k, v)) = h.split_once(':') {
                     headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
                 }
             }
+            if !complete {
+                continue;
+            }
             let len: usize = headers
                 .get("content-length")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
+            // A request whose body did not all arrive (the sender was killed mid-request) never
+            // reached the application, as with a real server: it is dropped unanswered.
             let mut body = vec![0u8; len];
-            let _ = reader.read_exact(&mut body);
+            if reader.read_exact(&mut body).is_err() {
+                continue;
+            }
             let got = Got {
                 path,
                 headers,
