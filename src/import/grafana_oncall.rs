@@ -26,7 +26,7 @@ use rota_core::Tz;
 
 use super::json::{Doc, J};
 use super::{
-    Cadence, DAY, DAY_NAMES, Expected, Final, HOUR, Ids, Import, LayerOut, OutArgs, OverrideOut,
+    Cadence, DAY, DAY_NAMES, Expected, HOUR, Ids, Import, LayerOut, OutArgs, OverrideOut,
     RotationOut, SlackOut, User, WEEK, Win, cadence, instant, slack_id, slug, utc,
 };
 
@@ -712,35 +712,13 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
                 who,
             });
         }
-        let first = entries.iter().map(|e| e.start).min();
-        let last = entries.iter().map(|e| e.end).max();
-        match (since.or(first), until.or(last)) {
-            (Some(from), Some(to)) if imp.rotation.is_some() && from < to => {
-                let what = match (since, until) {
-                    (Some(_), Some(_)) => {
-                        "Grafana OnCall's final shifts (final_shifts, over --since and --until)"
-                    }
-                    (None, None) => {
-                        "Grafana OnCall's final shifts (final_shifts, from the first shift's \
-                         start to the last one's end: give the request's range as --since and \
-                         --until to compare the time before and after them too)"
-                    }
-                    _ => {
-                        "Grafana OnCall's final shifts (final_shifts, over --since or --until \
-                         and its first or last shift)"
-                    }
-                };
-                imp.finals.push(Final {
-                    what: what.into(),
-                    rotation: rot_id,
-                    from,
-                    to,
-                    entries,
-                    only_where_expected: false,
-                });
-            }
-            _ => {}
-        }
+        imp.check_against(
+            "Grafana OnCall's final shifts",
+            "final_shifts",
+            rot_id,
+            (since, until),
+            entries,
+        );
     }
     Ok(imp)
 }

@@ -469,6 +469,55 @@ pub(crate) struct Final {
     pub only_where_expected: bool,
 }
 
+impl Import {
+    /// Adds `entries`, a vendor's final schedule (`source`, e.g. "PagerDuty's final schedule",
+    /// read from `field`, e.g. "final_schedule.rendered_schedule_entries"), as the check of
+    /// `rotation`: over
+    /// `--since`/`--until` where given, else from the first entry's start to the last one's end
+    /// (said in the report, since the requested range may begin or end with nobody on call). With
+    /// no usable window the report says the import is not checked, and how to have it checked.
+    pub(crate) fn check_against(
+        &mut self,
+        source: &str,
+        field: &str,
+        rotation: String,
+        (since, until): (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+        entries: Vec<Expected>,
+    ) {
+        if self.rotation.is_none() {
+            return;
+        }
+        let first = entries.iter().map(|e| e.start).min();
+        let last = entries.iter().map(|e| e.end).max();
+        match (since.or(first), until.or(last)) {
+            (Some(from), Some(to)) if from < to => {
+                let over = match (since, until) {
+                    (Some(_), Some(_)) => "over --since and --until",
+                    (None, None) => {
+                        "from its first entry's start to its last entry's end: give \
+                                     the request's since and until as --since and --until to \
+                                     compare the time before and after them too"
+                    }
+                    _ => "over --since or --until and its first or last entry",
+                };
+                self.finals.push(Final {
+                    what: format!("{source} ({field}, {over})"),
+                    rotation,
+                    from,
+                    to,
+                    entries,
+                    only_where_expected: false,
+                });
+            }
+            _ => self.report.note(
+                field,
+                "has no entries (fetch it over a range and give that range as --since and \
+                 --until): the import is not checked",
+            ),
+        }
+    }
+}
+
 /// Someone on call for `[start, end)` in a vendor's final schedule.
 #[derive(Clone, Debug)]
 pub(crate) struct Expected {

@@ -26,8 +26,8 @@ use rota_core::Tz;
 
 use super::json::{Doc, J};
 use super::{
-    Expected, Final, Ids, Import, LayerOut, OutArgs, OverrideOut, RotationOut, User, Win, cadence,
-    civil, has_dst, slug, utc,
+    Expected, Ids, Import, LayerOut, OutArgs, OverrideOut, RotationOut, User, Win, cadence, civil,
+    has_dst, slug, utc,
 };
 
 /// `rota import pagerduty`.
@@ -337,42 +337,13 @@ fn read(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
                 who,
             });
         }
-        let first = entries.iter().map(|e| e.start).min();
-        let last = entries.iter().map(|e| e.end).max();
-        match (since.or(first), until.or(last)) {
-            (Some(from), Some(to)) if imp.rotation.is_some() && from < to => {
-                let what = match (since, until) {
-                    (Some(_), Some(_)) => {
-                        "PagerDuty's final schedule (final_schedule.rendered_schedule_entries, \
-                         over --since and --until)"
-                    }
-                    (None, None) => {
-                        "PagerDuty's final schedule (final_schedule.rendered_schedule_entries, \
-                         from its first entry's start to its last entry's end: give the \
-                         request's since and until as --since and --until to compare the time \
-                         before and after them too)"
-                    }
-                    _ => {
-                        "PagerDuty's final schedule (final_schedule.rendered_schedule_entries, \
-                         over --since or --until and its first or last entry)"
-                    }
-                };
-                imp.finals.push(Final {
-                    what: what.into(),
-                    rotation: rot_id.clone(),
-                    from,
-                    to,
-                    entries,
-                    only_where_expected: false,
-                });
-            }
-            _ if imp.rotation.is_some() => imp.report.note(
-                "final_schedule",
-                "has no entries (fetch the schedule with ?since=...&until=... to have them, and \
-                 give them as --since and --until): the import is not checked",
-            ),
-            _ => {}
-        }
+        imp.check_against(
+            "PagerDuty's final schedule",
+            "final_schedule.rendered_schedule_entries",
+            rot_id.clone(),
+            (since, until),
+            entries,
+        );
     }
     Ok(imp)
 }
