@@ -634,7 +634,7 @@ pub(crate) async fn create_override(
     let now = state.now();
     let stored = web::block(move || {
         let o = st.store().add_override(new, &who, now)?;
-        st.rebuild(None)?;
+        st.rebuild()?;
         Ok::<_, rota_store::Error>(o)
     })
     .await
@@ -696,7 +696,7 @@ pub(crate) async fn delete_override(
     let by = who.clone();
     web::block(move || {
         st.store().delete_override(&id, &who, now)?;
-        st.rebuild(None)
+        st.rebuild()
     })
     .await
     .map_err(|e| ApiError::unavailable(e.to_string()))??;

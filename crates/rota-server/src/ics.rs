@@ -468,7 +468,7 @@ mod tests {
                 clock.now(),
             )
             .unwrap();
-        st.rebuild(None).unwrap();
+        st.rebuild().unwrap();
         let (status, etag2, lm2, body2) = get(&app, &[("if-none-match", &etag1)]).await;
         assert_eq!(status, 200, "the old tag no longer matches");
         assert_ne!(etag2, etag1);

@@ -386,7 +386,7 @@ mod tests {
                 now,
             )
             .unwrap();
-        st.rebuild(None).unwrap();
+        st.rebuild().unwrap();
         let res = at::call_service(&app, post(&uri, &tq, r#"{"text":"too early"}"#)).await;
         assert_eq!(res.status(), 403, "before their part starts");
         *clock.0.lock().unwrap() = now + Duration::minutes(90);

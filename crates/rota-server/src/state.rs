@@ -65,6 +65,9 @@ struct Files {
     schedule: Arc<Schedule>,
     loaded_at: DateTime<Utc>,
     digest: Option<String>,
+    /// The problems of the last reload, if it failed: kept with the files it failed to replace,
+    /// so that every rebuild (a write, the state poller) carries it until a reload succeeds.
+    reload_error: Option<String>,
 }
 
 /// Called after a swap request changed (made, accepted, declined, cancelled), with the request as
@@ -200,6 +203,7 @@ impl AppState {
                 schedule: Arc::new(schedule),
                 loaded_at: now,
                 digest,
+                reload_error: None,
             }),
             snapshot: RwLock::new(empty),
             write: Mutex::new(()),
@@ -221,7 +225,7 @@ impl AppState {
             .0
             .store
             .observe(Arc::new(move |op, took, ok| metrics.store_op(op, took, ok)));
-        state.rebuild(None).map_err(|e| e.to_string())?;
+        state.rebuild().map_err(|e| e.to_string())?;
         Ok(state)
     }
 
@@ -355,8 +359,7 @@ impl AppState {
         if version == self.0.state_version.load(Ordering::Relaxed) {
             return Ok(false);
         }
-        let reload_error = self.snapshot().reload_error.clone();
-        self.rebuild(reload_error)?;
+        self.rebuild()?;
         Ok(true)
     }
 
@@ -411,23 +414,34 @@ impl AppState {
                     schedule: Arc::new(schedule),
                     loaded_at: self.now(),
                     digest,
+                    reload_error: None,
                 };
-                self.rebuild(None).map_err(|e| e.to_string())
+                self.rebuild().map_err(|e| e.to_string())
             }
             Err(problems) => {
-                self.rebuild(Some(problems.clone()))
-                    .map_err(|e| e.to_string())?;
+                // The previous files keep running; the problems stay with them.
+                self.0
+                    .files
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .reload_error = Some(problems.clone());
+                self.rebuild().map_err(|e| e.to_string())?;
                 Err(problems)
             }
         }
     }
 
     /// Recomputes the snapshot from the files and the store's overrides. Called after every write.
-    pub fn rebuild(&self, reload_error: Option<String>) -> Result<(), rota_store::Error> {
+    pub fn rebuild(&self) -> Result<(), rota_store::Error> {
         let _guard = self.0.write.lock().unwrap_or_else(|p| p.into_inner());
-        let (files, loaded_at, digest) = {
+        let (files, loaded_at, digest, reload_error) = {
             let f = self.0.files.read().unwrap_or_else(|p| p.into_inner());
-            (f.schedule.clone(), f.loaded_at, f.digest.clone())
+            (
+                f.schedule.clone(),
+                f.loaded_at,
+                f.digest.clone(),
+                f.reload_error.clone(),
+            )
         };
         // The version first: a write landing between the two reads makes the version older than
         // the overrides, so the next check rebuilds again (never the other way round).
@@ -475,5 +489,106 @@ impl AppState {
         self.0.state_version.store(state_version, Ordering::Relaxed);
         *self.0.snapshot.write().unwrap_or_else(|p| p.into_inner()) = snapshot;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use chrono::{DateTime, Utc};
+    use rota_core::Schedule;
+    use rota_store::Store;
+
+    use super::{AppState, FixedClock};
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    /// A failed reload is reported until a reload succeeds, whatever rebuilds the snapshot in
+    /// between: a write through the API, or the poller seeing another replica's write. (It was
+    /// once carried by the snapshot alone, and a write's rebuild forgot it: `/healthz` and
+    /// `rota_schedule_reload_failing` said all was well while broken files sat on disk.)
+    #[test]
+    fn a_failed_reload_is_reported_until_a_reload_succeeds_across_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let broken = Arc::new(AtomicBool::new(false));
+        let b = broken.clone();
+        let loader: crate::Loader = Arc::new(move || {
+            if b.load(Ordering::SeqCst) {
+                return Err("rotations.toml: line 1: expected `]`".into());
+            }
+            Schedule::load(&[
+                (
+                    "people.toml",
+                    include_str!("../../../schedules/people.toml"),
+                ),
+                (
+                    "rotations.toml",
+                    include_str!("../../../schedules/rotations.toml"),
+                ),
+            ])
+            .map(Into::into)
+            .map_err(|e| e.to_string())
+        });
+        let now = t("2026-11-23T10:00:00Z");
+        let st = AppState::new(
+            Store::open(dir.path().join("rota.db")).unwrap(),
+            Arc::new(FixedClock(now)),
+            loader,
+        )
+        .unwrap();
+        let other = Store::open(dir.path().join("rota.db")).unwrap();
+        let write = |person: &str| {
+            other
+                .add_override(
+                    rota_store::NewOverride {
+                        rotation: "support-hero".into(),
+                        person: person.into(),
+                        start: t("2026-12-01T09:00:00Z"),
+                        end: t("2026-12-02T09:00:00Z"),
+                        reason: None,
+                    },
+                    "alice",
+                    now,
+                )
+                .unwrap()
+        };
+        assert!(st.snapshot().reload_error.is_none());
+
+        broken.store(true, Ordering::SeqCst);
+        let problems = st.reload().unwrap_err();
+        assert_eq!(
+            st.snapshot().reload_error.as_deref(),
+            Some(problems.as_str())
+        );
+        let served = st.snapshot().schedule.people().len();
+        assert!(served > 0, "the previous files keep running");
+
+        // A write in this process rebuilds the snapshot: the failure is still reported.
+        write("bob");
+        st.rebuild().unwrap();
+        assert_eq!(
+            st.snapshot().reload_error.as_deref(),
+            Some(problems.as_str())
+        );
+        // A write elsewhere, seen by the poller: still reported.
+        write("carol");
+        assert!(st.refresh().unwrap());
+        assert_eq!(
+            st.snapshot().reload_error.as_deref(),
+            Some(problems.as_str())
+        );
+        assert_eq!(st.snapshot().run_time_overrides.len(), 2);
+
+        // Fixed files: the report goes.
+        broken.store(false, Ordering::SeqCst);
+        st.reload().unwrap();
+        assert!(st.snapshot().reload_error.is_none());
+        write("dave");
+        assert!(st.refresh().unwrap());
+        assert!(st.snapshot().reload_error.is_none());
     }
 }

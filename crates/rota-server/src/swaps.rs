@@ -843,7 +843,7 @@ pub(crate) async fn accept(
         let done = st
             .store()
             .accept_swap_over(&id, overrides, &under, &who, now)?;
-        st.rebuild(None)?;
+        st.rebuild()?;
         Ok(done)
     })
     .await?;
@@ -947,7 +947,7 @@ pub(crate) async fn undo(
                 .filter(|o| ids.contains(&o.id))
                 .collect();
             let r = st.store().undo_swap(&id, &actor, now)?;
-            st.rebuild(None)?;
+            st.rebuild()?;
             Ok((r, removed))
         } else {
             st.store()

@@ -601,7 +601,7 @@ async fn a_stale_request_says_so_before_anyone_presses_accept() {
             now,
         )
         .unwrap();
-    st.rebuild(None).unwrap();
+    st.rebuild().unwrap();
     let stale = body(at::call_service(&app, get(&at, &bob)).await).await;
     assert!(stale.contains("This request is out of date."), "{stale}");
     assert!(
@@ -1104,7 +1104,7 @@ async fn someone_on_call_asks_for_a_take_over_from_their_page() {
             now,
         )
         .unwrap();
-    st.rebuild(None).unwrap();
+    st.rebuild().unwrap();
     let dave = st.store().issue_token("dave", "test", now).unwrap();
     let app = at::init_service(crate::app(web::Data::new(st.clone()))).await;
     let d = cookie_of(&at::call_service(&app, sign_in(&dave.token)).await);
