@@ -8,7 +8,8 @@
 //!   handoff that happened while rota was down is announced once, if the shift is still running),
 //!   writes a `handoff` webhook and, for rotations with a `slack` table, the user group, topic and
 //!   channel message, each with the handoff notes left on the shift before (see
-//!   `rota_server::notes`); once a minute a `conflict.found` for each new conflict; then delivers what
+//!   `rota_server::notes`); a rotation with nobody on call (outside its `active` windows) is a
+//!   handoff to nobody, with who comes next, announced the same way; once a minute a `conflict.found` for each new conflict; then delivers what
 //!   is due, for at most a few seconds a run.
 //! - A swap request also goes to the person asked as a Slack direct message with buttons, when
 //!   Slack's Web API is configured; the buttons' answers go back through `response_url`.
@@ -215,6 +216,54 @@ impl Marks {
     }
 }
 
+/// A rotation with nobody on call now.
+struct Nobody<'s> {
+    rotation: &'s rota_core::Rotation,
+    /// When the last shift before now ended, if one did in the last
+    /// [`rota_core::stretch::LOOK_BACK_DAYS`] days.
+    since: Option<DateTime<Utc>>,
+    /// The next shift, if one starts in the next [`rota_core::stretch::LOOK_BACK_DAYS`] days.
+    next: Option<rota_core::Shift<'s>>,
+}
+
+/// The rotations that have started and have nobody on call at `now` (`on_call` is who is on call
+/// in the others): outside their `active` windows, or between layers. Webhooks and Slack both
+/// announce this time, once each, as a handoff to nobody.
+fn nobody_on_call<'s>(
+    schedule: &'s rota_core::Schedule,
+    on_call: &[rota_core::Shift<'s>],
+    now: DateTime<Utc>,
+) -> Vec<Nobody<'s>> {
+    let back = chrono::Duration::days(rota_core::stretch::LOOK_BACK_DAYS);
+    schedule
+        .rotations()
+        .iter()
+        .filter(|rot| !on_call.iter().any(|x| x.rotation.id == rot.id))
+        .filter(|rot| {
+            rot.layers.iter().any(|l| {
+                rota_core::tz::resolve(l.timezone, l.start).is_some_and(|r| r.instant <= now)
+            })
+        })
+        .map(|rot| Nobody {
+            rotation: rot,
+            since: schedule
+                .shifts(&rot.id, now - back, now)
+                .ok()
+                .and_then(|v| v.into_iter().rfind(|x| x.end <= now))
+                .map(|x| x.end),
+            next: schedule.next_shift(&rot.id, now).ok().flatten(),
+        })
+        .collect()
+}
+
+/// What a handoff to nobody announces: until whose shift, so a change of who is next (an
+/// override made tonight for tomorrow's first hours) is announced again.
+fn nobody_mark(next: Option<&rota_core::Shift<'_>>) -> String {
+    next.map_or("nobody".into(), |n| {
+        format!("nobody/{}/{}", n.person.id, n.start.timestamp())
+    })
+}
+
 /// Who is on call in a piece of shift, and its bounds: what a handoff announces.
 fn piece(shift: &rota_core::Shift<'_>) -> String {
     format!(
@@ -293,7 +342,52 @@ fn handoffs(st: &AppState, eps: &[Endpoint], marks: &mut Marks) -> anyhow::Resul
     }
     let snap = st.snapshot();
     let now = st.now();
-    for shift in snap.schedule.on_call_all(now) {
+    let on_call = snap.schedule.on_call_all(now);
+    // Nobody on call (outside a rotation's `active` windows, or between layers) is a handoff too:
+    // to nobody, with who comes next, so a receiver that pages "the person on call" stops paging
+    // the last one.
+    for Nobody {
+        rotation: rot,
+        since,
+        next,
+    } in nobody_on_call(&snap.schedule, &on_call, now)
+    {
+        let Some(n) = marks.changed(
+            st,
+            format!("webhook/{}", rot.id),
+            nobody_mark(next.as_ref()),
+        )?
+        else {
+            continue;
+        };
+        let data = json!({
+            "rotation": rot.id,
+            "rotation_name": rot.name,
+            "person": null,
+            "start": since.map(rota_core::view::utc),
+            "end": next.as_ref().map(|x| rota_core::view::utc(x.start)),
+            "slot": null,
+            "source": null,
+            "notes": [],
+            "next": next.as_ref().map(|x| json!({
+                "person": rota_core::view::PersonView::from(x.person),
+                "start": rota_core::view::utc(x.start),
+                "end": rota_core::view::utc(x.end),
+                "slot": x.slot,
+            })),
+        });
+        let id = format!("{}/{n}", rot.id);
+        webhook::enqueue(
+            st.store(),
+            eps,
+            WebhookEvent::Handoff,
+            &id,
+            since.unwrap_or(now),
+            data,
+            now,
+        )?;
+    }
+    for shift in on_call {
         let Some(n) = marks.changed(st, format!("webhook/{}", shift.rotation.id), piece(&shift))?
         else {
             continue;
@@ -490,30 +584,20 @@ fn slack_handoffs(st: &AppState, marks: &mut Marks) -> anyhow::Result<()> {
     let snap = st.snapshot();
     let now = st.now();
     let on_call = snap.schedule.on_call_all(now);
-    // A rotation that has started and has nobody on call now (outside its `active` windows, or
-    // between layers): its channel says so, once, instead of keeping the last person's topic
-    // all night. The user group keeps its members (Slack's user groups cannot be empty).
-    for rot in snap.schedule.rotations() {
+    // Nobody on call: the channel says so, once, instead of keeping the last person's topic all
+    // night. The user group keeps its members (Slack's user groups cannot be empty).
+    for Nobody {
+        rotation: rot,
+        next,
+        ..
+    } in nobody_on_call(&snap.schedule, &on_call, now)
+    {
         let Some(slack) = &rot.slack else { continue };
         let Some(channel) = &slack.channel else {
             continue;
         };
-        if on_call.iter().any(|x| x.rotation.id == rot.id) {
-            continue;
-        }
-        let started = rot
-            .layers
-            .iter()
-            .any(|l| rota_core::tz::resolve(l.timezone, l.start).is_some_and(|r| r.instant <= now));
-        if !started {
-            continue;
-        }
-        let next = snap.schedule.next_shift(&rot.id, now).ok().flatten();
-        let mark = format!(
-            "nobody/{}",
-            next.as_ref().map_or(0, |n| n.start.timestamp())
-        );
-        let Some(n) = marks.changed(st, format!("slack/{}", rot.id), mark)? else {
+        let Some(n) = marks.changed(st, format!("slack/{}", rot.id), nobody_mark(next.as_ref()))?
+        else {
             continue;
         };
         let piece = format!("{}/{n}", rot.id);

@@ -407,6 +407,90 @@ fn events_are_signed_delivered_once_retried_and_listed_for_admins() {
     drop(tmp);
 }
 
+/// Outside a restricted rotation's hours nobody is on call: receivers get a `handoff` to nobody
+/// (`person` null, `next` the person coming, `end` when they come), signed and once; when who
+/// comes next changes (an override for the first hour), it is announced again. The window is
+/// placed twelve hours from now, so the test holds at any date and hour.
+#[test]
+fn outside_a_rotations_hours_receivers_get_a_handoff_to_nobody_with_who_is_next() {
+    use chrono::Timelike;
+    let (url, got) = receiver();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("schedules");
+    std::fs::create_dir_all(&dir).unwrap();
+    let opens = (chrono::Utc::now().hour() + 12) % 24;
+    std::fs::write(
+        dir.join("desk.toml"),
+        format!(
+            "admins = [\"alice\"]\n\
+             [people.alice]\nname = \"Alice\"\nemail = \"alice@example.com\"\n\
+             [people.bob]\nname = \"Bob\"\nemail = \"bob@example.com\"\n\
+             [rotations.desk]\nname = \"Desk\"\nmembers = [\"alice\", \"bob\"]\ntimezone = \"UTC\"\n\
+             start = \"2026-01-05T00:00\"\nevery = \"1 day\"\nactive = [\"{opens:02}:00-{:02}:00\"]\n\
+             [[webhooks]]\nname = \"receiver\"\nurl = \"{url}\"\nevents = [\"handoff\"]\n\
+             secret_env = \"ROTA_TEST_WEBHOOK_SECRET\"\n",
+            opens + 1
+        ),
+    )
+    .unwrap();
+    let s = Server::start_in_with(tmp.path(), &[("ROTA_TEST_WEBHOOK_SECRET", SECRET)]);
+    let to_nobody = || -> Vec<Value> {
+        got.lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.status == 200)
+            .map(|r| serde_json::from_str::<Value>(&r.body).unwrap())
+            .filter(|v| v["type"] == "handoff" && v["data"]["person"].is_null())
+            .collect()
+    };
+    wait_until("no handoff to nobody delivered", || to_nobody().len() == 1);
+    let first = to_nobody()[0].clone();
+    let d = &first["data"];
+    assert_eq!(d["rotation"], "desk", "{first}");
+    assert_eq!(d["rotation_name"], "Desk");
+    assert!(d["slot"].is_null() && d["source"].is_null(), "{first}");
+    assert_eq!(d["notes"], json!([]));
+    let next = &d["next"];
+    let next_start: chrono::DateTime<chrono::Utc> =
+        next["start"].as_str().unwrap().parse().unwrap();
+    assert_eq!(next_start.hour(), opens, "{first}");
+    assert_eq!(
+        d["end"], next["start"],
+        "nobody until the next person comes"
+    );
+    let since: chrono::DateTime<chrono::Utc> = d["start"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        since.hour(),
+        (opens + 1) % 24,
+        "since the window closed: {first}"
+    );
+    assert_eq!(first["timestamp"], d["start"]);
+    let who = next["person"]["id"].as_str().unwrap().to_string();
+    let other = if who == "alice" { "bob" } else { "alice" };
+    // Said once: more runs of the background work add nothing.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(to_nobody().len(), 1);
+
+    // The other person takes the window's first half hour: who comes next changed.
+    let c = Client::new();
+    let r = c
+        .post(s.url("/api/v1/overrides"))
+        .bearer_auth(s.token("alice"))
+        .json(&json!({"rotation": "desk", "person": other,
+            "start": next["start"],
+            "end": (next_start + chrono::Duration::minutes(30)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    wait_until("no second handoff to nobody", || to_nobody().len() == 2);
+    let second = to_nobody()[1].clone();
+    assert_eq!(second["data"]["next"]["person"]["id"], other, "{second}");
+    assert_eq!(second["data"]["end"], next["start"]);
+    let all = got.lock().unwrap().clone();
+    assert_eq!(verify_all(&all), Vec::<String>::new());
+    drop(s);
+}
+
 /// Issue 15, point 5: `kill -9` in the middle of delivering 150 webhook messages and 50 Slack
 /// posts, twice. Nothing is missing at the end, and the only repeats are the messages a killed
 /// process had claimed and not recorded (at most one per kill, as for emails), repeated under the
