@@ -543,18 +543,9 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
                         continue;
                     }
                 };
-                let active = match &p.windows {
-                    None => None,
-                    Some(w) => match super::active_windows(w) {
-                        Ok(a) => a,
-                        Err(why) => {
-                            imp.report.lost(
-                                what,
-                                format!("its occurrences cannot be written as rota windows ({why}): not imported"),
-                            );
-                            continue;
-                        }
-                    },
+                let wins = p.windows.as_deref().unwrap_or_default();
+                let Some(active) = imp.active_or_report(&what, "its occurrences", wins) else {
+                    continue;
                 };
                 if let Some(until) = s.opt_civil("until")?.and_then(|u| instant(zone, u)) {
                     if until <= now {

@@ -470,6 +470,30 @@ pub(crate) struct Final {
 }
 
 impl Import {
+    /// `wins`, a layer's restriction as the vendor gave it (`whose`: "its restrictions"), as the
+    /// layer's `active` windows: `Some(None)` when there is none (no windows, or the whole week).
+    /// When rota cannot write them, the report says `what` is not imported, and `None`.
+    pub(crate) fn active_or_report(
+        &mut self,
+        what: &str,
+        whose: &str,
+        wins: &[Win],
+    ) -> Option<Option<Vec<String>>> {
+        if wins.is_empty() {
+            return Some(None);
+        }
+        match active_windows(wins) {
+            Ok(a) => Some(a),
+            Err(why) => {
+                self.report.lost(
+                    what,
+                    format!("{whose} cannot be written as rota windows ({why}): not imported"),
+                );
+                None
+            }
+        }
+    }
+
     /// Adds `entries`, a vendor's final schedule (`source`, e.g. "PagerDuty's final schedule",
     /// read from `field`, e.g. "final_schedule.rendered_schedule_entries"), as the check of
     /// `rotation`: over

@@ -645,21 +645,8 @@ fn layer(
             }
         }
     }
-    let active = if wins.is_empty() {
-        None
-    } else {
-        match super::active_windows(&wins) {
-            Ok(a) => a,
-            Err(why) => {
-                imp.report.lost(
-                    what,
-                    format!(
-                        "its restriction cannot be written as rota windows ({why}): not imported"
-                    ),
-                );
-                return Ok(None);
-            }
-        }
+    let Some(active) = imp.active_or_report(what, "its restriction", &wins) else {
+        return Ok(None);
     };
     Ok(Some(LayerOut {
         id: String::new(),

@@ -460,21 +460,8 @@ fn layer(
             }
         }
     }
-    let active = if wins.is_empty() {
-        None
-    } else {
-        match super::active_windows(&wins) {
-            Ok(a) => a,
-            Err(why) => {
-                imp.report.lost(
-                    what,
-                    format!(
-                        "its restrictions cannot be written as rota windows ({why}): not imported"
-                    ),
-                );
-                return Ok(None);
-            }
-        }
+    let Some(active) = imp.active_or_report(&what, "its restrictions", &wins) else {
+        return Ok(None);
     };
     let id = match slug(lname) {
         s if s.is_empty() => format!("layer-{}", index + 1),
