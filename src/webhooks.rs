@@ -234,7 +234,6 @@ fn nobody_on_call<'s>(
     on_call: &[rota_core::Shift<'s>],
     now: DateTime<Utc>,
 ) -> Vec<Nobody<'s>> {
-    let back = chrono::Duration::days(rota_core::stretch::LOOK_BACK_DAYS);
     schedule
         .rotations()
         .iter()
@@ -247,9 +246,9 @@ fn nobody_on_call<'s>(
         .map(|rot| Nobody {
             rotation: rot,
             since: schedule
-                .shifts(&rot.id, now - back, now)
+                .previous_shift(&rot.id, now)
                 .ok()
-                .and_then(|v| v.into_iter().rfind(|x| x.end <= now))
+                .flatten()
                 .map(|x| x.end),
             next: schedule.next_shift(&rot.id, now).ok().flatten(),
         })

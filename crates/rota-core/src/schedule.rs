@@ -412,6 +412,20 @@ impl Schedule {
         Ok(v.into_iter().find(|x| x.start >= at))
     }
 
+    /// Who was on call last in `rotation` before `at`: its last shift ending at or before `at`,
+    /// within [`crate::stretch::LOOK_BACK_DAYS`] days; across time with nobody on call, as
+    /// [`Schedule::next_shift`]. With `next_shift`, a shift's neighbours in time (not slot ± 1,
+    /// which under windows or layers may be empty or another layer's).
+    pub fn previous_shift(
+        &self,
+        rotation: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Shift<'_>>, Error> {
+        let days = chrono::TimeDelta::days(crate::stretch::LOOK_BACK_DAYS);
+        let v = self.shifts(rotation, at.checked_sub_signed(days).unwrap_or(at), at)?;
+        Ok(v.into_iter().rfind(|x| x.end <= at))
+    }
+
     /// Who is on call in every rotation at `at`, ordered by rotation id. Rotations that have not
     /// started yet are left out.
     ///

@@ -322,15 +322,7 @@ pub fn handed_over<'s>(s: &'s Schedule, shift: &Shift<'s>) -> Option<(Shift<'s>,
         {
             Some(b) if b.end == start => b,
             // Nobody just before: the last piece before, if any.
-            _ => s
-                .shifts(
-                    &shift.rotation.id,
-                    start - chrono::Duration::days(LOOK_BACK_DAYS),
-                    start,
-                )
-                .ok()?
-                .into_iter()
-                .rfind(|x| x.end <= start)?,
+            _ => s.previous_shift(&shift.rotation.id, start).ok()??,
         };
         if before.person.id != shift.person.id {
             return Some((before, start));

@@ -15,8 +15,10 @@
 //!   override that puts them there (a shift someone holds through a swap is theirs to trade again). For each colleague
 //!   the return shift closest in time to the conflict is offered (earlier first on a tie).
 //!   Ranking, best first:
-//!   1. colleagues for whom taking the shift would *not* make back-to-back turns (their own shift
-//!      right before or right after it in the same rotation) come first;
+//!   1. colleagues for whom taking the shift would *not* make back-to-back turns (they hold any of
+//!      the turn right before or right after it in time in the same rotation, across time with
+//!      nobody on call and another layer's time: not slot ± 1; other than the turn they give
+//!      back) come first;
 //!   2. then the lighter load after the trade: on-call seconds across all rotations within
 //!      [`FAIRNESS_WINDOW_DAYS`] days either side of the conflict, plus the shift taken, minus
 //!      the shift given back;
@@ -881,8 +883,10 @@ impl Schedule {
         let window = Duration::days(FAIRNESS_WINDOW_DAYS);
         let (wf, wt) = (shift.start - window, shift.start + window);
         let theirs = self.shifts(&rot.id, now, until)?;
-        let prev = shift.slot.checked_sub(1);
-        let next = shift.slot + 1;
+        // The turns right before and right after it in time (across time with nobody on call):
+        // slot ± 1 under windows or layers may be far off, or another layer's time may lie between.
+        let prev = self.previous_shift(&rot.id, shift.start)?.map(|x| x.slot);
+        let next = self.next_shift(&rot.id, shift.end)?.map(|x| x.slot);
         // The days of the shift the person is away for, and the part they span.
         let days = crate::tz::day_parts(rot.timezone, shift.start, shift.end);
         let away: Vec<usize> = (0..days.len())
@@ -895,12 +899,15 @@ impl Schedule {
             _ => None,
         };
         let whole_too = part.is_none_or(|(_, _, n)| n * 2 > days.len());
-        let adjacent = |m: &str, slot: u64| {
-            self.base_shift(&rot.id, slot)
-                .ok()
-                .flatten()
-                .and_then(|b| self.shifts(&rot.id, b.start, b.end).ok())
-                .is_some_and(|v| v.iter().any(|y| y.person.id == m))
+        // Whether `m` holds any of turn `slot` (next to it), unless it is the one they give back.
+        let adjacent = |m: &str, give_back: u64, slot: Option<u64>| {
+            slot.filter(|&n| n != give_back).is_some_and(|n| {
+                self.base_shift(&rot.id, n)
+                    .ok()
+                    .flatten()
+                    .and_then(|b| self.shifts(&rot.id, b.start, b.end).ok())
+                    .is_some_and(|v| v.iter().any(|y| y.slot == n && y.person.id == m))
+            })
         };
         let mut seen = HashSet::new();
         let mut out = Vec::new();
@@ -928,8 +935,8 @@ impl Schedule {
                 // Both counted within the same window as `load_before` (a trade-back months away
                 // does not lighten this window).
                 let load_after = load_before + overlap(taken, (wf, wt)) - overlap(given, (wf, wt));
-                let back_to_back = prev.is_some_and(|p| p != give_back.slot && adjacent(m, p))
-                    || (next != give_back.slot && adjacent(m, next));
+                let back_to_back =
+                    adjacent(m, give_back.slot, prev) || adjacent(m, give_back.slot, next);
                 out.push(Suggestion {
                     give_back,
                     part,

@@ -774,6 +774,62 @@ fn started_shifts_and_back_to_back() {
     );
 }
 
+/// Back to back is about time, not slot numbers: in a follow-the-sun rotation (a day layer and a
+/// night layer), the turns next to a day shift are the nights either side of it, whatever their
+/// numbers, so the night person before it and the one after it would work two turns in a row;
+/// the day people of the days before and after (slot ± 1 of the day layer) would not.
+#[test]
+fn back_to_back_follows_time_across_layers() {
+    let text = format!(
+        "{}\n[rotations.r]\ntimezone = \"UTC\"\n\
+         [[rotations.r.layers]]\nid = \"day\"\nmembers = [\"a\", \"b\", \"c\"]\n\
+         start = \"2027-03-01T09:00\"\nevery = \"1 day\"\nactive = [\"09:00-21:00\"]\n\
+         [[rotations.r.layers]]\nid = \"night\"\nmembers = [\"d\", \"e\", \"f\"]\n\
+         start = \"2027-03-01T21:00\"\nevery = \"1 day\"\nactive = [\"21:00-09:00\"]\n",
+        people_toml(&["a", "b", "c", "d", "e", "f"])
+    );
+    let s = Schedule::load(&[("r.toml", &text)]).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    // Thursday 4 March: a's day (day 3); the nights either side are f's (night 2) and d's
+    // (night 3); the days either side are c's and b's.
+    let at = "2027-03-04T12:00:00Z";
+    let who = |t: &str| s.on_call("r", utc(t)).unwrap().unwrap().person.id.clone();
+    assert_eq!(
+        [
+            who(at),
+            who("2027-03-04T08:59:59Z"),
+            who("2027-03-04T21:00:00Z"),
+            who("2027-03-03T12:00:00Z"),
+            who("2027-03-05T12:00:00Z"),
+        ],
+        ["a", "f", "d", "c", "b"].map(String::from)
+    );
+    // a is away for an hour of the day, and of each night next to it: d and f cannot give back
+    // those nights, so give back others and keep the nights next to the day they take.
+    let off = time_off(&[
+        ("a", "2027-03-04T12:00:00Z", "2027-03-04T13:00:00Z"),
+        ("a", "2027-03-03T22:00:00Z", "2027-03-03T23:00:00Z"),
+        ("a", "2027-03-05T01:00:00Z", "2027-03-05T02:00:00Z"),
+    ]);
+    let got = suggest(&s, &off, at, "2027-03-01T00:00:00Z", "2027-04-01T00:00:00Z");
+    let b2b: Vec<&str> = got
+        .iter()
+        .filter(|x| x.contains(" b2b"))
+        .map(|x| &x[..1])
+        .collect();
+    let others: Vec<&str> = got
+        .iter()
+        .filter(|x| !x.contains(" b2b"))
+        .map(|x| &x[..1])
+        .collect();
+    assert_eq!((b2b.len(), others.len()), (2, 3), "{got:?}");
+    assert!(b2b.contains(&"d") && b2b.contains(&"f"), "{got:?}");
+    // Back-to-back colleagues come last.
+    assert!(
+        got[3].contains(" b2b") && got[4].contains(" b2b"),
+        "{got:?}"
+    );
+}
+
 /// A slot with an override in it is not offered, whether it is the give-back or the conflict.
 #[test]
 fn split_slots_are_not_traded_and_slots_held_through_an_override_are() {

@@ -70,13 +70,12 @@ pub(crate) async fn page(
         .into_iter()
         .filter(|x| x.slot == slot)
         .collect();
-    let look = chrono::Duration::days(rota_core::stretch::LOOK_BACK_DAYS);
     let prev_slot = s
-        .shifts(&rotation, start - look, start)
-        .unwrap_or_default()
-        .into_iter()
-        .rfind(|x| x.end <= start && x.slot != slot)
-        .map(|x| x.slot);
+        .previous_shift(&rotation, start)
+        .ok()
+        .flatten()
+        .map(|x| x.slot)
+        .filter(|&p| p != slot);
     let next_slot = s
         .next_shift(&rotation, end)
         .ok()
