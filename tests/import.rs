@@ -1445,8 +1445,9 @@ fn opsgenie_override_checks_are_bounded_and_their_lines_capped() {
 }
 
 /// Fields with no place in rota's files are reported, not dropped: descriptions, teams, an
-/// empty restriction, a page of a longer user list; Grafana's Slack channel and user group are
-/// written as the rotation's [slack] when they are Slack ids.
+/// empty restriction, a page of a longer user list (fewer users than its `totalCount`);
+/// Grafana's Slack channel and user group are written as the rotation's [slack] when they are
+/// Slack ids.
 #[test]
 fn fields_without_a_place_in_rota_are_reported() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1454,8 +1455,10 @@ fn fields_without_a_place_in_rota_are_reported() {
     let mut sch = read_json("opsgenie/schedule.json");
     sch["data"]["rotations"][0]["timeRestriction"]["restrictions"] = json!([]);
     let sch = write_json(tmp.path(), "og.json", &sch);
+    // The first page of GET /v2/users?limit=2: 2 of 5 users (`totalCount`).
     let mut users = read_json("opsgenie/users.json");
-    users["paging"] = json!({"next": "https://api.opsgenie.com/v2/users?limit=5&offset=5"});
+    users["data"].as_array_mut().unwrap().truncate(2);
+    users["paging"] = json!({"next": "https://api.opsgenie.com/v2/users?limit=2&offset=2"});
     let users = write_json(tmp.path(), "og-users.json", &users);
     let out = tmp.path().join("og");
     let o = import(&[
@@ -1472,7 +1475,7 @@ fn fields_without_a_place_in_rota_are_reported() {
     for item in [
         "- **schedule \"platform_primary\" description**: \"Weekday business hours rotation plus weekend cover (Fri 16:00 to Mon 00:00).\": rota's rotations have no description",
         "- **rotation \"Business hours\" (a47c1e93-0541-4aa3-bac6-4084cbb06a8a)**: has a weekday-and-time-of-day restriction with no intervals (`restrictions` empty), which Opsgenie does not document: read as no restriction, so the imported layer is on call at all times",
-        "og-users.json**: is one page of a longer list (`paging.next` is set)",
+        "og-users.json**: is one page of a longer list: it holds 2 of its 5 users (`totalCount`); people on the pages not given are named by username; give every page with --users (GET /v2/users returns 20 users a page unless asked for more, at most 100: fetch it with ?limit=100 and follow `paging.next` to the end)",
     ] {
         assert!(r.contains(item), "missing {item:?} in:\n{r}");
     }
@@ -1543,5 +1546,116 @@ fn fields_without_a_place_in_rota_are_reported() {
         !std::fs::read_to_string(out.join("rotations.toml"))
             .unwrap()
             .contains("slack")
+    );
+}
+
+/// A user list given in pages, one --users each: every page but the last names a next one, so
+/// the pages are judged together once all are read. All of them: nothing to report. Some: the
+/// report says how many of the list's total (Opsgenie's `totalCount`, Grafana's `count`) were
+/// read, or, with no total, that no page given is the last.
+#[test]
+fn a_list_given_in_pages_is_reported_only_when_pages_are_missing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cut = |v: &Value, list: &str, range: std::ops::Range<usize>| {
+        let mut v = v.clone();
+        let items: Vec<Value> = v[list].as_array().unwrap()[range].to_vec();
+        v[list] = json!(items);
+        v
+    };
+    let page_of_more =
+        |r: &str| r.contains("page of a longer list") || r.contains("pages of one list");
+
+    // Opsgenie: GET /v2/users?limit=3, two pages.
+    let users = read_json("opsgenie/users.json");
+    let mut p1 = cut(&users, "data", 0..3);
+    p1["paging"]["next"] = json!("https://api.opsgenie.com/v2/users?limit=3&offset=3");
+    let mut p2 = cut(&users, "data", 3..5);
+    p2["paging"]["prev"] = json!("https://api.opsgenie.com/v2/users?limit=3&offset=0");
+    let (p1_path, p2_path) = (
+        write_json(tmp.path(), "og-1.json", &p1),
+        write_json(tmp.path(), "og-2.json", &p2),
+    );
+    let schedule = fixture("opsgenie/schedule.json").display().to_string();
+    let og = |name: &str, pages: &[&str]| {
+        let out = tmp.path().join(name);
+        let mut a = vec!["opsgenie", &schedule];
+        for p in pages {
+            a.extend(["--users", p]);
+        }
+        a.extend(["--out", out.to_str().unwrap()]);
+        let o = import(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (
+            report(&out),
+            std::fs::read_to_string(out.join("people.toml")).unwrap(),
+        )
+    };
+    let (r, people) = og("og-all", &[&p1_path, &p2_path]);
+    assert!(!page_of_more(&r), "{r}");
+    assert!(people.contains("name = \"Alice Ng\"") && people.contains("name = \"Erin Walsh\""));
+    let (r, people) = og("og-first", &[&p1_path]);
+    assert!(
+        r.contains("og-1.json**: is one page of a longer list: it holds 3 of its 5 users (`totalCount`); people on the pages not given are named by username"),
+        "{r}"
+    );
+    assert!(!people.contains("Erin Walsh"), "{people}");
+    // The last page alone: fewer users than totalCount, though it names no next page.
+    let (r, _) = og("og-last", &[&p2_path]);
+    assert!(
+        r.contains(
+            "og-2.json**: is one page of a longer list: it holds 2 of its 5 users (`totalCount`)"
+        ),
+        "{r}"
+    );
+    // No totalCount: only a missing last page tells.
+    for p in [&mut p1, &mut p2] {
+        p.as_object_mut().unwrap().remove("totalCount");
+    }
+    let (p1_path, p2_path) = (
+        write_json(tmp.path(), "og-1n.json", &p1),
+        write_json(tmp.path(), "og-2n.json", &p2),
+    );
+    let (r, _) = og("og-all-n", &[&p1_path, &p2_path]);
+    assert!(!page_of_more(&r), "{r}");
+    let (r, _) = og("og-first-n", &[&p1_path]);
+    assert!(
+        r.contains("og-1n.json**: is one page of a longer list (`paging.next` is set, and no `totalCount` is given): only that page was read"),
+        "{r}"
+    );
+
+    // Grafana OnCall: GET /api/v1/users/?perpage=3, two pages.
+    let users = read_json("grafana-oncall/users.json");
+    let mut g1 = cut(&users, "results", 0..3);
+    g1["next"] = json!("https://oncall.example.com/api/v1/users/?page=2&perpage=3");
+    let mut g2 = cut(&users, "results", 3..5);
+    g2["previous"] = json!("https://oncall.example.com/api/v1/users/?perpage=3");
+    let (g1, g2) = (
+        write_json(tmp.path(), "gr-1.json", &g1),
+        write_json(tmp.path(), "gr-2.json", &g2),
+    );
+    let gr = |name: &str, pages: &[&str]| {
+        let out = tmp.path().join(name);
+        let mut a = grafana_args(
+            &out,
+            &fixture("grafana-oncall/shifts.json").display().to_string(),
+        );
+        a.drain(4..6);
+        for p in pages {
+            a.extend(["--users".to_string(), p.to_string()]);
+        }
+        let o = import_strings(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        report(&out)
+    };
+    let r = gr("gr-all", &[&g1, &g2]);
+    assert!(!page_of_more(&r), "{r}");
+    assert!(
+        r.contains("the same people on call at every instant"),
+        "{r}"
+    );
+    let r = gr("gr-first", &[&g1]);
+    assert!(
+        r.contains("gr-1.json**: is one page of a longer list: it holds 3 of its 5 users (`count`); people on the pages not given have no email address or zone from it; give every page with --users"),
+        "{r}"
     );
 }

@@ -17,6 +17,9 @@
 //!   them on UTC all year, so their layers are written in UTC.
 //! - A higher `level` wins where shifts overlap, equal levels are all on call at once; overrides
 //!   win over every level: layers by level, lowest first, and `[[overrides]]`.
+//! - A paginated list (`results`) gives its total across pages as `count`: the files given for
+//!   one list are judged together, and reported only when they hold fewer distinct items than
+//!   that, or, with no total, when every one names a `next` page.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -26,7 +29,7 @@ use rota_core::Tz;
 
 use super::json::{Doc, J};
 use super::{
-    Cadence, DAY, DAY_NAMES, Expected, HOUR, Ids, Import, LayerOut, OutArgs, OverrideOut,
+    Cadence, DAY, DAY_NAMES, Expected, HOUR, Ids, Import, LayerOut, OutArgs, OverrideOut, Pages,
     RotationOut, SlackOut, User, WEEK, Win, cadence, instant, slack_id, slug, utc,
 };
 
@@ -67,24 +70,30 @@ struct UserInfo {
     timezone: Option<String>,
 }
 
-/// The items of a paginated list (`results`), or the one object a single GET returns.
-fn items<'a>(imp: &mut Import, d: &'a Doc) -> anyhow::Result<Vec<J<'a>>> {
+/// The items of a paginated list (`results`), or the one object a single GET returns. A page is
+/// recorded in `pages` with its items, by `id` (or, for rows without one, by place), so that
+/// whether the pages given hold the whole list is said once all are read.
+fn items<'a>(pages: &mut Pages, d: &'a Doc, id: Option<&str>) -> anyhow::Result<Vec<J<'a>>> {
     let root = d.root();
     if root.has("results") {
-        if root.has("next") {
-            imp.report.lost(
-                d.file(),
-                "is one page of a longer list (`next` is set): only the pages given were read; \
-                 give every page",
-            );
+        let list = root.get("results")?.array()?;
+        pages.page(d.file(), root.opt_int("count")?, root.has("next"));
+        for (i, x) in list.iter().enumerate() {
+            pages.item(match id {
+                Some(k) => x.str_at(k)?.to_string(),
+                None => format!("{}#{i}", d.file()),
+            });
         }
-        root.get("results")?.array()
+        Ok(list)
     } else if root.has("id") {
         Ok(vec![root])
     } else {
         Err(root.error("expected a list ({\"results\": [...]}) or one object with an `id`"))
     }
 }
+
+/// Grafana's paginated lists (PageNumberPagination): `count` is the total across the pages.
+const FIELDS: (&str, &str) = ("count", "next");
 
 fn ical_day(v: &J<'_>) -> anyhow::Result<i64> {
     const ICAL: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
@@ -285,10 +294,11 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
     }
 
     let mut users: HashMap<String, UserInfo> = HashMap::new();
+    let mut pages = Pages::default();
     for f in &a.users {
         let d = Doc::read(f)?;
         imp.inputs.push(d.file().to_string());
-        for u in items(&mut imp, &d)? {
+        for u in items(&mut pages, &d, Some("id"))? {
             users.insert(
                 u.str_at("id")?.to_string(),
                 UserInfo {
@@ -299,6 +309,13 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
             );
         }
     }
+    pages.report(
+        &mut imp.report,
+        FIELDS,
+        "users",
+        "people on the pages not given have no email address or zone from it; give every page \
+         with --users",
+    );
     let person = |imp: &mut Import, pk: &str| -> String {
         let info = users.get(pk);
         let username = info.and_then(|i| i.username.as_deref());
@@ -328,9 +345,10 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
     let mut shifts = Vec::new();
     let mut seen = HashSet::new();
     let mut elsewhere = 0;
+    let mut pages = Pages::default();
     for d in &docs {
         imp.inputs.push(d.file().to_string());
-        for s in items(&mut imp, d)? {
+        for s in items(&mut pages, d, Some("id"))? {
             let id = s.str_at("id")?.to_string();
             let theirs = match s.opt_str("schedule")? {
                 Some(owner) => owner == sid,
@@ -345,6 +363,12 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
             }
         }
     }
+    pages.report(
+        &mut imp.report,
+        FIELDS,
+        "shifts",
+        "shifts on the pages not given are not imported; give every page with --shifts",
+    );
     if elsewhere > 0 {
         imp.report.note(
             "--shifts",
@@ -687,7 +711,16 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
         let d = Doc::read(path)?;
         imp.inputs.push(d.file().to_string());
         let mut entries = Vec::new();
-        for r in items(&mut imp, &d)? {
+        let mut pages = Pages::default();
+        let rows = items(&mut pages, &d, None)?;
+        pages.report(
+            &mut imp.report,
+            FIELDS,
+            "rows",
+            "the import is checked against the rows read only (Grafana returns final_shifts as \
+             one page, `next` null and `count` its rows; a response that says otherwise is cut)",
+        );
+        for r in rows {
             let pk = r.opt_str("user_pk")?.unwrap_or_default();
             let email = r.opt_str("user_email")?.unwrap_or_default();
             let who = match imp.people.get(pk).or_else(|| imp.people.by_email(email)) {

@@ -454,6 +454,79 @@ impl Report {
     }
 }
 
+/// The files given for one paginated list (`--users p1.json --users p2.json`). Every page but the
+/// last names a next one, so whether they hold the whole list is known only once all are read:
+/// each is recorded here as it is read, and [`Pages::report`] is called after the last.
+#[derive(Default)]
+pub(crate) struct Pages {
+    /// The files that are pages of the list (a file holding one object, from a single GET, is
+    /// not).
+    files: Vec<String>,
+    /// The list's total across its pages (`totalCount`, `count`), the largest a page gives.
+    total: Option<i64>,
+    /// Whether a page given names no next page (is the last).
+    last: bool,
+    /// The items read from the pages, by id, each once.
+    items: HashSet<String>,
+}
+
+impl Pages {
+    /// A page of the list: its file, the total it gives and whether it names a next page.
+    pub(crate) fn page(&mut self, file: &str, total: Option<i64>, next: bool) {
+        self.files.push(file.to_string());
+        if let Some(t) = total {
+            self.total = Some(self.total.map_or(t, |x| x.max(t)));
+        }
+        self.last |= !next;
+    }
+
+    /// An item read from a page, by its id.
+    pub(crate) fn item(&mut self, id: impl Into<String>) {
+        self.items.insert(id.into());
+    }
+
+    /// Reports the pages when they do not hold the whole list: fewer distinct items than the
+    /// total a page gives, or, when none gives one, no last page among them. `total` and `next`
+    /// name the response's fields, `noun` its items; `then` says what is missing for it and what
+    /// to do.
+    pub(crate) fn report(
+        &self,
+        report: &mut Report,
+        (total, next): (&str, &str),
+        noun: &str,
+        then: &str,
+    ) {
+        let one = self.files.len() == 1;
+        let why = match self.total {
+            Some(t) if (self.items.len() as i64) < t => format!(
+                "{} {} of its {t} {noun} (`{total}`); {then}",
+                if one {
+                    "is one page of a longer list: it holds"
+                } else {
+                    "are pages of one list: together they hold"
+                },
+                self.items.len()
+            ),
+            None if !self.files.is_empty() && !self.last => {
+                if one {
+                    format!(
+                        "is one page of a longer list (`{next}` is set, and no `{total}` is \
+                         given): only that page was read; {then}"
+                    )
+                } else {
+                    format!(
+                        "are pages of one list, each with `{next}` set (and no `{total}` \
+                         given), so its last page is not among them: only the pages given were \
+                         read; {then}"
+                    )
+                }
+            }
+            _ => return,
+        };
+        report.lost(self.files.join(", "), why);
+    }
+}
+
 /// A vendor's final (resolved) schedule over a window, to compare the import with.
 pub(crate) struct Final {
     /// What it is: `PagerDuty's final schedule (final_schedule.rendered_schedule_entries)`.
@@ -1640,6 +1713,68 @@ fn write_files(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pages given for one list are reported only when they are not all of it, whichever
+    /// pages name a next one: fewer items than the total, or, without a total, no last page.
+    #[test]
+    fn pages_are_judged_together() {
+        let said = |pages: &[(&str, Option<i64>, bool, &[&str])]| {
+            let mut p = Pages::default();
+            for (file, total, next, ids) in pages {
+                p.page(file, *total, *next);
+                for id in *ids {
+                    p.item(*id);
+                }
+            }
+            let mut r = Report::default();
+            p.report(
+                &mut r,
+                ("totalCount", "paging.next"),
+                "users",
+                "give every page",
+            );
+            r.lost
+        };
+        // Every page given: the first names a next one, and says nothing.
+        assert!(
+            said(&[
+                ("a", Some(3), true, &["1", "2"]),
+                ("b", Some(3), false, &["3"])
+            ])
+            .is_empty()
+        );
+        assert!(said(&[("a", None, true, &["1", "2"]), ("b", None, false, &["3"])]).is_empty());
+        // The same page twice is not the whole list.
+        assert_eq!(
+            said(&[
+                ("a", Some(3), true, &["1", "2"]),
+                ("a2", Some(3), true, &["1", "2"])
+            ]),
+            [(
+                "a, a2".to_string(),
+                "are pages of one list: together they hold 2 of its 3 users (`totalCount`); \
+                 give every page"
+                    .to_string()
+            )]
+        );
+        assert_eq!(
+            said(&[("a", Some(3), false, &["1"])])[0].1,
+            "is one page of a longer list: it holds 1 of its 3 users (`totalCount`); give \
+             every page"
+        );
+        // No total: only a missing last page says the list is cut.
+        assert_eq!(
+            said(&[("a", None, true, &["1"])])[0].1,
+            "is one page of a longer list (`paging.next` is set, and no `totalCount` is given): \
+             only that page was read; give every page"
+        );
+        assert!(
+            said(&[("a", None, true, &["1"]), ("b", None, true, &["2"])])[0]
+                .1
+                .starts_with("are pages of one list, each with `paging.next` set")
+        );
+        assert!(said(&[]).is_empty());
+    }
 
     /// Every value of every fixture, replaced by values of every other kind and by extreme
     /// ones: the import either works or fails with an error, and never panics.

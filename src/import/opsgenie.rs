@@ -16,6 +16,10 @@
 //!   each overlap the timeline shows is reported.
 //! - An override replaces the recipient of the rotations it names (all, when it names none) for
 //!   its span: a file override of the rotation, which replaces whoever is on call in any layer.
+//! - GET /v2/users is paged (`limit` 20 by default, at most 100; `paging.next` on every page but
+//!   the last) and gives the list's total across pages as `totalCount`: the `--users` files are
+//!   judged together, and reported only when they hold fewer distinct users than that, or, with
+//!   no total, when every one names a next page.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -24,7 +28,7 @@ use chrono::{DateTime, Utc};
 
 use super::json::{Doc, J};
 use super::{
-    DAY, Expected, Final, HOUR, Ids, Import, LayerOut, MAX_CHECK_DAYS, OutArgs, OverrideOut,
+    DAY, Expected, Final, HOUR, Ids, Import, LayerOut, MAX_CHECK_DAYS, OutArgs, OverrideOut, Pages,
     RotationOut, User, WEEK, Win, cadence, civil, has_dst, slug, utc,
 };
 
@@ -42,7 +46,9 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     timeline: Option<PathBuf>,
     /// The JSON of GET /v2/users (or GET /v2/users/{id}; repeat the option): full names and time
-    /// zones. Without it, people are named by their usernames.
+    /// zones. Without it, people are named by their usernames. The list comes 20 users a page
+    /// unless asked for more (at most 100): fetch ?limit=100, follow paging.next, and give every
+    /// page.
     #[arg(long, value_name = "FILE")]
     users: Vec<PathBuf>,
     #[command(flatten)]
@@ -116,29 +122,30 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
     }
 
     let mut users: HashMap<String, UserInfo> = HashMap::new();
+    let mut pages = Pages::default();
     for f in &a.users {
         let d = Doc::read(f)?;
         imp.inputs.push(d.file().to_string());
-        if let Some(p) = d.root().opt("paging")?
-            && p.opt_str("next")?.is_some_and(|n| !n.trim().is_empty())
-        {
-            imp.report.lost(
-                d.file(),
-                "is one page of a longer list (`paging.next` is set): only the pages given were \
-                 read, so people on the others are named by username; give every page with \
-                 --users",
-            );
-        }
         let data = d.root().get("data")?;
-        let list = if data.has("id") {
+        // GET /v2/users/{id} returns one user; GET /v2/users a page of the list.
+        let paged = !data.has("id");
+        let list = if !paged {
             vec![data]
         } else {
+            let next = match d.root().opt("paging")? {
+                Some(p) => p.opt_str("next")?.is_some_and(|n| !n.trim().is_empty()),
+                None => false,
+            };
+            pages.page(d.file(), d.root().opt_int("totalCount")?, next);
             data.array()?
         };
         for u in list {
+            if paged {
+                pages.item(u.str_at("id")?);
+            }
             let info = UserInfo {
                 full_name: u.opt_str("fullName")?.map(str::to_string),
-                // `timeZone` in responses (the OpenAPI `User`), `timezone` in requests.
+                // `timeZone` in the OpenAPI `User` and the Go SDK; `timezone` accepted too.
                 time_zone: match u.opt_str("timeZone")? {
                     Some(t) => Some(t.to_string()),
                     None => u.opt_str("timezone")?.map(str::to_string),
@@ -156,6 +163,14 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
             users.insert(u.str_at("id")?.to_string(), info);
         }
     }
+    pages.report(
+        &mut imp.report,
+        ("totalCount", "paging.next"),
+        "users",
+        "people on the pages not given are named by username; give every page with --users \
+         (GET /v2/users returns 20 users a page unless asked for more, at most 100: fetch it \
+         with ?limit=100 and follow `paging.next` to the end)",
+    );
     let named_by_username = std::cell::Cell::new(false);
     // A recipient ({type: user, id, username}) as a person.
     let person = |imp: &mut Import, r: &J<'_>| -> anyhow::Result<String> {
