@@ -1659,3 +1659,114 @@ fn a_list_given_in_pages_is_reported_only_when_pages_are_missing() {
         "{r}"
     );
 }
+
+/// Grafana OnCall's `until` is UTC, and what it ends depends on who made the shift: a web
+/// schedule's occurrences are cut at it; a calendar schedule's (API, Terraform) run their full
+/// length when they start by it. `rotation_start` likewise: a web shift's turn that holds it
+/// starts there, an API shift's is left out. A recurrent_event has no turns: rotation_start and
+/// week_start mean nothing to it.
+#[test]
+fn grafana_oncall_until_and_rotation_start_follow_the_schedule_type() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = read_json("grafana-oncall/shifts.json")["results"].clone();
+    let run = |name: &str, schedule: &Value, shifts: Vec<Value>| {
+        let out = tmp.path().join(name);
+        let sch = write_json(tmp.path(), &format!("{name}-schedule.json"), schedule);
+        let list = write_json(
+            tmp.path(),
+            &format!("{name}-shifts.json"),
+            &json!({"count": shifts.len(), "next": null, "results": shifts}),
+        );
+        let users = fixture("grafana-oncall/users.json").display().to_string();
+        let o = import(&[
+            "grafana-oncall",
+            &sch,
+            "--shifts",
+            &list,
+            "--users",
+            &users,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        check_ok(&out);
+        (
+            report(&out),
+            std::fs::read_to_string(out.join("rotations.toml")).unwrap(),
+        )
+    };
+    let carol = |id: &str, level: i64, start: &str| {
+        json!({"id": id, "name": id, "type": "recurrent_event", "schedule": "S3PLAT7XQ2M4K",
+            "time_zone": null, "level": level, "start": start, "duration": 28800,
+            "rotation_start": "2025-06-04T12:00:00", "frequency": "weekly", "interval": 1,
+            "until": null, "week_start": "MO", "by_day": ["MO", "TU", "WE", "TH", "FR"],
+            "by_month": null, "by_monthday": null, "users": ["UC4RL2D8WZ3HQ"]})
+    };
+
+    // A web schedule: shifts with no zone, on UTC.
+    let mut weekly = base[0].clone();
+    weekly["until"] = json!("2025-07-02T12:00:00");
+    weekly["rotation_start"] = json!("2025-06-04T12:00:00");
+    let mut biz = base[1].clone();
+    biz["until"] = json!("2025-05-31T12:00:00");
+    let schedule = read_json("grafana-oncall/schedule.json");
+    let (r, rotations) = run(
+        "web",
+        &schedule,
+        vec![
+            weekly.clone(),
+            biz.clone(),
+            carol("ORECMON", 3, "2025-05-05T08:00:00"),
+            carol("ORECWED", 4, "2025-05-07T08:00:00"),
+        ],
+    );
+    for item in [
+        "- **shift \"Primary 24x7 (weekly)\" (O2NIGHT5W8RZP)**: ends at 2025-07-02T12:00:00Z (Grafana cuts a web shift's occurrences at its until, 2025-07-02T12:00:00Z (UTC)); rota's layers do not end",
+        "- **shift \"Primary 24x7 (weekly)\" (O2NIGHT5W8RZP)**: takes effect at 2025-06-04T12:00:00Z (rotation_start), inside a turn: Grafana starts a web shift's occurrences no earlier than rotation_start; rota's layer starts at that turn's handoff, so it has dave on call from 2025-06-02T08:00:00Z to then, where Grafana had nobody from this shift",
+        "- **shift \"Business hours (weekly, Mon-Fri)\" (O1BIZHRS7K2QM)**: ended at 2025-05-31T12:00:00Z (Grafana cuts a web shift's occurrences at its until, 2025-05-31T12:00:00Z (UTC)): not imported",
+    ] {
+        assert!(r.contains(item), "missing {item:?} in:\n{r}");
+    }
+    // The recurrent events: imported as they are, rotation_start and week_start left alone.
+    assert!(!r.contains("(ORECMON)**: takes effect"), "{r}");
+    assert!(!r.contains("week_start"), "{r}");
+    for (name, start) in [
+        ("ORECMON", "2025-05-05T08:00"),
+        ("ORECWED", "2025-05-07T08:00"),
+    ] {
+        let at = rotations
+            .find(&format!("name = \"{name}\""))
+            .unwrap_or_else(|| panic!("no layer {name} in:\n{rotations}"));
+        let layer = &rotations[at..];
+        let layer = &layer[..layer.find("[[").unwrap_or(layer.len())];
+        assert!(
+            layer.contains(&format!("start = \"{start}\""))
+                && layer.contains("Mon-Fri 08:00-16:00"),
+            "{layer}"
+        );
+    }
+
+    // A calendar schedule (shifts of the API or Terraform) in Europe/London, shifts in its zone.
+    let mut schedule = schedule;
+    schedule["type"] = json!("calendar");
+    weekly["time_zone"] = json!("Europe/London");
+    biz["time_zone"] = json!("Europe/London");
+    // 07:30 UTC is 08:30 in London: Tuesday's 08:00 occurrence has started by then.
+    biz["until"] = json!("2025-07-01T07:30:00");
+    let (r, _) = run("calendar", &schedule, vec![weekly.clone(), biz]);
+    for item in [
+        "- **shift \"Primary 24x7 (weekly)\" (O2NIGHT5W8RZP)**: ends at 2025-07-07T07:00:00Z (its last occurrence starting at or before its until, 2025-07-02T12:00:00Z (UTC), runs its full length: Grafana's rrule UNTIL bounds the starts of a shift made through the API or Terraform (a calendar schedule's)); rota's layers do not end",
+        "- **shift \"Primary 24x7 (weekly)\" (O2NIGHT5W8RZP)**: takes effect at 2025-06-04T11:00:00Z (rotation_start), inside a turn: Grafana leaves out every turn of a shift made through the API or Terraform (a calendar schedule's) that starts before rotation_start, so it has nobody from this shift until the next handoff, at 2025-06-09T07:00:00Z; rota's layer starts at the handoff before, so it has dave on call from 2025-06-02T07:00:00Z to 2025-06-09T07:00:00Z",
+        "- **shift \"Business hours (weekly, Mon-Fri)\" (O1BIZHRS7K2QM)**: ends at 2025-07-01T15:00:00Z (its last occurrence starting at or before its until, 2025-07-01T07:30:00Z (UTC)",
+    ] {
+        assert!(r.contains(item), "missing {item:?} in:\n{r}");
+    }
+    // Its until a day before now, on a Saturday: the week's turn that started on Monday runs on
+    // to the next Monday, so the shift has not ended.
+    weekly["until"] = json!("2025-05-31T12:00:00");
+    let (r, _) = run("calendar-ended", &schedule, vec![weekly]);
+    assert!(
+        r.contains("- **shift \"Primary 24x7 (weekly)\" (O2NIGHT5W8RZP)**: ends at 2025-06-02T07:00:00Z (its last occurrence starting at or before its until, 2025-05-31T12:00:00Z (UTC)"),
+        "{r}"
+    );
+}

@@ -9,7 +9,8 @@
 //!   everyone on call together, so only groups of one person can be written. Each occurrence lasts
 //!   `duration`: when that is the whole turn the layer is always on call, otherwise its
 //!   occurrences (on the `by_day` days, or at `start`'s time) are the layer's `active` windows.
-//!   Weekly turns change on `week_start`, so only shifts starting on that day are written.
+//!   Weekly turns change on `week_start`, so only shifts starting on that day are written, unless
+//!   the shift has one group (every `recurrent_event`), which has no handoff.
 //! - `daily` with `by_day` skips the days not listed without using a turn: `advance =
 //!   "when-active"`.
 //! - The naive `start` is on the clock of the shift's `time_zone`, else (a `calendar` schedule) of
@@ -17,6 +18,16 @@
 //!   them on UTC all year, so their layers are written in UTC.
 //! - A higher `level` wins where shifts overlap, equal levels are all on call at once; overrides
 //!   win over every level: layers by level, lowest first, and `[[overrides]]`.
+//! - `until` is UTC, whatever the shift's zone (the rrule's UNTIL is built from it as UTC). A
+//!   web-UI shift (a `web` schedule's) has its occurrences cut at it; a shift made through the API
+//!   or Terraform (a `calendar` schedule's) has every occurrence that starts at or before it run
+//!   its full length. rota's layers do not end: the report says when the shift's last
+//!   occurrence ends.
+//! - `rotation_start` of a `rolling_users` shift: a web shift's occurrences begin no earlier than
+//!   it; an API shift has only the turns that start at or after it, so nobody until the first
+//!   handoff from then. The layer starts at the handoff before it, and the report says whom rota
+//!   has on call where Grafana has nobody. A `recurrent_event` has no turns, and Grafana ignores
+//!   its `rotation_start`.
 //! - A paginated list (`results`) gives its total across pages as `count`: the files given for
 //!   one list are judged together, and reported only when they hold fewer distinct items than
 //!   that, or, with no total, when every one names a `next` page.
@@ -24,13 +35,13 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use chrono::{DateTime, Datelike, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDateTime, NaiveTime, TimeDelta, Timelike, Utc};
 use rota_core::Tz;
 
 use super::json::{Doc, J};
 use super::{
     Cadence, DAY, DAY_NAMES, Expected, HOUR, Ids, Import, LayerOut, OutArgs, OverrideOut, Pages,
-    RotationOut, SlackOut, User, WEEK, Win, cadence, instant, slack_id, slug, utc,
+    RotationOut, SlackOut, User, WEEK, Win, cadence, civil, instant, slack_id, slug, utc,
 };
 
 /// `rota import grafana-oncall`.
@@ -111,11 +122,14 @@ struct Pattern {
     when_active: bool,
 }
 
+/// `one_group`: the shift has one group (a `recurrent_event`, or `rolling_users` of one), so it
+/// has no handoff, and where Grafana would hand over does not matter.
 fn pattern(
     frequency: &str,
     interval: i64,
     by_day: Option<&[i64]>,
     week_start: i64,
+    one_group: bool,
     duration: i64,
     start: NaiveDateTime,
 ) -> Result<Pattern, String> {
@@ -177,7 +191,7 @@ fn pattern(
             "occurrences of {duration} seconds every {interval} days do not repeat with the week"
         )),
         (_, by_day) => {
-            if wd != week_start {
+            if wd != week_start && !one_group {
                 return Err(format!(
                     "it starts on a {}, not on its week_start {}: Grafana hands over on \
                      week_start, so its first turn is shorter than the others",
@@ -212,12 +226,53 @@ fn pattern(
     }
 }
 
+/// When the last occurrence that starts at or before `until` ends, for a shift written as `p`
+/// whose occurrences (its turns when it is always on call, else its windows) begin at `start` on
+/// `zone`'s clock and last `duration` seconds; `None` when none starts by then.
+fn last_end(
+    p: &Pattern,
+    zone: Tz,
+    start: NaiveDateTime,
+    duration: i64,
+    until: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let u = civil(zone, until);
+    if u < start {
+        return None;
+    }
+    let last = match &p.windows {
+        None => {
+            let turn = p.cadence.secs;
+            let k = (u - start).num_seconds().div_euclid(turn);
+            start.checked_add_signed(TimeDelta::seconds(k * turn))?
+        }
+        // Every window recurs weekly: the last start is within the week before `u`.
+        Some(wins) => (0..=7)
+            .filter_map(|back| u.date().checked_sub_days(Days::new(back)))
+            .flat_map(|date| {
+                let day = i64::from(date.weekday().num_days_from_monday());
+                wins.iter()
+                    .filter(move |w| w.day == day)
+                    .filter_map(move |w| {
+                        date.and_time(NaiveTime::MIN)
+                            .checked_add_signed(TimeDelta::seconds(w.start))
+                    })
+            })
+            .filter(|t| (start..=u).contains(t))
+            .max()?,
+    };
+    instant(zone, last.checked_add_signed(TimeDelta::seconds(duration))?)
+}
+
 pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
     let doc = Doc::read(&a.schedule)?;
     let sch = doc.root();
     let sid = sch.opt_str("id")?.unwrap_or_default();
     let name = sch.opt_str("name")?.unwrap_or(sid);
     let kind = sch.opt_str("type")?.unwrap_or("web");
+    // A calendar schedule's shifts are made through the API or Terraform, a web schedule's in
+    // the web UI: Grafana reads their `until` and `rotation_start` differently.
+    let api = kind == "calendar";
     let mut imp = Import::new(
         "Grafana OnCall",
         "grafana-oncall",
@@ -555,6 +610,7 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
                     interval,
                     by_day.as_deref(),
                     week_start,
+                    groups.len() == 1,
                     duration,
                     start,
                 ) {
@@ -571,18 +627,53 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
                 let Some(active) = imp.active_or_report(&what, "its occurrences", wins) else {
                     continue;
                 };
-                if let Some(until) = s.opt_civil("until")?.and_then(|u| instant(zone, u)) {
-                    if until <= now {
-                        imp.report
-                            .lost(what, format!("ended at {}: not imported", utc(until)));
+                // `until` is UTC whatever the shift's zone: Grafana builds the rrule's UNTIL
+                // from it as UTC.
+                if let Some(until) = s.opt_civil("until")?.map(|u| u.and_utc()) {
+                    // When this shift last has someone on call.
+                    let stop = if api {
+                        last_end(&p, zone, start, duration, until)
+                    } else {
+                        (until > start_at).then_some(until)
+                    };
+                    let Some(stop) = stop else {
+                        imp.report.lost(
+                            what,
+                            format!(
+                                "has no occurrence by its until ({}, UTC), as it starts at {}: \
+                                 Grafana has nobody on call from it; not imported",
+                                utc(until),
+                                utc(start_at)
+                            ),
+                        );
+                        continue;
+                    };
+                    let when = if api {
+                        format!(
+                            "its last occurrence starting at or before its until, {} (UTC), runs \
+                             its full length: Grafana's rrule UNTIL bounds the starts of a shift \
+                             made through the API or Terraform (a calendar schedule's)",
+                            utc(until)
+                        )
+                    } else {
+                        format!(
+                            "Grafana cuts a web shift's occurrences at its until, {} (UTC)",
+                            utc(until)
+                        )
+                    };
+                    if stop <= now {
+                        imp.report.lost(
+                            what,
+                            format!("ended at {} ({when}): not imported", utc(stop)),
+                        );
                         continue;
                     }
                     imp.report.lost(
                         &what,
                         format!(
-                            "ends at {}; rota's layers do not end, so the imported one goes on \
-                             after that: remove it by then",
-                            utc(until)
+                            "ends at {} ({when}); rota's layers do not end, so the imported one \
+                             goes on after that: remove it by then",
+                            utc(stop)
                         ),
                     );
                 }
@@ -604,23 +695,46 @@ pub(crate) fn import(a: &Args, now: DateTime<Utc>) -> anyhow::Result<Import> {
                     active,
                     when_active: p.when_active && p.windows.is_some(),
                 };
-                if let Some(rs) = s
-                    .opt_civil("rotation_start")?
-                    .and_then(|r| instant(zone, r))
+                // Grafana ignores rotation_start for a recurrent_event (it has no turns).
+                if stype == "rolling_users"
+                    && let Some(rs) = s
+                        .opt_civil("rotation_start")?
+                        .and_then(|r| instant(zone, r))
                     && rs > start_at
                 {
                     match super::start_at(&mut layer, rs) {
-                        Some(h) => imp.report.lost(
-                            &what,
-                            format!(
-                                "takes effect at {} (rotation_start), inside a turn: rota's layer \
-                                 starts at that turn's handoff, so it has {} on call from {} to \
-                                 then, where Grafana had nobody from this shift",
-                                utc(rs),
-                                layer.members[0],
-                                utc(h)
-                            ),
-                        ),
+                        Some(h) => {
+                            let next = layer
+                                .start
+                                .checked_add_signed(TimeDelta::seconds(layer.cadence.secs))
+                                .and_then(|c| instant(zone, c));
+                            let why = match next {
+                                Some(next) if api => format!(
+                                    "takes effect at {} (rotation_start), inside a turn: Grafana \
+                                     leaves out every turn of a shift made through the API or \
+                                     Terraform (a calendar schedule's) that starts before \
+                                     rotation_start, so it has nobody from this shift until the \
+                                     next handoff, at {}; rota's layer starts at the handoff \
+                                     before, so it has {} on call from {} to {}",
+                                    utc(rs),
+                                    utc(next),
+                                    layer.members[0],
+                                    utc(h),
+                                    utc(next)
+                                ),
+                                _ => format!(
+                                    "takes effect at {} (rotation_start), inside a turn: Grafana \
+                                     starts a web shift's occurrences no earlier than \
+                                     rotation_start; rota's layer starts at that turn's handoff, \
+                                     so it has {} on call from {} to then, where Grafana had \
+                                     nobody from this shift",
+                                    utc(rs),
+                                    layer.members[0],
+                                    utc(h)
+                                ),
+                            };
+                            imp.report.lost(&what, why);
+                        }
                         None if layer.when_active => imp.report.lost(
                             &what,
                             format!(
@@ -763,6 +877,7 @@ mod tests {
             1,
             Some(&[0, 1, 2, 3, 4]),
             0,
+            false,
             8 * HOUR,
             at("2025-05-05T08:00"),
         )
@@ -771,7 +886,16 @@ mod tests {
         assert_eq!(p.windows.unwrap().len(), 5);
         assert!(!p.when_active);
         // Continuous.
-        let p = pattern("weekly", 2, None, 0, 2 * WEEK, at("2025-05-05T08:00")).unwrap();
+        let p = pattern(
+            "weekly",
+            2,
+            None,
+            0,
+            false,
+            2 * WEEK,
+            at("2025-05-05T08:00"),
+        )
+        .unwrap();
         assert_eq!(p.cadence.every, "2 weeks");
         assert!(p.windows.is_none());
         // Daily on some days: turns only on those days.
@@ -780,13 +904,14 @@ mod tests {
             1,
             Some(&[0, 2]),
             0,
+            false,
             8 * HOUR,
             at("2025-05-05T08:00"),
         )
         .unwrap();
         assert!(p.when_active);
         // Not on week_start.
-        let e = pattern("weekly", 1, None, 0, WEEK, at("2025-05-07T08:00"))
+        let e = pattern("weekly", 1, None, 0, false, WEEK, at("2025-05-07T08:00"))
             .err()
             .unwrap();
         assert!(
@@ -794,19 +919,102 @@ mod tests {
             "{e}"
         );
         // A Friday occurrence up to Monday's handoff is fine; one past it is not.
-        assert!(pattern("weekly", 1, Some(&[4]), 0, 3 * DAY, at("2025-05-05T08:00")).is_ok());
+        assert!(
+            pattern(
+                "weekly",
+                1,
+                Some(&[4]),
+                0,
+                false,
+                3 * DAY,
+                at("2025-05-05T08:00")
+            )
+            .is_ok()
+        );
         let e = pattern(
             "weekly",
             1,
             Some(&[4]),
             0,
+            false,
             3 * DAY + HOUR,
             at("2025-05-05T08:00"),
         )
         .err()
         .unwrap();
         assert!(e.contains("runs past the weekly handoff"), "{e}");
-        assert!(pattern("daily", 2, None, 0, HOUR, at("2025-05-05T08:00")).is_err());
-        assert!(pattern("monthly", 1, None, 0, DAY, at("2025-05-05T08:00")).is_err());
+        assert!(pattern("daily", 2, None, 0, false, HOUR, at("2025-05-05T08:00")).is_err());
+        assert!(pattern("monthly", 1, None, 0, false, DAY, at("2025-05-05T08:00")).is_err());
+        // One group (a recurrent_event) has no handoff: off week_start is written as it is.
+        let p = pattern("weekly", 1, None, 0, true, WEEK, at("2025-05-07T08:00")).unwrap();
+        assert!(p.windows.is_none());
+        let p = pattern(
+            "weekly",
+            1,
+            Some(&[0, 1, 2, 3, 4]),
+            0,
+            true,
+            8 * HOUR,
+            at("2025-05-07T08:00"),
+        )
+        .unwrap();
+        assert_eq!(p.windows.unwrap().len(), 5);
+    }
+
+    /// An occurrence that starts at or before `until` runs its full length (an API shift's
+    /// UNTIL bounds starts): turns, windows, and `until` as an instant on the zone's clock.
+    #[test]
+    fn the_last_occurrence_by_until() {
+        let t = |s: &str| rota_core::tz::parse_instant(s, Tz::UTC).unwrap();
+        let end = |p: &Pattern, zone: Tz, until: &str| {
+            last_end(p, zone, at("2025-05-05T08:00"), 8 * HOUR, t(until)).map(utc)
+        };
+        // Weekly turns from Monday 08:00: the turn holding until, or starting at it, to its end.
+        let weekly = pattern("weekly", 1, None, 0, false, WEEK, at("2025-05-05T08:00")).unwrap();
+        let turns = |until: &str| {
+            last_end(&weekly, Tz::UTC, at("2025-05-05T08:00"), WEEK, t(until)).map(utc)
+        };
+        assert_eq!(
+            turns("2025-05-14T08:00:00Z").as_deref(),
+            Some("2025-05-19T08:00:00Z")
+        );
+        assert_eq!(
+            turns("2025-05-12T08:00:00Z").as_deref(),
+            Some("2025-05-19T08:00:00Z")
+        );
+        assert_eq!(
+            turns("2025-05-12T07:59:59Z").as_deref(),
+            Some("2025-05-12T08:00:00Z")
+        );
+        assert_eq!(turns("2025-05-05T07:00:00Z"), None);
+        // Weekdays 08:00-16:00: the last weekday occurrence started by until.
+        let days = pattern(
+            "weekly",
+            1,
+            Some(&[0, 1, 2, 3, 4]),
+            0,
+            false,
+            8 * HOUR,
+            at("2025-05-05T08:00"),
+        )
+        .unwrap();
+        assert_eq!(
+            end(&days, Tz::UTC, "2025-05-10T12:00:00Z").as_deref(),
+            Some("2025-05-09T16:00:00Z")
+        );
+        assert_eq!(
+            end(&days, Tz::UTC, "2025-05-07T10:00:00Z").as_deref(),
+            Some("2025-05-07T16:00:00Z")
+        );
+        // In London (BST), 07:30Z is 08:30 local: Wednesday's occurrence has started.
+        let london = rota_core::tz::parse_zone("Europe/London").unwrap();
+        assert_eq!(
+            end(&days, london, "2025-05-07T07:30:00Z").as_deref(),
+            Some("2025-05-07T15:00:00Z")
+        );
+        assert_eq!(
+            end(&days, london, "2025-05-07T06:30:00Z").as_deref(),
+            Some("2025-05-06T15:00:00Z")
+        );
     }
 }
