@@ -80,6 +80,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "fingerprint",
             "undo_requested_by",
             "undo_requested_at",
+            "override_more",
         ],
     ),
     (
@@ -286,6 +287,9 @@ pub const SQLITE: &[&str] = &[
         created_at  INTEGER NOT NULL
      );
      CREATE INDEX handoff_notes_shift ON handoff_notes (rotation, slot);",
+    // 9: a swap of a layered rotation's shift with another layer's time inside it is an override
+    // per piece of the shift's own time: the ids after the first two, separated by spaces.
+    "ALTER TABLE swap_requests ADD COLUMN override_more TEXT;",
 ];
 
 /// PostgreSQL's migrations (the schema version is the one row of `rota_schema`).
@@ -420,6 +424,9 @@ pub const POSTGRES: &[&str] = &[
         created_at  BIGINT NOT NULL
      );
      CREATE INDEX handoff_notes_shift ON handoff_notes (rotation, slot);",
+    // 9: a swap of a layered rotation's shift with another layer's time inside it is an override
+    // per piece of the shift's own time: the ids after the first two, separated by spaces.
+    "ALTER TABLE swap_requests ADD COLUMN override_more TEXT;",
 ];
 
 #[cfg(test)]

@@ -88,7 +88,7 @@ impl Store {
 
     /// Deletes a run-time override; returns it, or `None` if there is no such override. An override
     /// written by accepting a swap request is refused with [`ErrorKind::Conflict`] naming the
-    /// request: the two overrides of a trade are one change.
+    /// request: the overrides of a swap are one change.
     pub fn delete_override(
         &self,
         id: &str,
@@ -99,17 +99,11 @@ impl Store {
             return Ok(None);
         };
         let deleted = self.write(|c| {
-            // An accepted swap is two overrides that stand or fall together: deleting one alone
+            // An accepted swap's overrides (one per side, or one per piece of each side's own
+            // time in a layered rotation) stand or fall together: deleting one alone
             // would leave one person working both shifts while the request still says accepted,
             // and free the slot for a second trade.
-            let swap = c
-                .row(
-                    "SELECT id FROM swap_requests
-                     WHERE state = 'accepted' AND (override_a = $1 OR override_b = $1)",
-                    p![id],
-                )?
-                .map(|r| r.text(0))
-                .transpose()?;
+            let swap = crate::swaps::accepted_swap_of(c, id)?;
             if let Some(swap) = swap {
                 return Err(conflict(format!(
                     "override {id} belongs to the accepted swap request {swap}: it cannot be \

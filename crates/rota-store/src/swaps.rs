@@ -1,5 +1,9 @@
-//! Swap requests: proposed, then accepted (both overrides in one serialised write transaction
+//! Swap requests: proposed, then accepted (its overrides in one serialised write transaction
 //! that re-checks the request and its shifts), declined, cancelled or expired.
+//!
+//! An accepted request keeps the ids of its overrides: one a side (`override_a`, `override_b`),
+//! or, for a layered rotation's shift with another layer's time inside it, one per stretch of
+//! each side, the ids after the first two in `override_more`, space-separated.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -181,17 +185,48 @@ pub(crate) const SWAP_SELECT: &str =
     "SELECT id, rotation, kind, requester, requester_slot, requester_start,
     requester_end, requester_person, counterpart, counterpart_slot, counterpart_start,
     counterpart_end, state, created_by, created_at, decided_at, decided_by, override_a,
-    override_b, fingerprint, undo_requested_by, undo_requested_at FROM swap_requests";
+    override_b, fingerprint, undo_requested_by, undo_requested_at, override_more FROM swap_requests";
+
+/// The ids of a swap's overrides after the first two (`override_a`, `override_b`), as the
+/// `override_more` column keeps them: space-separated, `None` when there are none.
+fn more_ids(stored: &[StoredOverride]) -> Option<String> {
+    let more: Vec<&str> = stored.iter().skip(2).map(|o| o.id.as_str()).collect();
+    (!more.is_empty()).then(|| more.join(" "))
+}
+
+/// The accepted swap request `override_id` belongs to, if any (its id).
+pub(crate) fn accepted_swap_of(c: &mut dyn Sql, override_id: &str) -> Result<Option<String>> {
+    let rows = c.rows(
+        "SELECT id, override_a, override_b, override_more FROM swap_requests
+         WHERE state = 'accepted'
+            AND (override_a = $1 OR override_b = $1 OR override_more IS NOT NULL)
+         ORDER BY rowid",
+        p![override_id],
+    )?;
+    for r in &rows {
+        let (a, b, more) = (r.opt_text(1)?, r.opt_text(2)?, r.opt_text(3)?);
+        let listed = a.as_deref() == Some(override_id)
+            || b.as_deref() == Some(override_id)
+            || more.is_some_and(|m| m.split_whitespace().any(|x| x == override_id));
+        if listed {
+            return Ok(Some(r.text(0)?));
+        }
+    }
+    Ok(None)
+}
 
 pub(crate) fn swap_row(r: &db::Row) -> Result<SwapRequest> {
     let kind = r.text(2)?;
     let cslot = r.opt_i64(9)?;
     let cstart = r.opt_i64(10)?;
     let cend = r.opt_i64(11)?;
-    let overrides: Vec<String> = [r.opt_text(17)?, r.opt_text(18)?]
+    let mut overrides: Vec<String> = [r.opt_text(17)?, r.opt_text(18)?]
         .into_iter()
         .flatten()
         .collect();
+    if let Some(more) = r.opt_text(22)? {
+        overrides.extend(more.split_whitespace().map(str::to_string));
+    }
     Ok(SwapRequest {
         id: r.text(0)?,
         rotation: r.text(1)?,
@@ -440,14 +475,15 @@ impl Store {
             }
             let n = c.exec(
                 "UPDATE swap_requests SET state = 'accepted', decided_at = $2, decided_by = $3,
-                    override_a = $4, override_b = $5
+                    override_a = $4, override_b = $5, override_more = $6
                  WHERE id = $1 AND state = 'pending'",
                 p![
                     id,
                     secs(now),
                     actor,
                     stored.first().map(|o| o.id.as_str()),
-                    stored.get(1).map(|o| o.id.as_str())
+                    stored.get(1).map(|o| o.id.as_str()),
+                    more_ids(&stored).as_deref()
                 ],
             )?;
             if n != 1 {
@@ -488,7 +524,7 @@ impl Store {
         })
     }
 
-    /// Undoes the accepted request `id`: in one serialised write transaction, deletes both of
+    /// Undoes the accepted request `id`: in one serialised write transaction, deletes all of
     /// its overrides, marks it `undone` and audits it as `swap.undo` by `actor` (the other party
     /// accepting an undo, or an admin). Refused with [`ErrorKind::Conflict`] when it is not
     /// accepted, or when a later accepted swap lies on its overrides (a swap on this swap: undo

@@ -118,6 +118,7 @@ conformance!(
     every_operation_is_observed,
     the_outbox_keeps_each_event_once_until_its_delivery_is_done,
     handoff_notes_are_kept_per_shift_bounded_and_audited,
+    a_swap_of_pieces_keeps_all_its_overrides_together,
 );
 
 fn handoff_notes_are_kept_per_shift_bounded_and_audited(kind: Kind) {
@@ -839,6 +840,90 @@ fn swap_overrides(r: &SwapRequest) -> Vec<NewOverride> {
         });
     }
     v
+}
+
+/// A swap of a layered rotation's shift with another layer's time inside it is an override per
+/// piece of each side: all of them are kept with the request (in order), none can be deleted
+/// alone, and undoing removes them all.
+fn a_swap_of_pieces_keeps_all_its_overrides_together(kind: Kind) {
+    let f = fixture(kind);
+    let now = t("2026-11-23T10:00:00Z");
+    let store = f.open();
+    let r = store
+        .create_swap(new_swap(9, Some(10)), "alice", now)
+        .unwrap();
+    // Each week's nights only (another layer holds the days): seven pieces a side.
+    let nights = |sl: rota_store::SwapSlot, person: &str| -> Vec<NewOverride> {
+        (0..7)
+            .map(|d| {
+                let start = sl.start + chrono::Duration::days(d) + chrono::Duration::hours(8);
+                NewOverride {
+                    rotation: r.rotation.clone(),
+                    person: person.into(),
+                    start,
+                    end: start + chrono::Duration::hours(16),
+                    reason: None,
+                }
+            })
+            .collect()
+    };
+    let mut pieces = nights(r.requester_slot, "bob");
+    pieces.extend(nights(r.counterpart_slot.unwrap(), "alice"));
+    let done = store.accept_swap(&r.id, pieces, "bob", now).unwrap();
+    assert_eq!(done.overrides.len(), 14);
+    let stored: Vec<String> = store
+        .overrides()
+        .unwrap()
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(done.overrides, stored, "every piece, in the order written");
+    assert_eq!(
+        store.swap(&r.id).unwrap().unwrap(),
+        done,
+        "read back the same"
+    );
+    for o in [
+        &done.overrides[0],
+        &done.overrides[1],
+        &done.overrides[2],
+        &done.overrides[13],
+    ] {
+        let e = store.delete_override(o, "bob", now).unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::Conflict(m) if m.contains(&r.id)),
+            "{o}: {e}"
+        );
+    }
+    assert_eq!(
+        store.overrides().unwrap().len(),
+        14,
+        "nothing deleted alone"
+    );
+    // An override of no swap is still deleted alone, with swaps of pieces around.
+    let lone = store
+        .add_override(
+            NewOverride {
+                rotation: "support-hero".into(),
+                person: "carol".into(),
+                start: t("2027-06-01T09:00:00Z"),
+                end: t("2027-06-02T09:00:00Z"),
+                reason: None,
+            },
+            "carol",
+            now,
+        )
+        .unwrap();
+    assert!(
+        store
+            .delete_override(&lone.id, "carol", now)
+            .unwrap()
+            .is_some()
+    );
+    let undone = store.undo_swap(&r.id, "bob", now).unwrap();
+    assert_eq!(undone.state, SwapState::Undone);
+    assert_eq!(undone.overrides, done.overrides);
+    assert!(store.overrides().unwrap().is_empty(), "every piece removed");
 }
 
 fn swaps_are_accepted_once_and_audited(kind: Kind) {
