@@ -455,8 +455,8 @@ advance = "when-active"
         "{shifts}"
     );
 
-    // A week of the day layer has the night layer's time inside it: swapping it whole would
-    // hand over the nights too, so it is refused, saying why.
+    // A week of the day layer has the night layer's time inside it: swapping it swaps the days
+    // only (an override per day), and Carol keeps her nights.
     let sun = api(
         &c,
         &s,
@@ -470,17 +470,51 @@ advance = "when-active"
             .map(|x| x["slot"].as_i64().unwrap())
             .unwrap_or_else(|| panic!("no sun slot of {who}: {sun}"))
     };
+    let (sa, sb) = (sun_slot("alice"), sun_slot("bob"));
     let r = c
         .post(s.url("/api/v1/swaps"))
         .bearer_auth(s.token("alice"))
-        .json(&json!({"rotation":"sun","kind":"trade","my_slot":sun_slot("alice"),"counterpart":"bob","their_slot":sun_slot("bob")}))
+        .json(&json!({"rotation":"sun","kind":"trade","my_slot":sa,"counterpart":"bob","their_slot":sb}))
         .send()
         .unwrap();
-    assert_eq!(r.status(), 409);
-    let body = r.text().unwrap();
+    assert_eq!(r.status(), 201);
+    let swap: Value = r.json().unwrap();
+    let r = c
+        .post(s.url(&format!(
+            "/api/v1/swaps/{}/accept",
+            swap["id"].as_str().unwrap()
+        )))
+        .bearer_auth(s.token("bob"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let done: Value = r.json().unwrap();
     assert!(
-        body.contains("another layer's time inside it (carol on call"),
-        "{body}"
+        done["overrides"].as_array().unwrap().len() >= 10,
+        "a day a side at least five days each: {done}"
+    );
+    let shifts = api(
+        &c,
+        &s,
+        &format!("/api/v1/rotations/sun/shifts?from={from}&to={to}"),
+    );
+    let list = shifts.as_array().unwrap();
+    let of = |slot: i64| -> Vec<&Value> { list.iter().filter(|x| x["slot"] == slot).collect() };
+    assert!(
+        !of(sa).is_empty() && of(sa).iter().all(|x| x["person"]["id"] == "bob"),
+        "{shifts}"
+    );
+    assert!(
+        !of(sb).is_empty() && of(sb).iter().all(|x| x["person"]["id"] == "alice"),
+        "{shifts}"
+    );
+    let nights: Vec<&Value> = list
+        .iter()
+        .filter(|x| x["slot"].as_i64().unwrap() >= 1 << 40)
+        .collect();
+    assert!(
+        !nights.is_empty() && nights.iter().all(|x| x["person"]["id"] == "carol"),
+        "{shifts}"
     );
 
     // Every 5 hours for three weeks: the CLI and the API agree, and somebody is the hero except

@@ -1243,3 +1243,134 @@ pub(crate) fn post_at_once(posts: &[(String, String)]) -> Vec<u16> {
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     })
 }
+
+/// A layered rotation (a 24/7 weekly layer under a business-hours daily layer): swapping a week
+/// swaps its nights and weekend only. Accepting writes an override per stretch between the
+/// business-hours layer's days, so the day people keep their days; the overrides cannot be
+/// deleted alone and are undone together; a part wholly inside a day is refused.
+#[test]
+fn a_layered_week_is_swapped_around_the_other_layers_days() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("schedules");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("primary.toml"),
+        "admins = [\"alice\"]\n\
+         [people.alice]\nname = \"Alice\"\n[people.bob]\nname = \"Bob\"\n\
+         [people.carol]\nname = \"Carol\"\n[people.dave]\nname = \"Dave\"\n\
+         [rotations.primary]\nname = \"Primary\"\ntimezone = \"UTC\"\n\
+         [[rotations.primary.layers]]\nmembers = [\"alice\", \"bob\"]\n\
+         start = \"2026-01-05T09:00\"\nevery = \"1 week\"\n\
+         [[rotations.primary.layers]]\nid = \"days\"\nmembers = [\"carol\", \"dave\"]\n\
+         start = \"2026-01-05T09:00\"\nevery = \"1 day\"\nactive = [\"Mon-Fri 09:00-17:00\"]\n",
+    )
+    .unwrap();
+    let s = Server::start_in(tmp.path());
+    let api = Api { s: &s, c: client() };
+    let (alice, bob) = (s.token("alice"), s.token("bob"));
+    // Alice's week (even slots of the plain layer), at least two weeks ahead.
+    const FIRST: u64 = 1_767_603_600; // 2026-01-05T09:00:00Z
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let a = ((now.saturating_sub(FIRST) / WEEK + 2) / 2 + 1) * 2;
+    let monday = chrono::DateTime::from_timestamp((FIRST + a * WEEK) as i64, 0).unwrap();
+    let at = |days: i64, hours: i64| {
+        (monday + chrono::Duration::days(days) + chrono::Duration::hours(hours))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    let who = |t: &str| -> String {
+        let (st, v) = api.get(&format!("/api/v1/oncall?at={t}"), None);
+        assert_eq!(st, 200, "{v}");
+        let x = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["rotation"] == "primary")
+            .unwrap_or_else(|| panic!("nobody on call in primary at {t}: {v}"));
+        x["person"]["id"].as_str().unwrap().to_string()
+    };
+    // From that Monday 09:00: Monday and Tuesday nights and Saturday are Alice's, Tuesday noon
+    // and the next Monday noon the day layer's, the next Tuesday night Bob's.
+    let probes = [
+        at(0, 11),
+        at(1, 3),
+        at(1, 12),
+        at(5, 12),
+        at(7, 3),
+        at(8, 12),
+    ];
+    let before: Vec<String> = probes.iter().map(|t| who(t)).collect();
+    let days = |v: &[String]| [v[1].clone(), v[4].clone()];
+    assert_eq!(
+        [&before[0], &before[2], &before[3], &before[5]],
+        ["alice", "alice", "alice", "bob"],
+        "{before:?}"
+    );
+    assert!(
+        days(&before).iter().all(|p| p == "carol" || p == "dave"),
+        "{before:?}"
+    );
+
+    // A part wholly inside Tuesday's business hours has nothing of Alice's week: 409.
+    let inside = json!({"rotation": "primary", "kind": "cover", "my_slot": a,
+        "counterpart": "bob", "start": at(1, 1), "end": at(1, 7)});
+    let (st, v) = api.post("/api/v1/swaps", Some(&alice), &inside);
+    assert_eq!(st, 409, "{v}");
+    assert!(
+        v["detail"].as_str().unwrap().contains("another layer"),
+        "{v}"
+    );
+
+    // The weeks traded: five stretches a side (four nights and the weekend).
+    let req = api.propose(
+        &alice,
+        json!({"rotation": "primary", "kind": "trade", "my_slot": a, "counterpart": "bob",
+            "their_slot": a + 1}),
+    );
+    let id = req["id"].as_str().unwrap().to_string();
+    let (st, done) = api.act(&id, "accept", Some(&bob));
+    assert_eq!(st, 200, "{done}");
+    let ids: Vec<String> = done["overrides"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 10, "{done}");
+    let after: Vec<String> = probes.iter().map(|t| who(t)).collect();
+    assert_eq!(
+        [&after[0], &after[2], &after[3], &after[5]],
+        ["bob", "bob", "bob", "alice"],
+        "{after:?}"
+    );
+    assert_eq!(days(&after), days(&before), "the day layer keeps its days");
+
+    // No piece can be deleted alone.
+    for o in [&ids[0], &ids[7]] {
+        let r = api
+            .c
+            .delete(s.url(&format!("/api/v1/overrides/{o}")))
+            .bearer_auth(&alice)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 409, "{o}");
+    }
+    // Undone together: Bob asks, Alice agrees.
+    assert_eq!(api.act(&id, "undo", Some(&bob)).0, 202);
+    let (st, v) = api.act(&id, "undo", Some(&alice));
+    assert_eq!((st, v["state"].as_str()), (200, Some("undone")), "{v}");
+    let again: Vec<String> = probes.iter().map(|t| who(t)).collect();
+    assert_eq!(again, before);
+    let (_, overrides) = api.get("/api/v1/overrides", None);
+    assert!(
+        !overrides
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["origin"] == "api"),
+        "{overrides}"
+    );
+}

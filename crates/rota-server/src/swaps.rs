@@ -30,6 +30,15 @@
 //!   override for exactly each part, so the rest of the slot stays with its owner and the order
 //!   never changes.
 //!
+//! # Layered rotations
+//!
+//! A layered rotation's slot may have another layer's time inside it: a 24/7 weekly layer under
+//! a business-hours layer holds the nights and the weekend of its week. That time is not the
+//! slot's: the checks above look at the slot's own time only, and accepting writes an override
+//! per stretch of the part between the other layer's time (at most [`MAX_SWAP_PIECES`] a side),
+//! so the business-hours people keep their days. The overrides stand, fall and are undone
+//! together, as a plain swap's two do.
+//!
 //! # Swaps on swaps
 //!
 //! A shift (or part) that someone holds through an override (a swap they accepted, a cover they
@@ -42,7 +51,7 @@
 //!
 //! An accepted swap can be undone before its first shift (or part) starts: one party asks
 //! (`POST /api/v1/swaps/{id}/undo`, 202), the other agrees (the same call, 200), or an admin undoes
-//! it at once. Undoing deletes both overrides in one store transaction and marks the request
+//! it at once. Undoing deletes its overrides in one store transaction and marks the request
 //! `undone`; both parties are emailed. A swap that a later accepted swap lies on (a swap on a
 //! swap) is undone only after that one.
 //!
@@ -220,7 +229,13 @@ fn fingerprint(s: &Schedule, rotation: &str, slots: &[SwapSlot]) -> String {
         // Clipped to the part: a change elsewhere in the slot (another part covered) does not
         // make this part's request stale. A whole slot is unaffected (shifts never cross a
         // handoff), so fingerprints of whole-slot requests read as before.
-        for x in s.shifts(rotation, sl.start, sl.end).unwrap_or_default() {
+        // The slot's own time only: another layer's time inside it is not the swap's.
+        for x in s
+            .shifts(rotation, sl.start, sl.end)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|x| x.slot == sl.slot)
+        {
             let source = match x.source {
                 Source::Override(o) => format!("override {}", o.id),
                 other => other.as_str().to_string(),
@@ -234,6 +249,42 @@ fn fingerprint(s: &Schedule, rotation: &str, slots: &[SwapSlot]) -> String {
         }
         out.push(';');
     }
+    out
+}
+
+/// The most overrides one side of a swap may need: stretches of its part between another layer's
+/// time (a week of nights under a weekday layer is five).
+pub const MAX_SWAP_PIECES: usize = 100;
+
+/// What a swap's overrides cover for the part `[from, end)` of slot `slot`: all of it, less the
+/// time another layer holds inside it (an override over that time would take it from that
+/// layer's person too), each stretch with some of the slot's own time in it. One range, the part
+/// itself, whenever no other layer's time lies inside (every plain rotation).
+pub(crate) fn override_ranges(
+    s: &Schedule,
+    rotation: &str,
+    slot: u64,
+    from: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let pieces = s.shifts(rotation, from, end).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut at = from;
+    for x in pieces.iter().filter(|x| x.slot != slot) {
+        let (a, b) = (x.start.max(from), x.end.min(end));
+        if a > at {
+            out.push((at, a));
+        }
+        at = at.max(b);
+    }
+    if at < end {
+        out.push((at, end));
+    }
+    out.retain(|&(a, b)| {
+        pieces
+            .iter()
+            .any(|x| x.slot == slot && x.start < b && x.end > a)
+    });
     out
 }
 
@@ -365,20 +416,37 @@ fn check_part(
         start
     };
     let sl = SwapSlot { slot, start, end };
-    let resolved = s.shifts(rotation, start, end)?;
-    // A layered rotation's slot may have another layer's time inside it (follow the sun): the
-    // swap's overrides would cover that too, so only a part that lies in this slot's own time
-    // can be swapped.
-    if let Some(x) = resolved.iter().find(|x| x.slot != slot) {
+    // A layered rotation's slot may have another layer's time inside it (a 24/7 week under a
+    // business-hours layer): that time is not the slot's to give, and the swap's overrides leave
+    // it out (`override_ranges`).
+    let resolved: Vec<_> = s
+        .shifts(rotation, start, end)?
+        .into_iter()
+        .filter(|x| x.slot == slot)
+        .collect();
+    if resolved.is_empty() {
         return Err(problem(
             StatusCode::CONFLICT,
             Some(field),
             format!(
-                "{field}: shift {slot} of {rotation} has another layer's time inside it ({} on call \
-                 from {} to {}); swap a part of it that lies outside that time, such as a day",
-                x.person.id,
-                utc(x.start),
-                utc(x.end)
+                "{field}: from {} to {} another layer of {rotation} holds all the time of shift \
+                 {slot}: nothing of it to swap there",
+                utc(start),
+                utc(end)
+            ),
+        ));
+    }
+    let pieces = override_ranges(s, rotation, slot, start, end).len();
+    if pieces > MAX_SWAP_PIECES {
+        return Err(problem(
+            StatusCode::CONFLICT,
+            Some(field),
+            format!(
+                "{field}: shift {slot} of {rotation} lies in {pieces} pieces between another \
+                 layer's time from {} to {}; a swap takes at most {MAX_SWAP_PIECES}: swap a \
+                 shorter part",
+                utc(start),
+                utc(end)
             ),
         ));
     }
@@ -806,21 +874,35 @@ pub(crate) async fn accept(
     } else {
         r.requester_slot.start
     };
-    let mut overrides = vec![NewOverride {
-        rotation: r.rotation.clone(),
-        person: r.counterpart.clone(),
-        start: from,
-        end: r.requester_slot.end,
-        reason: reason(format!("{} covers {}", r.counterpart, r.requester)),
-    }];
+    // One override a side, or, in a layered rotation, one per stretch of its part between
+    // another layer's time.
+    let side = |slot: u64, from, end, person: &str, text: String| {
+        override_ranges(&snap.schedule, &r.rotation, slot, from, end)
+            .into_iter()
+            .map(|(start, end)| NewOverride {
+                rotation: r.rotation.clone(),
+                person: person.to_string(),
+                start,
+                end,
+                reason: reason(text.clone()),
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut overrides = side(
+        r.requester_slot.slot,
+        from,
+        r.requester_slot.end,
+        &r.counterpart,
+        format!("{} covers {}", r.counterpart, r.requester),
+    );
     if let Some(c) = r.counterpart_slot {
-        overrides.push(NewOverride {
-            rotation: r.rotation.clone(),
-            person: r.requester.clone(),
-            start: c.start,
-            end: c.end,
-            reason: reason(format!("{} covers {}", r.requester, r.counterpart)),
-        });
+        overrides.extend(side(
+            c.slot,
+            c.start,
+            c.end,
+            &r.requester,
+            format!("{} covers {}", r.requester, r.counterpart),
+        ));
     }
     // The run-time overrides over its parts in the snapshot the request was just checked against
     // (a swap on a swap lies on some, hidden ones too): the store refuses the accept unless
