@@ -9,8 +9,9 @@
 //!   writes a `handoff` webhook and, for rotations with a `slack` table, the user group, topic and
 //!   channel message, each with the handoff notes left on the shift before (see
 //!   `rota_server::notes`); a rotation with nobody on call (outside its `active` windows) is a
-//!   handoff to nobody, with who comes next, announced the same way; once a minute a `conflict.found` for each new conflict; then delivers what
-//!   is due, for at most a few seconds a run.
+//!   handoff to nobody, with who comes next, announced the same way; once a minute a
+//!   `conflict.found` for each new conflict; then delivers what is due, for at most a few seconds
+//!   a run.
 //! - A swap request also goes to the person asked as a Slack direct message with buttons, when
 //!   Slack's Web API is configured; the buttons' answers go back through `response_url`.
 //! - Endpoints are read from the schedule as it is now (a reload takes effect at once) and from
@@ -226,17 +227,20 @@ struct Nobody<'s> {
     next: Option<rota_core::Shift<'s>>,
 }
 
-/// The rotations that have started and have nobody on call at `now` (`on_call` is who is on call
-/// in the others): outside their `active` windows, or between layers. Webhooks and Slack both
-/// announce this time, once each, as a handoff to nobody.
+/// The rotations `wanted` that have started and have nobody on call at `now` (`on_call` is who
+/// is on call in the others): outside their `active` windows, or between layers. Webhooks and
+/// Slack both announce this time, once each, as a handoff to nobody. It runs every second, so
+/// the shifts either side are looked up only for the rotations wanted.
 fn nobody_on_call<'s>(
     schedule: &'s rota_core::Schedule,
     on_call: &[rota_core::Shift<'s>],
     now: DateTime<Utc>,
+    wanted: impl Fn(&rota_core::Rotation) -> bool,
 ) -> Vec<Nobody<'s>> {
     schedule
         .rotations()
         .iter()
+        .filter(|rot| wanted(rot))
         .filter(|rot| !on_call.iter().any(|x| x.rotation.id == rot.id))
         .filter(|rot| {
             rot.layers.iter().any(|l| {
@@ -349,7 +353,7 @@ fn handoffs(st: &AppState, eps: &[Endpoint], marks: &mut Marks) -> anyhow::Resul
         rotation: rot,
         since,
         next,
-    } in nobody_on_call(&snap.schedule, &on_call, now)
+    } in nobody_on_call(&snap.schedule, &on_call, now, |_| true)
     {
         let Some(n) = marks.changed(
             st,
@@ -589,8 +593,9 @@ fn slack_handoffs(st: &AppState, marks: &mut Marks) -> anyhow::Result<()> {
         rotation: rot,
         next,
         ..
-    } in nobody_on_call(&snap.schedule, &on_call, now)
-    {
+    } in nobody_on_call(&snap.schedule, &on_call, now, |rot| {
+        rot.slack.as_ref().is_some_and(|s| s.channel.is_some())
+    }) {
         let Some(slack) = &rot.slack else { continue };
         let Some(channel) = &slack.channel else {
             continue;
