@@ -268,6 +268,16 @@ pub(crate) fn override_ranges(
     end: DateTime<Utc>,
 ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let pieces = s.shifts(rotation, from, end).unwrap_or_default();
+    ranges_between(&pieces, slot, from, end)
+}
+
+/// [`override_ranges`] from the resolved pieces over `[from, end)`.
+fn ranges_between(
+    pieces: &[rota_core::Shift<'_>],
+    slot: u64,
+    from: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let mut out = Vec::new();
     let mut at = from;
     for x in pieces.iter().filter(|x| x.slot != slot) {
@@ -419,24 +429,21 @@ fn check_part(
     // A layered rotation's slot may have another layer's time inside it (a 24/7 week under a
     // business-hours layer): that time is not the slot's to give, and the swap's overrides leave
     // it out (`override_ranges`).
-    let resolved: Vec<_> = s
-        .shifts(rotation, start, end)?
-        .into_iter()
-        .filter(|x| x.slot == slot)
-        .collect();
+    let all = s.shifts(rotation, start, end)?;
+    let resolved: Vec<_> = all.iter().filter(|x| x.slot == slot).collect();
     if resolved.is_empty() {
         return Err(problem(
             StatusCode::CONFLICT,
             Some(field),
             format!(
-                "{field}: from {} to {} another layer of {rotation} holds all the time of shift \
-                 {slot}: nothing of it to swap there",
+                "{field}: nobody is on call in shift {slot} of {rotation} from {} to {} (outside \
+                 its active hours, or another layer's time): nothing of it to swap there",
                 utc(start),
                 utc(end)
             ),
         ));
     }
-    let pieces = override_ranges(s, rotation, slot, start, end).len();
+    let pieces = ranges_between(&all, slot, start, end).len();
     if pieces > MAX_SWAP_PIECES {
         return Err(problem(
             StatusCode::CONFLICT,
@@ -1290,6 +1297,68 @@ pub(crate) mod tests {
             .map_err(|e| e.to_string())
         });
         AppState::new(store, clock, loader).unwrap()
+    }
+
+    /// A part with none of its shift's own time (a restricted rotation's night, a business day
+    /// under a 24/7 layer's week) and a part in more than `MAX_SWAP_PIECES` stretches between
+    /// another layer's time are 409s naming the field; a week of the same half-year turn is six
+    /// stretches, the part itself for a plain rotation.
+    #[actix_web::test]
+    async fn parts_with_nothing_to_swap_or_too_many_pieces_are_refused() {
+        let text = "[people.a]\nname = \"A\"\n[people.b]\nname = \"B\"\n[people.c]\nname = \"C\"\n\
+            [rotations.office]\nmembers = [\"a\", \"b\"]\ntimezone = \"UTC\"\n\
+            start = \"2030-01-07T00:00\"\nevery = \"1 week\"\nactive = [\"Mon-Fri 09:00-17:00\"]\n\
+            [rotations.half]\ntimezone = \"UTC\"\n\
+            [[rotations.half.layers]]\nmembers = [\"a\", \"b\"]\nstart = \"2030-01-07T00:00\"\nevery = \"26 weeks\"\n\
+            [[rotations.half.layers]]\nid = \"days\"\nmembers = [\"c\"]\nstart = \"2030-01-07T00:00\"\n\
+            every = \"1 day\"\nactive = [\"Mon-Fri 09:00-17:00\"]\n";
+        let s = Schedule::load(&[("r.toml", text)]).unwrap();
+        let now = t("2029-12-01T00:00:00Z");
+        let part = |a: &str, b: &str| super::Part {
+            start: Some(t(a)),
+            end: Some(t(b)),
+            fields: ("start", "end"),
+            may_have_started: false,
+        };
+        let refused = |rotation: &str, p: super::Part| {
+            let e = super::check_part(&s, rotation, 0, "a", "my_slot", p, now).unwrap_err();
+            assert_eq!(
+                e.status,
+                actix_web::http::StatusCode::CONFLICT,
+                "{}",
+                e.detail
+            );
+            assert_eq!(e.field.as_deref(), Some("my_slot"));
+            e.detail
+        };
+        // Tuesday night: nobody is on call in the office rotation.
+        let d = refused(
+            "office",
+            part("2030-01-08T20:00:00Z", "2030-01-09T06:00:00Z"),
+        );
+        assert!(d.contains("nobody is on call in shift 0 of office"), "{d}");
+        // Tuesday 10:00-16:00 of the half-year turn is the day layer's.
+        let d = refused("half", part("2030-01-08T10:00:00Z", "2030-01-08T16:00:00Z"));
+        assert!(d.contains("another layer"), "{d}");
+        // The whole half-year turn: 130 weekdays split it into 131 stretches.
+        let d = refused("half", super::Part::default());
+        assert!(d.contains("131 pieces") && d.contains("at most 100"), "{d}");
+        // Its first week: Monday 00:00-09:00, four nights, and the weekend into Monday 09:00.
+        let week = part("2030-01-07T00:00:00Z", "2030-01-14T09:00:00Z");
+        let sl = super::check_part(&s, "half", 0, "a", "my_slot", week, now).unwrap();
+        let ranges = super::override_ranges(&s, "half", 0, sl.start, sl.end);
+        assert_eq!(ranges.len(), 6, "{ranges:?}");
+        assert_eq!(
+            ranges[5],
+            (t("2030-01-11T17:00:00Z"), t("2030-01-14T09:00:00Z"))
+        );
+        // A plain rotation's part is one range, itself, nights included.
+        let week = part("2030-01-07T00:00:00Z", "2030-01-14T00:00:00Z");
+        let sl = super::check_part(&s, "office", 0, "a", "my_slot", week, now).unwrap();
+        assert_eq!(
+            super::override_ranges(&s, "office", 0, sl.start, sl.end),
+            [(sl.start, sl.end)]
+        );
     }
 
     /// Issue 11, point 3: after a trade is accepted, neither party can delete their half alone.
